@@ -1,0 +1,44 @@
+import { Command, CommanderError } from 'commander';
+import { PolicyFileError } from '../runtime/policy-file.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { registerRender } from './render-command.js';
+import { registerValidateConfig } from './validate-config-command.js';
+
+/** The `rds-provisioner` command: wiring only; each command lives in its own module. */
+export function buildProgram(): Command {
+  const program = new Command('rds-provisioner')
+    .description('Self-service RDS provisioning through GitOps')
+    .showHelpAfterError()
+    .exitOverride();
+  registerRender(program);
+  registerValidateConfig(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    return report(error);
+  }
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Help and version are successes; usage mistakes are invalid input. Commander printed the message.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+  }
+  if (error instanceof CliError) {
+    process.stderr.write(`${error.lines.join('\n')}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof PolicyFileError) {
+    process.stderr.write(`${error.message}\n`);
+    return EXIT.invalid;
+  }
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  return EXIT.error;
+}
+
+process.exitCode = await main(process.argv.slice(2));

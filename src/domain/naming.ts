@@ -1,0 +1,34 @@
+/**
+ * Where a database's work lands in the repository. Defaults are the original system's:
+ * branch `feature/provision-rds-{db_name}`, file `terraform/live/{db_name}.tf`, base `main`.
+ */
+
+export interface GitConventions {
+  /** Branch template; `{db_name}` is replaced. */
+  branch: string;
+  /** File path template inside the repository; `{db_name}` is replaced. */
+  file: string;
+  /** Branch pull requests target. */
+  base: string;
+}
+
+export const DEFAULT_GIT_CONVENTIONS: GitConventions = {
+  branch: 'feature/provision-rds-{db_name}',
+  file: 'terraform/live/{db_name}.tf',
+  base: 'main',
+};
+
+const fill = (template: string, dbName: string) => template.replaceAll('{db_name}', dbName);
+
+export function branchName(dbName: string, conventions: GitConventions = DEFAULT_GIT_CONVENTIONS): string {
+  return fill(conventions.branch, dbName);
+}
+
+export function filePath(dbName: string, conventions: GitConventions = DEFAULT_GIT_CONVENTIONS): string {
+  return fill(conventions.file, dbName);
+}
+
+/** The database created inside the engine: RDS allows letters, digits and underscores only. */
+export function engineDatabaseName(dbName: string): string {
+  return dbName.replaceAll('-', '_');
+}

@@ -1,0 +1,223 @@
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import {
+  DEPLOYMENTS,
+  type Deployment,
+  ENGINES,
+  type Engine,
+  type FieldIssue,
+  type Result,
+  SIZES,
+  type Size,
+  toFieldIssues,
+} from './request.js';
+
+/**
+ * The platform team's policy: which engines, deployments, sizes, versions and instance counts each
+ * environment allows, and the settings it enforces. Parsed from YAML or JSON text; pure.
+ */
+
+/** Aurora provisioned and Serverless v2 share engine versions; a single instance has its own. */
+export type VersionFamily = 'aurora' | 'instance';
+export const versionFamily = (deployment: Deployment): VersionFamily =>
+  deployment === 'instance' ? 'instance' : 'aurora';
+
+const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60] as const;
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+const AWS_ID = (prefix: string) => new RegExp(`^${prefix}-[0-9a-f]{8,17}$`);
+
+const versions = z.strictObject({
+  default: z.string().min(1),
+  allowed: z.array(z.string().min(1)).min(1),
+});
+
+const acu = z.number().min(0).max(256).multipleOf(0.5);
+
+const size = z.strictObject({
+  instance_class: z
+    .string()
+    .regex(/^db\.[a-z0-9-]+\.[a-z0-9]+$/, { message: 'must be an RDS instance class such as db.r7g.large' }),
+  serverless: z.strictObject({ min_capacity: acu, max_capacity: acu.min(1) }),
+  storage: z.strictObject({
+    allocated_gb: z.number().int().min(20).max(65536),
+    max_allocated_gb: z.number().int().min(20).max(65536),
+  }),
+});
+
+const network = z.strictObject({
+  vpc_id: z.string().regex(AWS_ID('vpc'), { message: 'must be a VPC id such as vpc-0123456789abcdef0' }),
+  subnet_ids: z
+    .array(
+      z.string().regex(AWS_ID('subnet'), { message: 'must be a subnet id such as subnet-0123456789abcdef0' }),
+    )
+    .min(2, { message: 'an RDS subnet group needs at least two subnets in different availability zones' }),
+  allowed_security_group_ids: z
+    .array(
+      z.string().regex(AWS_ID('sg'), { message: 'must be a security group id such as sg-0123456789abcdef0' }),
+    )
+    .default([]),
+  allowed_cidr_blocks: z
+    .array(z.cidrv4({ message: 'must be an IPv4 CIDR block such as 10.0.0.0/16' }))
+    .default([]),
+});
+
+const environment = z.strictObject({
+  engines: z.array(z.enum(ENGINES)).min(1),
+  deployments: z.strictObject({ default: z.enum(DEPLOYMENTS), allowed: z.array(z.enum(DEPLOYMENTS)).min(1) }),
+  sizes: z.strictObject({ default: z.enum(SIZES), allowed: z.array(z.enum(SIZES)).min(1) }),
+  instances: z.strictObject({
+    default: z.number().int().min(1).max(15),
+    min: z.number().int().min(1).max(15),
+    max: z.number().int().min(1).max(15),
+  }),
+  /** Per-environment narrowing of the engine catalogue's versions. */
+  engine_versions: z
+    .partialRecord(
+      z.enum(ENGINES),
+      z.strictObject({ aurora: versions.optional(), instance: versions.optional() }),
+    )
+    .optional(),
+  owner_required: z.boolean(),
+  deletion_protection: z.boolean(),
+  backup_retention_days: z.number().int().min(1).max(35),
+  skip_final_snapshot: z.boolean(),
+  monitoring_interval: z.number().refine((n) => (MONITORING_INTERVALS as readonly number[]).includes(n), {
+    message: `must be one of ${MONITORING_INTERVALS.join(', ')}`,
+  }),
+  performance_insights: z.boolean(),
+  performance_insights_retention_days: z
+    .number()
+    .int()
+    .refine((n) => n === 7 || (n % 31 === 0 && n >= 31 && n <= 731), {
+      message: 'must be 7 or a multiple of 31 up to 731',
+    })
+    .default(7),
+  multi_az: z.boolean(),
+  log_retention_days: z.number().refine((n) => LOG_RETENTION_DAYS.includes(n), {
+    message: `must be a CloudWatch Logs retention: ${LOG_RETENTION_DAYS.join(', ')}`,
+  }),
+  backup_window: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be hh24:mi-hh24:mi in UTC' })
+    .default('02:00-03:00'),
+  maintenance_window: z
+    .string()
+    .regex(
+      /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/,
+      {
+        message: 'must be ddd:hh24:mi-ddd:hh24:mi in UTC',
+      },
+    )
+    .default('sun:04:00-sun:05:00'),
+  network: network.optional(),
+});
+
+const engineCatalogue = z.strictObject({ aurora: versions.optional(), instance: versions.optional() });
+
+export const policySchema = z
+  .strictObject({
+    version: z.literal(1, { error: 'must be 1' }),
+    engines: z.strictObject({ mysql: engineCatalogue, postgres: engineCatalogue, mariadb: engineCatalogue }),
+    sizes: z.strictObject({ small: size, medium: size, large: size, xlarge: size }),
+    environments: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { message: 'environment names are lowercase, e.g. dev' }),
+        environment,
+      )
+      .refine((envs) => Object.keys(envs).length > 0, { message: 'at least one environment is required' }),
+  })
+  .superRefine(checkConsistency);
+
+export type Policy = z.infer<typeof policySchema>;
+export type EnvironmentPolicy = Policy['environments'][string];
+export type NetworkPolicy = z.infer<typeof network>;
+export type VersionPolicy = z.infer<typeof versions>;
+
+/** Cross-field rules zod cannot express field by field: defaults inside their allowed sets, bounds ordered. */
+function checkConsistency(
+  policy: {
+    engines: Policy['engines'];
+    sizes: Policy['sizes'];
+    environments: Record<string, EnvironmentPolicy>;
+  },
+  ctx: z.RefinementCtx,
+) {
+  const problem = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  const checkVersions = (v: VersionPolicy | undefined, path: (string | number)[]) => {
+    if (v && !v.allowed.includes(v.default)) problem([...path, 'default'], `${v.default} is not in allowed`);
+  };
+  for (const engine of ENGINES) {
+    for (const family of ['aurora', 'instance'] as const)
+      checkVersions(policy.engines[engine][family], ['engines', engine, family]);
+  }
+  if (policy.engines.mariadb.aurora)
+    problem(['engines', 'mariadb', 'aurora'], 'MariaDB has no Aurora flavour; remove this key');
+  for (const s of SIZES) {
+    const { serverless, storage } = policy.sizes[s];
+    if (serverless.min_capacity > serverless.max_capacity)
+      problem(['sizes', s, 'serverless', 'min_capacity'], 'must not exceed max_capacity');
+    if (storage.allocated_gb > storage.max_allocated_gb)
+      problem(['sizes', s, 'storage', 'allocated_gb'], 'must not exceed max_allocated_gb');
+  }
+  for (const [name, env] of Object.entries(policy.environments)) {
+    const at = (...rest: (string | number)[]) => ['environments', name, ...rest];
+    if (!env.deployments.allowed.includes(env.deployments.default))
+      problem(at('deployments', 'default'), `${env.deployments.default} is not in allowed`);
+    if (!env.sizes.allowed.includes(env.sizes.default))
+      problem(at('sizes', 'default'), `${env.sizes.default} is not in allowed`);
+    const { min, max, default: def } = env.instances;
+    if (min > max) problem(at('instances', 'min'), `must not exceed max (${max})`);
+    if (def < min || def > max)
+      problem(at('instances', 'default'), `must be between min (${min}) and max (${max})`);
+    for (const [engine, families] of Object.entries(env.engine_versions ?? {})) {
+      for (const family of ['aurora', 'instance'] as const) {
+        const v = families?.[family];
+        checkVersions(v, at('engine_versions', engine, family));
+        const catalogue = policy.engines[engine as Engine][family];
+        for (const version of v?.allowed ?? []) {
+          if (!catalogue?.allowed.includes(version))
+            problem(
+              at('engine_versions', engine, family, 'allowed'),
+              `${version} is not in engines.${engine}.${family}.allowed`,
+            );
+        }
+      }
+    }
+    for (const engine of env.engines) {
+      const usable = env.deployments.allowed.some(
+        (d) => policy.engines[engine][versionFamily(d)] !== undefined,
+      );
+      if (!usable)
+        problem(at('engines'), `${engine} has no engine versions for any deployment this environment allows`);
+    }
+  }
+}
+
+/** A loaded policy and where it came from, so a pull request can say which policy applied. */
+export interface LoadedPolicy {
+  policy: Policy;
+  source: string;
+}
+
+/** Parses YAML (or JSON, a subset of YAML) policy text. Issues name the bad key, e.g. `environments.prod.instances.min`. */
+export function parsePolicy(text: string, source: string): Result<LoadedPolicy> {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      issues: doc.errors.map((e) => ({ path: '(file)', message: `${source}: ${e.message.split('\n')[0]}` })),
+    };
+  }
+  const parsed = policySchema.safeParse(doc.toJS());
+  if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error) };
+  return { ok: true, value: { policy: parsed.data, source } };
+}
+
+export function describeIssues(issues: readonly FieldIssue[]): string {
+  return issues.map((i) => `${i.path}: ${i.message}`).join('\n');
+}
+
+export type { Deployment, Engine, Size };

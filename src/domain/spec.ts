@@ -1,0 +1,67 @@
+import type { Deployment, Engine, Size } from './request.js';
+
+/** The engine value AWS and the module use, from the requested engine and deployment. */
+export type AwsEngine = 'aurora-mysql' | 'aurora-postgresql' | 'mysql' | 'postgres' | 'mariadb';
+
+export function awsEngine(engine: Engine, deployment: Deployment): AwsEngine {
+  if (deployment === 'instance') return engine;
+  return engine === 'postgres' ? 'aurora-postgresql' : 'aurora-mysql';
+}
+
+/** Network references: spelled out from the policy, or read from terraform/live's `networks` variable. */
+export type NetworkRef =
+  | { kind: 'live-variable'; environment: string }
+  | {
+      kind: 'literal';
+      vpcId: string;
+      subnetIds: string[];
+      allowedSecurityGroupIds: string[];
+      allowedCidrBlocks: string[];
+    };
+
+/**
+ * A fully resolved database: every setting the generated file spells out, nothing left to a default
+ * that a reviewer cannot see. Settings that do not apply to the deployment are null.
+ */
+export interface DatabaseSpec {
+  requestId: string;
+  environment: string;
+  dbName: string;
+  /** Database created inside the engine (hyphens become underscores). */
+  databaseName: string;
+  engine: Engine;
+  deployment: Deployment;
+  size: Size;
+  awsEngine: AwsEngine;
+  engineVersion: string;
+  /** Aurora provisioned and instance deployments; null for Serverless v2 (db.serverless). */
+  instanceClass: string | null;
+  /** Aurora writer plus readers; 1 for an instance deployment. */
+  instances: number;
+  serverless: { minCapacity: number; maxCapacity: number } | null;
+  storage: { allocatedGb: number; maxAllocatedGb: number; type: 'gp3' } | null;
+  /** Instance deployments only. */
+  multiAz: boolean | null;
+  owner: string;
+  deletionProtection: boolean;
+  backupRetentionDays: number;
+  skipFinalSnapshot: boolean;
+  backupWindow: string;
+  maintenanceWindow: string;
+  monitoringInterval: number;
+  performanceInsights: boolean;
+  /** Null when Performance Insights is off. */
+  performanceInsightsRetentionDays: number | null;
+  logRetentionDays: number;
+  /** Settings the policy holds fixed in every environment, written out so review sees them. */
+  iamDatabaseAuthentication: true;
+  copyTagsToSnapshot: true;
+  autoMinorVersionUpgrade: true;
+  engineLifecycleSupport: 'open-source-rds-extended-support-disabled';
+  network: NetworkRef;
+  /** Final tags: the requester's plus the four the service sets, sorted by key. */
+  tags: Record<string, string>;
+}
+
+export const MANAGED_BY = 'rds-provisioner';
+export const UNASSIGNED_OWNER = 'unassigned';
