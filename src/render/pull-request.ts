@@ -21,7 +21,10 @@ export interface PullRequestText {
 export function mdText(text: string): string {
   return text
     .replace(/\\/g, '\\\\')
-    .replace(/[|`*_[\]<>#]/g, (ch) => `\\${ch}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[|`*_[\]#]/g, (ch) => `\\${ch}`)
     .replace(/\r?\n/g, ' ');
 }
 

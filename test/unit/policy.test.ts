@@ -1,0 +1,218 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { parsePolicy } from '../../src/domain/policy.js';
+import { DEFAULT_POLICY_PATH, loadPolicyFile, PolicyFileError } from '../../src/runtime/policy-file.js';
+
+const defaultText = readFileSync(DEFAULT_POLICY_PATH, 'utf8');
+
+/** The default policy with one key changed, as a platform team would edit it. */
+function edited(path: (string | number)[], value: unknown): string {
+  const doc = parseDocument(defaultText);
+  if (value === undefined) doc.deleteIn(path);
+  else doc.setIn(path, value);
+  return doc.toString();
+}
+
+const issuesFor = (text: string) => {
+  const result = parsePolicy(text, 'test.yaml');
+  if (result.ok) throw new Error('expected an invalid policy');
+  return result.issues;
+};
+
+describe('default policy', () => {
+  const { policy } = loadPolicyFile(DEFAULT_POLICY_PATH);
+
+  it('reproduces the policy table of DESIGN.md', () => {
+    const row = (name: string) => {
+      const env = policy.environments[name];
+      if (!env) throw new Error(`missing ${name}`);
+      return {
+        defaultDeployment: env.deployments.default,
+        instances: env.instances.default,
+        minInstances: env.instances.min,
+        deletionProtection: env.deletion_protection,
+        backupDays: env.backup_retention_days,
+        finalSnapshot: !env.skip_final_snapshot,
+        monitoring: env.monitoring_interval,
+        performanceInsights: env.performance_insights,
+        ownerRequired: env.owner_required,
+      };
+    };
+    expect(Object.keys(policy.environments)).toEqual(['dev', 'staging', 'prod']);
+    expect(row('dev')).toEqual({
+      defaultDeployment: 'aurora-serverless',
+      instances: 1,
+      minInstances: 1,
+      deletionProtection: false,
+      backupDays: 1,
+      finalSnapshot: false,
+      monitoring: 0,
+      performanceInsights: false,
+      ownerRequired: false,
+    });
+    expect(row('staging')).toEqual({
+      defaultDeployment: 'aurora-serverless',
+      instances: 1,
+      minInstances: 1,
+      deletionProtection: true,
+      backupDays: 7,
+      finalSnapshot: true,
+      monitoring: 60,
+      performanceInsights: true,
+      ownerRequired: false,
+    });
+    expect(row('prod')).toEqual({
+      defaultDeployment: 'aurora',
+      instances: 2,
+      minInstances: 2,
+      deletionProtection: true,
+      backupDays: 14,
+      finalSnapshot: true,
+      monitoring: 60,
+      performanceInsights: true,
+      ownerRequired: true,
+    });
+  });
+
+  it('offers MariaDB only as an instance and the engine generations the module supports', () => {
+    expect(policy.engines.mariadb.aurora).toBeUndefined();
+    expect(policy.engines.mariadb.instance?.allowed.every((v) => Number.parseFloat(v) >= 11.4)).toBe(true);
+    expect(policy.engines.mysql.aurora?.default).toMatch(/^8\.0\.mysql_aurora\.3\./);
+    expect(policy.engines.mysql.instance?.default).toBe('8.4');
+    expect(policy.engines.postgres.aurora?.default).toMatch(/^17\./);
+    expect(policy.engines.postgres.instance?.default).toBe('17');
+  });
+});
+
+describe('policy validation names the bad key', () => {
+  it.each<[string, (string | number)[], unknown, string]>([
+    ['unknown key', ['environments', 'prod', 'owner_requird'], true, 'environments.prod.owner_requird'],
+    [
+      'bad type',
+      ['environments', 'dev', 'backup_retention_days'],
+      'one',
+      'environments.dev.backup_retention_days',
+    ],
+    [
+      'out of range',
+      ['environments', 'dev', 'backup_retention_days'],
+      36,
+      'environments.dev.backup_retention_days',
+    ],
+    [
+      'missing key',
+      ['environments', 'staging', 'deletion_protection'],
+      undefined,
+      'environments.staging.deletion_protection',
+    ],
+    [
+      'default outside allowed',
+      ['environments', 'dev', 'sizes', 'default'],
+      'xlarge',
+      'environments.dev.sizes.default',
+    ],
+    ['min above max', ['environments', 'prod', 'instances', 'min'], 6, 'environments.prod.instances.min'],
+    [
+      'default below min',
+      ['environments', 'prod', 'instances', 'default'],
+      1,
+      'environments.prod.instances.default',
+    ],
+    [
+      'bad monitoring interval',
+      ['environments', 'prod', 'monitoring_interval'],
+      45,
+      'environments.prod.monitoring_interval',
+    ],
+    [
+      'bad log retention',
+      ['environments', 'prod', 'log_retention_days'],
+      100,
+      'environments.prod.log_retention_days',
+    ],
+    [
+      'bad window',
+      ['environments', 'prod', 'backup_window'],
+      '25:00-26:00',
+      'environments.prod.backup_window',
+    ],
+    ['bad instance class', ['sizes', 'small', 'instance_class'], 'm5.large', 'sizes.small.instance_class'],
+    [
+      'ACU not a half step',
+      ['sizes', 'small', 'serverless', 'max_capacity'],
+      2.3,
+      'sizes.small.serverless.max_capacity',
+    ],
+    [
+      'version default not allowed',
+      ['engines', 'postgres', 'instance', 'default'],
+      '15',
+      'engines.postgres.instance.default',
+    ],
+    [
+      'mariadb on aurora',
+      ['engines', 'mariadb', 'aurora'],
+      { default: '11.4', allowed: ['11.4'] },
+      'engines.mariadb.aurora',
+    ],
+    [
+      'bad vpc',
+      ['environments', 'prod', 'network'],
+      { vpc_id: 'vpc-x', subnet_ids: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'] },
+      'environments.prod.network.vpc_id',
+    ],
+    [
+      'one subnet',
+      ['environments', 'prod', 'network'],
+      { vpc_id: 'vpc-0123456789abcdef0', subnet_ids: ['subnet-0123456789abcdef0'] },
+      'environments.prod.network.subnet_ids',
+    ],
+    [
+      'bad CIDR',
+      ['environments', 'prod', 'network'],
+      {
+        vpc_id: 'vpc-0123456789abcdef0',
+        subnet_ids: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+        allowed_cidr_blocks: ['10.0.0.0/33'],
+      },
+      'environments.prod.network.allowed_cidr_blocks[0]',
+    ],
+    ['bad environment name', ['environments', 'QA'], {}, 'environments.QA'],
+    [
+      'narrowed version outside the catalogue',
+      ['environments', 'prod', 'engine_versions'],
+      { postgres: { instance: { default: '15', allowed: ['15'] } } },
+      'environments.prod.engine_versions.postgres.instance.allowed',
+    ],
+  ])('%s', (_label, path, value, key) => {
+    const issues = issuesFor(edited(path, value));
+    expect(issues.map((i) => i.path)).toContain(key);
+  });
+
+  it('reports YAML syntax errors and duplicate keys instead of guessing', () => {
+    expect(issuesFor('version: 1\nversion: 1\n')[0]?.message).toMatch(/test\.yaml/);
+    expect(issuesFor('environments: [')[0]?.path).toBe('(file)');
+  });
+
+  it('accepts JSON and an added environment with its own limits', () => {
+    const doc = parseDocument(defaultText).toJS();
+    doc.environments.qa = {
+      ...doc.environments.dev,
+      engines: ['postgres'],
+      sizes: { default: 'medium', allowed: ['medium'] },
+    };
+    const result = parsePolicy(JSON.stringify(doc), 'policy.json');
+    expect(result.ok && Object.keys(result.value.policy.environments)).toEqual([
+      'dev',
+      'staging',
+      'prod',
+      'qa',
+    ]);
+  });
+
+  it('loadPolicyFile throws a PolicyFileError for a missing file', () => {
+    expect(() => loadPolicyFile('/nonexistent/policy.yaml')).toThrow(PolicyFileError);
+    expect(() => loadPolicyFile('/nonexistent/policy.yaml')).toThrow(/file not found/);
+  });
+});
