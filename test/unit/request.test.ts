@@ -86,6 +86,7 @@ describe('request v1 schema', () => {
     ]);
     expect(pathsOf({ ...base, tags: { 'aws:createdBy': 'me' } })).toEqual(['tags.aws:createdBy']);
     expect(pathsOf({ ...base, tags: { Owner: 'me' } })).toEqual(['tags.Owner']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform interpolation in a tag value must be refused
     expect(pathsOf({ ...base, tags: { ok: '${var.x}' } })).toEqual(['tags.ok']);
     expect(pathsOf({ ...base, tags: { ok: 1 } })).toEqual(['tags.ok']);
     expect(pathsOf({ ...base, tags: ['a'] })).toEqual(['tags']);
