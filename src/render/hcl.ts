@@ -39,7 +39,10 @@ const INDENT = '  ';
 /** Lists of scalars up to this width stay on one line. */
 const INLINE_LIST_WIDTH = 80;
 
-/** A quoted HCL string. Template sequences `${` and `%{` are escaped so nothing is interpolated. */
+/**
+ * A quoted HCL string. Template sequences `${` and `%{` are escaped so nothing is interpolated. HCL reads
+ * string literals as Unicode NFC; the request schema only admits ASCII, so nothing it writes changes.
+ */
 export function quote(text: string): string {
   let out = '"';
   for (let i = 0; i < text.length; i++) {
