@@ -23,9 +23,27 @@ const TAG_VALUE = /^[A-Za-z0-9 _.:/=+@-]{0,256}$/;
 const OWNER = /^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,127}$/;
 const ENV_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
+/**
+ * Names whose file would be one of terraform/live's own (`providers.tf`, `backend.tf`, `networks.tf`) or
+ * the conventional root files a platform team may add there.
+ */
+export const RESERVED_DB_NAMES = [
+  'backend',
+  'locals',
+  'main',
+  'networks',
+  'outputs',
+  'providers',
+  'terraform',
+  'variables',
+  'versions',
+];
+
 /** Every reason a db_name can be refused, in the order a requester would fix them. */
 export function dbNameProblems(value: string): string[] {
   if (value.length === 0) return ['must not be empty'];
+  if (RESERVED_DB_NAMES.includes(value))
+    return [`${value} is reserved for the Terraform root's own files; choose another name`];
   const problems: string[] = [];
   if (value.length > DB_NAME_MAX) problems.push(`must be at most ${DB_NAME_MAX} characters`);
   if (!/^[a-z0-9-]*$/.test(value)) problems.push('may contain only lowercase letters, digits and hyphens');

@@ -12,7 +12,19 @@ import { parseHcl } from '../support/hcl.js';
 const { policy } = loadPolicyFile();
 
 /** The rules of DESIGN.md, written independently of the schema as an oracle. */
-const dbNameOracle = (s: string) => /^[a-z][a-z0-9-]{0,39}$/.test(s) && !s.includes('--') && !s.endsWith('-');
+const RESERVED = new Set([
+  'backend',
+  'locals',
+  'main',
+  'networks',
+  'outputs',
+  'providers',
+  'terraform',
+  'variables',
+  'versions',
+]);
+const dbNameOracle = (s: string) =>
+  /^[a-z][a-z0-9-]{0,39}$/.test(s) && !s.includes('--') && !s.endsWith('-') && !RESERVED.has(s);
 
 /** Names close to the rules, so both sides of every rule are explored, plus arbitrary text. */
 const nearNames = fc.oneof(
@@ -22,6 +34,7 @@ const nearNames = fc.oneof(
   }),
   fc.string({ maxLength: 50 }),
   fc.stringMatching(/^[a-z][a-z0-9-]{0,45}$/),
+  fc.constantFrom(...RESERVED),
 );
 // A letter, then groups of alphanumerics each optionally led by one hyphen: valid by construction.
 const validNames = fc
@@ -30,7 +43,8 @@ const validNames = fc
     fc.array(fc.tuple(fc.boolean(), fc.stringMatching(/^[a-z0-9]{1,6}$/)), { maxLength: 12 }),
   )
   .map(([first, groups]) => first + groups.map(([hyphen, g]) => (hyphen ? `-${g}` : g)).join(''))
-  .map((name) => name.slice(0, 40).replace(/-+$/, ''));
+  .map((name) => name.slice(0, 40).replace(/-+$/, ''))
+  .filter((name) => !RESERVED.has(name));
 
 const base = { engine: 'mysql', environment: 'dev' } as const;
 

@@ -1,14 +1,16 @@
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOYMENTS, ENGINES, SIZES } from '../../src/domain/request.js';
+import { DEPLOYMENTS, ENGINES, RESERVED_DB_NAMES, SIZES } from '../../src/domain/request.js';
 import { resolveRequest } from '../../src/domain/resolve.js';
 import type { DatabaseSpec } from '../../src/domain/spec.js';
 import { renderTerraform } from '../../src/render/terraform.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
-import { formatHcl, parseHcl, parseTfDir, terraformFmtRewrites } from '../support/hcl.js';
+import { formatHcl, listTfFiles, parseHcl, parseTfDir, terraformFmtRewrites } from '../support/hcl.js';
 
 const { policy } = loadPolicyFile();
 const MODULE_DIR = fileURLToPath(new URL('../../terraform/modules/rds', import.meta.url));
+const LIVE_DIR = fileURLToPath(new URL('../../terraform/live', import.meta.url));
 
 type ModuleCall = Record<string, unknown>;
 
@@ -97,6 +99,12 @@ describe('rendered Terraform', () => {
       expect('allocated_storage' in call).toBe(spec.deployment === 'instance');
     },
   );
+
+  it("never lets a database's file replace one of terraform/live's own files", async () => {
+    const liveFiles = (await listTfFiles(LIVE_DIR)).map((f) => basename(f, '.tf'));
+    expect(liveFiles.length).toBeGreaterThan(0);
+    for (const name of liveFiles) expect(RESERVED_DB_NAMES).toContain(name);
+  });
 
   it('gives the same bytes for the same request, and names the request in the header', () => {
     const input = { db_name: 'my-app-db', engine: 'mysql', environment: 'dev' };

@@ -54,6 +54,8 @@ describe('request v1 schema', () => {
     ['-db', 'must start with a lowercase letter'],
     ['my--db', 'must not contain two hyphens in a row'],
     ['db-', 'must not end with a hyphen'],
+    ['providers', "providers is reserved for the Terraform root's own files; choose another name"],
+    ['backend', "backend is reserved for the Terraform root's own files; choose another name"],
   ])('db_name %j: %s', (dbName, message) => {
     expect(issuesOf({ ...base, db_name: dbName })).toContainEqual({ path: 'db_name', message });
   });
