@@ -7,18 +7,12 @@
  * that example configures it. Where checkov 3.3.30 cannot evaluate the module (see the "Checkov skips"
  * section of the module README) the test scans the part on its own instead.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkov, describeCheck, type Report } from '../support/checkov.js';
+import { ROOT } from '../support/cli.js';
 
-const execFileAsync = promisify(execFile);
-
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const CHECKOV = join(ROOT, '.venv', 'bin', 'checkov');
 const MODULE_DIR = 'terraform/modules/rds';
 const EXAMPLES = ['aurora', 'aurora-serverless', 'instance'] as const;
 const PROD_LIKE = 'aurora';
@@ -26,70 +20,6 @@ const TIMEOUT = 300_000;
 
 /** The checks the module skips; each is explained beside its resource and in the module README. */
 const ALLOWED_SKIPS = ['CKV2_AWS_8', 'CKV2_AWS_27', 'CKV_AWS_109', 'CKV_AWS_111', 'CKV_AWS_356'];
-
-interface CheckResult {
-  check_id: string;
-  check_name: string;
-  resource: string;
-  file_path: string;
-  /** For a skipped check, suppress_comment holds the reason given in the skip comment. */
-  check_result?: { result: string; suppress_comment?: string | null };
-}
-
-interface Report {
-  passed: CheckResult[];
-  failed: CheckResult[];
-  skipped: CheckResult[];
-  parsingErrors: string[];
-}
-
-interface CheckovJson {
-  check_type?: string;
-  results?: {
-    passed_checks?: CheckResult[];
-    failed_checks?: CheckResult[];
-    skipped_checks?: CheckResult[];
-    parsing_errors?: string[];
-  };
-}
-
-/** Runs checkov on a directory (-d) or a file (-f) and returns its terraform report. */
-async function checkov(target: ['-d' | '-f', string]): Promise<Report> {
-  if (!existsSync(CHECKOV)) {
-    throw new Error(`${CHECKOV} is missing: run \`bash scripts/venv.sh\` first`);
-  }
-  const args = [
-    ...target,
-    '--framework',
-    'terraform',
-    '--download-external-modules',
-    'false',
-    '--skip-download',
-    '--output',
-    'json',
-  ];
-  let stdout: string;
-  try {
-    ({ stdout } = await execFileAsync(CHECKOV, args, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }));
-  } catch (error) {
-    // checkov exits 1 when a check fails, with the report on stdout; anything else is a crash.
-    const failure = error as { code?: number; stdout?: string; stderr?: string };
-    if (failure.code !== 1 || !failure.stdout) {
-      throw new Error(`checkov ${args.join(' ')} failed (exit ${failure.code}): ${failure.stderr ?? error}`);
-    }
-    stdout = failure.stdout;
-  }
-  const parsed = JSON.parse(stdout) as CheckovJson | CheckovJson[];
-  // A list when several frameworks report; a bare summary without results when nothing was found.
-  const report = Array.isArray(parsed) ? parsed.find((r) => r.check_type === 'terraform') : parsed;
-  const results = report?.results ?? {};
-  return {
-    passed: results.passed_checks ?? [],
-    failed: results.failed_checks ?? [],
-    skipped: results.skipped_checks ?? [],
-    parsingErrors: results.parsing_errors ?? [],
-  };
-}
 
 /** One scan per target for the whole file, started on first use. */
 const scans = new Map<string, Promise<Report>>();
@@ -102,8 +32,6 @@ function scan(kind: '-d' | '-f', path: string): Promise<Report> {
   }
   return pending;
 }
-
-const describeCheck = (c: CheckResult) => `${c.check_id} ${c.resource} (${c.check_name}) in ${c.file_path}`;
 
 function expectNoFailures(report: Report, what: string) {
   expect(report.parsingErrors, `${what}: checkov could not parse`).toEqual([]);
@@ -233,19 +161,5 @@ describe('checkov on terraform/modules/rds', () => {
       unlisted,
       `skips missing from the README's "Checkov skips" section: ${unlisted.join(', ')}`,
     ).toEqual([]);
-  });
-});
-
-describe('terraform/modules/rds/README.md', () => {
-  it('has Inputs and Outputs tables that match variables.tf and outputs.tf', async () => {
-    const script = join(ROOT, 'scripts', 'module-readme.mjs');
-    const run = await execFileAsync(process.execPath, [script, MODULE_DIR, '--check'], { cwd: ROOT }).catch(
-      (error: { stdout?: string; stderr?: string }) => ({
-        stdout: error.stdout ?? '',
-        stderr: error.stderr ?? '',
-      }),
-    );
-    expect(run.stderr, 'regenerate with: node scripts/module-readme.mjs').toBe('');
-    expect(run.stdout).toContain('README tables match');
   });
 });
