@@ -1,0 +1,58 @@
+import type { RequestV1 } from './request.js';
+
+/** A request's life: queued → processing → pr_open → merged | closed; failed with a reason. */
+export const STATUSES = ['queued', 'processing', 'pr_open', 'merged', 'closed', 'failed'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly Status[] = ['merged', 'closed', 'failed'];
+/** While a request is in one of these, another request for the same database is a conflict. */
+export const IN_FLIGHT_STATUSES: readonly Status[] = ['queued', 'processing', 'pr_open'];
+
+export const isTerminal = (status: Status) => TERMINAL_STATUSES.includes(status);
+
+/**
+ * Which moves are allowed. A status never moves backwards, so a late or replayed event cannot undo a
+ * later one (a webhook may even report the merge before the worker records pr_open).
+ */
+const NEXT: Record<Status, readonly Status[]> = {
+  queued: ['processing', 'pr_open', 'merged', 'closed', 'failed'],
+  // processing again: a new delivery attempt after a crash or a transient error.
+  processing: ['processing', 'pr_open', 'merged', 'closed', 'failed'],
+  pr_open: ['merged', 'closed'],
+  merged: [],
+  closed: [],
+  failed: [],
+};
+
+export function canMove(from: Status, to: Status): boolean {
+  return NEXT[from].includes(to);
+}
+
+export interface PullRequestRef {
+  number: number;
+  url: string;
+  branch: string;
+}
+
+/** One entry of a request's history: a status change, or an event (e.g. a plan's check run) with a note. */
+export interface HistoryEntry {
+  at: string;
+  status: Status;
+  detail?: string;
+}
+
+/** What the status store keeps for a request. Times are ISO 8601 UTC. */
+export interface RequestRecord {
+  id: string;
+  status: Status;
+  request: RequestV1;
+  requester: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Deliveries the worker has started for this request. */
+  attempts: number;
+  pullRequest: PullRequestRef | null;
+  /** Why it failed, in words fit for the requester (never a secret or a stack trace). */
+  failureReason: string | null;
+  history: HistoryEntry[];
+}

@@ -1,0 +1,154 @@
+/**
+ * The ports the use cases need. Each runtime wires adapters that implement them: SQLite and a local git
+ * repository on one machine; DynamoDB, SNS/SQS and GitHub on AWS.
+ */
+import type { PullRequestRef, RequestRecord, Status } from './domain/status.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Structured logging: one JSON line per event, the request id among the fields when there is one. */
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export type SubmitResult = { ok: true } | { ok: false; inFlight: string };
+
+/** Records a new request as queued and hands it to the queue as one step: never one without the other. */
+export interface Intake {
+  /** `inFlight` names the request already queued, processing or pr_open for the same database. */
+  submit(record: RequestRecord): Promise<SubmitResult>;
+}
+
+export interface StatusChange {
+  at: Date;
+  detail?: string;
+  pullRequest?: PullRequestRef;
+  failureReason?: string;
+  /** With `processing`: the delivery attempt that starts now. */
+  attempt?: number;
+}
+
+export interface ListQuery {
+  status?: Status;
+  limit: number;
+  /** Opaque: the `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface StatusStore {
+  get(id: string): Promise<RequestRecord | undefined>;
+  /** Newest first. */
+  list(query: ListQuery): Promise<{ records: RequestRecord[]; nextCursor: string | null }>;
+  /**
+   * Moves a request forward and records the move in its history. A move the state machine forbids
+   * (backwards, out of a terminal status) changes nothing: `changed` is false. Undefined: no such request.
+   */
+  transition(id: string, to: Status, change: StatusChange): Promise<{ record: RequestRecord; changed: boolean } | undefined>;
+  /** Adds an event to the history without changing the status (a plan's check run, a retry's reason). */
+  note(id: string, at: Date, detail: string): Promise<void>;
+}
+
+/** A leased message: invisible to other consumers until acknowledged, released, or its lease expires. */
+export interface Delivery {
+  requestId: string;
+  /** 1 for the first delivery, counting every receive. */
+  attempt: number;
+  receipt: string;
+}
+
+export interface Queue {
+  receive(max: number, visibilityMs: number): Promise<Delivery[]>;
+  ack(receipt: string): Promise<void>;
+  /** Back to the queue, visible again after the delay. */
+  retry(receipt: string, delayMs: number, error: string): Promise<void>;
+  /** Out of the queue for good, kept with its last error. */
+  deadLetter(receipt: string, error: string): Promise<void>;
+}
+
+export interface PullRequestSpec {
+  branch: string;
+  base: string;
+  title: string;
+  body: string;
+  requestId: string;
+}
+
+export interface FileChange {
+  branch: string;
+  path: string;
+  content: string;
+  message: string;
+}
+
+/**
+ * The repository the Terraform lands in. Every mutation is idempotent: calling it again after a crash,
+ * or for a duplicate message, finds the work done and changes nothing.
+ */
+export interface GitHost {
+  /** Head commit of a branch, or null when it does not exist. */
+  headOf(branch: string): Promise<string | null>;
+  /** A file's text at a branch or commit, or null when it is not there. */
+  readFile(ref: string, path: string): Promise<string | null>;
+  /** Creates the branch at `fromCommit` unless it exists. */
+  ensureBranch(branch: string, fromCommit: string): Promise<{ created: boolean; head: string }>;
+  /** Commits the content on the branch unless the branch already holds exactly that content. */
+  ensureFile(change: FileChange): Promise<{ committed: boolean; head: string }>;
+  /** Opens the pull request unless one is open for the branch; returns that one. */
+  ensurePullRequest(spec: PullRequestSpec): Promise<{ number: number; url: string; created: boolean }>;
+}
+
+export type PullRequestState = 'open' | 'merged' | 'closed';
+
+export interface PullRequestInfo {
+  number: number;
+  title: string;
+  body: string;
+  branch: string;
+  base: string;
+  state: PullRequestState;
+  requestId: string | null;
+  url: string;
+  createdAt: string;
+  updatedAt: string;
+  mergeCommit: string | null;
+}
+
+/** Review of pull requests the local git host keeps (GitHub has its own). */
+export interface PullRequestReview {
+  list(): Promise<PullRequestInfo[]>;
+  get(number: number): Promise<PullRequestInfo | undefined>;
+  /** Unified diff of the branch against its base. */
+  diff(number: number): Promise<string>;
+  /** A merge commit on the base; throws GitHostError('conflict') when the branches conflict. */
+  merge(number: number, at: Date): Promise<PullRequestInfo>;
+  close(number: number, at: Date): Promise<PullRequestInfo>;
+}
+
+export interface Authenticator {
+  /** The caller's identity for an Authorization header value, or null when it is not valid. */
+  authenticate(authorization: string | undefined): Promise<string | null>;
+}
+
+export interface SecretSource {
+  get(name: string): Promise<string>;
+}
+
+/**
+ * Why a git host call failed. `permanent`: retrying cannot help (no access, repository missing);
+ * `transient`: it may (5xx, network, rate limit; `retryAfterMs` when the host says how long);
+ * `conflict`: the repository holds something that is not ours; `not_found` and `invalid_state` for review.
+ */
+export class GitHostError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'permanent' | 'transient' | 'conflict' | 'not_found' | 'invalid_state',
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'GitHostError';
+  }
+}
