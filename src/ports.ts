@@ -47,7 +47,11 @@ export interface StatusStore {
    * Moves a request forward and records the move in its history. A move the state machine forbids
    * (backwards, out of a terminal status) changes nothing: `changed` is false. Undefined: no such request.
    */
-  transition(id: string, to: Status, change: StatusChange): Promise<{ record: RequestRecord; changed: boolean } | undefined>;
+  transition(
+    id: string,
+    to: Status,
+    change: StatusChange,
+  ): Promise<{ record: RequestRecord; changed: boolean } | undefined>;
   /** Adds an event to the history without changing the status (a plan's check run, a retry's reason). */
   note(id: string, at: Date, detail: string): Promise<void>;
 }
@@ -150,5 +154,13 @@ export class GitHostError extends Error {
   ) {
     super(message);
     this.name = 'GitHostError';
+  }
+}
+
+/** A list cursor that no `nextCursor` produced. */
+export class InvalidCursorError extends Error {
+  constructor(cursor: string) {
+    super(`invalid cursor: ${JSON.stringify(cursor.slice(0, 100))}`);
+    this.name = 'InvalidCursorError';
   }
 }

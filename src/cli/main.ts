@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { PolicyFileError } from '../runtime/policy-file.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { registerPr } from './pr-commands.js';
 import { registerRender } from './render-command.js';
+import { registerRequestCommands } from './request-commands.js';
+import { registerServe } from './serve-command.js';
 import { registerValidateConfig } from './validate-config-command.js';
 
 /** The `rds-provisioner` command: wiring only; each command lives in its own module. */
@@ -10,8 +13,11 @@ export function buildProgram(): Command {
     .description('Self-service RDS provisioning through GitOps')
     .showHelpAfterError()
     .exitOverride();
+  registerServe(program);
   registerRender(program);
   registerValidateConfig(program);
+  registerRequestCommands(program);
+  registerPr(program);
   return program;
 }
 
@@ -30,7 +36,7 @@ function report(error: unknown): number {
     return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
   }
   if (error instanceof CliError) {
-    process.stderr.write(`${error.lines.join('\n')}\n`);
+    if (error.lines.length > 0) process.stderr.write(`${error.lines.join('\n')}\n`);
     return error.exitCode;
   }
   if (error instanceof PolicyFileError) {

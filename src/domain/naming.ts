@@ -1,3 +1,5 @@
+import { posix } from 'node:path';
+
 /**
  * Where a database's work lands in the repository. Defaults are the original system's:
  * branch `feature/provision-rds-{db_name}`, file `terraform/live/{db_name}.tf`, base `main`.
@@ -31,4 +33,12 @@ export function filePath(dbName: string, conventions: GitConventions = DEFAULT_G
 /** The database created inside the engine: RDS allows letters, digits and underscores only. */
 export function engineDatabaseName(dbName: string): string {
   return dbName.replaceAll('-', '_');
+}
+
+/** Where the module lives in the repository; generated files call it by a path relative to themselves. */
+export const MODULE_DIR = 'terraform/modules/rds';
+
+export function moduleSource(dbName: string, conventions: GitConventions = DEFAULT_GIT_CONVENTIONS): string {
+  const relative = posix.relative(posix.dirname(filePath(dbName, conventions)), MODULE_DIR);
+  return relative.startsWith('.') ? relative : `./${relative}`;
 }

@@ -1,5 +1,6 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_GIT_CONVENTIONS } from './naming.js';
 import {
   DEPLOYMENTS,
   type Deployment,
@@ -116,9 +117,42 @@ const environment = z.strictObject({
 
 const engineCatalogue = z.strictObject({ aurora: versions.optional(), instance: versions.optional() });
 
+/** Where generated work lands; defaults are the original system's. */
+const git = z.strictObject({
+  base: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, { message: 'must be a branch name such as main' })
+    .default(DEFAULT_GIT_CONVENTIONS.base),
+  branch: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/{}-]{0,99}$/, { message: 'must be a branch name template' })
+    .refine((t) => t.includes('{db_name}'), { message: 'must contain {db_name}' })
+    .refine((t) => !t.includes('..') && !t.endsWith('/') && !t.endsWith('.lock'), {
+      message: 'must give a valid git branch name',
+    })
+    .default(DEFAULT_GIT_CONVENTIONS.branch),
+  file: z
+    .string()
+    .regex(/^(?:[A-Za-z0-9_{}-][A-Za-z0-9._{}-]*\/)*[A-Za-z0-9_{}-][A-Za-z0-9._{}-]*\.tf$/, {
+      message: 'must be a relative path ending in .tf, e.g. terraform/live/{db_name}.tf',
+    })
+    .refine((t) => t.includes('{db_name}'), { message: 'must contain {db_name}' })
+    .refine((t) => !t.split('/').includes('..'), { message: 'must stay inside the repository' })
+    .default(DEFAULT_GIT_CONVENTIONS.file),
+  author: z
+    .strictObject({
+      name: z.string().min(1).max(100).default('rds-provisioner'),
+      email: z
+        .email({ message: 'must be an email address' })
+        .default('rds-provisioner@users.noreply.localhost'),
+    })
+    .default({ name: 'rds-provisioner', email: 'rds-provisioner@users.noreply.localhost' }),
+});
+
 export const policySchema = z
   .strictObject({
     version: z.literal(1, { error: 'must be 1' }),
+    git: git.default(() => git.parse({})),
     engines: z.strictObject({ mysql: engineCatalogue, postgres: engineCatalogue, mariadb: engineCatalogue }),
     sizes: z.strictObject({ small: size, medium: size, large: size, xlarge: size }),
     environments: z

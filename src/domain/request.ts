@@ -66,7 +66,10 @@ const dbName = z
   .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
   .superRefine((value, ctx) => {
     for (const problem of dbNameProblems(value)) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  })
+  .describe(
+    '1-40 of a-z, 0-9 and -; starts with a letter; no -- and no trailing -; not a name the Terraform root uses',
+  );
 
 const tags = z
   .record(

@@ -150,3 +150,16 @@ describe('properties', () => {
     );
   });
 });
+
+describe('moduleSource', () => {
+  it('points from the generated file to terraform/modules/rds wherever the file template puts it', async () => {
+    const { moduleSource, DEFAULT_GIT_CONVENTIONS } = await import('../../src/domain/naming.js');
+    expect(moduleSource('a')).toBe('../modules/rds');
+    expect(moduleSource('a', { ...DEFAULT_GIT_CONVENTIONS, file: 'terraform/live/prod/{db_name}.tf' })).toBe(
+      '../../modules/rds',
+    );
+    expect(moduleSource('a', { ...DEFAULT_GIT_CONVENTIONS, file: 'terraform/{db_name}.tf' })).toBe(
+      './modules/rds',
+    );
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * The repository the local runtime writes to when no `--repo` is given: `<data-dir>/infra`. Created
+ * bare, with one commit on `main` holding the rds module and the live root, so generated files have a
+ * module to call. An existing repository is used as it is.
+ *
+ * Bare, because nothing is checked out there: the service moves `main` when it merges, and a checkout of
+ * `main` would look as if someone had reverted every merge. Engineers `git clone` it, look, and push to
+ * it like any remote.
+ */
+import { randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { GitHostError } from '../../ports.js';
+import {
+  assertValidIdentity,
+  FILE_MODE,
+  formatCommit,
+  type GitIdentity,
+  LooseObjectWriter,
+  TREE_MODE,
+  Tree,
+  type TreeEntry,
+  ZERO_OID,
+} from './git-objects.js';
+import { locateRepository, runGit } from './git-repository.js';
+
+export interface InfraRepositoryOptions {
+  /** The package root: its terraform/modules/rds and terraform/live are copied into the first commit. */
+  sourceDir: string;
+  /** Author and committer of the first commit. */
+  author: GitIdentity;
+  /** The first commit's time; now by default. */
+  now?: Date;
+  /** The branch of the first commit; `main` by default. */
+  branch?: string;
+}
+
+export interface InfraRepository {
+  path: string;
+  created: boolean;
+}
+
+/** The trees copied into a new repository, relative to the source directory. */
+export const SEEDED_DIRECTORIES = ['terraform/modules/rds', 'terraform/live'] as const;
+
+/** Left out of the copy: what `terraform init`/`apply` leave behind in a source checkout. */
+const SKIPPED = (name: string) =>
+  name === '.terraform' || name === '.DS_Store' || /\.tfstate(\..*)?$/.test(name) || name === 'crash.log';
+
+/**
+ * Makes sure a git repository is at `path`. When there is none, creates a bare one whose first commit on
+ * `main` holds copies of the source's terraform/modules/rds and terraform/live, written as git objects
+ * (no working tree). It is built in a sibling directory and renamed into place, so a crash leaves either
+ * nothing or the finished repository. A non-empty directory that is not a repository is refused.
+ */
+export async function ensureInfraRepository(
+  path: string,
+  options: InfraRepositoryOptions,
+): Promise<InfraRepository> {
+  const target = resolve(path);
+  assertValidIdentity(options.author);
+  if (await locateRepository(target)) return { path: target, created: false };
+  if (!isMissingOrEmptyDirectory(target)) {
+    throw new GitHostError(`${target} exists, is not empty and is not a git repository`, 'permanent');
+  }
+
+  const branch = options.branch ?? 'main';
+  const parent = dirname(target);
+  mkdirSync(parent, { recursive: true });
+  const staging = join(parent, `.${basename(target)}.init-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    const init = await runGit(['init', '--quiet', '--bare', `--initial-branch=${branch}`, staging], {
+      cwd: parent,
+    });
+    if (init.code !== 0) throw new GitHostError(`git init failed: ${init.stderr.trim()}`, 'permanent');
+
+    const writer = new LooseObjectWriter(join(staging, 'objects'));
+    const root = new DirectoryNode();
+    for (const directory of SEEDED_DIRECTORIES) {
+      const source = join(options.sourceDir, directory);
+      if (!lstatSafe(source)?.isDirectory()) {
+        throw new GitHostError(`${source} is missing: cannot seed the repository`, 'permanent');
+      }
+      collect(source, root.dir(directory.split('/')), writer);
+    }
+    const tree = root.write(writer);
+    const commit = writer.write(
+      'commit',
+      formatCommit({
+        tree,
+        parents: [],
+        author: options.author,
+        committer: options.author,
+        at: options.now ?? new Date(),
+        message:
+          'Terraform: the rds module and the live root\n\n' +
+          'terraform/modules/rds is the module every generated file calls; terraform/live is the root they land in.\n',
+      }),
+    );
+    const ref = await runGit(
+      [`--git-dir=${staging}`, 'update-ref', `refs/heads/${branch}`, commit, ZERO_OID],
+      {
+        cwd: staging,
+      },
+    );
+    if (ref.code !== 0) throw new GitHostError(`git update-ref failed: ${ref.stderr.trim()}`, 'permanent');
+
+    try {
+      renameSync(staging, target);
+    } catch (error) {
+      // Someone else created it meanwhile (another process bootstrapping, or a person).
+      if (await locateRepository(target)) return { path: target, created: false };
+      throw new GitHostError(`cannot create ${target}: ${(error as Error).message}`, 'permanent');
+    }
+    return { path: target, created: true };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+function lstatSafe(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function isMissingOrEmptyDirectory(path: string): boolean {
+  const stat = lstatSafe(path);
+  if (!stat) return true;
+  return stat.isDirectory() && readdirSync(path).length === 0;
+}
+
+class DirectoryNode {
+  readonly children = new Map<string, DirectoryNode | TreeEntry>();
+
+  dir(parts: readonly string[]): DirectoryNode {
+    let node: DirectoryNode = this;
+    for (const part of parts) {
+      let next = node.children.get(part);
+      if (!(next instanceof DirectoryNode)) {
+        next = new DirectoryNode();
+        node.children.set(part, next);
+      }
+      node = next;
+    }
+    return node;
+  }
+
+  write(writer: LooseObjectWriter): string {
+    const entries: TreeEntry[] = [];
+    for (const [name, child] of this.children) {
+      if (child instanceof DirectoryNode) {
+        if (child.children.size > 0) entries.push({ mode: TREE_MODE, name, oid: child.write(writer) });
+      } else {
+        entries.push(child);
+      }
+    }
+    return writer.write('tree', Tree.serialize(entries));
+  }
+}
+
+function collect(source: string, into: DirectoryNode, writer: LooseObjectWriter): void {
+  for (const name of readdirSync(source).sort()) {
+    if (SKIPPED(name)) continue;
+    const file = join(source, name);
+    const stat = lstatSync(file);
+    if (stat.isDirectory()) {
+      collect(file, into.dir([name]), writer);
+    } else if (stat.isFile()) {
+      const mode = stat.mode & 0o111 ? '100755' : FILE_MODE;
+      into.children.set(name, { mode, name, oid: writer.write('blob', readFileSync(file)) });
+    } else if (stat.isSymbolicLink()) {
+      into.children.set(name, {
+        mode: '120000',
+        name,
+        oid: writer.write('blob', Buffer.from(readlinkSync(file))),
+      });
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { filePath } from '../domain/naming.js';
+import type { FieldIssue } from '../domain/request.js';
+import { resolveRequest } from '../domain/resolve.js';
+import type { RequestRecord } from '../domain/status.js';
+import { generatedForRequest } from '../render/terraform.js';
+import type { AppContext } from './context.js';
+
+export type AcceptOutcome =
+  | { kind: 'accepted'; record: RequestRecord }
+  | { kind: 'invalid'; issues: FieldIssue[] }
+  | { kind: 'conflict'; requestId: string | null; message: string };
+
+/**
+ * Validates a request against the schema and the policy, refuses a database that exists or is in
+ * flight, and records it as queued together with its queue message.
+ */
+export async function acceptRequest(
+  ctx: AppContext,
+  input: unknown,
+  requester: string,
+): Promise<AcceptOutcome> {
+  const id = ctx.newRequestId();
+  const resolved = resolveRequest(input, ctx.policy.policy, { requestId: id });
+  if (!resolved.ok) return { kind: 'invalid', issues: resolved.issues };
+  const { request } = resolved.value;
+
+  const path = filePath(request.db_name, ctx.conventions);
+  const existing = await ctx.git.readFile(ctx.conventions.base, path);
+  if (existing !== null) {
+    return {
+      kind: 'conflict',
+      requestId: generatedForRequest(existing),
+      message: `database ${request.db_name} already exists: ${path} is on ${ctx.conventions.base}`,
+    };
+  }
+
+  const at = ctx.clock.now().toISOString();
+  const record: RequestRecord = {
+    id,
+    status: 'queued',
+    request,
+    requester,
+    createdAt: at,
+    updatedAt: at,
+    attempts: 0,
+    pullRequest: null,
+    failureReason: null,
+    history: [{ at, status: 'queued' }],
+  };
+  const submitted = await ctx.intake.submit(record);
+  if (!submitted.ok) {
+    return {
+      kind: 'conflict',
+      requestId: submitted.inFlight,
+      message: `a request for database ${request.db_name} is still in flight: ${submitted.inFlight}`,
+    };
+  }
+  ctx.logger.info('request accepted', {
+    request_id: id,
+    db_name: request.db_name,
+    environment: request.environment,
+    requester,
+  });
+  return { kind: 'accepted', record };
+}

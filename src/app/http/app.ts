@@ -1,0 +1,222 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { toFieldIssues } from '../../domain/request.js';
+import type { RequestRecord } from '../../domain/status.js';
+import { type Authenticator, InvalidCursorError, type PullRequestReview } from '../../ports.js';
+import { acceptRequest } from '../accept-request.js';
+import type { AppContext } from '../context.js';
+import { registerPullRequestRoutes } from './pulls.js';
+import {
+  Accepted,
+  ConflictError,
+  Health,
+  InvalidRequestError,
+  json,
+  ListQueryParams,
+  NotFoundError,
+  PayloadTooLargeError,
+  RequestIdParam,
+  RequestList,
+  RequestV1,
+  RequestView,
+  SECURED,
+  UNAUTHORIZED,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+} from './schemas.js';
+import { requestView } from './views.js';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+const PUBLIC_PATHS = new Set(['/health', '/openapi.json']);
+
+export interface HttpDeps {
+  ctx: AppContext;
+  auth: Authenticator;
+  /** Local git host only: pull request review routes under /pulls. */
+  review?: PullRequestReview;
+  /** Told of each accepted request, so a local worker can start at once instead of at its next poll. */
+  onAccepted?: (record: RequestRecord) => void;
+}
+
+type Env = { Variables: { identity: string } };
+
+const provisionRoute = createRoute({
+  method: 'post',
+  path: '/provision',
+  summary: 'Ask for a database',
+  description:
+    'Checks the request against the schema and the policy, then queues it. Follow it at status_url.',
+  security: SECURED,
+  request: { body: { required: true, content: { 'application/json': { schema: RequestV1 } } } },
+  responses: {
+    202: json(Accepted, 'Accepted and queued'),
+    400: json(InvalidRequestError, 'Invalid request: each bad field named'),
+    401: UNAUTHORIZED,
+    409: json(ConflictError, 'The database exists in the repository or a request for it is in flight'),
+    413: json(PayloadTooLargeError, `Body over ${MAX_BODY_BYTES} bytes`),
+    415: json(UnsupportedMediaTypeError, 'Body is not application/json'),
+    503: json(UnavailableError, 'The repository could not be checked; try again'),
+  },
+});
+
+const getRequestRoute = createRoute({
+  method: 'get',
+  path: '/requests/{id}',
+  summary: 'Follow a request',
+  security: SECURED,
+  request: { params: RequestIdParam },
+  responses: {
+    200: json(RequestView, 'The request, its status and its history'),
+    400: json(InvalidRequestError, 'Invalid parameter'),
+    401: UNAUTHORIZED,
+    404: json(NotFoundError, 'No such request'),
+  },
+});
+
+const listRequestsRoute = createRoute({
+  method: 'get',
+  path: '/requests',
+  summary: 'List requests, newest first',
+  security: SECURED,
+  request: { query: ListQueryParams },
+  responses: {
+    200: json(RequestList, 'A page of requests; pass next_cursor as cursor for the next'),
+    400: json(InvalidRequestError, 'Invalid parameter'),
+    401: UNAUTHORIZED,
+  },
+});
+
+const healthRoute = createRoute({
+  method: 'get',
+  path: '/health',
+  summary: 'Liveness',
+  responses: { 200: json(Health, 'The service is up') },
+});
+
+const invalid = (c: Context, issues: { path: string; message: string }[]) =>
+  c.json({ error: 'invalid_request' as const, issues }, 400);
+
+/** The HTTP API, the same Hono app on every runtime. */
+export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
+  const { ctx } = deps;
+  const app = new OpenAPIHono<Env>({
+    // Schema failures of body, params or query: 400 naming each field, like every other invalid input.
+    defaultHook: (result, c) => {
+      if (!result.success) return invalid(c, toFieldIssues(result.error));
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
+
+  app.use('*', async (c, next) => {
+    if (PUBLIC_PATHS.has(c.req.path)) return next();
+    const identity = await deps.auth.authenticate(c.req.header('authorization'));
+    if (!identity) {
+      c.header('WWW-Authenticate', 'Bearer');
+      return c.json({ error: 'unauthorized' as const, message: 'a valid bearer token is required' }, 401);
+    }
+    c.set('identity', identity);
+    return next();
+  });
+
+  app.use(
+    '/provision',
+    async (c, next) => {
+      if (c.req.method !== 'POST') return next();
+      const type = c.req.header('content-type') ?? '';
+      if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+        return c.json(
+          { error: 'unsupported_media_type' as const, message: 'send the request as application/json' },
+          415,
+        );
+      }
+      return next();
+    },
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        c.json(
+          {
+            error: 'payload_too_large' as const,
+            message: `the body must be at most ${MAX_BODY_BYTES} bytes`,
+          },
+          413,
+        ),
+    }),
+  );
+
+  app.openapi(provisionRoute, async (c) => {
+    const body = c.req.valid('json');
+    const outcome = await acceptRequest(ctx, body, c.get('identity'));
+    if (outcome.kind === 'invalid')
+      return c.json({ error: 'invalid_request' as const, issues: outcome.issues }, 400);
+    if (outcome.kind === 'conflict') {
+      return c.json(
+        { error: 'conflict' as const, request_id: outcome.requestId, message: outcome.message },
+        409,
+      );
+    }
+    deps.onAccepted?.(outcome.record);
+    const statusUrl = new URL(`/requests/${outcome.record.id}`, c.req.url).toString();
+    return c.json({ request_id: outcome.record.id, status: 'queued' as const, status_url: statusUrl }, 202);
+  });
+
+  app.openapi(getRequestRoute, async (c) => {
+    const record = await ctx.store.get(c.req.valid('param').id);
+    if (!record) return c.json({ error: 'not_found' as const, message: 'no request with that id' }, 404);
+    return c.json(requestView(record), 200);
+  });
+
+  app.openapi(listRequestsRoute, async (c) => {
+    const { status, limit, cursor } = c.req.valid('query');
+    let page: Awaited<ReturnType<typeof ctx.store.list>>;
+    try {
+      page = await ctx.store.list({ limit, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
+    } catch (error) {
+      if (error instanceof InvalidCursorError)
+        return invalid(c, [{ path: 'cursor', message: 'is not a cursor this API returned' }]);
+      throw error;
+    }
+    return c.json({ requests: page.records.map(requestView), next_cursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200));
+
+  if (deps.review) registerPullRequestRoutes(app, ctx, deps.review);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'rds-provisioner',
+      version: '1',
+      description:
+        'Self-service database provisioning through GitOps: ask for a database, follow it to a merged pull request.',
+    },
+  });
+
+  app.notFound((c) =>
+    c.json({ error: 'not_found' as const, message: `no route for ${c.req.method} ${c.req.path}` }, 404),
+  );
+
+  app.onError((error, c) => {
+    if (error instanceof HTTPException && error.status === 400) {
+      return invalid(c, [{ path: '(body)', message: 'is not valid JSON' }]);
+    }
+    if (error instanceof HTTPException && error.status < 500)
+      return c.json(
+        { error: 'invalid_request' as const, issues: [{ path: '(request)', message: error.message }] },
+        400,
+      );
+    ctx.logger.error('unhandled error', {
+      path: c.req.path,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return c.json(
+      { error: 'unavailable' as const, message: 'the service could not complete the request; try again' },
+      503,
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,117 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { GitHostError, type PullRequestInfo, type PullRequestReview } from '../../ports.js';
+import { applyPullRequestEvent } from '../apply-pull-request-event.js';
+import type { AppContext } from '../context.js';
+import {
+  InvalidRequestError,
+  InvalidStateError,
+  json,
+  MergeConflictError,
+  NotFoundError,
+  PullNumberParam,
+  PullRequestDetail,
+  PullRequestList,
+  PullRequestView,
+  SECURED,
+  UNAUTHORIZED,
+} from './schemas.js';
+import { pullRequestView } from './views.js';
+
+const NOT_FOUND = json(NotFoundError, 'No such pull request');
+const BAD_NUMBER = json(InvalidRequestError, 'Invalid pull request number');
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/pulls',
+  summary: 'Pull requests of the local repository',
+  security: SECURED,
+  responses: { 200: json(PullRequestList, 'Every pull request, newest first'), 401: UNAUTHORIZED },
+});
+
+const showRoute = createRoute({
+  method: 'get',
+  path: '/pulls/{number}',
+  summary: 'A pull request with its diff',
+  security: SECURED,
+  request: { params: PullNumberParam },
+  responses: {
+    200: json(PullRequestDetail, 'The pull request'),
+    400: BAD_NUMBER,
+    401: UNAUTHORIZED,
+    404: NOT_FOUND,
+  },
+});
+
+const actionRoute = (action: 'merge' | 'close') =>
+  createRoute({
+    method: 'post',
+    path: `/pulls/{number}/${action}`,
+    summary:
+      action === 'merge'
+        ? 'Merge: a merge commit on the base branch; the request becomes merged'
+        : 'Close without merging; the request becomes closed',
+    security: SECURED,
+    request: { params: PullNumberParam },
+    responses: {
+      200: json(PullRequestView, action === 'merge' ? 'Merged' : 'Closed'),
+      400: BAD_NUMBER,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
+      409: json(
+        z.union([InvalidStateError, MergeConflictError]),
+        'Not open, or (merge) the branch conflicts with the base',
+      ),
+    },
+  });
+
+/** Review routes for the local git host: what GitHub's UI does for a hosted repository. */
+export function registerPullRequestRoutes<E extends { Variables: { identity: string } }>(
+  app: OpenAPIHono<E>,
+  ctx: AppContext,
+  review: PullRequestReview,
+): void {
+  app.openapi(listRoute, async (c) =>
+    c.json({ pull_requests: (await review.list()).map(pullRequestView) }, 200),
+  );
+
+  app.openapi(showRoute, async (c) => {
+    const pr = await review.get(c.req.valid('param').number);
+    if (!pr) return c.json({ error: 'not_found' as const, message: 'no pull request with that number' }, 404);
+    return c.json({ ...pullRequestView(pr), body: pr.body, diff: await review.diff(pr.number) }, 200);
+  });
+
+  for (const action of ['merge', 'close'] as const) {
+    app.openapi(actionRoute(action), async (c) => {
+      const number = c.req.valid('param').number;
+      let pr: PullRequestInfo;
+      try {
+        pr =
+          action === 'merge'
+            ? await review.merge(number, ctx.clock.now())
+            : await review.close(number, ctx.clock.now());
+      } catch (error) {
+        return reviewError(c, error);
+      }
+      if (pr.requestId) {
+        await applyPullRequestEvent(ctx, {
+          requestId: pr.requestId,
+          action: action === 'merge' ? 'merged' : 'closed',
+          number: pr.number,
+          at: ctx.clock.now(),
+        });
+      }
+      return c.json(pullRequestView(pr), 200);
+    });
+  }
+}
+
+function reviewError(c: Context, error: unknown) {
+  if (!(error instanceof GitHostError)) throw error;
+  if (error.kind === 'not_found') return c.json({ error: 'not_found' as const, message: error.message }, 404);
+  if (error.kind === 'conflict')
+    return c.json({ error: 'merge_conflict' as const, message: error.message }, 409);
+  if (error.kind === 'invalid_state')
+    return c.json({ error: 'invalid_state' as const, message: error.message }, 409);
+  throw error;
+}

@@ -1,0 +1,151 @@
+import { z } from '@hono/zod-openapi';
+import { requestV1Schema } from '../../domain/request.js';
+import { STATUSES } from '../../domain/status.js';
+
+/** Response and parameter schemas of the HTTP API; the OpenAPI document is generated from these. */
+
+// The domain schema was built before @hono/zod-openapi extended zod, so it has no `.openapi()`; the
+// generator documents it inline from the schema itself.
+export const RequestV1 = requestV1Schema;
+
+export const Status = z.enum(STATUSES).openapi('Status');
+
+export const FieldIssue = z.object({
+  path: z
+    .string()
+    .openapi({ description: 'The field, e.g. `db_name` or `tags.owner`; `(body)` for the body as a whole.' }),
+  message: z.string(),
+});
+
+export const InvalidRequestError = z
+  .object({ error: z.literal('invalid_request'), issues: z.array(FieldIssue).min(1) })
+  .openapi('InvalidRequestError');
+
+export const ConflictError = z
+  .object({
+    error: z.literal('conflict'),
+    request_id: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The request in flight, or the one that wrote the existing file.' }),
+    message: z.string(),
+  })
+  .openapi('ConflictError');
+
+const simpleError = <T extends string>(code: T, name: string) =>
+  z.object({ error: z.literal(code), message: z.string() }).openapi(name);
+
+export const UnauthorizedError = simpleError('unauthorized', 'UnauthorizedError');
+export const NotFoundError = simpleError('not_found', 'NotFoundError');
+export const PayloadTooLargeError = simpleError('payload_too_large', 'PayloadTooLargeError');
+export const UnsupportedMediaTypeError = simpleError('unsupported_media_type', 'UnsupportedMediaTypeError');
+export const UnavailableError = simpleError('unavailable', 'UnavailableError');
+export const InvalidStateError = simpleError('invalid_state', 'InvalidStateError');
+export const MergeConflictError = simpleError('merge_conflict', 'MergeConflictError');
+
+export const Accepted = z
+  .object({
+    request_id: z.string(),
+    status: z.literal('queued'),
+    status_url: z
+      .string()
+      .openapi({ description: 'Where to follow the request: GET it until pr_open, then merged.' }),
+  })
+  .openapi('Accepted');
+
+export const PullRequestRef = z
+  .object({ number: z.number().int(), url: z.string(), branch: z.string() })
+  .openapi('PullRequestRef');
+
+export const HistoryEntry = z
+  .object({ status: Status, at: z.string(), detail: z.string().optional() })
+  .openapi('HistoryEntry');
+
+export const RequestView = z
+  .object({
+    request_id: z.string(),
+    status: Status,
+    db_name: z.string(),
+    engine: z.string(),
+    environment: z.string(),
+    requester: z.string(),
+    request: RequestV1,
+    created_at: z.string(),
+    updated_at: z.string(),
+    attempts: z.number().int(),
+    pull_request: PullRequestRef.nullable(),
+    failure_reason: z.string().nullable(),
+    history: z.array(HistoryEntry),
+  })
+  .openapi('Request');
+
+export const RequestList = z
+  .object({ requests: z.array(RequestView), next_cursor: z.string().nullable() })
+  .openapi('RequestList');
+
+export const Health = z.object({ status: z.literal('ok') }).openapi('Health');
+
+export const RequestIdParam = z.object({
+  id: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' }, example: '019a6a1e-6f3c-7a4e-9d1b-2c3d4e5f6a7b' }),
+});
+
+export const ListQueryParams = z.object({
+  status: Status.optional().openapi({ param: { name: 'status', in: 'query' } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(50)
+    .openapi({ param: { name: 'limit', in: 'query' } }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ param: { name: 'cursor', in: 'query' } }),
+});
+
+export const PullRequestState = z.enum(['open', 'merged', 'closed']);
+
+export const PullRequestView = z
+  .object({
+    number: z.number().int(),
+    title: z.string(),
+    branch: z.string(),
+    base: z.string(),
+    state: PullRequestState,
+    request_id: z.string().nullable(),
+    url: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    merge_commit: z.string().nullable(),
+  })
+  .openapi('PullRequest');
+
+export const PullRequestDetail = PullRequestView.extend({ body: z.string(), diff: z.string() }).openapi(
+  'PullRequestDetail',
+);
+
+export const PullRequestList = z
+  .object({ pull_requests: z.array(PullRequestView) })
+  .openapi('PullRequestList');
+
+export const PullNumberParam = z.object({
+  number: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31)
+    .openapi({ param: { name: 'number', in: 'path' }, example: 1 }),
+});
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+
+export const UNAUTHORIZED = json(UnauthorizedError, 'Missing or invalid bearer token');
+export const SECURED = [{ bearerAuth: [] }];

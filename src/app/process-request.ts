@@ -1,0 +1,124 @@
+import { branchName, filePath, moduleSource } from '../domain/naming.js';
+import { describeIssues } from '../domain/policy.js';
+import { resolveRequest } from '../domain/resolve.js';
+import type { RequestRecord } from '../domain/status.js';
+import { isTerminal } from '../domain/status.js';
+import { GitHostError } from '../ports.js';
+import { renderPullRequest } from '../render/pull-request.js';
+import { generatedForRequest, renderTerraform } from '../render/terraform.js';
+import type { AppContext } from './context.js';
+
+/** What the queue should do with the message. */
+export type ProcessOutcome =
+  | { kind: 'done'; status: RequestRecord['status'] | 'missing' }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'retry'; error: string; retryAfterMs?: number };
+
+class PermanentFailure extends Error {}
+
+/**
+ * The worker's steps for one delivery. Each is idempotent, so a crash or a duplicate delivery at any
+ * point ends the same way: one branch, one commit, one pull request.
+ */
+export async function processRequest(
+  ctx: AppContext,
+  requestId: string,
+  attempt: number,
+): Promise<ProcessOutcome> {
+  const record = await ctx.store.get(requestId);
+  if (!record) {
+    ctx.logger.warn('message for an unknown request dropped', { request_id: requestId });
+    return { kind: 'done', status: 'missing' };
+  }
+  // Already past the worker's part: a duplicate or a late redelivery.
+  if (record.status === 'pr_open' || isTerminal(record.status))
+    return { kind: 'done', status: record.status };
+
+  await ctx.store.transition(requestId, 'processing', {
+    at: ctx.clock.now(),
+    attempt,
+    detail: `attempt ${attempt}`,
+  });
+  try {
+    const pullRequest = await openPullRequest(ctx, record);
+    const moved = await ctx.store.transition(requestId, 'pr_open', {
+      at: ctx.clock.now(),
+      pullRequest,
+      detail: `pull request #${pullRequest.number}`,
+    });
+    ctx.logger.info('pull request open', { request_id: requestId, pr: pullRequest.number, attempt });
+    return { kind: 'done', status: moved?.record.status ?? 'pr_open' };
+  } catch (error) {
+    return classify(ctx, requestId, attempt, error);
+  }
+}
+
+async function openPullRequest(ctx: AppContext, record: RequestRecord) {
+  const { conventions, git } = ctx;
+  const resolved = resolveRequest(record.request, ctx.policy.policy, { requestId: record.id });
+  // The policy may have changed since the request was accepted.
+  if (!resolved.ok)
+    throw new PermanentFailure(`no longer allowed by the policy: ${describeIssues(resolved.issues)}`);
+  const { spec } = resolved.value;
+  const path = filePath(spec.dbName, conventions);
+  const branch = branchName(spec.dbName, conventions);
+
+  const baseHead = await git.headOf(conventions.base);
+  if (!baseHead) throw new PermanentFailure(`the base branch ${conventions.base} does not exist`);
+  const onBase = await git.readFile(baseHead, path);
+  if (onBase !== null && generatedForRequest(onBase) !== record.id) {
+    throw new PermanentFailure(
+      `${path} already exists on ${conventions.base} and was not written for this request`,
+    );
+  }
+
+  await git.ensureBranch(branch, baseHead);
+  await git.ensureFile({
+    branch,
+    path,
+    content: renderTerraform(spec, moduleSource(spec.dbName, conventions)),
+    message: `Provision ${spec.engine} database ${spec.dbName} (${spec.environment})\n\nrds-provisioner request ${record.id}`,
+  });
+  const text = renderPullRequest({
+    spec,
+    requester: record.requester,
+    policySource: ctx.policy.source,
+    filePath: path,
+    branch,
+    base: conventions.base,
+  });
+  const pr = await git.ensurePullRequest({
+    branch,
+    base: conventions.base,
+    title: text.title,
+    body: text.body,
+    requestId: record.id,
+  });
+  return { number: pr.number, url: pr.url, branch };
+}
+
+async function classify(
+  ctx: AppContext,
+  requestId: string,
+  attempt: number,
+  error: unknown,
+): Promise<ProcessOutcome> {
+  const permanent =
+    error instanceof PermanentFailure ||
+    (error instanceof GitHostError && (error.kind === 'permanent' || error.kind === 'conflict'));
+  const message = error instanceof Error ? error.message : String(error);
+  if (permanent) {
+    await ctx.store.transition(requestId, 'failed', {
+      at: ctx.clock.now(),
+      failureReason: message,
+      detail: message,
+    });
+    ctx.logger.warn('request failed', { request_id: requestId, attempt, reason: message });
+    return { kind: 'failed', reason: message };
+  }
+  ctx.logger.warn('attempt failed, will retry', { request_id: requestId, attempt, error: message });
+  const retryAfterMs = error instanceof GitHostError ? error.retryAfterMs : undefined;
+  return retryAfterMs === undefined
+    ? { kind: 'retry', error: message }
+    : { kind: 'retry', error: message, retryAfterMs };
+}

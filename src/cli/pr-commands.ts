@@ -1,0 +1,65 @@
+import type { z } from '@hono/zod-openapi';
+import type { Command } from 'commander';
+import type { PullRequestDetail, PullRequestList, PullRequestView } from '../app/http/schemas.js';
+import { ApiClient, type ClientOptions, clientOptions } from './api-client.js';
+import { invalidInput } from './exit-codes.js';
+import { table, writeJson } from './format.js';
+
+type Pull = z.infer<typeof PullRequestView>;
+
+/** `pr list|show|merge|close`: review the local repository's pull requests through the server. */
+export function registerPr(program: Command): void {
+  const pr = program.command('pr').description("review the local repository's pull requests");
+
+  clientOptions(pr.command('list').description('list pull requests'))
+    .option('--json', 'JSON: an array of {number, title, branch, state, request_id}')
+    .action(async (options: ClientOptions & { json?: boolean }) => {
+      const { pull_requests } = await new ApiClient(options).get<z.infer<typeof PullRequestList>>('/pulls');
+      if (options.json) {
+        writeJson(
+          pull_requests.map(({ number, title, branch, state, request_id }) => ({
+            number,
+            title,
+            branch,
+            state,
+            request_id,
+          })),
+        );
+        return;
+      }
+      process.stdout.write(
+        table(
+          ['#', 'STATE', 'BRANCH', 'TITLE'],
+          pull_requests.map((p) => [String(p.number), p.state, p.branch, p.title]),
+        ),
+      );
+    });
+
+  clientOptions(
+    pr.command('show').description('print a pull request and its diff').argument('<number>'),
+  ).action(async (number: string, options: ClientOptions) => {
+    const p = await new ApiClient(options).get<z.infer<typeof PullRequestDetail>>(
+      `/pulls/${pullNumber(number)}`,
+    );
+    process.stdout.write(`#${p.number} ${p.title} [${p.state}]\n${p.branch} -> ${p.base}\n\n${p.diff}`);
+  });
+
+  for (const action of ['merge', 'close'] as const) {
+    clientOptions(
+      pr
+        .command(action)
+        .description(action === 'merge' ? 'merge into the base branch' : 'close without merging')
+        .argument('<number>'),
+    ).action(async (number: string, options: ClientOptions) => {
+      const p = await new ApiClient(options).post<Pull>(`/pulls/${pullNumber(number)}/${action}`);
+      const detail = p.merge_commit ? ` (${p.merge_commit.slice(0, 12)})` : '';
+      process.stdout.write(`#${p.number} ${p.state} into ${p.base}${detail}\n`);
+    });
+  }
+}
+
+function pullNumber(text: string): number {
+  if (!/^[1-9]\d{0,9}$/.test(text))
+    throw invalidInput([{ path: 'number', message: 'must be a pull request number' }]);
+  return Number(text);
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { startLocal } from '../runtime/local.js';
+import { invalidInput } from './exit-codes.js';
+
+interface ServeOptions {
+  port: string;
+  host: string;
+  dataDir: string;
+  repo?: string;
+  config?: string;
+  workers: string;
+  maxAttempts: string;
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw invalidInput([{ path: `--${name}`, message: `must be a whole number from ${min} to ${max}` }]);
+  return n;
+}
+
+/** `serve`: API, queue and worker in one process until SIGINT or SIGTERM. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the API and the worker against a local git repository')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8080')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--data-dir <dir>', 'queue, status and token live here', '.rds-provisioner')
+    .option('--repo <path>', 'target git repository (default: <data-dir>/infra, created with the module)')
+    .option(
+      '--config <file>',
+      'policy file (default: $RDS_PROVISIONER_CONFIG or the packaged config/policy.yaml)',
+    )
+    .option('--workers <n>', 'requests processed at once', '4')
+    .option('--max-attempts <n>', 'deliveries before a request is dead-lettered and failed', '5')
+    .action(async (options: ServeOptions) => {
+      const server = await startLocal({
+        port: integer('port', options.port, 0, 65535),
+        host: options.host,
+        dataDir: options.dataDir,
+        ...(options.repo ? { repo: options.repo } : {}),
+        ...(options.config ? { config: options.config } : {}),
+        workers: integer('workers', options.workers, 1, 64),
+        maxAttempts: integer('max-attempts', options.maxAttempts, 1, 100),
+      });
+      await new Promise<void>((done) => {
+        const shutdown = () => {
+          process.off('SIGINT', shutdown);
+          process.off('SIGTERM', shutdown);
+          server.stop().then(done, done);
+        };
+        process.on('SIGINT', shutdown);
+        process.on('SIGTERM', shutdown);
+      });
+    });
+}

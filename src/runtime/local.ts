@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { ensureInfraRepository } from '../adapters/local/git-infra-repository.js';
+import { LocalGitHost } from '../adapters/local/local-git-host.js';
+import { openDatabase } from '../adapters/local/sqlite.js';
+import { SqliteIntake } from '../adapters/local/sqlite-intake.js';
+import { SqliteQueue } from '../adapters/local/sqlite-queue.js';
+import { SqliteStatusStore } from '../adapters/local/sqlite-status-store.js';
+import { TokenAuthenticator } from '../adapters/local/token-auth.js';
+import { jsonLogger, newRequestId, systemClock } from '../adapters/system.js';
+import type { AppContext } from '../app/context.js';
+import { createApp } from '../app/http/app.js';
+import { DEFAULT_RETRY } from '../app/settle-delivery.js';
+import type { Logger } from '../ports.js';
+import { loadPolicyFile } from './policy-file.js';
+import { WorkerLoop } from './worker-loop.js';
+
+export interface LocalOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** The target repository; default `<dataDir>/infra`, created with the module when missing. */
+  repo?: string;
+  /** Policy file; default $RDS_PROVISIONER_CONFIG or the packaged one. */
+  config?: string;
+  workers?: number;
+  maxAttempts?: number;
+  visibilityMs?: number;
+  pollMs?: number;
+  logger?: Logger;
+  /** Where the one-time token notice goes (default stderr). */
+  announce?: (line: string) => void;
+}
+
+export interface LocalServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The local runtime: HTTP API, durable SQLite queue and worker in one process, against a local git
+ * repository. Wiring only.
+ */
+export async function startLocal(options: LocalOptions): Promise<LocalServer> {
+  const logger = options.logger ?? jsonLogger();
+  const policy = loadPolicyFile(options.config);
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const repo = resolve(options.repo ?? join(dataDir, 'infra'));
+  const author = policy.policy.git.author;
+  await ensureInfraRepository(repo, { sourceDir: PACKAGE_ROOT, author });
+
+  const db = openDatabase(join(dataDir, 'rds-provisioner.db'));
+  const store = new SqliteStatusStore(db);
+  const queue = new SqliteQueue(db, systemClock);
+  const intake = new SqliteIntake(store, queue);
+  let baseUrl = '';
+  const git = new LocalGitHost({
+    repository: repo,
+    author,
+    db,
+    clock: systemClock,
+    pullUrl: (n) => `${baseUrl}/pulls/${n}`,
+  });
+
+  const ctx: AppContext = {
+    policy,
+    conventions: policy.policy.git,
+    store,
+    intake,
+    git,
+    clock: systemClock,
+    logger,
+    newRequestId: () => newRequestId(),
+  };
+  const worker = new WorkerLoop(ctx, queue, {
+    concurrency: options.workers ?? 4,
+    visibilityMs: options.visibilityMs ?? 30_000,
+    pollMs: options.pollMs ?? 250,
+    retry: { ...DEFAULT_RETRY, maxAttempts: options.maxAttempts ?? DEFAULT_RETRY.maxAttempts },
+  });
+
+  const auth = new TokenAuthenticator([
+    { token: apiToken(dataDir, options.announce), identity: process.env.RDS_PROVISIONER_API_USER || 'admin' },
+  ]);
+  const app = createApp({ ctx, auth, review: git, onAccepted: () => worker.wake() });
+  const server = await new Promise<ReturnType<typeof serve>>((ready) => {
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => ready(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  baseUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  worker.start();
+  logger.info('rds-provisioner serving', {
+    url: baseUrl,
+    repository: repo,
+    data_dir: dataDir,
+    policy: policy.source,
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info('shutting down: no new work, finishing what is in flight');
+      await new Promise<void>((done) => server.close(() => done()));
+      await worker.stop();
+      await git.dispose();
+      db.close();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+  return { url: baseUrl, stop };
+}
+
+/**
+ * The API token: $RDS_PROVISIONER_API_TOKEN, or one generated on first start, kept with mode 0600 in
+ * the data dir and shown once.
+ */
+function apiToken(
+  dataDir: string,
+  announce: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): string {
+  const fromEnv = process.env.RDS_PROVISIONER_API_TOKEN;
+  if (fromEnv) return fromEnv;
+  const file = join(dataDir, 'api-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  announce(`API token (shown once; kept in ${file}): ${token}`);
+  return token;
+}

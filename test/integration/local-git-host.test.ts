@@ -1,0 +1,626 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureInfraRepository, SEEDED_DIRECTORIES } from '../../src/adapters/local/git-infra-repository.js';
+import { gitEnv } from '../../src/adapters/local/git-repository.js';
+import { LocalGitHost } from '../../src/adapters/local/local-git-host.js';
+import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqlite.js';
+import { type Clock, type FileChange, GitHostError, type PullRequestSpec } from '../../src/ports.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const AUTHOR = { name: 'rds-provisioner', email: 'rds-provisioner@example.com' };
+const T0 = Date.parse('2025-03-01T12:00:00.000Z');
+
+class TestClock implements Clock {
+  constructor(public ms = T0) {}
+  now() {
+    this.ms += 1000;
+    return new Date(this.ms);
+  }
+}
+
+let dir: string;
+let hosts: LocalGitHost[];
+let dbs: SqliteDatabase[];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'local-git-host-'));
+  hosts = [];
+  dbs = [];
+});
+
+afterEach(async () => {
+  for (const host of hosts) await host.dispose();
+  for (const db of dbs) db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=Engineer', '-c', 'user.email=engineer@example.com', ...args], {
+    cwd,
+    env: gitEnv(),
+    encoding: 'utf8',
+  }).trim();
+}
+
+function gitStatus(cwd: string, ...args: string[]): number {
+  return spawnSync('git', args, { cwd, env: gitEnv() }).status ?? -1;
+}
+
+function fsckClean(repo: string): void {
+  const run = spawnSync('git', ['fsck', '--strict', '--full'], {
+    cwd: repo,
+    env: gitEnv(),
+    encoding: 'utf8',
+  });
+  const output = `${run.stdout}${run.stderr}`;
+  expect(run.status, output).toBe(0);
+  expect(output).not.toMatch(/error|warning|missing|broken|bad|corrupt/i);
+}
+
+function openHost(repository: string, options: { dbFile?: string; clock?: Clock } = {}): LocalGitHost {
+  const db = openDatabase(options.dbFile ?? join(dir, 'service.db'));
+  dbs.push(db);
+  const host = new LocalGitHost({
+    repository,
+    author: AUTHOR,
+    db,
+    clock: options.clock ?? new TestClock(),
+    pullUrl: (n) => `http://127.0.0.1:8080/pulls/${n}`,
+  });
+  hosts.push(host);
+  return host;
+}
+
+async function newInfra(name = 'infra'): Promise<string> {
+  const path = join(dir, name);
+  await ensureInfraRepository(path, { sourceDir: ROOT, author: AUTHOR, now: new Date(T0) });
+  return path;
+}
+
+const fileFor = (db: string) => `terraform/live/${db}.tf`;
+const branchFor = (db: string) => `feature/provision-rds-${db}`;
+const contentFor = (db: string, variant = '') =>
+  `# request for ${db}${variant}\nmodule "${db}" {\n  source = "../modules/rds"\n  name   = "${db}"\n}\n`;
+
+function change(db: string, variant = ''): FileChange {
+  return {
+    branch: branchFor(db),
+    path: fileFor(db),
+    content: contentFor(db, variant),
+    message: `Provision ${db}\n\nrds-provisioner request req-${db}`,
+  };
+}
+
+function prSpec(db: string): PullRequestSpec {
+  return {
+    branch: branchFor(db),
+    base: 'main',
+    title: `Provision ${db}`,
+    body: `Body for ${db}`,
+    requestId: `req-${db}`,
+  };
+}
+
+/** The worker's steps for one database. */
+async function provision(host: LocalGitHost, db: string, variant = '') {
+  const base = (await host.headOf('main')) as string;
+  const onBase = await host.readFile(base, fileFor(db));
+  const branch = await host.ensureBranch(branchFor(db), base);
+  const file = await host.ensureFile(change(db, variant));
+  const pr = await host.ensurePullRequest(prSpec(db));
+  return { base, onBase, branch, file, pr };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<GitHostError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(GitHostError);
+    return error as GitHostError;
+  }
+  throw new Error('expected a GitHostError');
+}
+
+function listFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (at: string) => {
+    for (const name of readdirSync(at)) {
+      const full = join(at, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else out.push(relative(root, full));
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+describe('ensureInfraRepository', () => {
+  it('creates a bare repository whose one commit on main holds the module and the live root', async () => {
+    const path = join(dir, 'data', 'infra');
+    const result = await ensureInfraRepository(path, { sourceDir: ROOT, author: AUTHOR, now: new Date(T0) });
+    expect(result).toEqual({ path, created: true });
+    expect(git(path, 'rev-parse', '--is-bare-repository')).toBe('true');
+    expect(git(path, 'symbolic-ref', 'HEAD')).toBe('refs/heads/main');
+    expect(git(path, 'rev-list', '--count', 'main')).toBe('1');
+    expect(git(path, 'log', '-1', '--format=%an <%ae> %cn <%ce> %at', 'main')).toBe(
+      `${AUTHOR.name} <${AUTHOR.email}> ${AUTHOR.name} <${AUTHOR.email}> ${T0 / 1000}`,
+    );
+
+    const inRepo = git(path, 'ls-tree', '-r', '--name-only', 'main').split('\n');
+    const expected = SEEDED_DIRECTORIES.flatMap((sub) =>
+      listFiles(join(ROOT, sub)).map((file) => `${sub}/${file}`),
+    ).sort();
+    expect(inRepo).toEqual(expected);
+    expect(inRepo).toContain('terraform/modules/rds/main.tf');
+    expect(inRepo.some((file) => /^terraform\/live\/[^/]+\.tf$/.test(file))).toBe(true);
+    for (const file of expected) {
+      expect(git(path, 'show', `main:${file}`)).toBe(readFileSync(join(ROOT, file), 'utf8').trim());
+    }
+    expect(readdirSync(join(dir, 'data'))).toEqual(['infra']); // no staging directory left behind
+    fsckClean(path);
+  });
+
+  it('leaves an existing repository as it is', async () => {
+    const path = await newInfra();
+    const head = git(path, 'rev-parse', 'main');
+    const again = await ensureInfraRepository(path, { sourceDir: ROOT, author: AUTHOR });
+    expect(again.created).toBe(false);
+    expect(git(path, 'rev-parse', 'main')).toBe(head);
+
+    const checkout = join(dir, 'checkout');
+    mkdirSync(checkout);
+    git(checkout, 'init', '-q', '-b', 'trunk');
+    expect((await ensureInfraRepository(checkout, { sourceDir: ROOT, author: AUTHOR })).created).toBe(false);
+    expect(gitStatus(checkout, 'rev-parse', '--verify', '-q', 'refs/heads/main')).not.toBe(0);
+  });
+
+  it('creates its own repository inside another checkout instead of using that checkout', async () => {
+    const outer = join(dir, 'outer');
+    mkdirSync(outer);
+    git(outer, 'init', '-q', '-b', 'main');
+    const inner = join(outer, '.rds-provisioner', 'infra');
+    mkdirSync(inner, { recursive: true }); // an empty directory inside the outer working tree
+    expect((await ensureInfraRepository(inner, { sourceDir: ROOT, author: AUTHOR })).created).toBe(true);
+    expect(git(inner, 'rev-parse', '--absolute-git-dir')).toBe(inner);
+    expect(gitStatus(outer, 'rev-parse', '--verify', '-q', 'HEAD')).not.toBe(0); // outer untouched
+  });
+
+  it('refuses a directory with files that is not a repository', async () => {
+    const path = join(dir, 'stuff');
+    mkdirSync(path);
+    writeFileSync(join(path, 'notes.txt'), 'mine\n');
+    const error = await rejection(ensureInfraRepository(path, { sourceDir: ROOT, author: AUTHOR }));
+    expect(error.kind).toBe('permanent');
+    expect(readdirSync(path)).toEqual(['notes.txt']);
+  });
+});
+
+describe('LocalGitHost', () => {
+  it('creates the branch, commits the file and records the pull request', async () => {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    const mainHead = git(repo, 'rev-parse', 'main');
+
+    const run = await provision(host, 'orders-db');
+    expect(run.base).toBe(mainHead);
+    expect(run.onBase).toBeNull();
+    expect(run.branch).toEqual({ created: true, head: mainHead });
+    expect(run.file.committed).toBe(true);
+    expect(run.pr).toEqual({ number: 1, url: 'http://127.0.0.1:8080/pulls/1', created: true });
+
+    const branch = branchFor('orders-db');
+    expect(gitStatus(repo, 'check-ref-format', `refs/heads/${branch}`)).toBe(0);
+    expect(git(repo, 'rev-parse', branch)).toBe(run.file.head);
+    expect(await host.headOf(branch)).toBe(run.file.head);
+    expect(git(repo, 'rev-parse', `${branch}^`)).toBe(mainHead);
+    expect(git(repo, 'rev-parse', 'main')).toBe(mainHead);
+    expect(git(repo, 'diff-tree', '--no-commit-id', '--name-status', '-r', branch)).toBe(
+      `A\t${fileFor('orders-db')}`,
+    );
+    expect(git(repo, 'log', '-1', '--format=%an|%ae|%cn|%ce|%s|%b', branch)).toBe(
+      `${AUTHOR.name}|${AUTHOR.email}|${AUTHOR.name}|${AUTHOR.email}|Provision orders-db|rds-provisioner request req-orders-db`,
+    );
+    expect(git(repo, 'show', `${branch}:${fileFor('orders-db')}`)).toBe(contentFor('orders-db').trim());
+    expect(await host.readFile(branch, fileFor('orders-db'))).toBe(contentFor('orders-db'));
+    expect(await host.readFile(run.file.head, fileFor('orders-db'))).toBe(contentFor('orders-db'));
+    expect(await host.readFile('main', fileFor('orders-db'))).toBeNull();
+    expect(await host.readFile('main', 'terraform/live')).toBeNull(); // a directory is not a file
+    expect(await host.readFile('no-such-branch', fileFor('orders-db'))).toBeNull();
+    expect(await host.readFile('main', 'terraform/modules/rds/versions.tf')).toBe(
+      readFileSync(join(ROOT, 'terraform/modules/rds/versions.tf'), 'utf8'),
+    );
+    expect(await host.headOf('no-such-branch')).toBeNull();
+
+    const pr = await host.get(1);
+    expect(pr).toMatchObject({
+      number: 1,
+      title: 'Provision orders-db',
+      body: 'Body for orders-db',
+      branch,
+      base: 'main',
+      state: 'open',
+      requestId: 'req-orders-db',
+      url: 'http://127.0.0.1:8080/pulls/1',
+      mergeCommit: null,
+    });
+    expect(await host.list()).toEqual([pr]);
+    expect(await host.get(2)).toBeUndefined();
+    fsckClean(repo);
+  });
+
+  it('finds every step done when it runs again, in the same process or after a restart', async () => {
+    const repo = await newInfra();
+    const first = await provision(openHost(repo), 'billing');
+    const again = await provision(openHost(repo), 'billing');
+    expect(again.branch).toEqual({ created: false, head: first.file.head });
+    expect(again.file).toEqual({ committed: false, head: first.file.head });
+    expect(again.pr).toEqual({ ...first.pr, created: false });
+
+    // A crash after the branch and the commit, before the pull request: the rerun opens it, once.
+    const host = openHost(repo, { dbFile: join(dir, 'other.db') });
+    await host.ensureBranch(branchFor('ledger'), git(repo, 'rev-parse', 'main'));
+    const committed = await host.ensureFile(change('ledger'));
+    const rerun = await provision(openHost(repo, { dbFile: join(dir, 'other.db') }), 'ledger');
+    expect(rerun.branch.created).toBe(false);
+    expect(rerun.file).toEqual({ committed: false, head: committed.head });
+    expect(rerun.pr.created).toBe(true);
+    const third = await provision(host, 'ledger');
+    expect(third.pr).toEqual({ ...rerun.pr, created: false });
+
+    expect(git(repo, 'rev-list', '--count', `main..${branchFor('billing')}`)).toBe('1');
+    expect(git(repo, 'rev-list', '--count', `main..${branchFor('ledger')}`)).toBe('1');
+    expect((await openHost(repo).list()).map((pr) => pr.branch)).toEqual([branchFor('billing')]);
+    fsckClean(repo);
+  });
+
+  it('opens one pull request when many ask at once, across connections', async () => {
+    const repo = await newInfra();
+    const a = openHost(repo);
+    const b = openHost(repo);
+    const base = git(repo, 'rev-parse', 'main');
+    await Promise.all([a.ensureBranch(branchFor('race'), base), b.ensureBranch(branchFor('race'), base)]);
+    const files = await Promise.all([a.ensureFile(change('race')), b.ensureFile(change('race'))]);
+    expect(files.filter((f) => f.committed)).toHaveLength(1);
+    const prs = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).ensurePullRequest(prSpec('race'))),
+    );
+    expect(new Set(prs.map((pr) => pr.number)).size).toBe(1);
+    expect(prs.filter((pr) => pr.created)).toHaveLength(1);
+    expect(await a.list()).toHaveLength(1);
+    expect(git(repo, 'rev-list', '--count', `main..${branchFor('race')}`)).toBe('1');
+  });
+
+  it('loses no update when the branch moves under it', async () => {
+    const repo = await newInfra();
+    const a = openHost(repo);
+    const b = openHost(repo);
+    const base = git(repo, 'rev-parse', 'main');
+    await a.ensureBranch(branchFor('moving'), base);
+    const [one, two] = await Promise.all([
+      a.ensureFile(change('moving', ' A')),
+      b.ensureFile(change('moving', ' B')),
+    ]);
+    expect(one.committed && two.committed).toBe(true);
+    const history = git(repo, 'rev-list', `main..${branchFor('moving')}`).split('\n');
+    expect(history).toHaveLength(2);
+    expect(history).toContain(one.head);
+    expect(history).toContain(two.head);
+    fsckClean(repo);
+  });
+
+  it('handles many requests at once', async () => {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    const names = Array.from({ length: 20 }, (_, i) => `db-${i}`);
+    const runs = await Promise.all(names.map((name) => provision(host, name)));
+    expect(new Set(runs.map((run) => run.pr.number)).size).toBe(20);
+    for (const name of names) {
+      expect(git(repo, 'show', `${branchFor(name)}:${fileFor(name)}`)).toBe(contentFor(name).trim());
+    }
+    fsckClean(repo);
+  });
+
+  it('merges with a two-parent commit on main', async () => {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    const run = await provision(host, 'merge-me');
+    const before = git(repo, 'rev-parse', 'main');
+    const at = new Date(T0 + 3_600_000);
+    const merged = await host.merge(run.pr.number, at);
+    expect(merged.state).toBe('merged');
+    expect(merged.updatedAt).toBe(at.toISOString());
+    const main = git(repo, 'rev-parse', 'main');
+    expect(merged.mergeCommit).toBe(main);
+    expect(git(repo, 'rev-parse', 'main^1', 'main^2').split('\n')).toEqual([before, run.file.head]);
+    expect(git(repo, 'show', `main:${fileFor('merge-me')}`)).toBe(contentFor('merge-me').trim());
+    expect(git(repo, 'log', '-1', '--format=%s|%an|%at', 'main')).toBe(
+      `Merge pull request #${run.pr.number} from ${branchFor('merge-me')}|${AUTHOR.name}|${at.getTime() / 1000}`,
+    );
+    expect(await host.readFile('main', fileFor('merge-me'))).toBe(contentFor('merge-me'));
+    expect(await host.get(run.pr.number)).toEqual(merged);
+    // The pull request's diff is still what it brought.
+    expect(await host.diff(run.pr.number)).toContain(`+++ b/${fileFor('merge-me')}`);
+    expect((await rejection(host.merge(run.pr.number, at))).kind).toBe('invalid_state');
+    expect((await rejection(host.close(run.pr.number, at))).kind).toBe('invalid_state');
+    fsckClean(repo);
+  });
+
+  it('reports a merge conflict and changes nothing', async () => {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    const base = git(repo, 'rev-parse', 'main');
+    const path = fileFor('shared');
+    for (const [branch, text] of [
+      ['feature/provision-rds-shared-a', 'A'],
+      ['feature/provision-rds-shared-b', 'B'],
+    ] as const) {
+      await host.ensureBranch(branch, base);
+      await host.ensureFile({ branch, path, content: `${text}\n`, message: text });
+      await host.ensurePullRequest({ branch, base: 'main', title: text, body: text, requestId: text });
+    }
+    await host.merge(1, new Date(T0));
+    const refs = git(repo, 'for-each-ref');
+    const second = await host.get(2);
+    const error = await rejection(host.merge(2, new Date(T0 + 1000)));
+    expect(error.kind).toBe('conflict');
+    expect(error.message).toContain(path);
+    expect(git(repo, 'for-each-ref')).toBe(refs);
+    expect(await host.get(2)).toEqual(second);
+    expect(await host.readFile('main', path)).toBe('A\n');
+    fsckClean(repo);
+  });
+
+  it('closes, and refuses what is not open or does not exist', async () => {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    const run = await provision(host, 'closing');
+    const at = new Date(T0 + 60_000);
+    const closed = await host.close(run.pr.number, at);
+    expect(closed).toMatchObject({ state: 'closed', updatedAt: at.toISOString(), mergeCommit: null });
+    expect((await rejection(host.close(run.pr.number, at))).kind).toBe('invalid_state');
+    expect((await rejection(host.merge(run.pr.number, at))).kind).toBe('invalid_state');
+    expect(git(repo, 'rev-parse', 'main')).toBe(run.base);
+    for (const call of [host.merge(999, at), host.close(999, at), host.diff(999)]) {
+      expect((await rejection(call)).kind).toBe('not_found');
+    }
+    // A closed pull request does not block a new one for the branch.
+    const reopened = await host.ensurePullRequest(prSpec('closing'));
+    expect(reopened).toMatchObject({ created: true, number: run.pr.number + 1 });
+  });
+
+  it('shows the pull request as a unified diff against its base', async () => {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    const run = await provision(host, 'diffing');
+    await provision(host, 'other'); // merged below: main moves on, the diff stays the branch's own
+    await host.merge(2, new Date(T0));
+    const diff = await host.diff(run.pr.number);
+    expect(diff).toContain(`diff --git a/${fileFor('diffing')} b/${fileFor('diffing')}`);
+    expect(diff).toContain('new file mode 100644');
+    expect(diff).toContain('+  source = "../modules/rds"');
+    expect(diff).not.toContain(fileFor('other'));
+  });
+
+  it('refuses bad names and paths, and what is in the way', async () => {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    const base = git(repo, 'rev-parse', 'main');
+    for (const bad of ['feature/x..y', 'feature/x.lock', 'has space', '-x', 'a//b', 'a/', 'x~1', 'x@{1}']) {
+      expect((await rejection(host.ensureBranch(bad, base))).kind).toBe('permanent');
+    }
+    for (const bad of ['/abs.tf', 'a/../b.tf', 'a//b.tf', '.git/config', 'x/.GIT/y', '']) {
+      expect((await rejection(host.ensureFile({ ...change('x'), path: bad }))).kind).toBe('permanent');
+    }
+    expect((await rejection(host.ensureBranch('feature/new', '0'.repeat(40)))).kind).toBe('permanent');
+    await host.ensureBranch(branchFor('x'), base);
+    const dirError = await rejection(host.ensureFile({ ...change('x'), path: 'terraform/live' }));
+    expect(dirError.kind).toBe('conflict');
+    const fileError = await rejection(
+      host.ensureFile({ ...change('x'), path: 'terraform/live/backend.tf/x.tf' }),
+    );
+    expect(fileError.kind).toBe('conflict');
+    // A branch that would sit under an existing one cannot exist.
+    const nameError = await rejection(host.ensureBranch(`${branchFor('x')}/sub`, base));
+    expect(nameError.kind).toBe('conflict');
+    expect(await host.headOf(branchFor('x'))).toBe(base);
+  });
+
+  it('reads branches by their exact names, packed or loose', async () => {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    const main = git(repo, 'rev-parse', 'main');
+    // No such branch: git's revision syntax would read "-g<hex>" as an abbreviated object id.
+    const tricky = `feature/provision-rds-app-g${main.slice(0, 7)}`;
+    expect(await host.headOf(tricky)).toBeNull();
+    expect(await host.readFile(tricky, 'terraform/live/backend.tf')).toBeNull();
+    expect(await host.ensureBranch(tricky, main)).toEqual({ created: true, head: main });
+
+    await provision(host, 'packed');
+    git(repo, 'pack-refs', '--all', '--prune');
+    expect(existsSync(join(repo, 'refs', 'heads', 'main'))).toBe(false);
+    expect(await host.headOf('main')).toBe(main);
+    expect(await host.headOf(branchFor('packed'))).toBe(git(repo, 'rev-parse', branchFor('packed')));
+    expect((await provision(host, 'packed')).file.committed).toBe(false);
+    expect((await host.ensureFile(change('packed', ' v2'))).committed).toBe(true);
+    expect(await host.readFile(branchFor('packed'), fileFor('packed'))).toBe(contentFor('packed', ' v2'));
+    await host.merge(1, new Date(T0));
+    expect(await host.headOf('main')).toBe(git(repo, 'rev-parse', 'main'));
+    git(repo, 'gc', '--quiet', '--prune=now');
+    expect(await host.readFile('main', fileFor('packed'))).toBe(contentFor('packed', ' v2'));
+    expect((await provision(host, 'after-gc')).pr.created).toBe(true);
+    fsckClean(repo);
+  });
+
+  it('reports a missing repository as permanent', async () => {
+    const host = openHost(join(dir, 'nowhere'));
+    expect((await rejection(host.headOf('main'))).kind).toBe('permanent');
+    expect((await rejection(host.ensurePullRequest(prSpec('x')))).kind).toBe('permanent');
+
+    const repo = await newInfra('doomed');
+    const doomed = openHost(repo);
+    expect(await doomed.headOf('main')).toBe(git(repo, 'rev-parse', 'main'));
+    rmSync(repo, { recursive: true, force: true });
+    expect((await rejection(doomed.headOf('main'))).kind).toBe('permanent');
+    expect((await rejection(doomed.ensureBranch('x', '0'.repeat(40)))).kind).toBe('permanent');
+  });
+
+  it('keeps large trees correct: entries inserted in git order, objects git can read', async () => {
+    const repo = join(dir, 'large');
+    cpSync(await newInfra('seed'), repo, { recursive: true });
+    // 1,500 more files and some names that test tree order (a directory sorts as if it ended in "/").
+    const host = openHost(repo);
+    const base = git(repo, 'rev-parse', 'main');
+    const blob = git(repo, 'hash-object', '-w', join(ROOT, 'terraform/live/backend.tf'));
+    const sub = execFileSync('git', ['mktree'], {
+      cwd: repo,
+      env: gitEnv(),
+      input: `100644 blob ${blob}\tinside.tf\n`,
+      encoding: 'utf8',
+    }).trim();
+    const liveTree = git(repo, 'rev-parse', 'main:terraform/live');
+    const existing = git(repo, 'ls-tree', liveTree);
+    const lines = [
+      existing,
+      ...Array.from(
+        { length: 1500 },
+        (_, i) => `100644 blob ${blob}\tgenerated-${String(i).padStart(5, '0')}.tf`,
+      ),
+      `040000 tree ${sub}\tdb`,
+      `040000 tree ${sub}\tdb-a`,
+      `100644 blob ${blob}\tdb.tf`,
+    ];
+    const newLive = execFileSync('git', ['mktree'], {
+      cwd: repo,
+      env: gitEnv(),
+      input: `${lines.join('\n')}\n`,
+    })
+      .toString()
+      .trim();
+    const terraform = execFileSync('git', ['mktree'], {
+      cwd: repo,
+      env: gitEnv(),
+      input: `${git(repo, 'ls-tree', 'main:terraform').replace(liveTree, newLive)}\n`,
+    })
+      .toString()
+      .trim();
+    const root = execFileSync('git', ['mktree'], {
+      cwd: repo,
+      env: gitEnv(),
+      input: `${git(repo, 'ls-tree', 'main').replace(git(repo, 'rev-parse', 'main:terraform'), terraform)}\n`,
+    })
+      .toString()
+      .trim();
+    const commit = git(repo, 'commit-tree', root, '-p', base, '-m', 'many files');
+    git(repo, 'update-ref', 'refs/heads/main', commit, base);
+    expect(Number(git(repo, 'cat-file', '-s', newLive))).toBeGreaterThan(32 * 1024);
+
+    for (const name of ['db-', 'db-a-b', 'db-a', 'dc', 'da', 'generated-00750x', 'aaa', 'zzz']) {
+      await provision(host, name);
+      expect(git(repo, 'show', `${branchFor(name)}:${fileFor(name)}`)).toBe(contentFor(name).trim());
+      expect(await host.readFile(branchFor(name), fileFor(name))).toBe(contentFor(name));
+      expect(git(repo, 'diff', '--name-status', `main..${branchFor(name)}`)).toBe(`A\t${fileFor(name)}`);
+    }
+    // Replacing an entry of a large tree, then merging two of them.
+    await host.ensureFile(change('db-a', ' v2'));
+    expect(await host.readFile(branchFor('db-a'), fileFor('db-a'))).toBe(contentFor('db-a', ' v2'));
+    await host.merge(1, new Date(T0));
+    await host.merge(3, new Date(T0));
+    expect(git(repo, 'ls-tree', '--name-only', 'main:terraform/live').split('\n')).toHaveLength(
+      existing.split('\n').length + 1503 + 2,
+    );
+    fsckClean(repo);
+  });
+
+  describe('beside an engineer working in a checkout of the same repository', () => {
+    function engineerCheckout(): string {
+      const repo = join(dir, 'checkout');
+      mkdirSync(repo);
+      git(repo, 'init', '-q', '-b', 'main');
+      cpSync(join(ROOT, 'terraform/live'), join(repo, 'terraform/live'), { recursive: true });
+      git(repo, 'add', '.');
+      git(repo, 'commit', '-q', '-m', 'live root');
+      // Dirty: a modified tracked file, a staged change, an untracked file.
+      writeFileSync(join(repo, 'terraform/live/backend.tf'), '# work in progress\n', { flag: 'a' });
+      writeFileSync(join(repo, 'terraform/live/providers.tf'), '# staged\n', { flag: 'a' });
+      git(repo, 'add', 'terraform/live/providers.tf');
+      writeFileSync(join(repo, 'scratch.txt'), 'notes\n');
+      return repo;
+    }
+
+    function snapshot(repo: string) {
+      const index = readFileSync(join(repo, '.git', 'index')).toString('base64');
+      return {
+        index,
+        status: git(
+          repo,
+          '--no-optional-locks',
+          'status',
+          '--porcelain=v2',
+          '--branch',
+          '--untracked-files=all',
+        ),
+        cached: git(repo, 'diff', '--cached'),
+        unstaged: git(repo, 'diff'),
+        head: git(repo, 'symbolic-ref', 'HEAD'),
+        headCommit: git(repo, 'rev-parse', 'HEAD'),
+        files: listFiles(repo)
+          .filter((file) => !file.startsWith('.git/'))
+          .map((file) => `${file}:${readFileSync(join(repo, file), 'base64')}`),
+      };
+    }
+
+    it('never touches its working tree, index or checkout', async () => {
+      const repo = engineerCheckout();
+      git(repo, 'checkout', '-q', '-b', 'wip');
+      const before = snapshot(repo);
+      const host = openHost(repo);
+      const run = await provision(host, 'engineer-safe');
+      await provision(host, 'engineer-other');
+      await host.diff(run.pr.number);
+      await host.merge(run.pr.number, new Date(T0));
+      await host.close(2, new Date(T0));
+      expect(snapshot(repo)).toEqual(before);
+      expect(git(repo, 'show', `main:${fileFor('engineer-safe')}`)).toBe(contentFor('engineer-safe').trim());
+      // The checkout keeps reflogs: they name the service.
+      expect(git(repo, 'log', '-g', '-1', '--format=%gn <%ge> %gs', 'main')).toBe(
+        `${AUTHOR.name} <${AUTHOR.email}> rds-provisioner`,
+      );
+      fsckClean(repo);
+    });
+
+    it('does not move the branch the engineer has checked out', async () => {
+      const repo = engineerCheckout();
+      const before = snapshot(repo);
+      const host = openHost(repo);
+      const run = await provision(host, 'checked-out-base');
+      const error = await rejection(host.merge(run.pr.number, new Date(T0)));
+      expect(error.kind).toBe('conflict');
+      expect(error.message).toContain('checked out');
+      expect((await host.get(run.pr.number))?.state).toBe('open');
+
+      // The engineer looks at the service's branch in a linked worktree: the service waits.
+      const worktree = join(dir, 'look');
+      git(repo, 'worktree', 'add', '-q', worktree, branchFor('checked-out-base'));
+      const busy = await rejection(host.ensureFile(change('checked-out-base', ' v2')));
+      expect(busy.kind).toBe('transient');
+      git(repo, 'worktree', 'remove', worktree);
+      expect((await host.ensureFile(change('checked-out-base', ' v2'))).committed).toBe(true);
+      expect(snapshot(repo)).toEqual(before);
+      expect(existsSync(worktree)).toBe(false);
+    });
+  });
+});

@@ -1,0 +1,609 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqlite.js';
+import { SqliteIntake } from '../../src/adapters/local/sqlite-intake.js';
+import { SqliteQueue } from '../../src/adapters/local/sqlite-queue.js';
+import { SqliteStatusStore } from '../../src/adapters/local/sqlite-status-store.js';
+import { canMove, type RequestRecord, STATUSES, type Status } from '../../src/domain/status.js';
+import type { Clock } from '../../src/ports.js';
+import { InvalidCursorError } from '../../src/ports.js';
+
+const REGISTER = fileURLToPath(new URL('../support/ts-register.mjs', import.meta.url));
+const CHILD = fileURLToPath(new URL('../support/sqlite-child.ts', import.meta.url));
+
+const T0 = Date.parse('2025-01-01T00:00:00.000Z');
+
+class TestClock implements Clock {
+  constructor(public ms = T0) {}
+  now() {
+    return new Date(this.ms);
+  }
+  advance(ms: number) {
+    this.ms += ms;
+  }
+}
+
+let serial = 0;
+function newRecord(dbName: string, at: number | string = T0, id = `req-${++serial}`): RequestRecord {
+  const iso = new Date(at).toISOString();
+  return {
+    id,
+    status: 'queued',
+    request: { db_name: dbName, engine: 'postgres', environment: 'dev', tags: { team: 'a' } },
+    requester: 'alice',
+    createdAt: iso,
+    updatedAt: iso,
+    attempts: 0,
+    pullRequest: null,
+    failureReason: null,
+    history: [{ at: iso, status: 'queued' }],
+  };
+}
+
+const at = (offsetMs: number) => new Date(T0 + offsetMs);
+const PR = { number: 7, url: 'file:///repo/pulls/7', branch: 'feature/provision-rds-orders' };
+
+/** How to bring a queued request to each status. */
+const PATH_TO: Record<Status, Status[]> = {
+  queued: [],
+  processing: ['processing'],
+  pr_open: ['processing', 'pr_open'],
+  merged: ['processing', 'pr_open', 'merged'],
+  closed: ['processing', 'pr_open', 'closed'],
+  failed: ['processing', 'failed'],
+};
+/** Forward order; the terminal statuses share the last rank. */
+const RANK: Record<Status, number> = {
+  queued: 0,
+  processing: 1,
+  pr_open: 2,
+  merged: 3,
+  closed: 3,
+  failed: 3,
+};
+
+let dir: string;
+let file: string;
+let clock: TestClock;
+let db: SqliteDatabase;
+let store: SqliteStatusStore;
+let queue: SqliteQueue;
+let intake: SqliteIntake;
+const extra: SqliteDatabase[] = [];
+const children: ChildProcess[] = [];
+
+function connect() {
+  const handle = openDatabase(file);
+  extra.push(handle);
+  const s = new SqliteStatusStore(handle);
+  const q = new SqliteQueue(handle, clock);
+  return { db: handle, store: s, queue: q, intake: new SqliteIntake(s, q) };
+}
+
+const count = (sql: string, handle = db) => (handle.prepare(sql).get() as { n: number }).n;
+
+async function submitted(dbName: string, time: number | string = T0): Promise<RequestRecord> {
+  const record = newRecord(dbName, time);
+  expect(await intake.submit(record)).toEqual({ ok: true });
+  return record;
+}
+
+async function moveTo(id: string, status: Status) {
+  let step = 0;
+  for (const s of PATH_TO[status]) {
+    step += 1;
+    const change = s === 'processing' ? { attempt: 1 } : s === 'pr_open' ? { pullRequest: PR } : {};
+    const result = await store.transition(id, s, {
+      at: at(step * 1000),
+      ...change,
+      ...(s === 'failed' ? { failureReason: 'quota exceeded' } : {}),
+    });
+    expect(result?.changed).toBe(true);
+  }
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rds-sqlite-'));
+  file = join(dir, 'service.db');
+  clock = new TestClock();
+  db = openDatabase(file);
+  store = new SqliteStatusStore(db);
+  queue = new SqliteQueue(db, clock);
+  intake = new SqliteIntake(store, queue);
+});
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const handle of extra.splice(0)) handle.close();
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SqliteStatusStore', () => {
+  it('creates its tables idempotently, on the same connection and on a new one', async () => {
+    const record = await submitted('orders');
+    new SqliteStatusStore(db);
+    new SqliteQueue(db, clock);
+    const other = connect();
+    expect(await other.store.get(record.id)).toEqual(record);
+    expect(await other.queue.depth()).toBe(1);
+  });
+
+  it('returns a submitted record as it was given, history included', async () => {
+    const record = await submitted('orders');
+    expect(await store.get(record.id)).toEqual(record);
+    expect(await store.get('nope')).toBeUndefined();
+  });
+
+  describe('never goes backwards: every pair of statuses against canMove', () => {
+    const pairs = STATUSES.flatMap((from) => STATUSES.map((to) => [from, to] as const));
+    it.each(pairs)('%s -> %s', async (from, to) => {
+      const { id } = await submitted('orders');
+      await moveTo(id, from);
+      const before = await store.get(id);
+      const result = await store.transition(id, to, {
+        at: at(60_000),
+        attempt: 2,
+        pullRequest: PR,
+        failureReason: 'late',
+      });
+      const after = await store.get(id);
+      const allowed = canMove(from, to);
+      expect(result).toEqual({ record: after, changed: allowed });
+      if (allowed) {
+        expect(RANK[to]).toBeGreaterThanOrEqual(RANK[from]);
+        expect(after?.status).toBe(to);
+        expect(after?.updatedAt).toBe(at(60_000).toISOString());
+        expect(after?.history).toHaveLength((before?.history.length ?? 0) + 1);
+        expect(after?.history.at(-1)).toMatchObject({ at: at(60_000).toISOString(), status: to });
+      } else {
+        expect(after).toEqual(before);
+      }
+    });
+  });
+
+  it('refuses moves out of every terminal status and backwards, whatever comes late', async () => {
+    const { id } = await submitted('orders');
+    await moveTo(id, 'merged');
+    for (const to of STATUSES)
+      expect((await store.transition(id, to, { at: at(99_000) }))?.changed).toBe(false);
+    expect((await store.get(id))?.status).toBe('merged');
+  });
+
+  it('returns undefined for an unknown id and writes nothing', async () => {
+    expect(await store.transition('missing', 'processing', { at: at(1) })).toBeUndefined();
+    await store.note('missing', at(1), 'nothing');
+    expect(count('SELECT COUNT(*) AS n FROM request_history')).toBe(0);
+  });
+
+  it('keeps every change in the history with its time, in order', async () => {
+    const { id } = await submitted('orders');
+    await store.transition(id, 'processing', { at: at(1_000), attempt: 1 });
+    await store.note(id, at(1_500), 'attempt 1 failed, retrying in 2 s: 502');
+    await store.transition(id, 'processing', { at: at(4_000), attempt: 2 });
+    await store.transition(id, 'pr_open', { at: at(5_000), pullRequest: PR });
+    await store.note(id, at(6_000), 'plan succeeded');
+    await store.transition(id, 'merged', { at: at(7_000), detail: 'merged by bob' });
+    const record = await store.get(id);
+    expect(record?.history).toEqual([
+      { at: at(0).toISOString(), status: 'queued' },
+      { at: at(1_000).toISOString(), status: 'processing', detail: 'attempt 1' },
+      { at: at(1_500).toISOString(), status: 'processing', detail: 'attempt 1 failed, retrying in 2 s: 502' },
+      { at: at(4_000).toISOString(), status: 'processing', detail: 'attempt 2' },
+      { at: at(5_000).toISOString(), status: 'pr_open', detail: `pull request #7: ${PR.url}` },
+      { at: at(6_000).toISOString(), status: 'pr_open', detail: 'plan succeeded' },
+      { at: at(7_000).toISOString(), status: 'merged', detail: 'merged by bob' },
+    ]);
+    expect(record).toMatchObject({ status: 'merged', attempts: 2, pullRequest: PR, failureReason: null });
+    expect(record?.updatedAt).toBe(at(7_000).toISOString());
+  });
+
+  it('counts attempts: processing again is a new attempt, and attempts never go down', async () => {
+    const { id } = await submitted('orders');
+    expect((await store.transition(id, 'processing', { at: at(1), attempt: 1 }))?.record.attempts).toBe(1);
+    expect((await store.transition(id, 'processing', { at: at(2), attempt: 3 }))?.record.attempts).toBe(3);
+    const stale = await store.transition(id, 'processing', { at: at(3), attempt: 2 });
+    expect(stale).toMatchObject({ changed: true, record: { attempts: 3 } });
+    const unnumbered = await store.transition(id, 'processing', { at: at(4) });
+    expect(unnumbered?.record.attempts).toBe(4);
+    expect(unnumbered?.record.history.map((h) => h.detail)).toEqual([
+      undefined,
+      'attempt 1',
+      'attempt 3',
+      'attempt 2',
+      undefined,
+    ]);
+  });
+
+  it('stores the pull request with pr_open and the reason with failed', async () => {
+    const a = await submitted('orders');
+    await store.transition(a.id, 'processing', { at: at(1), attempt: 1 });
+    const open = await store.transition(a.id, 'pr_open', { at: at(2), pullRequest: PR });
+    expect(open?.record.pullRequest).toEqual(PR);
+    const b = await submitted('billing');
+    const failed = await store.transition(b.id, 'failed', {
+      at: at(3),
+      failureReason: 'terraform/live/billing.tf belongs to someone else',
+    });
+    expect(failed?.record).toMatchObject({
+      status: 'failed',
+      failureReason: 'terraform/live/billing.tf belongs to someone else',
+      history: [{}, { status: 'failed', detail: 'terraform/live/billing.tf belongs to someone else' }],
+    });
+  });
+
+  it('takes a merge reported before pr_open, keeping the pull request', async () => {
+    const { id } = await submitted('orders');
+    const merged = await store.transition(id, 'merged', { at: at(1), pullRequest: PR });
+    expect(merged?.record).toMatchObject({ status: 'merged', pullRequest: PR });
+    expect((await store.transition(id, 'pr_open', { at: at(2), pullRequest: PR }))?.changed).toBe(false);
+  });
+
+  it('note keeps the status and adds the event', async () => {
+    const { id } = await submitted('orders');
+    await store.note(id, at(5), 'check run: plan');
+    const record = await store.get(id);
+    expect(record?.status).toBe('queued');
+    expect(record?.history.at(-1)).toEqual({
+      at: at(5).toISOString(),
+      status: 'queued',
+      detail: 'check run: plan',
+    });
+    expect(record?.updatedAt).toBe(at(5).toISOString());
+  });
+
+  describe('list', () => {
+    it('pages newest first with an opaque cursor, ties broken by id', async () => {
+      const made: RequestRecord[] = [];
+      for (let i = 0; i < 25; i++) {
+        // Pairs share a creation time, so the id decides their order.
+        const record = newRecord(`db-${i}`, T0 + Math.floor(i / 2) * 1000, `r-${String(i).padStart(2, '0')}`);
+        expect(await intake.submit(record)).toEqual({ ok: true });
+        made.push(record);
+      }
+      const expected = [...made].sort((x, y) =>
+        x.createdAt === y.createdAt ? y.id.localeCompare(x.id) : y.createdAt.localeCompare(x.createdAt),
+      );
+      const seen: RequestRecord[] = [];
+      const sizes: number[] = [];
+      let cursor: string | undefined;
+      for (;;) {
+        const page = await store.list({ limit: 10, cursor });
+        sizes.push(page.records.length);
+        seen.push(...page.records);
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      expect(sizes).toEqual([10, 10, 5]);
+      expect(seen).toEqual(expected);
+      // An exact fit ends with a null cursor, not an empty page.
+      expect((await store.list({ limit: 25 })).nextCursor).toBeNull();
+    });
+
+    it('filters by status and carries each record its own history', async () => {
+      const a = await submitted('a', T0);
+      const b = await submitted('b', T0 + 1);
+      const c = await submitted('c', T0 + 2);
+      await store.transition(a.id, 'processing', { at: at(10), attempt: 1 });
+      await store.transition(c.id, 'processing', { at: at(11), attempt: 1 });
+      await store.transition(c.id, 'pr_open', { at: at(12), pullRequest: PR });
+      const processing = await store.list({ status: 'processing', limit: 10 });
+      expect(processing.records.map((r) => r.id)).toEqual([a.id]);
+      const all = await store.list({ limit: 10 });
+      expect(all.records.map((r) => r.id)).toEqual([c.id, b.id, a.id]);
+      for (const record of all.records) expect(record).toEqual(await store.get(record.id));
+      const d = await submitted('d', T0 + 3);
+      const first = await store.list({ status: 'queued', limit: 1 });
+      expect(first.records.map((r) => r.id)).toEqual([d.id]);
+      const rest = await store.list({ status: 'queued', limit: 1, cursor: first.nextCursor ?? '' });
+      expect(rest).toEqual({ records: [await store.get(b.id)], nextCursor: null });
+    });
+
+    it('rejects a cursor it did not make and a limit below 1', async () => {
+      await expect(store.list({ limit: 10, cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(
+        InvalidCursorError,
+      );
+      await expect(store.list({ limit: 0 })).rejects.toBeInstanceOf(RangeError);
+    });
+  });
+});
+
+describe('in-flight uniqueness', () => {
+  it.each(['queued', 'processing', 'pr_open'] as const)(
+    'refuses a second request while one is %s',
+    async (status) => {
+      const first = await submitted('orders');
+      await moveTo(first.id, status);
+      const second = newRecord('orders', T0 + 10);
+      expect(await intake.submit(second)).toEqual({ ok: false, inFlight: first.id });
+      expect(await store.get(second.id)).toBeUndefined();
+      expect(await queue.depth()).toBe(1);
+      expect(count(`SELECT COUNT(*) AS n FROM request_history WHERE request_id = '${second.id}'`)).toBe(0);
+      expect(await store.inFlight('orders')).toBe(first.id);
+    },
+  );
+
+  it.each(['closed', 'failed', 'merged'] as const)(
+    'accepts a new request after the last one %s',
+    async (status) => {
+      const first = await submitted('orders');
+      await moveTo(first.id, status);
+      expect(await store.inFlight('orders')).toBeUndefined();
+      const second = await submitted('orders', T0 + 10);
+      expect(await store.inFlight('orders')).toBe(second.id);
+      expect(await queue.depth()).toBe(2);
+    },
+  );
+
+  it('holds across connections: the index refuses what the other connection inserted', async () => {
+    const other = connect();
+    const first = newRecord('orders');
+    const second = newRecord('orders');
+    expect(await other.intake.submit(first)).toEqual({ ok: true });
+    expect(await intake.submit(second)).toEqual({ ok: false, inFlight: first.id });
+    expect(() =>
+      db.prepare("UPDATE requests SET status = 'queued' WHERE id = ?").run(first.id),
+    ).not.toThrow();
+    // Even a write that skips the store's own check cannot make a second in-flight row.
+    expect(() =>
+      db
+        .prepare(
+          `INSERT INTO requests (id, db_name, environment, status, requester, request_json, created_at, updated_at)
+           VALUES ('raw', 'orders', 'dev', 'processing', 'x', '{}', 'a', 'a')`,
+        )
+        .run(),
+    ).toThrow(/UNIQUE constraint failed: requests\.db_name/);
+  });
+});
+
+describe('SqliteIntake', () => {
+  it('records and queues in one step', async () => {
+    const record = await submitted('orders');
+    expect(await store.get(record.id)).toEqual(record);
+    const [delivery] = await queue.receive(10, 1000);
+    expect(delivery).toMatchObject({ requestId: record.id, attempt: 1 });
+  });
+
+  it('leaves no record when the queue insert fails', async () => {
+    vi.spyOn(queue, 'enqueue').mockImplementation(() => {
+      throw new Error('disk I/O error');
+    });
+    const record = newRecord('orders');
+    await expect(intake.submit(record)).rejects.toThrow('disk I/O error');
+    expect(await store.get(record.id)).toBeUndefined();
+    expect(count('SELECT COUNT(*) AS n FROM requests')).toBe(0);
+    expect(count('SELECT COUNT(*) AS n FROM request_history')).toBe(0);
+    expect(await store.inFlight('orders')).toBeUndefined();
+  });
+
+  it('leaves no queue message when the record insert fails', async () => {
+    const first = await submitted('orders');
+    const clash = { ...newRecord('billing'), id: first.id };
+    await expect(intake.submit(clash)).rejects.toThrow(/UNIQUE constraint failed: requests\.id/);
+    const bad = { ...newRecord('payments'), createdAt: 'not a time' };
+    await expect(intake.submit(bad)).rejects.toThrow(RangeError);
+    expect(await queue.depth()).toBe(1);
+    expect(count('SELECT COUNT(*) AS n FROM request_history')).toBe(1);
+    expect(await store.inFlight('billing')).toBeUndefined();
+  });
+
+  it('accepts only queued records, and only a store and queue sharing a connection', async () => {
+    await expect(intake.submit({ ...newRecord('orders'), status: 'processing' })).rejects.toThrow(/queued/);
+    expect(await queue.depth()).toBe(0);
+    expect(() => new SqliteIntake(store, connect().queue)).toThrow(/same database connection/);
+  });
+
+  it('writes the first history entry itself when the record has none', async () => {
+    const record = { ...newRecord('orders'), history: [] };
+    await intake.submit(record);
+    expect((await store.get(record.id))?.history).toEqual([{ at: record.createdAt, status: 'queued' }]);
+  });
+});
+
+describe('SqliteQueue', () => {
+  const enqueueAll = (...ids: string[]) => {
+    for (const id of ids) queue.enqueue(id);
+  };
+
+  it('leases messages: received ones are hidden from the next receive', async () => {
+    enqueueAll('a', 'b', 'c');
+    const first = await queue.receive(2, 1_000);
+    expect(first.map((d) => [d.requestId, d.attempt])).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
+    expect(new Set(first.map((d) => d.receipt)).size).toBe(2);
+    expect((await queue.receive(10, 1_000)).map((d) => d.requestId)).toEqual(['c']);
+    expect(await queue.receive(10, 1_000)).toEqual([]);
+    expect(await queue.depth()).toBe(3);
+    expect(await queue.receive(0, 1_000)).toEqual([]);
+  });
+
+  it('brings messages back when the lease expires, with one more attempt and a new receipt', async () => {
+    enqueueAll('a');
+    const [first] = await queue.receive(1, 1_000);
+    clock.advance(999);
+    expect(await queue.receive(1, 1_000)).toEqual([]);
+    clock.advance(1);
+    const [second] = await queue.receive(1, 1_000);
+    expect(second).toMatchObject({ requestId: 'a', attempt: 2 });
+    expect(second?.receipt).not.toBe(first?.receipt);
+  });
+
+  it('ignores a stale receipt once another consumer has the message', async () => {
+    enqueueAll('a');
+    const [stale] = await queue.receive(1, 1_000);
+    clock.advance(1_000);
+    const [current] = await queue.receive(1, 1_000);
+    if (!stale || !current) throw new Error('expected deliveries');
+    await queue.ack(stale.receipt);
+    await queue.retry(stale.receipt, 0, 'stale');
+    await queue.deadLetter(stale.receipt, 'stale');
+    expect(await queue.depth()).toBe(1);
+    expect(await queue.deadLetters()).toEqual([]);
+    expect(await queue.receive(1, 1_000)).toEqual([]);
+    await queue.ack(current.receipt);
+    expect(await queue.depth()).toBe(0);
+    await queue.ack(current.receipt);
+  });
+
+  it('honours the retry delay and keeps the error', async () => {
+    enqueueAll('a');
+    const [d] = await queue.receive(1, 30_000);
+    if (!d) throw new Error('expected a delivery');
+    await queue.retry(d.receipt, 500, 'GitHub 502');
+    expect(db.prepare('SELECT last_error FROM queue').get()).toEqual({ last_error: 'GitHub 502' });
+    await queue.ack(d.receipt); // released: the old receipt no longer acknowledges it
+    expect(await queue.depth()).toBe(1);
+    clock.advance(499);
+    expect(await queue.receive(1, 30_000)).toEqual([]);
+    clock.advance(1);
+    expect(await queue.receive(1, 30_000)).toMatchObject([{ requestId: 'a', attempt: 2 }]);
+  });
+
+  it('dead-letters with the last error and the attempts, out of the queue', async () => {
+    enqueueAll('a', 'b');
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const [d] = await queue.receive(1, 1_000);
+      expect(d).toMatchObject({ requestId: 'a', attempt });
+      if (!d) throw new Error('expected a delivery');
+      if (attempt < 3) await queue.retry(d.receipt, 0, `error ${attempt}`);
+      else await queue.deadLetter(d.receipt, 'error 3: gave up');
+    }
+    expect(await queue.deadLetters()).toEqual([
+      {
+        requestId: 'a',
+        attempts: 3,
+        lastError: 'error 3: gave up',
+        enqueuedAt: at(0).toISOString(),
+        deadAt: at(0).toISOString(),
+      },
+    ]);
+    expect(await queue.depth()).toBe(1);
+    expect((await queue.receive(5, 1_000)).map((d) => d.requestId)).toEqual(['b']);
+  });
+
+  it('delivers in FIFO order, within one millisecond and across time', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `m-${i}`);
+    for (const [i, id] of ids.entries()) {
+      queue.enqueue(id);
+      if (i % 3 === 0) clock.advance(1);
+    }
+    const got: string[] = [];
+    for (let d = await queue.receive(3, 60_000); d.length > 0; d = await queue.receive(3, 60_000))
+      got.push(...d.map((x) => x.requestId));
+    expect(got).toEqual(ids);
+  });
+
+  it('never gives the same message to two consumers on two connections', async () => {
+    const other = connect();
+    const ids = Array.from({ length: 50 }, (_, i) => `m-${i}`);
+    enqueueAll(...ids);
+    const seen: string[] = [];
+    for (let round = 0; round < 30; round++) {
+      for (const q of [queue, other.queue])
+        seen.push(...(await q.receive(2, 60_000)).map((d) => d.requestId));
+    }
+    expect(seen).toHaveLength(50);
+    expect(new Set(seen)).toEqual(new Set(ids));
+  });
+
+  it('enqueue joins the caller transaction and rolls back with it', () => {
+    expect(() =>
+      db.transaction(() => {
+        queue.enqueue('a');
+        throw new Error('abort');
+      })(),
+    ).toThrow('abort');
+    expect(count('SELECT COUNT(*) AS n FROM queue')).toBe(0);
+  });
+});
+
+/** Spawns the child script with the TypeScript hooks; resolves its stdout lines as they come. */
+function child(mode: 'submit' | 'consume') {
+  const proc = spawn(process.execPath, ['--import', REGISTER, CHILD, mode, file], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  children.push(proc);
+  const lines: string[] = [];
+  let buffer = '';
+  let stderr = '';
+  proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = once(proc, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+  const waitFor = async (predicate: () => boolean) => {
+    while (!predicate()) {
+      if (proc.exitCode !== null) throw new Error(`child exited ${proc.exitCode}: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  return { proc, lines, exited, waitFor, stderr: () => stderr };
+}
+
+describe('across processes', () => {
+  it('loses no committed request when the submitting process is killed with SIGKILL', async () => {
+    const submitter = child('submit');
+    await submitter.waitFor(() => submitter.lines.length >= 300);
+    submitter.proc.kill('SIGKILL');
+    const [, signal] = await submitter.exited;
+    expect(signal).toBe('SIGKILL');
+    const committed = [...submitter.lines];
+    expect(committed.length).toBeGreaterThanOrEqual(300);
+
+    const after = connect();
+    for (const id of committed) expect((await after.store.get(id))?.status).toBe('queued');
+    // Nothing half-done: every request has its message and its history entry, and the other way round.
+    const requests = count('SELECT COUNT(*) AS n FROM requests', after.db);
+    expect(requests).toBeGreaterThanOrEqual(committed.length);
+    expect(count('SELECT COUNT(*) AS n FROM queue', after.db)).toBe(requests);
+    expect(count('SELECT COUNT(*) AS n FROM request_history', after.db)).toBe(requests);
+    expect(
+      count('SELECT COUNT(*) AS n FROM queue WHERE request_id NOT IN (SELECT id FROM requests)', after.db),
+    ).toBe(0);
+    expect(after.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it('two consumer processes on one file never lease the same message', async () => {
+    const ids: string[] = [];
+    db.transaction(() => {
+      for (let i = 0; i < 1500; i++) {
+        const id = `m-${i}`;
+        ids.push(id);
+        queue.enqueue(id);
+      }
+    })();
+    // The children use the real clock; messages enqueued at the test clock's past are visible to them.
+    const consumers = [child('consume'), child('consume')];
+    for (const c of consumers) await c.waitFor(() => c.lines.includes('ready'));
+    for (const c of consumers) c.proc.stdin?.write('go\n');
+    const codes = await Promise.all(consumers.map((c) => c.exited));
+    expect(
+      codes.map(([code]) => code),
+      consumers.map((c) => c.stderr()).join('\n'),
+    ).toEqual([0, 0]);
+
+    const deliveries = consumers.map((c) =>
+      c.lines
+        .filter((l) => l !== 'ready')
+        .map((l) => JSON.parse(l) as { requestId: string; attempt: number }),
+    );
+    const all = deliveries.flat();
+    expect(all.every((d) => d.attempt === 1)).toBe(true);
+    expect(all).toHaveLength(ids.length);
+    expect(new Set(all.map((d) => d.requestId))).toEqual(new Set(ids));
+    for (const d of deliveries) expect(d.length).toBeGreaterThan(0);
+    expect(await queue.depth()).toBe(0);
+  });
+});
