@@ -32,7 +32,7 @@ export function registerServe(program: Command): void {
       '--config <file>',
       'policy file (default: $RDS_PROVISIONER_CONFIG or the packaged config/policy.yaml)',
     )
-    .option('--workers <n>', 'requests processed at once', '4')
+    .option('--workers <n>', 'requests processed at once; 0 serves the API only', '4')
     .option('--max-attempts <n>', 'deliveries before a request is dead-lettered and failed', '5')
     .action(async (options: ServeOptions) => {
       const server = await startLocal({
@@ -41,7 +41,7 @@ export function registerServe(program: Command): void {
         dataDir: options.dataDir,
         ...(options.repo ? { repo: options.repo } : {}),
         ...(options.config ? { config: options.config } : {}),
-        workers: integer('workers', options.workers, 1, 64),
+        workers: integer('workers', options.workers, 0, 64),
         maxAttempts: integer('max-attempts', options.maxAttempts, 1, 100),
       });
       await new Promise<void>((done) => {

@@ -27,6 +27,7 @@ export interface LocalOptions {
   repo?: string;
   /** Policy file; default $RDS_PROVISIONER_CONFIG or the packaged one. */
   config?: string;
+  /** Requests processed at once; 0 runs the API only (workers run in other processes on the same data dir). */
   workers?: number;
   maxAttempts?: number;
   visibilityMs?: number;
@@ -79,8 +80,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     logger,
     newRequestId: () => newRequestId(),
   };
+  const workers = options.workers ?? 4;
   const worker = new WorkerLoop(ctx, queue, {
-    concurrency: options.workers ?? 4,
+    concurrency: workers,
     visibilityMs: options.visibilityMs ?? 30_000,
     pollMs: options.pollMs ?? 250,
     retry: { ...DEFAULT_RETRY, maxAttempts: options.maxAttempts ?? DEFAULT_RETRY.maxAttempts },
@@ -95,7 +97,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
   });
   const { port } = server.address() as AddressInfo;
   baseUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  worker.start();
+  if (workers > 0) worker.start();
   logger.info('rds-provisioner serving', {
     url: baseUrl,
     repository: repo,
