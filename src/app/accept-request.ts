@@ -1,6 +1,6 @@
 import { filePath } from '../domain/naming.js';
-import type { FieldIssue } from '../domain/request.js';
-import { resolveRequest } from '../domain/resolve.js';
+import { type FieldIssue, parseRequest, type RequestV1 } from '../domain/request.js';
+import { resolve } from '../domain/resolve.js';
 import type { RequestRecord } from '../domain/status.js';
 import { generatedForRequest } from '../render/terraform.js';
 import type { AppContext } from './context.js';
@@ -19,10 +19,20 @@ export async function acceptRequest(
   input: unknown,
   requester: string,
 ): Promise<AcceptOutcome> {
+  const parsed = parseRequest(input);
+  if (!parsed.ok) return { kind: 'invalid', issues: parsed.issues };
+  return acceptParsedRequest(ctx, parsed.value, requester);
+}
+
+/** The same, for a body the HTTP layer has already checked against the request schema. */
+export async function acceptParsedRequest(
+  ctx: AppContext,
+  request: RequestV1,
+  requester: string,
+): Promise<AcceptOutcome> {
   const id = ctx.newRequestId();
-  const resolved = resolveRequest(input, ctx.policy.policy, { requestId: id });
+  const resolved = resolve(request, ctx.policy.policy, { requestId: id });
   if (!resolved.ok) return { kind: 'invalid', issues: resolved.issues };
-  const { request } = resolved.value;
 
   const path = filePath(request.db_name, ctx.conventions);
   const existing = await ctx.git.readFile(ctx.conventions.base, path);

@@ -34,11 +34,7 @@ export async function processRequest(
   if (record.status === 'pr_open' || isTerminal(record.status))
     return { kind: 'done', status: record.status };
 
-  await ctx.store.transition(requestId, 'processing', {
-    at: ctx.clock.now(),
-    attempt,
-    detail: `attempt ${attempt}`,
-  });
+  await ctx.store.transition(requestId, 'processing', { at: ctx.clock.now(), attempt });
   try {
     const pullRequest = await openPullRequest(ctx, record);
     const moved = await ctx.store.transition(requestId, 'pr_open', {

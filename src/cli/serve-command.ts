@@ -10,6 +10,7 @@ interface ServeOptions {
   config?: string;
   workers: string;
   maxAttempts: string;
+  visibilityTimeout: string;
 }
 
 function integer(name: string, text: string, min: number, max: number): number {
@@ -34,6 +35,11 @@ export function registerServe(program: Command): void {
     )
     .option('--workers <n>', 'requests processed at once; 0 serves the API only', '4')
     .option('--max-attempts <n>', 'deliveries before a request is dead-lettered and failed', '5')
+    .option(
+      '--visibility-timeout <seconds>',
+      "lease on a message; a crashed worker's messages come back after it",
+      '30',
+    )
     .action(async (options: ServeOptions) => {
       const server = await startLocal({
         port: integer('port', options.port, 0, 65535),
@@ -43,6 +49,7 @@ export function registerServe(program: Command): void {
         ...(options.config ? { config: options.config } : {}),
         workers: integer('workers', options.workers, 0, 64),
         maxAttempts: integer('max-attempts', options.maxAttempts, 1, 100),
+        visibilityMs: integer('visibility-timeout', options.visibilityTimeout, 1, 43_200) * 1000,
       });
       await new Promise<void>((done) => {
         const shutdown = () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { ensureInfraRepository } from '../adapters/local/git-infra-repository.js';
 import { LocalGitHost } from '../adapters/local/local-git-host.js';
-import { openDatabase } from '../adapters/local/sqlite.js';
+import { checkpointPeriodically, openDatabase } from '../adapters/local/sqlite.js';
 import { SqliteIntake } from '../adapters/local/sqlite-intake.js';
 import { SqliteQueue } from '../adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../adapters/local/sqlite-status-store.js';
@@ -14,6 +14,7 @@ import { TokenAuthenticator } from '../adapters/local/token-auth.js';
 import { jsonLogger, newRequestId, systemClock } from '../adapters/system.js';
 import type { AppContext } from '../app/context.js';
 import { createApp } from '../app/http/app.js';
+import { reconcilePullRequests } from '../app/reconcile-pull-requests.js';
 import { DEFAULT_RETRY } from '../app/settle-delivery.js';
 import type { Logger } from '../ports.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -58,6 +59,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
   await ensureInfraRepository(repo, { sourceDir: PACKAGE_ROOT, author });
 
   const db = openDatabase(join(dataDir, 'rds-provisioner.db'));
+  const stopCheckpoints = checkpointPeriodically(db);
   const store = new SqliteStatusStore(db);
   const queue = new SqliteQueue(db, systemClock);
   const intake = new SqliteIntake(store, queue);
@@ -80,6 +82,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     logger,
     newRequestId: () => newRequestId(),
   };
+  await reconcilePullRequests(ctx, git);
   const workers = options.workers ?? 4;
   const worker = new WorkerLoop(ctx, queue, {
     concurrency: workers,
@@ -112,6 +115,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
       await new Promise<void>((done) => server.close(() => done()));
       await worker.stop();
       await git.dispose();
+      stopCheckpoints();
       db.close();
       logger.info('stopped');
     })();

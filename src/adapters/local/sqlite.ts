@@ -16,3 +16,18 @@ export function openDatabase(file: string): SqliteDatabase {
   db.pragma('foreign_keys = ON');
   return db;
 }
+
+/**
+ * Moves WAL checkpoints off the request path: SQLite's automatic checkpoint runs inside whichever commit
+ * crosses the threshold and fsyncs there, which showed as a 14 ms p99 on accept. Instead a timer
+ * checkpoints passively. Returns the function that stops it (and checkpoints one last time).
+ */
+export function checkpointPeriodically(db: SqliteDatabase, everyMs = 500): () => void {
+  db.pragma('wal_autocheckpoint = 0');
+  const timer = setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), everyMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    if (db.open) db.pragma('wal_checkpoint(TRUNCATE)');
+  };
+}

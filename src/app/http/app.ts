@@ -5,12 +5,13 @@ import { HTTPException } from 'hono/http-exception';
 import { toFieldIssues } from '../../domain/request.js';
 import type { RequestRecord } from '../../domain/status.js';
 import { type Authenticator, InvalidCursorError, type PullRequestReview } from '../../ports.js';
-import { acceptRequest } from '../accept-request.js';
+import { acceptParsedRequest } from '../accept-request.js';
 import type { AppContext } from '../context.js';
 import { registerPullRequestRoutes } from './pulls.js';
 import {
   Accepted,
   ConflictError,
+  HEADERS_TOO_LARGE,
   Health,
   InvalidRequestError,
   json,
@@ -23,6 +24,7 @@ import {
   RequestView,
   SECURED,
   UNAUTHORIZED,
+  UNAVAILABLE,
   UnavailableError,
   UnsupportedMediaTypeError,
 } from './schemas.js';
@@ -57,6 +59,7 @@ const provisionRoute = createRoute({
     409: json(ConflictError, 'The database exists in the repository or a request for it is in flight'),
     413: json(PayloadTooLargeError, `Body over ${MAX_BODY_BYTES} bytes`),
     415: json(UnsupportedMediaTypeError, 'Body is not application/json'),
+    431: HEADERS_TOO_LARGE,
     503: json(UnavailableError, 'The repository could not be checked; try again'),
   },
 });
@@ -72,6 +75,8 @@ const getRequestRoute = createRoute({
     400: json(InvalidRequestError, 'Invalid parameter'),
     401: UNAUTHORIZED,
     404: json(NotFoundError, 'No such request'),
+    431: HEADERS_TOO_LARGE,
+    503: UNAVAILABLE,
   },
 });
 
@@ -85,6 +90,8 @@ const listRequestsRoute = createRoute({
     200: json(RequestList, 'A page of requests; pass next_cursor as cursor for the next'),
     400: json(InvalidRequestError, 'Invalid parameter'),
     401: UNAUTHORIZED,
+    431: HEADERS_TOO_LARGE,
+    503: UNAVAILABLE,
   },
 });
 
@@ -92,8 +99,15 @@ const healthRoute = createRoute({
   method: 'get',
   path: '/health',
   summary: 'Liveness',
-  responses: { 200: json(Health, 'The service is up') },
+  responses: { 200: json(Health, 'The service is up'), 431: HEADERS_TOO_LARGE },
 });
+
+const tooLarge = (c: Context) =>
+  c.json(
+    { error: 'payload_too_large' as const, message: `the body must be at most ${MAX_BODY_BYTES} bytes` },
+    413,
+  );
+const chunkedLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
 
 const invalid = (c: Context, issues: { path: string; message: string }[]) =>
   c.json({ error: 'invalid_request' as const, issues }, 400);
@@ -133,22 +147,16 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
       }
       return next();
     },
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        c.json(
-          {
-            error: 'payload_too_large' as const,
-            message: `the body must be at most ${MAX_BODY_BYTES} bytes`,
-          },
-          413,
-        ),
-    }),
+    // Content-Length settles most requests without wrapping the body stream; bodyLimit covers chunked ones.
+    async (c, next) => {
+      const length = Number(c.req.header('content-length'));
+      if (length > MAX_BODY_BYTES) return tooLarge(c);
+      return Number.isInteger(length) ? next() : chunkedLimit(c, next);
+    },
   );
 
   app.openapi(provisionRoute, async (c) => {
-    const body = c.req.valid('json');
-    const outcome = await acceptRequest(ctx, body, c.get('identity'));
+    const outcome = await acceptParsedRequest(ctx, c.req.valid('json'), c.get('identity'));
     if (outcome.kind === 'invalid')
       return c.json({ error: 'invalid_request' as const, issues: outcome.issues }, 400);
     if (outcome.kind === 'conflict') {

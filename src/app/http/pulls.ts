@@ -4,6 +4,7 @@ import { GitHostError, type PullRequestInfo, type PullRequestReview } from '../.
 import { applyPullRequestEvent } from '../apply-pull-request-event.js';
 import type { AppContext } from '../context.js';
 import {
+  HEADERS_TOO_LARGE,
   InvalidRequestError,
   InvalidStateError,
   json,
@@ -15,6 +16,7 @@ import {
   PullRequestView,
   SECURED,
   UNAUTHORIZED,
+  UNAVAILABLE,
 } from './schemas.js';
 import { pullRequestView } from './views.js';
 
@@ -26,7 +28,12 @@ const listRoute = createRoute({
   path: '/pulls',
   summary: 'Pull requests of the local repository',
   security: SECURED,
-  responses: { 200: json(PullRequestList, 'Every pull request, newest first'), 401: UNAUTHORIZED },
+  responses: {
+    200: json(PullRequestList, 'Every pull request, newest first'),
+    401: UNAUTHORIZED,
+    431: HEADERS_TOO_LARGE,
+    503: UNAVAILABLE,
+  },
 });
 
 const showRoute = createRoute({
@@ -40,6 +47,8 @@ const showRoute = createRoute({
     400: BAD_NUMBER,
     401: UNAUTHORIZED,
     404: NOT_FOUND,
+    431: HEADERS_TOO_LARGE,
+    503: UNAVAILABLE,
   },
 });
 
@@ -62,6 +71,8 @@ const actionRoute = (action: 'merge' | 'close') =>
         z.union([InvalidStateError, MergeConflictError]),
         'Not open, or (merge) the branch conflicts with the base',
       ),
+      431: HEADERS_TOO_LARGE,
+      503: UNAVAILABLE,
     },
   });
 

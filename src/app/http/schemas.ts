@@ -147,5 +147,21 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
 });
 
-export const UNAUTHORIZED = json(UnauthorizedError, 'Missing or invalid bearer token');
+export const UNAUTHORIZED = {
+  ...json(UnauthorizedError, 'Missing or invalid bearer token'),
+  headers: z.object({
+    'WWW-Authenticate': z.literal('Bearer').openapi({ description: 'The scheme to authenticate with' }),
+  }),
+};
 export const SECURED = [{ bearerAuth: [] }];
+
+/**
+ * Node's HTTP server answers 431, with no body, when a request line and its headers together pass its
+ * limit (16 KiB by default), before the app sees the request: any operation, e.g. a very long query.
+ */
+export const HEADERS_TOO_LARGE = {
+  description: 'Request line and headers over 16 KiB, refused by the HTTP server before the API; no body',
+};
+
+/** What the app's error handler answers when the store or the repository fails. */
+export const UNAVAILABLE = json(UnavailableError, 'The service could not complete the request; try again');

@@ -1,0 +1,158 @@
+// `npm run bench`: the three benchmarks of the service, each figure beside a baseline measured in the
+// same run, as `figure  baseline  ratio  target  PASS/MISS`. See BENCHMARKS.md.
+//   --only=accept,e2e,repo   run some sections
+//   --quick                  shorter runs (a smoke test; figures not for BENCHMARKS.md)
+//   --profile                also CPU-profile the servers (node --cpu-prof) and break the accept path
+//                            down in-process; summaries printed, profiles kept under .tmp/bench/
+//   --keep                   keep the temporary data dirs and repositories (listed under the system temp dir)
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchAccept } from './accept.mjs';
+import { acceptBreakdown } from './accept-breakdown.mjs';
+import { benchEndToEnd } from './end-to-end.mjs';
+import { canPin, machine, printTable, ROOT, removeTempDirs } from './lib.mjs';
+import { formatSummary } from './profile-summary.mjs';
+import { benchRepoSize } from './repo-size.mjs';
+import { sqliteIntake } from './sqlite-intake.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const wants = (section) => !only || only.includes(section);
+const quick = flag('quick');
+const profile = flag('profile');
+const outDir = join(ROOT, '.tmp', 'bench');
+mkdirSync(outDir, { recursive: true });
+
+// Temporary data dirs and repositories go when the run ends, whether it succeeded or not.
+if (!flag('keep')) process.on('exit', removeTempDirs);
+
+const started = Date.now();
+const m = machine();
+console.log(`rds-provisioner benchmarks, ${new Date().toISOString()}`);
+console.log(
+  `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory (${m.freeGiB} free), ${m.platform}`,
+);
+console.log(`node ${m.node}, git ${m.git}; load average at start ${m.load.join(' ')}`);
+console.log(
+  'Each figure is printed beside a baseline measured in the same run; ratio = figure / baseline.\n',
+);
+
+const results = { date: new Date().toISOString(), machine: m, quick, sections: {} };
+const targets = [];
+
+function profileDir(name) {
+  if (!profile) return undefined;
+  const dir = join(outDir, `profile-${name}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function printProfile(dir, title) {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    console.log(`\n${title}:\n${formatSummary(join(dir, file), 15)}`);
+  }
+}
+
+if (wants('accept')) {
+  const dir = profileDir('accept');
+  const r = await benchAccept(
+    quick ? { seconds: 3, rounds: 1, warmup: 1, profileDir: dir } : { profileDir: dir },
+  );
+  console.log(
+    `1. Accept path: autocannon, ${r.setup.connections} connections, ${r.setup.rounds} round(s) of ${r.setup.seconds} s per server ` +
+      `after ${r.setup.warmup} s warm-up, interleaved; ${r.setup.pinned}.`,
+  );
+  console.log(
+    '   real = `rds-provisioner serve --workers 0`; baseline = bare node:http answering 202; Hono alone = the framework only.',
+  );
+  printTable('1. accept path', r.rows);
+  console.log(
+    `   per round: ${r.rounds.map((x) => `${x.name} ${x.rps}/s p50 ${x.p50} ms cpu ${x.cpuPerRequestMs} ms`).join('; ')}\n`,
+  );
+  results.sections.accept = r;
+  targets.push(...r.rows.filter((x) => x.verdict));
+  if (dir) {
+    printProfile(
+      dir,
+      'CPU profile of the real server (warm-up and measured rounds; idle while the others run)',
+    );
+    console.log('\nAccept path in-process, one call at a time (no sockets):');
+    const breakdown = await acceptBreakdown({ n: quick ? 1000 : 3000 });
+    for (const b of breakdown) console.log(`  ${b.text}`);
+    results.sections.acceptBreakdown = breakdown;
+    console.log('\nThe intake transaction alone (SQLite), as served and with two changes:');
+    const intake = await sqliteIntake({ n: quick ? 2000 : 10_000 });
+    for (const i of intake) console.log(`  ${i.text}`);
+    results.sections.sqliteIntake = intake;
+    console.log('');
+  }
+}
+
+if (wants('e2e')) {
+  const dir = profileDir('e2e');
+  const r = await benchEndToEnd(quick ? { count: 200, samples: 10, profileDir: dir } : { profileDir: dir });
+  console.log(
+    `2. End to end: \`rds-provisioner serve\` with its default 4 workers; ${r.batch.count} POSTs (${r.batch.postConcurrency} at a time, ` +
+      `all accepted after ${(r.batch.acceptedMs / 1000).toFixed(1)} s), clock from the first POST to the last pr_open the server recorded ` +
+      `(${r.batch.polls} completion polls); idle: ${r.idle.samples} sequential requests, status polled every 5 ms.`,
+  );
+  console.log(
+    `   baseline = the same git work with plain git commands (hash-object -w, mktree x3, commit-tree, update-ref), ` +
+      `${r.naive.count} requests ${r.naive.concurrency} at a time, and sequentially for latency.`,
+  );
+  printTable('2. end to end', r.rows);
+  console.log(
+    `   idle, as the server recorded it (created -> pr_open): p50 ${r.idle.serverP50.toFixed(0)} ms\n`,
+  );
+  results.sections.e2e = r;
+  targets.push(...r.rows.filter((x) => x.verdict));
+  if (dir) printProfile(dir, 'CPU profile of the server (warm-up, batch, idle samples)');
+}
+
+if (wants('repo')) {
+  const r = await benchRepoSize(quick ? { large: 2000, count: 50, warmup: 10 } : {});
+  console.log(
+    `3. Repository size: processRequest (dist/app/process-request.js) on the local runtime's adapters, ${r.count} requests per ` +
+      `repository after ${r.warmup} warm-up, alternating between the repositories; main holds ${r.small.databases} and ` +
+      `${r.large.databases.toLocaleString('en-US')} rendered files in terraform/live (written by git fast-import in ` +
+      `${(r.large.setupMs / 1000).toFixed(1)} s).`,
+  );
+  printTable('3. repository size', r.rows);
+  const order = ['store.', 'git.', '  '];
+  const rank = (key) => order.findIndex((prefix) => key.startsWith(prefix));
+  const steps = [...new Set([...Object.keys(r.small.steps), ...Object.keys(r.large.steps)])].sort(
+    (x, y) => rank(x) - rank(y),
+  );
+  console.log('   mean ms per request by step (small -> large); indented: inside the git host steps above:');
+  for (const step of steps) {
+    const a = r.small.steps[step] ?? 0;
+    const b = r.large.steps[step] ?? 0;
+    console.log(
+      `     ${step.padEnd(26)} ${a.toFixed(2).padStart(6)} -> ${b.toFixed(2).padStart(6)}  (${b - a >= 0 ? '+' : ''}${(b - a).toFixed(2)})`,
+    );
+  }
+  console.log('');
+  results.sections.repo = r;
+  targets.push(...r.rows.filter((x) => x.verdict));
+}
+
+console.log('Summary of the targets:');
+printTable('target', targets);
+const seconds = (Date.now() - started) / 1000;
+console.log(
+  `\n${seconds.toFixed(0)} s in all${quick ? ' (--quick: not for BENCHMARKS.md)' : ''}${canPin ? '' : '; not pinned (no taskset)'}.`,
+);
+results.seconds = seconds;
+results.targets = targets;
+const kind =
+  only || quick || profile
+    ? `-${[...(only ?? []), quick && 'quick', profile && 'profile'].filter(Boolean).join('-')}`
+    : '';
+const file = join(outDir, `latest${kind}.json`);
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`results: ${file}`);

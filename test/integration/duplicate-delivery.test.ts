@@ -1,0 +1,506 @@
+/**
+ * "The same message delivered twice gives one branch, one commit, one PR." The worker's use case
+ * (settleDelivery → processRequest) in-process over the real adapters: SQLite status store, queue and
+ * intake on a temporary file, and the local git host on a real bare repository.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureInfraRepository } from '../../src/adapters/local/git-infra-repository.js';
+import { LocalGitHost } from '../../src/adapters/local/local-git-host.js';
+import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqlite.js';
+import { SqliteIntake } from '../../src/adapters/local/sqlite-intake.js';
+import { SqliteQueue } from '../../src/adapters/local/sqlite-queue.js';
+import { SqliteStatusStore } from '../../src/adapters/local/sqlite-status-store.js';
+import { newRequestId, silentLogger } from '../../src/adapters/system.js';
+import { acceptRequest } from '../../src/app/accept-request.js';
+import type { AppContext } from '../../src/app/context.js';
+import { reconcilePullRequests } from '../../src/app/reconcile-pull-requests.js';
+import { type RetryPolicy, settleDelivery } from '../../src/app/settle-delivery.js';
+import { branchName, filePath, moduleSource } from '../../src/domain/naming.js';
+import { resolveRequest } from '../../src/domain/resolve.js';
+import type { RequestRecord } from '../../src/domain/status.js';
+import {
+  type Clock,
+  type Delivery,
+  type FileChange,
+  type GitHost,
+  GitHostError,
+  type PullRequestSpec,
+} from '../../src/ports.js';
+import { renderPullRequest } from '../../src/render/pull-request.js';
+import { renderTerraform } from '../../src/render/terraform.js';
+import { loadPolicyFile } from '../../src/runtime/policy-file.js';
+import { branches, commitBehindTheService, commitsAhead, fileAt, fsck, git } from '../support/git-checks.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const policy = loadPolicyFile();
+const AUTHOR = policy.policy.git.author;
+const VISIBILITY_MS = 30_000;
+const RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 8_000 };
+
+class TestClock implements Clock {
+  constructor(public ms = Date.parse('2025-06-01T09:00:00.000Z')) {}
+  now() {
+    return new Date(this.ms);
+  }
+  advance(ms: number) {
+    this.ms += ms;
+  }
+}
+
+type Method = 'headOf' | 'readFile' | 'ensureBranch' | 'ensureFile' | 'ensurePullRequest';
+
+/**
+ * A git host that fails on purpose: each planned failure makes one call of a method throw, either
+ * before reaching the host or after it (the mutation done, the answer lost, as on a network timeout).
+ */
+class FlakyGitHost implements GitHost {
+  private readonly plan: Array<{ method: Method; error: GitHostError; after: boolean }> = [];
+  readonly calls: Method[] = [];
+
+  constructor(private readonly inner: GitHost) {}
+
+  failNext(method: Method, error: GitHostError, options: { after?: boolean; times?: number } = {}) {
+    for (let i = 0; i < (options.times ?? 1); i++)
+      this.plan.push({ method, error, after: options.after ?? false });
+  }
+
+  get pending() {
+    return this.plan.length;
+  }
+
+  private async call<T>(method: Method, run: () => Promise<T>): Promise<T> {
+    this.calls.push(method);
+    const at = this.plan.findIndex((p) => p.method === method);
+    const planned = at === -1 ? undefined : this.plan.splice(at, 1)[0];
+    if (planned && !planned.after) throw planned.error;
+    const result = await run();
+    if (planned) throw planned.error;
+    return result;
+  }
+
+  headOf(branch: string) {
+    return this.call('headOf', () => this.inner.headOf(branch));
+  }
+  readFile(ref: string, path: string) {
+    return this.call('readFile', () => this.inner.readFile(ref, path));
+  }
+  ensureBranch(branch: string, fromCommit: string) {
+    return this.call('ensureBranch', () => this.inner.ensureBranch(branch, fromCommit));
+  }
+  ensureFile(change: FileChange) {
+    return this.call('ensureFile', () => this.inner.ensureFile(change));
+  }
+  ensurePullRequest(spec: PullRequestSpec) {
+    return this.call('ensurePullRequest', () => this.inner.ensurePullRequest(spec));
+  }
+}
+
+/** One worker process's view: its own connection, store, queue, intake and git host on the shared files. */
+interface Worker {
+  db: SqliteDatabase;
+  store: SqliteStatusStore;
+  queue: SqliteQueue;
+  host: LocalGitHost;
+  flaky: FlakyGitHost;
+  ctx: AppContext;
+}
+
+let dir: string;
+let repo: string;
+let clock: TestClock;
+let workers: Worker[];
+
+function openWorker(): Worker {
+  const db = openDatabase(join(dir, 'rds-provisioner.db'));
+  const store = new SqliteStatusStore(db);
+  const queue = new SqliteQueue(db, clock);
+  const intake = new SqliteIntake(store, queue);
+  const host = new LocalGitHost({
+    repository: repo,
+    author: AUTHOR,
+    db,
+    clock,
+    pullUrl: (n) => `http://127.0.0.1:8080/pulls/${n}`,
+  });
+  const flaky = new FlakyGitHost(host);
+  const ctx: AppContext = {
+    policy,
+    conventions: policy.policy.git,
+    store,
+    intake,
+    git: flaky,
+    clock,
+    logger: silentLogger,
+    newRequestId: () => newRequestId(clock.now().getTime()),
+  };
+  const worker = { db, store, queue, host, flaky, ctx };
+  workers.push(worker);
+  return worker;
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rdsp-duplicate-'));
+  repo = join(dir, 'infra');
+  clock = new TestClock();
+  workers = [];
+  await ensureInfraRepository(repo, { sourceDir: ROOT, author: AUTHOR, now: clock.now() });
+});
+
+afterEach(async () => {
+  for (const w of workers) {
+    await w.host.dispose();
+    w.db.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function accept(w: Worker, input: Record<string, unknown>): Promise<RequestRecord> {
+  const outcome = await acceptRequest(w.ctx, input, 'alice');
+  if (outcome.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(outcome)}`);
+  return outcome.record;
+}
+
+async function receiveOne(w: Worker): Promise<Delivery> {
+  const [delivery, ...more] = await w.queue.receive(1, VISIBILITY_MS);
+  if (!delivery || more.length > 0) throw new Error('expected exactly one delivery');
+  return delivery;
+}
+
+/** What the worker writes for a request: path, branch, file bytes, PR text. */
+function expected(record: RequestRecord) {
+  const resolved = resolveRequest(record.request, policy.policy, { requestId: record.id });
+  if (!resolved.ok) throw new Error('unreachable: the request was accepted');
+  const { spec } = resolved.value;
+  const conventions = policy.policy.git;
+  const path = filePath(spec.dbName, conventions);
+  const branch = branchName(spec.dbName, conventions);
+  const content = renderTerraform(spec, moduleSource(spec.dbName, conventions));
+  const text = renderPullRequest({
+    spec,
+    requester: record.requester,
+    policySource: policy.source,
+    filePath: path,
+    branch,
+    base: conventions.base,
+  });
+  return { path, branch, content, text };
+}
+
+/** The statuses of a request's history, notes (a retry's reason) included. */
+const statuses = (record: RequestRecord) => record.history.map((h) => h.status);
+const processingDetails = (record: RequestRecord) =>
+  record.history
+    .filter((h) => h.status === 'processing' && /attempt \d+/.test(h.detail ?? ''))
+    .map((h) => h.detail);
+
+/**
+ * The end state every delivery pattern must reach: pr_open with the one PR, exactly one branch for the
+ * database holding exactly one commit beyond main with exactly the rendered file, one open PR for it.
+ */
+async function expectOnePullRequest(w: Worker, id: string) {
+  const record = (await w.store.get(id)) as RequestRecord;
+  const want = expected(record);
+  expect(record.status).toBe('pr_open');
+  expect(record.failureReason).toBeNull();
+  expect(branches(repo)).toEqual([want.branch, 'main'].sort());
+  expect(commitsAhead(repo, want.branch)).toBe(1);
+  expect(git(repo, 'diff', '--name-only', `main...${want.branch}`).trim()).toBe(want.path);
+  expect(fileAt(repo, want.branch, want.path)).toBe(want.content);
+  expect(fileAt(repo, 'main', want.path)).toBeNull();
+  const pulls = (await w.host.list()).filter((p) => p.branch === want.branch);
+  expect(pulls).toHaveLength(1);
+  expect(pulls[0]).toMatchObject({ state: 'open', requestId: id, base: 'main', title: want.text.title });
+  expect(record.pullRequest).toEqual({
+    number: pulls[0]?.number,
+    url: `http://127.0.0.1:8080/pulls/${pulls[0]?.number}`,
+    branch: want.branch,
+  });
+  expect(statuses(record).filter((s) => s === 'pr_open')).toHaveLength(1);
+  expect(statuses(record).at(-1)).toBe('pr_open');
+  expect(await w.queue.depth()).toBe(0);
+  expect(await w.queue.deadLetters()).toEqual([]);
+  const checked = fsck(repo);
+  expect(checked.problems).toEqual([]);
+  expect(checked.status).toBe(0);
+  return { record, pull: pulls[0] as NonNullable<(typeof pulls)[0]> };
+}
+
+const ORDERS = { db_name: 'orders', engine: 'postgres', environment: 'staging', owner: 'team-orders' };
+
+describe('the same message delivered twice', () => {
+  it('settled concurrently by one worker: one branch, one commit, one PR', async () => {
+    const w = openWorker();
+    const record = await accept(w, ORDERS);
+    w.queue.enqueue(record.id);
+    const deliveries = await w.queue.receive(10, VISIBILITY_MS);
+    expect(deliveries.map((d) => [d.requestId, d.attempt])).toEqual([
+      [record.id, 1],
+      [record.id, 1],
+    ]);
+
+    await Promise.all(deliveries.map((d) => settleDelivery(w.ctx, w.queue, RETRY, d)));
+
+    const { record: done } = await expectOnePullRequest(w, record.id);
+    // Both deliveries started work before either finished, and both are on record.
+    expect(statuses(done)).toEqual(['queued', 'processing', 'processing', 'pr_open']);
+    expect(processingDetails(done)).toHaveLength(2);
+    expect(done.attempts).toBe(1);
+  });
+
+  it('settled concurrently by two workers on their own connections: one branch, one commit, one PR', async () => {
+    const a = openWorker();
+    const b = openWorker();
+    const record = await accept(a, ORDERS);
+    a.queue.enqueue(record.id);
+    const first = await receiveOne(a);
+    const second = await receiveOne(b);
+    expect(second.receipt).not.toBe(first.receipt);
+
+    await Promise.all([
+      settleDelivery(a.ctx, a.queue, RETRY, first),
+      settleDelivery(b.ctx, b.queue, RETRY, second),
+    ]);
+
+    const { record: done } = await expectOnePullRequest(b, record.id);
+    expect(statuses(done).at(0)).toBe('queued');
+    expect(statuses(done).filter((s) => s === 'processing').length).toBeGreaterThanOrEqual(1);
+    expect(statuses(done).filter((s) => s === 'processing').length).toBeLessThanOrEqual(2);
+  });
+
+  it('redelivered after pr_open: acknowledged, nothing written, nothing recorded', async () => {
+    const w = openWorker();
+    const record = await accept(w, ORDERS);
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    const { record: open, pull } = await expectOnePullRequest(w, record.id);
+    expect(statuses(open)).toEqual(['queued', 'processing', 'pr_open']);
+    const head = git(repo, 'rev-parse', open.pullRequest?.branch as string);
+
+    for (let n = 0; n < 3; n++) {
+      clock.advance(1_000);
+      w.queue.enqueue(record.id);
+      w.flaky.calls.length = 0;
+      await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+      expect(w.flaky.calls).toEqual([]); // the git host is not even asked
+    }
+
+    const { record: after, pull: samePull } = await expectOnePullRequest(w, record.id);
+    expect(after.history).toEqual(open.history);
+    expect(samePull).toEqual(pull);
+    expect(git(repo, 'rev-parse', open.pullRequest?.branch as string)).toBe(head);
+  });
+
+  // A worker that died between two steps: its lease expires and the message comes back (attempt 2).
+  const crashPoints = ['processing', 'ensureBranch', 'ensureFile', 'ensurePullRequest'] as const;
+  it.each(crashPoints)(
+    'redelivered after a crash right after %s: finishes the same work once',
+    async (point) => {
+      const w = openWorker();
+      const record = await accept(w, ORDERS);
+      const want = expected(record);
+
+      // The crashed attempt, step by step as processRequest takes them, stopping after `point`.
+      const crashed = await receiveOne(w);
+      expect(crashed.attempt).toBe(1);
+      await w.store.transition(record.id, 'processing', { at: clock.now(), attempt: 1, detail: 'attempt 1' });
+      let crashedPull: number | undefined;
+      const steps = crashPoints.slice(1, crashPoints.indexOf(point) + 1);
+      const base = (await w.host.headOf('main')) as string;
+      for (const step of steps) {
+        clock.advance(100);
+        if (step === 'ensureBranch') await w.host.ensureBranch(want.branch, base);
+        if (step === 'ensureFile')
+          await w.host.ensureFile({
+            branch: want.branch,
+            path: want.path,
+            content: want.content,
+            message: `the attempt that crashed\n\nrds-provisioner request ${record.id}`,
+          });
+        if (step === 'ensurePullRequest') {
+          const pr = await w.host.ensurePullRequest({
+            ...want.text,
+            branch: want.branch,
+            base: 'main',
+            requestId: record.id,
+          });
+          crashedPull = pr.number;
+        }
+      }
+      const headBefore = git(repo, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads');
+
+      // Nothing comes back while the dead worker's lease runs; then the message does, once more.
+      expect(await w.queue.receive(10, VISIBILITY_MS)).toEqual([]);
+      clock.advance(VISIBILITY_MS);
+      const again = await receiveOne(w);
+      expect(again.attempt).toBe(2);
+      await settleDelivery(w.ctx, w.queue, RETRY, again);
+
+      const { record: done, pull } = await expectOnePullRequest(w, record.id);
+      expect(statuses(done)).toEqual(['queued', 'processing', 'processing', 'pr_open']);
+      expect(processingDetails(done).map((d) => d?.match(/attempt \d+/)?.[0])).toEqual([
+        'attempt 1',
+        'attempt 2',
+      ]);
+      expect(done.attempts).toBe(2);
+      if (crashedPull !== undefined) expect(pull.number).toBe(crashedPull);
+      if (point === 'ensureFile' || point === 'ensurePullRequest') {
+        // The commit the crashed attempt made is the one commit: nothing was rewritten.
+        expect(git(repo, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads')).toBe(headBefore);
+        expect(git(repo, 'log', '-1', '--format=%s', want.branch).trim()).toBe('the attempt that crashed');
+      }
+    },
+  );
+});
+
+describe('messages the worker cannot or need not finish', () => {
+  it('drops a message for an unknown request: acknowledged, nothing written', async () => {
+    const w = openWorker();
+    const unknown = '00000000-0000-7000-8000-000000000000';
+    w.queue.enqueue(unknown);
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    expect(await w.queue.depth()).toBe(0);
+    expect(await w.queue.deadLetters()).toEqual([]);
+    expect(await w.store.get(unknown)).toBeUndefined();
+    expect(w.flaky.calls).toEqual([]);
+    expect(branches(repo)).toEqual(['main']);
+    expect(await w.host.list()).toEqual([]);
+  });
+
+  it('retries a transient git error with backoff, then succeeds without a second commit', async () => {
+    const w = openWorker();
+    const record = await accept(w, ORDERS);
+    // The commit lands, then the answer is lost (a timeout after the mutation): retrying must not repeat it.
+    w.flaky.failNext('ensureFile', new GitHostError('git host timed out', 'transient'), { after: true });
+
+    const first = await receiveOne(w);
+    await settleDelivery(w.ctx, w.queue, RETRY, first);
+    expect(w.flaky.pending).toBe(0);
+    const waiting = (await w.store.get(record.id)) as RequestRecord;
+    expect(waiting.status).toBe('processing');
+    expect(waiting.history.at(-1)).toMatchObject({ status: 'processing' });
+    const note = waiting.history.at(-1)?.detail ?? '';
+    expect(note).toMatch(/^attempt 1 failed, retrying in 1 s: git host timed out$/);
+    expect(await w.queue.depth()).toBe(1);
+
+    // Backoff for attempt 1 is within [base/2, base]: not visible before base/2, visible by base.
+    clock.advance(RETRY.baseDelayMs / 2 - 1);
+    expect(await w.queue.receive(10, VISIBILITY_MS)).toEqual([]);
+    clock.advance(RETRY.baseDelayMs / 2 + 1);
+    const second = await receiveOne(w);
+    expect(second.attempt).toBe(2);
+    await settleDelivery(w.ctx, w.queue, RETRY, second);
+
+    const { record: done } = await expectOnePullRequest(w, record.id);
+    expect(statuses(done)).toEqual(['queued', 'processing', 'processing', 'processing', 'pr_open']);
+    expect(done.attempts).toBe(2);
+  });
+
+  it("honours the host's retry-after when it is longer than the backoff", async () => {
+    const w = openWorker();
+    const record = await accept(w, ORDERS);
+    w.flaky.failNext('ensurePullRequest', new GitHostError('rate limited', 'transient', 5_000));
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    clock.advance(4_999);
+    expect(await w.queue.receive(10, VISIBILITY_MS)).toEqual([]);
+    clock.advance(1);
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    await expectOnePullRequest(w, record.id);
+  });
+
+  it('dead-letters the message past maxAttempts and fails the request, naming the attempts', async () => {
+    const w = openWorker();
+    const record = await accept(w, ORDERS);
+    w.flaky.failNext('ensurePullRequest', new GitHostError('git host unavailable (503)', 'transient'), {
+      times: RETRY.maxAttempts,
+    });
+    for (let attempt = 1; attempt <= RETRY.maxAttempts; attempt++) {
+      const delivery = await receiveOne(w);
+      expect(delivery.attempt).toBe(attempt);
+      await settleDelivery(w.ctx, w.queue, RETRY, delivery);
+      clock.advance(RETRY.maxDelayMs);
+    }
+    expect(w.flaky.pending).toBe(0);
+
+    const failed = (await w.store.get(record.id)) as RequestRecord;
+    const reason = `gave up after ${RETRY.maxAttempts} attempts; last error: git host unavailable (503)`;
+    expect(failed.status).toBe('failed');
+    expect(failed.failureReason).toBe(reason);
+    expect(failed.attempts).toBe(RETRY.maxAttempts);
+    expect(statuses(failed)).toEqual([
+      'queued',
+      'processing',
+      'processing',
+      'processing',
+      'processing',
+      'processing',
+      'failed',
+    ]);
+    expect(failed.history.at(-1)?.detail).toBe(reason);
+    expect(await w.queue.depth()).toBe(0);
+    const dead = await w.queue.deadLetters();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({
+      requestId: record.id,
+      attempts: RETRY.maxAttempts,
+      lastError: 'git host unavailable (503)',
+    });
+    expect(await w.host.list()).toEqual([]);
+
+    // A late duplicate of the message changes nothing: failed is terminal.
+    w.queue.enqueue(record.id);
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    expect(await w.store.get(record.id)).toEqual(failed);
+    expect(await w.queue.depth()).toBe(0);
+    expect(await w.queue.deadLetters()).toHaveLength(1);
+  });
+
+  it('fails at once on a permanent error: a file for the database on main not written for this request', async () => {
+    const w = openWorker();
+    const record = await accept(w, ORDERS);
+    const path = filePath('orders', policy.policy.git);
+    const mainBefore = commitBehindTheService(
+      repo,
+      path,
+      'module "orders" {\n  source = "../modules/rds"\n}\n',
+      'orders, by hand',
+    );
+
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+
+    const failed = (await w.store.get(record.id)) as RequestRecord;
+    const reason = `${path} already exists on main and was not written for this request`;
+    expect(failed.status).toBe('failed');
+    expect(failed.failureReason).toBe(reason);
+    expect(failed.attempts).toBe(1);
+    expect(statuses(failed)).toEqual(['queued', 'processing', 'failed']);
+    expect(await w.queue.depth()).toBe(0);
+    expect(await w.queue.deadLetters()).toEqual([]); // acknowledged, not retried
+    expect(branches(repo)).toEqual(['main']);
+    expect(git(repo, 'rev-parse', 'main').trim()).toBe(mainBefore);
+    expect(await w.host.list()).toEqual([]);
+  });
+});
+
+describe('a merge recorded on the pull request but not yet on the request (crash in between)', () => {
+  it('is settled by reconcilePullRequests at start-up, and replays change nothing', async () => {
+    const w = openWorker();
+    const record = await accept(w, { db_name: 'orders', engine: 'postgres', environment: 'dev' });
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    const open = await w.store.get(record.id);
+    expect(open?.status).toBe('pr_open');
+    const number = open?.pullRequest?.number as number;
+    // The crash: the pull request is merged, the request never hears of it.
+    await w.host.merge(number, clock.now());
+    expect((await w.store.get(record.id))?.status).toBe('pr_open');
+
+    expect(await reconcilePullRequests(w.ctx, w.host)).toBe(1);
+    const merged = await w.store.get(record.id);
+    expect(merged?.status).toBe('merged');
+    expect(merged?.history.at(-1)).toMatchObject({ status: 'merged', detail: `pull request #${number} merged` });
+    expect(await reconcilePullRequests(w.ctx, w.host)).toBe(0);
+    expect((await w.store.get(record.id))?.history).toEqual(merged?.history);
+  });
+});
