@@ -211,7 +211,12 @@ describe('crash safety: SIGKILL during a burst of requests', () => {
     dataDir = tempDir('crash');
     const repo = join(dataDir, 'infra');
     const c = new Cluster(
-      { dataDir, repo, token: `crash-token-${SEED}`, args: ['--workers', String(WORKERS), '--visibility-timeout', '5'] },
+      {
+        dataDir,
+        repo,
+        token: `crash-token-${SEED}`,
+        args: ['--workers', String(WORKERS), '--visibility-timeout', '5'],
+      },
       t0,
     );
     cluster = c;

@@ -499,7 +499,10 @@ describe('a merge recorded on the pull request but not yet on the request (crash
     expect(await reconcilePullRequests(w.ctx, w.host)).toBe(1);
     const merged = await w.store.get(record.id);
     expect(merged?.status).toBe('merged');
-    expect(merged?.history.at(-1)).toMatchObject({ status: 'merged', detail: `pull request #${number} merged` });
+    expect(merged?.history.at(-1)).toMatchObject({
+      status: 'merged',
+      detail: `pull request #${number} merged`,
+    });
     expect(await reconcilePullRequests(w.ctx, w.host)).toBe(0);
     expect((await w.store.get(record.id))?.history).toEqual(merged?.history);
   });

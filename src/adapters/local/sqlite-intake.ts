@@ -53,6 +53,6 @@ export class SqliteIntake implements Intake {
       for (const p of batch) p.reject(error);
       return;
     }
-    batch.forEach((p, i) => p.resolve(results[i] as SubmitResult));
+    for (const [i, p] of batch.entries()) p.resolve(results[i] as SubmitResult);
   }
 }
