@@ -8,23 +8,16 @@ import { openDatabase } from '../dist/adapters/local/sqlite.js';
 import { SqliteQueue } from '../dist/adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../dist/adapters/local/sqlite-status-store.js';
 import { newRequestId, systemClock } from '../dist/adapters/system.js';
+import { queuedRecord } from '../dist/domain/status.js';
 import { fmt, now, percentile, removeTempDirs, tempDir } from './lib.mjs';
 
-const record = (i) => {
-  const at = new Date().toISOString();
-  return {
-    id: newRequestId(),
-    status: 'queued',
-    request: { db_name: `db-${i}`, engine: 'mysql', environment: 'dev' },
-    requester: 'bench',
-    createdAt: at,
-    updatedAt: at,
-    attempts: 0,
-    pullRequest: null,
-    failureReason: null,
-    history: [{ at, status: 'queued' }],
-  };
-};
+const record = (i) =>
+  queuedRecord(
+    newRequestId(),
+    { db_name: `db-${i}`, engine: 'mysql', environment: 'dev' },
+    'bench',
+    new Date(),
+  );
 
 export async function sqliteIntake({ n = 10_000 } = {}) {
   const out = [];

@@ -1,7 +1,7 @@
 import { filePath } from '../domain/naming.js';
 import { type FieldIssue, parseRequest, type RequestV1 } from '../domain/request.js';
 import { resolve } from '../domain/resolve.js';
-import type { RequestRecord } from '../domain/status.js';
+import { queuedRecord, type RequestRecord } from '../domain/status.js';
 import { generatedForRequest } from '../render/terraform.js';
 import type { AppContext } from './context.js';
 
@@ -44,19 +44,7 @@ export async function acceptParsedRequest(
     };
   }
 
-  const at = ctx.clock.now().toISOString();
-  const record: RequestRecord = {
-    id,
-    status: 'queued',
-    request,
-    requester,
-    createdAt: at,
-    updatedAt: at,
-    attempts: 0,
-    pullRequest: null,
-    failureReason: null,
-    history: [{ at, status: 'queued' }],
-  };
+  const record = queuedRecord(id, request, requester, ctx.clock.now());
   const submitted = await ctx.intake.submit(record);
   if (!submitted.ok) {
     return {

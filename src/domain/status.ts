@@ -56,3 +56,20 @@ export interface RequestRecord {
   failureReason: string | null;
   history: HistoryEntry[];
 }
+
+/** A request as it is first recorded: queued, with that one history entry. */
+export function queuedRecord(id: string, request: RequestV1, requester: string, at: Date): RequestRecord {
+  const time = at.toISOString();
+  return {
+    id,
+    status: 'queued',
+    request,
+    requester,
+    createdAt: time,
+    updatedAt: time,
+    attempts: 0,
+    pullRequest: null,
+    failureReason: null,
+    history: [{ at: time, status: 'queued' }],
+  };
+}

@@ -13,7 +13,7 @@ import { openDatabase } from '../../src/adapters/local/sqlite.js';
 import { SqliteIntake } from '../../src/adapters/local/sqlite-intake.js';
 import { SqliteQueue } from '../../src/adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../../src/adapters/local/sqlite-status-store.js';
-import type { RequestRecord } from '../../src/domain/status.js';
+import { queuedRecord } from '../../src/domain/status.js';
 
 const [mode, file] = process.argv.slice(2);
 if (!file) throw new Error('usage: sqlite-child.ts submit|consume <file>');
@@ -25,19 +25,12 @@ if (mode === 'submit') {
   const intake = new SqliteIntake(store, queue);
   for (let n = 0; ; n++) {
     const id = randomUUID();
-    const at = new Date().toISOString();
-    const record: RequestRecord = {
+    const record = queuedRecord(
       id,
-      status: 'queued',
-      request: { db_name: `child-db-${process.pid}-${n}`, engine: 'postgres', environment: 'dev' },
-      requester: 'child',
-      createdAt: at,
-      updatedAt: at,
-      attempts: 0,
-      pullRequest: null,
-      failureReason: null,
-      history: [{ at, status: 'queued' }],
-    };
+      { db_name: `child-db-${process.pid}-${n}`, engine: 'postgres', environment: 'dev' },
+      'child',
+      new Date(),
+    );
     const result = await intake.submit(record);
     if (!result.ok) throw new Error(`unexpected conflict with ${result.inFlight}`);
     process.stdout.write(`${id}\n`);
