@@ -54,6 +54,8 @@ export interface StatusStore {
   ): Promise<{ record: RequestRecord; changed: boolean } | undefined>;
   /** Adds an event to the history without changing the status (a plan's check run, a retry's reason). */
   note(id: string, at: Date, detail: string): Promise<void>;
+  /** The request queued, processing or pr_open for a database, if any. */
+  inFlight(dbName: string): Promise<string | undefined>;
 }
 
 /** A leased message: invisible to other consumers until acknowledged, released, or its lease expires. */
@@ -79,6 +81,10 @@ export interface PullRequestSpec {
   title: string;
   body: string;
   requestId: string;
+  /** Hosts that support them (GitHub) apply these; the local host records the pull request only. */
+  labels?: string[];
+  reviewers?: { users: string[]; teams: string[] };
+  draft?: boolean;
 }
 
 export interface FileChange {

@@ -83,12 +83,17 @@ async function openPullRequest(ctx: AppContext, record: RequestRecord) {
     branch,
     base: conventions.base,
   });
+  const dress = ctx.policy.policy.pull_requests;
+  const reviewers = dress.reviewers[spec.environment];
   const pr = await git.ensurePullRequest({
     branch,
     base: conventions.base,
     title: text.title,
     body: text.body,
     requestId: record.id,
+    labels: dress.labels.map((label) => label.replaceAll('{environment}', spec.environment)),
+    draft: dress.draft,
+    ...(reviewers ? { reviewers: { users: reviewers.users, teams: reviewers.teams } } : {}),
   });
   return { number: pr.number, url: pr.url, branch };
 }

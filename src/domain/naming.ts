@@ -42,3 +42,14 @@ export function moduleSource(dbName: string, conventions: GitConventions = DEFAU
   const relative = posix.relative(posix.dirname(filePath(dbName, conventions)), MODULE_DIR);
   return relative.startsWith('.') ? relative : `./${relative}`;
 }
+
+/** The database a branch was made for, by the branch template; null for any other branch. */
+export function dbNameFromBranch(
+  branch: string,
+  conventions: GitConventions = DEFAULT_GIT_CONVENTIONS,
+): string | null {
+  const [before, after] = conventions.branch.split('{db_name}') as [string, string | undefined];
+  if (after === undefined || !branch.startsWith(before) || !branch.endsWith(after)) return null;
+  const name = branch.slice(before.length, branch.length - after.length);
+  return name.length > 0 && !name.includes('/') ? name : null;
+}

@@ -149,10 +149,43 @@ const git = z.strictObject({
     .default({ name: 'rds-provisioner', email: 'rds-provisioner@users.noreply.localhost' }),
 });
 
+/** How pull requests are dressed on hosts that support it (GitHub): labels, reviewers, draft. */
+const pullRequests = z.strictObject({
+  /** `{environment}` is replaced, e.g. `env:{environment}` → `env:prod`. */
+  labels: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(50)
+        .regex(/^[^,]+$/, { message: 'a label cannot contain a comma' }),
+    )
+    .max(20)
+    .default(['rds-provisioner', 'env:{environment}']),
+  draft: z.boolean().default(false),
+  /** Per environment: GitHub logins and team slugs asked to review, e.g. DBAs on prod. */
+  reviewers: z
+    .record(
+      z.string(),
+      z.strictObject({
+        users: z
+          .array(
+            z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, { message: 'must be a GitHub login' }),
+          )
+          .default([]),
+        teams: z
+          .array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'must be a team slug' }))
+          .default([]),
+      }),
+    )
+    .default({}),
+});
+
 export const policySchema = z
   .strictObject({
     version: z.literal(1, { error: 'must be 1' }),
     git: git.default(() => git.parse({})),
+    pull_requests: pullRequests.default(() => pullRequests.parse({})),
     engines: z.strictObject({ mysql: engineCatalogue, postgres: engineCatalogue, mariadb: engineCatalogue }),
     sizes: z.strictObject({ small: size, medium: size, large: size, xlarge: size }),
     environments: z
@@ -172,6 +205,7 @@ export type VersionPolicy = z.infer<typeof versions>;
 /** Cross-field rules zod cannot express field by field: defaults inside their allowed sets, bounds ordered. */
 function checkConsistency(
   policy: {
+    pull_requests: { reviewers: Record<string, unknown> };
     engines: Policy['engines'];
     sizes: Policy['sizes'];
     environments: Record<string, EnvironmentPolicy>;
@@ -195,6 +229,10 @@ function checkConsistency(
       problem(['sizes', s, 'serverless', 'min_capacity'], 'must not exceed max_capacity');
     if (storage.allocated_gb > storage.max_allocated_gb)
       problem(['sizes', s, 'storage', 'allocated_gb'], 'must not exceed max_allocated_gb');
+  }
+  for (const env of Object.keys(policy.pull_requests.reviewers)) {
+    if (!(env in policy.environments))
+      problem(['pull_requests', 'reviewers', env], `${env} is not a configured environment`);
   }
   for (const [name, env] of Object.entries(policy.environments)) {
     const at = (...rest: (string | number)[]) => ['environments', name, ...rest];

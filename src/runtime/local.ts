@@ -94,7 +94,14 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
   const auth = new TokenAuthenticator([
     { token: apiToken(dataDir, options.announce), identity: process.env.RDS_PROVISIONER_API_USER || 'admin' },
   ]);
-  const app = createApp({ ctx, auth, review: git, onAccepted: () => worker.wake() });
+  const webhookSecret = process.env.GITHUB_WEBHOOK_SECRET;
+  const app = createApp({
+    ctx,
+    auth,
+    review: git,
+    onAccepted: () => worker.wake(),
+    ...(webhookSecret ? { webhookSecret } : {}),
+  });
   const server = await new Promise<ReturnType<typeof serve>>((ready) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => ready(s));
   });

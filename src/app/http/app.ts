@@ -29,15 +29,19 @@ import {
   UnsupportedMediaTypeError,
 } from './schemas.js';
 import { requestView } from './views.js';
+import { registerGitHubWebhook } from './webhooks.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
-const PUBLIC_PATHS = new Set(['/health', '/openapi.json']);
+/** Public, or authenticated otherwise (the webhook by its signature). */
+const PUBLIC_PATHS = new Set(['/health', '/openapi.json', '/webhooks/github']);
 
 export interface HttpDeps {
   ctx: AppContext;
   auth: Authenticator;
   /** Local git host only: pull request review routes under /pulls. */
   review?: PullRequestReview;
+  /** GitHub webhook secret: with it, POST /webhooks/github is served. */
+  webhookSecret?: string;
   /** Told of each accepted request, so a local worker can start at once instead of at its next poll. */
   onAccepted?: (record: RequestRecord) => void;
 }
@@ -192,6 +196,7 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200));
 
   if (deps.review) registerPullRequestRoutes(app, ctx, deps.review);
+  if (deps.webhookSecret) registerGitHubWebhook(app, ctx, deps.webhookSecret);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
