@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { GitHubConfigError } from '../runtime/github-from-env.js';
 import { PolicyFileError } from '../runtime/policy-file.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerPr } from './pr-commands.js';
@@ -38,6 +39,10 @@ function report(error: unknown): number {
   if (error instanceof CliError) {
     if (error.lines.length > 0) process.stderr.write(`${error.lines.join('\n')}\n`);
     return error.exitCode;
+  }
+  if (error instanceof GitHubConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    return EXIT.invalid;
   }
   if (error instanceof PolicyFileError) {
     process.stderr.write(`${error.message}\n`);

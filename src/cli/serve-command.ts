@@ -7,6 +7,7 @@ interface ServeOptions {
   host: string;
   dataDir: string;
   repo?: string;
+  github?: string;
   config?: string;
   workers: string;
   maxAttempts: string;
@@ -24,11 +25,15 @@ function integer(name: string, text: string, min: number, max: number): number {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the API and the worker against a local git repository')
+    .description('run the API and the worker against a local git repository (or GitHub)')
     .option('--port <port>', 'port to listen on (0: any free port)', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data-dir <dir>', 'queue, status and token live here', '.rds-provisioner')
     .option('--repo <path>', 'target git repository (default: <data-dir>/infra, created with the module)')
+    .option(
+      '--github <owner/repo>',
+      'target a GitHub repository (GITHUB_TOKEN or a GitHub App; GITHUB_API_URL for GHES)',
+    )
     .option(
       '--config <file>',
       'policy file (default: $RDS_PROVISIONER_CONFIG or the packaged config/policy.yaml)',
@@ -46,6 +51,7 @@ export function registerServe(program: Command): void {
         host: options.host,
         dataDir: options.dataDir,
         ...(options.repo ? { repo: options.repo } : {}),
+        ...(options.github ? { github: options.github } : {}),
         ...(options.config ? { config: options.config } : {}),
         workers: integer('workers', options.workers, 0, 64),
         maxAttempts: integer('max-attempts', options.maxAttempts, 1, 100),

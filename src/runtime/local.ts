@@ -17,6 +17,7 @@ import { createApp } from '../app/http/app.js';
 import { reconcilePullRequests } from '../app/reconcile-pull-requests.js';
 import { DEFAULT_RETRY } from '../app/settle-delivery.js';
 import type { Logger } from '../ports.js';
+import { githubHostFromEnv } from './github-from-env.js';
 import { loadPolicyFile } from './policy-file.js';
 import { WorkerLoop } from './worker-loop.js';
 
@@ -26,6 +27,8 @@ export interface LocalOptions {
   dataDir: string;
   /** The target repository; default `<dataDir>/infra`, created with the module when missing. */
   repo?: string;
+  /** `OWNER/REPO`: target that GitHub repository instead of a local one (credentials from the environment). */
+  github?: string;
   /** Policy file; default $RDS_PROVISIONER_CONFIG or the packaged one. */
   config?: string;
   /** Requests processed at once; 0 runs the API only (workers run in other processes on the same data dir). */
@@ -54,9 +57,11 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
   const policy = loadPolicyFile(options.config);
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // GitHub's client checks its credentials before anything is created.
+  const github = options.github ? githubHostFromEnv(options.github, logger) : undefined;
   const repo = resolve(options.repo ?? join(dataDir, 'infra'));
   const author = policy.policy.git.author;
-  await ensureInfraRepository(repo, { sourceDir: PACKAGE_ROOT, author });
+  if (!github) await ensureInfraRepository(repo, { sourceDir: PACKAGE_ROOT, author });
 
   const db = openDatabase(join(dataDir, 'rds-provisioner.db'));
   const stopCheckpoints = checkpointPeriodically(db);
@@ -64,13 +69,16 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
   const queue = new SqliteQueue(db, systemClock);
   const intake = new SqliteIntake(store, queue);
   let baseUrl = '';
-  const git = new LocalGitHost({
-    repository: repo,
-    author,
-    db,
-    clock: systemClock,
-    pullUrl: (n) => `${baseUrl}/pulls/${n}`,
-  });
+  const local = github
+    ? undefined
+    : new LocalGitHost({
+        repository: repo,
+        author,
+        db,
+        clock: systemClock,
+        pullUrl: (n) => `${baseUrl}/pulls/${n}`,
+      });
+  const git = github ?? (local as LocalGitHost);
 
   const ctx: AppContext = {
     policy,
@@ -82,7 +90,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     logger,
     newRequestId: () => newRequestId(),
   };
-  await reconcilePullRequests(ctx, git);
+  if (local) await reconcilePullRequests(ctx, local);
   const workers = options.workers ?? 4;
   const worker = new WorkerLoop(ctx, queue, {
     concurrency: workers,
@@ -98,7 +106,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
   const app = createApp({
     ctx,
     auth,
-    review: git,
+    ...(local ? { review: local } : {}),
     onAccepted: () => worker.wake(),
     ...(webhookSecret ? { webhookSecret } : {}),
   });
@@ -110,7 +118,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
   if (workers > 0) worker.start();
   logger.info('rds-provisioner serving', {
     url: baseUrl,
-    repository: repo,
+    repository: options.github ? `github:${options.github}` : repo,
     data_dir: dataDir,
     policy: policy.source,
   });
@@ -121,7 +129,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
       logger.info('shutting down: no new work, finishing what is in flight');
       await new Promise<void>((done) => server.close(() => done()));
       await worker.stop();
-      await git.dispose();
+      await local?.dispose();
       stopCheckpoints();
       db.close();
       logger.info('stopped');

@@ -62,7 +62,8 @@ describe('POST /webhooks/github', () => {
     const sig = signature === undefined ? await sign(SECRET, body) : signature;
     if (sig !== null) headers['x-hub-signature-256'] = sig;
     const response = await app.request('/webhooks/github', { method: 'POST', headers, body });
-    const json = response.status === 204 ? null : ((await response.json()) as { outcome?: string; request_id?: string });
+    const json =
+      response.status === 204 ? null : ((await response.json()) as { outcome?: string; request_id?: string });
     return { status: response.status, json };
   };
   const closed = (merged: boolean, body = `text\n<!-- rds-provisioner request-id: ${requestId} -->\n`) => ({

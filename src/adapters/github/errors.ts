@@ -105,30 +105,32 @@ export function rateLimitSignal(error: RequestErrorLike): 'primary' | 'secondary
 }
 
 export interface TimeBase {
-  /** How many GitHub seconds pass in one real second (1 in production). */
+  /** GitHub seconds per real second: 1 in production; a simulator's tests and benchmarks run faster. */
   timeScale: number;
-  /** GitHub's clock in epoch milliseconds, for `x-ratelimit-reset`. */
-  githubNow: () => number;
-  /** GitHub seconds to wait on a secondary limit that names no `retry-after`. */
+  /** Real seconds to wait on a secondary limit that names no `retry-after` (GitHub: one minute, scaled). */
   fallbackSecondaryRetryAfterS: number;
 }
 
-/** Real milliseconds until GitHub accepts requests again, from the response's headers. */
+/**
+ * Real milliseconds until GitHub accepts requests again, from a response's headers. `retry-after` and
+ * `x-ratelimit-reset` are real on the wire (seconds, and epoch seconds), whatever the time scale.
+ */
 export function rateLimitWaitMs(
   headers: Record<string, string | number | undefined>,
   kind: 'primary' | 'secondary',
   time: TimeBase,
+  now = Date.now(),
 ): number {
   const retryAfter = Number(headers['retry-after']);
   if (headers['retry-after'] !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) {
-    return (retryAfter * 1000) / time.timeScale;
+    return retryAfter * 1000;
   }
   const reset = Number(headers['x-ratelimit-reset']);
   if (kind === 'primary' && Number.isFinite(reset) && reset > 0) {
-    // One GitHub second past the reset, as GitHub's documentation advises.
-    return Math.max(0, reset * 1000 - time.githubNow() + 1000) / time.timeScale;
+    // A second past the reset, as GitHub's documentation advises (and plugin-throttling waits).
+    return Math.max(0, reset * 1000 - now + 1000);
   }
-  return (time.fallbackSecondaryRetryAfterS * 1000) / time.timeScale;
+  return time.fallbackSecondaryRetryAfterS * 1000;
 }
 
 export interface ClassifyContext {
@@ -157,7 +159,10 @@ export function classifyError(error: unknown, ctx: ClassifyContext): GitHostErro
   }
   if (!isRequestError(error)) {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return new GitHostError(safe(`GitHub request failed while trying to ${ctx.what}: ${message}`), 'transient');
+    return new GitHostError(
+      safe(`GitHub request failed while trying to ${ctx.what}: ${message}`),
+      'transient',
+    );
   }
   const status = error.status;
   const detail = safe(githubMessage(error));
@@ -193,7 +198,7 @@ export function classifyError(error: unknown, ctx: ClassifyContext): GitHostErro
   if (status === 404) {
     return new GitHostError(
       safe(
-        `GitHub found nothing (404 ${detail}) while trying to ${ctx.what}; ${ctx.repository} does not exist or these credentials cannot see it`,
+        `GitHub found nothing (404 ${detail}) while trying to ${ctx.what}; ${ctx.repository} does not exist, or these credentials cannot see it or write to it`,
       ),
       'permanent',
     );
@@ -203,7 +208,7 @@ export function classifyError(error: unknown, ctx: ClassifyContext): GitHostErro
     return new GitHostError(
       safe(`GitHub ${status} while trying to ${ctx.what}: ${detail}`),
       'transient',
-      Number.isFinite(retryAfter) && retryAfter > 0 ? (retryAfter * 1000) / ctx.time.timeScale : undefined,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
     );
   }
   return new GitHostError(safe(`GitHub refused to ${ctx.what} (${status} ${detail})`), 'permanent');

@@ -1,0 +1,453 @@
+/**
+ * The git host on GitHub's REST API. Each step is idempotent and spends as few calls as it can; the
+ * worker's normal path (base head, file on the base, branch, file, pull request) costs 2 reads and
+ * 3 mutations, plus one mutation each for labels and reviewers when the pull request asks for them:
+ *
+ *   headOf(base)              GET  git/ref/heads/{base}
+ *   readFile(baseHead, path)  GET  contents/{path}?ref={baseHead}   (404: null; the blob is remembered)
+ *   ensureBranch              POST git/refs                        (422 exists: GET the ref, go on)
+ *   ensureFile                PUT  contents/{path}                 (only when the content differs; a branch
+ *                                                                   just made from a commit we read needs no read)
+ *   ensurePullRequest         POST pulls                           (422 exists: GET pulls?head=, reuse)
+ *                             POST issues/{n}/labels, POST pulls/{n}/requested_reviewers
+ *
+ * A 404 is "not there" only once the repository has answered; otherwise one GET of the repository tells a
+ * missing branch or file from a repository that is missing or hidden from these credentials.
+ */
+
+import type { Endpoints } from '@octokit/types';
+import {
+  type FileChange,
+  type GitHost,
+  GitHostError,
+  type Logger,
+  type PullRequestSpec,
+} from '../../ports.js';
+import { classifyError, githubMessage, isRequestError, type RequestErrorLike, redact } from './errors.js';
+import type { GitHubClient } from './octokit.js';
+
+export interface GitHubHostOptions {
+  client: GitHubClient;
+  owner: string;
+  repo: string;
+  /** Defaults for pull requests whose spec names none. */
+  labels?: string[];
+  reviewers?: { users?: string[]; teams?: string[] };
+  draft?: boolean;
+  /** Entries of the file cache (commit and path → blob); 256 by default. */
+  cacheSize?: number;
+  logger?: Logger;
+}
+
+/** Calls this host made, one per API call (the client counts HTTP attempts, retries included). */
+export interface GitHubHostCounters {
+  reads: number;
+  mutations: number;
+}
+
+interface FileState {
+  sha: string;
+  content: string;
+}
+
+interface PullData {
+  number: number;
+  html_url: string;
+  merged_at?: string | null;
+  labels?: Array<{ name?: string } | string>;
+  requested_reviewers?: Array<{ login: string } | null> | null;
+  requested_teams?: Array<{ slug: string }> | null;
+}
+
+const SHA = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
+/** How long a head ensureBranch saw stands in for a read in the ensureFile that follows. */
+const SEEN_TTL_MS = 60_000;
+
+const statusOf = (error: unknown): number | undefined =>
+  isRequestError(error) && error.response ? error.status : undefined;
+
+export class GitHubHost implements GitHost {
+  private readonly client: GitHubClient;
+  private readonly owner: string;
+  private readonly repo: string;
+  private readonly logger: Logger | undefined;
+  private readonly defaults: Pick<GitHubHostOptions, 'labels' | 'reviewers' | 'draft'>;
+  private readonly cacheSize: number;
+  /** Blob at a commit and path (null: no file there). Commits never change, so neither do entries. */
+  private readonly files = new Map<string, FileState | null>();
+  /** Heads ensureBranch just saw, for the ensureFile that follows; taken once, and only while fresh. */
+  private readonly branchHeads = new Map<string, { head: string; at: number }>();
+  private repositoryConfirmed = false;
+  private readonly counts: GitHubHostCounters = { reads: 0, mutations: 0 };
+
+  constructor(options: GitHubHostOptions) {
+    this.client = options.client;
+    this.owner = options.owner;
+    this.repo = options.repo;
+    this.logger = options.logger ?? options.client.logger;
+    this.defaults = { labels: options.labels, reviewers: options.reviewers, draft: options.draft };
+    this.cacheSize = options.cacheSize ?? 256;
+  }
+
+  get repository(): string {
+    return `${this.owner}/${this.repo}`;
+  }
+
+  /** API calls so far: reads and mutations. Take a copy before and after to count one request's. */
+  counters(): GitHubHostCounters {
+    return { ...this.counts };
+  }
+
+  async headOf(branch: string): Promise<string | null> {
+    const what = `read the head of branch ${branch} in ${this.repository}`;
+    try {
+      const { data } = await this.read('GET /repos/{owner}/{repo}/git/ref/{ref}', {
+        ref: `heads/${branch}`,
+      });
+      return data.object.sha;
+    } catch (error) {
+      if (statusOf(error) !== 404) throw this.classify(error, what);
+      await this.confirmRepository(what, error);
+      return null;
+    }
+  }
+
+  async readFile(ref: string, path: string): Promise<string | null> {
+    return (await this.fileAt(ref, path))?.content ?? null;
+  }
+
+  async ensureBranch(branch: string, fromCommit: string): Promise<{ created: boolean; head: string }> {
+    const what = `create branch ${branch} in ${this.repository}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.mutate('POST /repos/{owner}/{repo}/git/refs', {
+          ref: `refs/heads/${branch}`,
+          sha: fromCommit,
+        });
+        this.branchHeads.set(branch, { head: fromCommit, at: Date.now() });
+        return { created: true, head: fromCommit };
+      } catch (error) {
+        if (!this.isValidation(error, /reference already exists/i)) {
+          if (statusOf(error) === 404) await this.confirmRepository(what, error);
+          throw this.classify(error, what);
+        }
+      }
+      // Ours from an earlier attempt (the file step makes its content ours), or a race we lost.
+      const head = await this.headOf(branch);
+      if (head) {
+        this.branchHeads.set(branch, { head, at: Date.now() });
+        return { created: false, head };
+      }
+      // Deleted between our create and our read: once more, then let the queue retry.
+      if (attempt >= 2)
+        throw new GitHostError(`branch ${branch} in ${this.repository} keeps changing`, 'transient');
+    }
+  }
+
+  async ensureFile(change: FileChange): Promise<{ committed: boolean; head: string }> {
+    const what = `write ${change.path} on branch ${change.branch} in ${this.repository}`;
+    let { head, state } = await this.branchFile(change.branch, change.path, true);
+    for (let attempt = 1; ; attempt++) {
+      if (state && state.content === change.content) return { committed: false, head };
+      try {
+        const { data } = await this.mutate('PUT /repos/{owner}/{repo}/contents/{path}', {
+          path: change.path,
+          branch: change.branch,
+          message: change.message,
+          content: Buffer.from(change.content, 'utf8').toString('base64'),
+          ...(state ? { sha: state.sha } : {}),
+        });
+        const commit = data.commit.sha;
+        const blob = data.content?.sha;
+        if (!commit)
+          throw new GitHostError(`GitHub did not name the commit after it tried to ${what}`, 'transient');
+        if (blob) this.remember(commit, change.path, { sha: blob, content: change.content });
+        return { committed: true, head: commit };
+      } catch (error) {
+        const status = statusOf(error);
+        // The branch moved under us (or an earlier attempt of ours already wrote it): read again, once.
+        const raced = status === 409 || this.isValidation(error, /\bsha\b/i);
+        if (!raced && status !== 404) throw this.classify(error, what);
+        if (status === 404) {
+          // A branch deleted after we read it, or a repository we cannot write to.
+          const now = await this.headOf(change.branch);
+          if (now) throw this.classify(error, what);
+          throw new GitHostError(`branch ${change.branch} does not exist in ${this.repository}`, 'transient');
+        }
+        if (attempt >= 2) {
+          throw new GitHostError(
+            `branch ${change.branch} in ${this.repository} moved twice while we tried to ${what}`,
+            'transient',
+          );
+        }
+        ({ head, state } = await this.branchFile(change.branch, change.path, false));
+      }
+    }
+  }
+
+  async ensurePullRequest(spec: PullRequestSpec): Promise<{ number: number; url: string; created: boolean }> {
+    const what = `open a pull request from ${spec.branch} into ${spec.base} in ${this.repository}`;
+    const labels = spec.labels ?? this.defaults.labels ?? [];
+    const users = spec.reviewers?.users ?? this.defaults.reviewers?.users ?? [];
+    const teams = spec.reviewers?.teams ?? this.defaults.reviewers?.teams ?? [];
+    let draft = spec.draft ?? this.defaults.draft ?? false;
+
+    let pull: PullData | undefined;
+    let created = false;
+    for (let attempt = 1; !pull; attempt++) {
+      try {
+        const { data } = await this.mutate('POST /repos/{owner}/{repo}/pulls', {
+          title: spec.title,
+          body: spec.body,
+          head: spec.branch,
+          base: spec.base,
+          ...(draft ? { draft: true } : {}),
+        });
+        pull = data;
+        created = true;
+      } catch (error) {
+        if (this.isValidation(error, /pull request already exists/i)) {
+          pull = await this.findPull(spec, 'open', what);
+          if (!pull)
+            throw new GitHostError(
+              `GitHub says a pull request is open for ${spec.branch} but lists none`,
+              'transient',
+            );
+        } else if (this.isValidation(error, /no commits between/i)) {
+          // The branch holds nothing the base lacks: our file is on the base already, merged through our
+          // earlier pull request. That one is the answer.
+          pull = await this.findPull(spec, 'merged', what);
+          if (!pull) throw this.classify(error, what);
+        } else if (this.isValidation(error, /\bhead\b.*\binvalid\b/i)) {
+          // The branch is gone (deleted since the file step): the next attempt makes it again.
+          throw new GitHostError(`branch ${spec.branch} does not exist in ${this.repository}`, 'transient');
+        } else if (draft && attempt === 1 && this.isValidation(error, /draft/i)) {
+          this.log('warn', 'draft pull requests are not available in this repository; opening a ready one', {
+            repository: this.repository,
+            branch: spec.branch,
+          });
+          draft = false;
+        } else {
+          if (statusOf(error) === 404) await this.confirmRepository(what, error);
+          throw this.classify(error, what);
+        }
+      }
+    }
+
+    // A merged pull request takes no labels or reviewers worth asking for.
+    if (!pull.merged_at) await this.dress(pull, created, { labels, users, teams });
+    this.log('info', created ? 'github pull request opened' : 'github pull request reused', {
+      repository: this.repository,
+      pr: pull.number,
+      request_id: spec.requestId,
+    });
+    return { number: pull.number, url: pull.html_url, created };
+  }
+
+  // -------------------------------------------------------------------------------------------------
+
+  /** Labels and reviewers the pull request lacks. Best effort past a refusal: the pull request stands. */
+  private async dress(
+    pull: PullData,
+    created: boolean,
+    want: { labels: string[]; users: string[]; teams: string[] },
+  ): Promise<void> {
+    const has = (list: string[], item: string) => list.some((x) => x.toLowerCase() === item.toLowerCase());
+    const haveLabels = created
+      ? []
+      : (pull.labels ?? []).map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
+    const haveUsers = created ? [] : (pull.requested_reviewers ?? []).flatMap((u) => (u ? [u.login] : []));
+    const haveTeams = created ? [] : (pull.requested_teams ?? []).map((t) => t.slug);
+    const labels = want.labels.filter((l) => !has(haveLabels, l));
+    const users = want.users.filter((u) => !has(haveUsers, u));
+    const teams = want.teams.filter((t) => !has(haveTeams, t));
+
+    if (labels.length) {
+      await this.bestEffort(`label pull request #${pull.number} in ${this.repository}`, () =>
+        this.mutate('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', {
+          issue_number: pull.number,
+          labels,
+        }),
+      );
+    }
+    if (users.length || teams.length) {
+      await this.bestEffort(`request reviewers on pull request #${pull.number} in ${this.repository}`, () =>
+        this.mutate('POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers', {
+          pull_number: pull.number,
+          reviewers: users,
+          team_reviewers: teams,
+        }),
+      );
+    }
+  }
+
+  private async bestEffort(what: string, call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      const failure = this.classify(error, what);
+      // Transient: the queue retries the request, which finds the pull request and tries again.
+      if (failure.kind === 'transient') throw failure;
+      this.log('warn', 'github: could not finish dressing the pull request', {
+        repository: this.repository,
+        error: failure.message,
+      });
+    }
+  }
+
+  /** The open pull request for the branch, or (`merged`) the newest merged one. */
+  private async findPull(
+    spec: PullRequestSpec,
+    which: 'open' | 'merged',
+    what: string,
+  ): Promise<PullData | undefined> {
+    try {
+      const { data } = await this.read('GET /repos/{owner}/{repo}/pulls', {
+        head: `${this.owner}:${spec.branch}`,
+        base: spec.base,
+        state: which === 'open' ? 'open' : 'closed',
+        per_page: 30,
+      });
+      const pulls = data as PullData[];
+      return which === 'open' ? pulls[0] : pulls.find((p) => p.merged_at);
+    } catch (error) {
+      throw this.classify(error, what);
+    }
+  }
+
+  /** The branch's head and the file there: from what ensureBranch just saw when it can, else two reads. */
+  private async branchFile(
+    branch: string,
+    path: string,
+    useSeen: boolean,
+  ): Promise<{ head: string; state: FileState | null }> {
+    const entry = this.branchHeads.get(branch);
+    this.branchHeads.delete(branch);
+    const seen = useSeen && entry && Date.now() - entry.at < SEEN_TTL_MS ? entry.head : undefined;
+    const key = seen ? this.fileKey(seen, path) : undefined;
+    if (seen && key && this.files.has(key)) return { head: seen, state: this.files.get(key) ?? null };
+    const head = seen ?? (await this.headOf(branch));
+    if (!head) throw new GitHostError(`branch ${branch} does not exist in ${this.repository}`, 'transient');
+    return { head, state: await this.fileAt(head, path) };
+  }
+
+  private async fileAt(ref: string, path: string): Promise<FileState | null> {
+    const key = SHA.test(ref) ? this.fileKey(ref, path) : undefined;
+    if (key && this.files.has(key)) {
+      const state = this.files.get(key) ?? null;
+      // Refresh its place: the map is kept in use order.
+      this.files.delete(key);
+      this.files.set(key, state);
+      return state;
+    }
+    const what = `read ${path} at ${ref} in ${this.repository}`;
+    let state: FileState | null;
+    try {
+      const { data } = await this.read('GET /repos/{owner}/{repo}/contents/{path}', { path, ref });
+      state = await this.decodeFile(data, what);
+    } catch (error) {
+      if (statusOf(error) !== 404) throw this.classify(error, what);
+      await this.confirmRepository(what, error);
+      state = null;
+    }
+    if (key) this.remember(ref, path, state);
+    return state;
+  }
+
+  private async decodeFile(data: unknown, what: string): Promise<FileState | null> {
+    // A directory lists its entries; a symlink or submodule is not a file we can hold.
+    if (Array.isArray(data) || !data || typeof data !== 'object') return null;
+    const file = data as { type?: string; sha?: string; content?: string; encoding?: string };
+    if (file.type !== 'file' || !file.sha) return null;
+    if (file.encoding === 'base64' && typeof file.content === 'string') {
+      return { sha: file.sha, content: Buffer.from(file.content, 'base64').toString('utf8') };
+    }
+    // Files over 1 MB come without content: fetch the blob.
+    const { data: blob } = await this.read('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', {
+      file_sha: file.sha,
+    }).catch((error: unknown) => {
+      throw this.classify(error, what);
+    });
+    return { sha: file.sha, content: Buffer.from(blob.content, 'base64').toString('utf8') };
+  }
+
+  private fileKey(commit: string, path: string): string {
+    return `${commit}\0${path}`;
+  }
+
+  private remember(commit: string, path: string, state: FileState | null): void {
+    const key = this.fileKey(commit, path);
+    this.files.delete(key);
+    this.files.set(key, state);
+    while (this.files.size > this.cacheSize) {
+      const oldest = this.files.keys().next().value;
+      if (oldest === undefined) break;
+      this.files.delete(oldest);
+    }
+  }
+
+  /**
+   * After a 404: when the repository has never answered, one GET of it. A missing or hidden repository is
+   * permanent; a repository that is there means the 404 was about the branch, file or commit.
+   */
+  private async confirmRepository(what: string, notFound: unknown): Promise<void> {
+    if (this.repositoryConfirmed) return;
+    try {
+      await this.read('GET /repos/{owner}/{repo}', {});
+      this.repositoryConfirmed = true;
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        const detail = isRequestError(notFound) ? githubMessage(notFound) : 'Not Found';
+        throw new GitHostError(
+          redact(
+            `repository ${this.repository} not found at ${this.client.baseUrl} (404 ${detail}) while trying to ${what}; it does not exist or these credentials cannot see it`,
+            this.client.secrets,
+          ),
+          'permanent',
+        );
+      }
+      throw this.classify(error, what);
+    }
+  }
+
+  private isValidation(error: unknown, pattern: RegExp): boolean {
+    return statusOf(error) === 422 && pattern.test(githubMessage(error as RequestErrorLike));
+  }
+
+  private classify(error: unknown, what: string): GitHostError {
+    return classifyError(error, {
+      what,
+      repository: this.repository,
+      secrets: this.client.secrets,
+      time: this.client.time,
+    });
+  }
+
+  private log(level: 'info' | 'warn', message: string, fields: Record<string, unknown>): void {
+    this.logger?.[level](message, fields);
+  }
+
+  private read<R extends Route>(route: R, params: Params<R>): Promise<Response<R>> {
+    this.counts.reads++;
+    return this.send(route, params);
+  }
+
+  private mutate<R extends Route>(route: R, params: Params<R>): Promise<Response<R>> {
+    this.counts.mutations++;
+    return this.send(route, params);
+  }
+
+  private async send<R extends Route>(route: R, params: Params<R>): Promise<Response<R>> {
+    const request = this.client.octokit.request as unknown as (
+      route: string,
+      params: Record<string, unknown>,
+    ) => Promise<Response<R>>;
+    const response = await request(route, { owner: this.owner, repo: this.repo, ...params });
+    this.repositoryConfirmed = true;
+    return response;
+  }
+}
+
+type Route = keyof Endpoints;
+type Params<R extends Route> = Omit<Endpoints[R]['parameters'], 'owner' | 'repo'>;
+type Response<R extends Route> = Endpoints[R]['response'];
