@@ -1,6 +1,6 @@
-// `npm run bench`: the three benchmarks of the service, each figure beside a baseline measured in the
+// `npm run bench`: the four benchmarks of the service, each figure beside a baseline measured in the
 // same run, as `figure  baseline  ratio  target  PASS/MISS`. See BENCHMARKS.md.
-//   --only=accept,e2e,repo   run some sections
+//   --only=accept,e2e,repo,github   run some sections
 //   --quick                  shorter runs (a smoke test; figures not for BENCHMARKS.md)
 //   --profile                also CPU-profile the servers (node --cpu-prof) and break the accept path
 //                            down in-process; summaries printed, profiles kept under .tmp/bench/
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { benchAccept } from './accept.mjs';
 import { acceptBreakdown } from './accept-breakdown.mjs';
 import { benchEndToEnd } from './end-to-end.mjs';
+import { benchGitHubBurst } from './github-burst.mjs';
 import { canPin, machine, printTable, ROOT, removeTempDirs } from './lib.mjs';
 import { formatSummary } from './profile-summary.mjs';
 import { benchRepoSize } from './repo-size.mjs';
@@ -138,6 +139,51 @@ if (wants('repo')) {
   }
   console.log('');
   results.sections.repo = r;
+  targets.push(...r.rows.filter((x) => x.verdict));
+}
+
+if (wants('github')) {
+  const r = await benchGitHubBurst(quick ? { count: 200, timeScale: 400 } : {});
+  const s = r.setup;
+  const minute = 60 / s.timeScale;
+  const hour = 3600 / s.timeScale;
+  console.log(
+    `4. GitHub burst: ${s.count} requests accepted (${(s.acceptMs / 1000).toFixed(1)} s, ${s.acceptReads} reads, not timed), then the ` +
+      `WorkerLoop, ${s.concurrency} at a time, through GitHubHost and createGitHubClient (dist/) against the GitHub simulator ` +
+      `(test/support/github-simulator.ts, in process, responses not validated) at time scale ${s.timeScale}: a GitHub minute is ` +
+      `${minute.toFixed(3)} s, an hour ${hour.toFixed(2)} s; ${s.limits.perMinute} content-creating requests per minute, ` +
+      `${s.limits.perHour} per hour, 1 s between mutations.`,
+  );
+  console.log(
+    `   baseline = the floor those limits allow for ${s.count} x 3 mutations (branch, file, pull request): first mutation ` +
+      `start -> last mutation start on the earliest schedule, ${(r.floorMs / 1000).toFixed(2)} s (${((r.floorMs * s.timeScale) / 1000).toFixed(0)} GitHub s). ` +
+      'Policy: the packaged one without pull request labels (they would add a mutation each).',
+  );
+  printTable('4. github burst', r.rows);
+  const sl = r.slack;
+  const ms = (x) => `${x.toFixed(0)} ms`;
+  console.log(
+    `   past the floor: ${ms(r.wallMs - r.floorMs)}; mutations (client clock) span ${ms(sl.spanMs)}, ` +
+      `${sl.hour.steps} hourly-window step(s) ${ms(sl.hour.slackMs)} late in all, ${sl.minute.steps} per-minute step(s) ${ms(sl.minute.slackMs)}, ` +
+      `${sl.spacing.steps} spacing steps ${ms(sl.spacing.slackMs)} (${(sl.spacing.slackMs / Math.max(1, sl.spacing.steps)).toFixed(2)} ms each: ` +
+      `round trip ${(sl.spacing.latencyMs / Math.max(1, sl.spacing.steps)).toFixed(2)} ms, after the answer beyond the gap ` +
+      `${(sl.spacing.afterMs / Math.max(1, sl.spacing.steps)).toFixed(2)} ms); last mutation -> last pr_open ${ms(r.tailMs)}.`,
+  );
+  console.log(
+    `   client: ${r.client.mutations} mutation and ${r.client.reads} read attempts, ${r.client.rateLimited} rate-limited, ` +
+      `${r.client.pauses} pauses, mutations held ${(r.client.writeWaitMs / 1000).toFixed(1)} s by the pacer; attempts ${r.attempts} ` +
+      `for ${s.count} requests; base head reads ${r.baseHeadReads}, unattributed reads ${r.unattributedReads}; most content in flight ${r.maxInFlightContent}.`,
+  );
+  console.log(
+    `   routes: ${Object.entries(r.byRoute)
+      .map(([route, n]) => `${route.replace(/\/repos\/\{owner\}\/\{repo\}/, '')} ${n}`)
+      .join(', ')}`,
+  );
+  for (const [line, n] of Object.entries(r.log)) console.log(`   log ${line} x${n}`);
+  for (const v of r.violations) console.log(`   violation: ${v.kind} #${v.n} ${v.method} ${v.path}`);
+  for (const p of r.problems) console.log(`   problem: ${p}`);
+  console.log('');
+  results.sections.github = r;
   targets.push(...r.rows.filter((x) => x.verdict));
 }
 
