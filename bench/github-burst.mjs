@@ -51,18 +51,24 @@ export function floorMs(count, { timeScale, gapMs, perMinute, perHour }) {
 }
 
 /**
- * Where the time past the floor went, from the client's own clock per mutation (`sent`: the pacer let
- * it go; `answered`: its response headers arrived, when the pacer starts the next gap). Each mutation's
- * earliest start given the actual earlier ones is set by one constraint (spacing, minute, hour); the
- * chain of those from the last mutation back to the first adds up to the whole span, so the span minus
- * the widths on the chain is the slack, split by what bound each step.
+ * Where the time past the floor went, from the client's own clock per mutation: `entered` and `left` the
+ * Octokit call (an outer hook: the write lane is taken after `entered` and given back just before
+ * `left`), `paced` and `released` around the pacer's wait, `sent` and `answered` around the HTTP attempt
+ * (`answered`: response headers, when the pacer starts the next gap). Each mutation's earliest start
+ * given the actual earlier ones is set by one constraint (spacing, minute, hour); following those from
+ * the last mutation back to the first adds up to the whole span, so the span minus the widths on that
+ * chain is the slack, split by what bound each step. A spacing step from mutation j to k splits into:
+ * j's round trip, j's answer to its call's end (body, plugins unwinding, lane released), the lane idle,
+ * k's plugins before the pacer, and k's wait in the pacer.
  */
-function slackProfile(timings, { timeScale, gapMs, perMinute, perHour }) {
+function slackProfile(m, { timeScale, gapMs, perMinute, perHour }) {
   const gap = gapMs / timeScale;
   const minute = 60_000 / timeScale;
   const hour = 3_600_000 / timeScale;
-  const s = timings.map((x) => x.sent);
-  const steps = { spacing: [], minute: [], hour: [] };
+  const s = m.map((x) => x.sent);
+  const parts = ['roundTrip', 'unwind', 'idle', 'plugins', 'pacer'];
+  const spacing = { steps: 0, slackMs: 0, ...Object.fromEntries(parts.map((p) => [p, 0])) };
+  const windows = { minute: { steps: 0, slackMs: 0 }, hour: { steps: 0, slackMs: 0 } };
   let k = s.length - 1;
   while (k > 0) {
     const options = [['spacing', k - 1, gap]];
@@ -73,32 +79,30 @@ function slackProfile(timings, { timeScale, gapMs, perMinute, perHour }) {
       if (s[ff] + ww > s[from] + width) [kind, from, width] = [kk, ff, ww];
     }
     const slack = s[k] - (s[from] + width);
-    const step = { slack };
     if (kind === 'spacing') {
-      // The previous mutation's own round trip, then what came after its answer beyond the gap.
-      step.latency = timings[from].answered - timings[from].sent;
-      step.after = s[k] - timings[from].answered - gap;
+      const j = m[from];
+      const x = m[k];
+      const lane = Math.max(j.left, x.entered);
+      spacing.steps++;
+      spacing.slackMs += slack;
+      spacing.roundTrip += j.answered - j.sent;
+      spacing.unwind += j.left - j.answered;
+      spacing.idle += lane - j.left;
+      spacing.plugins += x.paced - lane;
+      spacing.pacer += x.sent - x.paced;
+    } else {
+      windows[kind].steps++;
+      windows[kind].slackMs += slack;
     }
-    steps[kind].push(step);
     k = from;
   }
-  const sum = (list, key) => list.reduce((total, x) => total + x[key], 0);
-  return {
-    spanMs: s.at(-1) - s[0],
-    spacing: {
-      steps: steps.spacing.length,
-      slackMs: sum(steps.spacing, 'slack'),
-      latencyMs: sum(steps.spacing, 'latency'),
-      afterMs: sum(steps.spacing, 'after'),
-    },
-    minute: { steps: steps.minute.length, slackMs: sum(steps.minute, 'slack') },
-    hour: { steps: steps.hour.length, slackMs: sum(steps.hour, 'slack') },
-  };
+  return { spanMs: s.at(-1) - s[0], gapMs: gap, spacing, ...windows };
 }
 
 const counting = () => {
   const counts = new Map();
-  const note = (level) => (message) => counts.set(`${level}: ${message}`, (counts.get(`${level}: ${message}`) ?? 0) + 1);
+  const note = (level) => (message) =>
+    counts.set(`${level}: ${message}`, (counts.get(`${level}: ${message}`) ?? 0) + 1);
   return { counts, info: () => {}, warn: note('warn'), error: note('error') };
 };
 
@@ -127,16 +131,21 @@ export async function benchGitHubBurst({ count = 500, timeScale = 160, concurren
   const conventions = policy.policy.git;
 
   const logger = counting();
-  const timings = [];
+  // Timestamps per mutation for the profile (bench-side wrappers only: an outer hook, the pacer's
+  // beforeSend, the fetch the client is given).
+  const clock = () => performance.timeOrigin + now();
+  const isWrite = (method) => !['GET', 'HEAD'].includes((method ?? 'GET').toUpperCase());
+  const calls = [];
+  const paces = [];
+  const attemptsSent = [];
   const timedFetch = async (input, init) => {
-    const method = (init?.method ?? 'GET').toUpperCase();
-    if (method === 'GET' || method === 'HEAD') return fetch(input, init);
-    const entry = { sent: performance.timeOrigin + now(), answered: Number.NaN };
-    timings.push(entry);
+    if (!isWrite(init?.method)) return fetch(input, init);
+    const entry = { sent: clock(), answered: Number.NaN };
+    attemptsSent.push(entry);
     try {
       return await fetch(input, init);
     } finally {
-      entry.answered = performance.timeOrigin + now();
+      entry.answered = clock();
     }
   };
   const client = createGitHubClient({
@@ -146,6 +155,23 @@ export async function benchGitHubBurst({ count = 500, timeScale = 160, concurren
     logger,
     fetch: timedFetch,
   });
+  client.octokit.hook.wrap('request', async (request, options) => {
+    if (!isWrite(options.method)) return request(options);
+    const entry = { entered: clock(), left: Number.NaN };
+    calls.push(entry);
+    try {
+      return await request(options);
+    } finally {
+      entry.left = clock();
+    }
+  });
+  const beforeSend = client.pacer.beforeSend.bind(client.pacer);
+  client.pacer.beforeSend = async (kind) => {
+    if (kind !== 'write') return beforeSend(kind);
+    const entry = { paced: clock() };
+    paces.push(entry);
+    await beforeSend(kind);
+  };
   const git = new GitHubHost({ client, owner: sim.owner, repo: sim.repo, logger });
 
   const dir = tempDir('github');
@@ -184,7 +210,8 @@ export async function benchGitHubBurst({ count = 500, timeScale = 160, concurren
   try {
     for (let i = 0; i < count; i++) {
       const outcome = await acceptRequest(ctx, requestFor(names[i], i), 'bench');
-      if (outcome.kind !== 'accepted') throw new Error(`${names[i]} not accepted: ${JSON.stringify(outcome)}`);
+      if (outcome.kind !== 'accepted')
+        throw new Error(`${names[i]} not accepted: ${JSON.stringify(outcome)}`);
       ids.push(outcome.record.id);
     }
     const acceptMs = now() - acceptStart;
@@ -205,7 +232,12 @@ export async function benchGitHubBurst({ count = 500, timeScale = 160, concurren
     worker.start();
     const deadline = new Promise((_, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`burst not done after ${((3 * floor + 60_000) / 1000).toFixed(0)} s: ${settled} of ${count} settled`)),
+        () =>
+          reject(
+            new Error(
+              `burst not done after ${((3 * floor + 60_000) / 1000).toFixed(0)} s: ${settled} of ${count} settled`,
+            ),
+          ),
         3 * floor + 60_000,
       );
       finished.finally(() => clearTimeout(timer));
@@ -230,7 +262,8 @@ export async function benchGitHubBurst({ count = 500, timeScale = 160, concurren
 
     const branches = names.map((name) => branchName(name, conventions));
     const pullsByBranch = new Map();
-    for (const pull of sim.pulls()) pullsByBranch.set(pull.head.ref, (pullsByBranch.get(pull.head.ref) ?? 0) + 1);
+    for (const pull of sim.pulls())
+      pullsByBranch.set(pull.head.ref, (pullsByBranch.get(pull.head.ref) ?? 0) + 1);
     const onePull = branches.filter((b) => pullsByBranch.get(b) === 1).length;
     const extraPulls = sim.pulls().length - onePull;
 
@@ -282,7 +315,12 @@ export async function benchGitHubBurst({ count = 500, timeScale = 160, concurren
         mean(mutations) / 3,
         { ok: Math.max(...mutations) <= 3, text: 'max <= 3' },
       ),
-      row('reads per request, mean / max', `${fmt(mean(reads), 2)} / ${Math.max(...reads)}`, '2', mean(reads) / 2),
+      row(
+        'reads per request, mean / max',
+        `${fmt(mean(reads), 2)} / ${Math.max(...reads)}`,
+        '2',
+        mean(reads) / 2,
+      ),
       row(
         'requests pr_open with exactly one pull request',
         `${Math.min(open.length, onePull)} / ${count}`,
@@ -334,7 +372,13 @@ export async function benchGitHubBurst({ count = 500, timeScale = 160, concurren
         reads: git.counters().reads - hostBefore.reads,
         mutations: git.counters().mutations - hostBefore.mutations,
       },
-      slack: slackProfile(timings, limits),
+      slack:
+        calls.length === paces.length && paces.length === attemptsSent.length
+          ? slackProfile(
+              calls.map((c, i) => ({ ...c, ...paces[i], ...attemptsSent[i] })),
+              limits,
+            )
+          : undefined,
       log: Object.fromEntries(logger.counts),
     };
   } finally {

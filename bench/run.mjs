@@ -162,13 +162,19 @@ if (wants('github')) {
   printTable('4. github burst', r.rows);
   const sl = r.slack;
   const ms = (x) => `${x.toFixed(0)} ms`;
-  console.log(
-    `   past the floor: ${ms(r.wallMs - r.floorMs)}; mutations (client clock) span ${ms(sl.spanMs)}, ` +
-      `${sl.hour.steps} hourly-window step(s) ${ms(sl.hour.slackMs)} late in all, ${sl.minute.steps} per-minute step(s) ${ms(sl.minute.slackMs)}, ` +
-      `${sl.spacing.steps} spacing steps ${ms(sl.spacing.slackMs)} (${(sl.spacing.slackMs / Math.max(1, sl.spacing.steps)).toFixed(2)} ms each: ` +
-      `round trip ${(sl.spacing.latencyMs / Math.max(1, sl.spacing.steps)).toFixed(2)} ms, after the answer beyond the gap ` +
-      `${(sl.spacing.afterMs / Math.max(1, sl.spacing.steps)).toFixed(2)} ms); last mutation -> last pr_open ${ms(r.tailMs)}.`,
-  );
+  if (sl) {
+    const each = (x) => (x / Math.max(1, sl.spacing.steps)).toFixed(2);
+    console.log(
+      `   past the floor: ${ms(r.wallMs - r.floorMs)}. On the chain of binding limits (client clock, mutations span ${ms(sl.spanMs)}): ` +
+        `${sl.hour.steps} hourly-window step(s) ${ms(sl.hour.slackMs)} late in all, ${sl.minute.steps} per-minute ${ms(sl.minute.slackMs)}, ` +
+        `${sl.spacing.steps} spacing steps ${ms(sl.spacing.slackMs)}; last mutation -> last pr_open ${ms(r.tailMs)}.`,
+    );
+    console.log(
+      `   a spacing step, mean ms (gap ${sl.gapMs.toFixed(2)}): round trip ${each(sl.spacing.roundTrip)}, answer -> call returns ` +
+        `${each(sl.spacing.unwind)}, lane idle ${each(sl.spacing.idle)}, next call's plugins before the pacer ${each(sl.spacing.plugins)}, ` +
+        `its wait in the pacer ${each(sl.spacing.pacer)}; slack ${each(sl.spacing.slackMs)} per step.`,
+    );
+  }
   console.log(
     `   client: ${r.client.mutations} mutation and ${r.client.reads} read attempts, ${r.client.rateLimited} rate-limited, ` +
       `${r.client.pauses} pauses, mutations held ${(r.client.writeWaitMs / 1000).toFixed(1)} s by the pacer; attempts ${r.attempts} ` +
