@@ -122,12 +122,9 @@ export async function benchGitHubBurst({ count = 500, timeScale = 160, concurren
     validateResponses: false,
   });
 
-  // The packaged policy without its pull request labels: the host's normal path is then 3 mutations
-  // (branch, file, pull request); labels would add one (POST issues/{n}/labels), reviewers another.
-  const policy = {
-    ...packaged,
-    policy: { ...packaged.policy, pull_requests: { ...packaged.policy.pull_requests, labels: [] } },
-  };
+  // The packaged policy as it ships: no labels or reviewers, so the normal path is 3 mutations (branch,
+  // file, pull request); labels would add one (POST issues/{n}/labels), reviewers another.
+  const policy = packaged;
   const conventions = policy.policy.git;
 
   const logger = counting();

@@ -161,7 +161,8 @@ const pullRequests = z.strictObject({
         .regex(/^[^,]+$/, { message: 'a label cannot contain a comma' }),
     )
     .max(20)
-    .default(['rds-provisioner', 'env:{environment}']),
+    // None by default: each label call is a fourth mutation on GitHub, past the per-request budget.
+    .default([]),
   draft: z.boolean().default(false),
   /** Per environment: GitHub logins and team slugs asked to review, e.g. DBAs on prod. */
   reviewers: z

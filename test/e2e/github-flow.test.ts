@@ -73,7 +73,8 @@ describe('serve --github: the whole loop against GitHub', () => {
       state: 'open',
       base: { ref: 'main' },
     });
-    expect(pr?.labels.sort()).toEqual(['env:prod', 'rds-provisioner']);
+    // The default policy sets no labels: three mutations per request.
+    expect(pr?.labels).toEqual([]);
     expect(pr?.body).toContain(`<!-- rds-provisioner request-id: ${id} -->`);
     expect(open.json.pull_request).toEqual({
       number: pr?.number,
