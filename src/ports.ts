@@ -138,9 +138,16 @@ export interface PullRequestReview {
   close(number: number, at: Date): Promise<PullRequestInfo>;
 }
 
+/** What an authenticator may look at: the request's headers, and what the runtime in front knows of it. */
+export interface AuthRequest {
+  header(name: string): string | undefined;
+  /** The runtime's own context for the request (on Lambda, the API Gateway event that carries the caller). */
+  env?: unknown;
+}
+
 export interface Authenticator {
-  /** The caller's identity for an Authorization header value, or null when it is not valid. */
-  authenticate(authorization: string | undefined): Promise<string | null>;
+  /** The caller's identity, or null when the request does not authenticate. */
+  authenticate(request: AuthRequest): Promise<string | null>;
 }
 
 export interface SecretSource {

@@ -10,7 +10,8 @@ import type { AppContext } from './context.js';
 
 /** What the queue should do with the message. */
 export type ProcessOutcome =
-  | { kind: 'done'; status: RequestRecord['status'] | 'missing' }
+  /** `opened`: this delivery recorded the pull request (false for a duplicate or a late redelivery). */
+  | { kind: 'done'; status: RequestRecord['status'] | 'missing'; opened?: boolean }
   | { kind: 'failed'; reason: string }
   | { kind: 'retry'; error: string; retryAfterMs?: number };
 
@@ -43,7 +44,7 @@ export async function processRequest(
       detail: `pull request #${pullRequest.number}`,
     });
     ctx.logger.info('pull request open', { request_id: requestId, pr: pullRequest.number, attempt });
-    return { kind: 'done', status: moved?.record.status ?? 'pr_open' };
+    return { kind: 'done', status: moved?.record.status ?? 'pr_open', opened: moved?.changed === true };
   } catch (error) {
     return classify(ctx, requestId, attempt, error);
   }

@@ -1,6 +1,9 @@
 import type { Delivery, Queue } from '../ports.js';
 import type { AppContext } from './context.js';
-import { processRequest } from './process-request.js';
+import { type ProcessOutcome, processRequest } from './process-request.js';
+
+/** How a delivery was settled: the worker's outcome, or dead-lettered once retries ran out. */
+export type Settlement = ProcessOutcome | { kind: 'dead_letter'; error: string };
 
 export interface RetryPolicy {
   /** Deliveries before a message is dead-lettered and its request failed. */
@@ -28,15 +31,15 @@ export function backoffMs(
  */
 export async function settleDelivery(
   ctx: AppContext,
-  queue: Queue,
+  queue: Pick<Queue, 'ack' | 'retry' | 'deadLetter'>,
   retry: RetryPolicy,
   delivery: Delivery,
-): Promise<void> {
+): Promise<Settlement> {
   const { requestId, attempt, receipt } = delivery;
   const outcome = await processRequest(ctx, requestId, attempt);
   if (outcome.kind !== 'retry') {
     await queue.ack(receipt);
-    return;
+    return outcome;
   }
   if (attempt >= retry.maxAttempts) {
     const reason = `gave up after ${attempt} attempts; last error: ${outcome.error}`;
@@ -47,7 +50,7 @@ export async function settleDelivery(
     });
     await queue.deadLetter(receipt, outcome.error);
     ctx.logger.error('request dead-lettered', { request_id: requestId, attempt, error: outcome.error });
-    return;
+    return { kind: 'dead_letter', error: outcome.error };
   }
   const delayMs = backoffMs(retry, attempt, outcome.retryAfterMs);
   await ctx.store.note(
@@ -56,4 +59,5 @@ export async function settleDelivery(
     `attempt ${attempt} failed, retrying in ${Math.ceil(delayMs / 1000)} s: ${outcome.error}`,
   );
   await queue.retry(receipt, delayMs, outcome.error);
+  return outcome;
 }

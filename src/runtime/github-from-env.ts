@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { GitHubHost } from '../adapters/github/github-host.js';
-import { createGitHubClient, type GitHubAuth } from '../adapters/github/octokit.js';
+import { createGitHubClient, type GitHubAuth, type GitHubClientOptions } from '../adapters/github/octokit.js';
 import type { Logger } from '../ports.js';
 
 /** A configuration mistake found at start-up: the message names the variable, never a secret. */
@@ -30,12 +30,25 @@ export function githubHostFromEnv(
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,
 ): GitHubHost {
+  return githubHost(
+    repository,
+    { auth: githubAuthFromEnv(env), logger, ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}) },
+    '--github',
+  );
+}
+
+/** A host for `OWNER/REPO` with a client built from these options; a malformed name is a GitHubConfigError. */
+export function githubHost(
+  repository: string,
+  options: GitHubClientOptions,
+  source = 'the repository',
+): GitHubHost {
   const match = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/.exec(repository);
-  if (!match) throw new GitHubConfigError(`--github must be OWNER/REPO, got ${JSON.stringify(repository)}`);
-  const client = createGitHubClient({
-    auth: githubAuthFromEnv(env),
-    logger,
-    ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
+  if (!match) throw new GitHubConfigError(`${source} must be OWNER/REPO, got ${JSON.stringify(repository)}`);
+  return new GitHubHost({
+    client: createGitHubClient(options),
+    owner: match[1] as string,
+    repo: match[2] as string,
+    logger: options.logger,
   });
-  return new GitHubHost({ client, owner: match[1] as string, repo: match[2] as string, logger });
 }

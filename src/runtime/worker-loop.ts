@@ -15,7 +15,7 @@ export interface WorkerOptions {
 /** Polls the queue and settles each delivery; stop() finishes what it started and takes nothing new. */
 export class WorkerLoop {
   private running = false;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private wakeUp: (() => void) | undefined;
   /** Set by wake(); a wake between a poll and the sleep after it is not lost. */
   private woken = false;

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Authenticator } from '../../ports.js';
+import type { Authenticator, AuthRequest } from '../../ports.js';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -14,8 +14,8 @@ export class TokenAuthenticator implements Authenticator {
     this.entries = tokens.map(({ token, identity }) => ({ digest: digest(token), identity }));
   }
 
-  async authenticate(authorization: string | undefined): Promise<string | null> {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  async authenticate(request: AuthRequest): Promise<string | null> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.header('authorization') ?? '');
     if (!match) return null;
     const presented = digest(match[1] as string);
     let identity: string | null = null;

@@ -44,6 +44,11 @@ export interface HttpDeps {
   webhookSecret?: string;
   /** Told of each accepted request, so a local worker can start at once instead of at its next poll. */
   onAccepted?: (record: RequestRecord) => void;
+  /**
+   * The API's public root, for status_url. By default the request URL's origin; behind API Gateway the
+   * stage (or a custom domain's base path) comes before the routes.
+   */
+  publicBase?: (c: Context) => string;
 }
 
 type Env = { Variables: { identity: string } };
@@ -129,7 +134,7 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
 
   app.use('*', async (c, next) => {
     if (PUBLIC_PATHS.has(c.req.path)) return next();
-    const identity = await deps.auth.authenticate(c.req.header('authorization'));
+    const identity = await deps.auth.authenticate({ header: (name) => c.req.header(name), env: c.env });
     if (!identity) {
       c.header('WWW-Authenticate', 'Bearer');
       return c.json({ error: 'unauthorized' as const, message: 'a valid bearer token is required' }, 401);
@@ -170,7 +175,8 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
       );
     }
     deps.onAccepted?.(outcome.record);
-    const statusUrl = new URL(`/requests/${outcome.record.id}`, c.req.url).toString();
+    const base = deps.publicBase?.(c) ?? new URL(c.req.url).origin;
+    const statusUrl = `${base}/requests/${outcome.record.id}`;
     return c.json({ request_id: outcome.record.id, status: 'queued' as const, status_url: statusUrl }, 202);
   });
 
