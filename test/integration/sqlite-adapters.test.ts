@@ -9,14 +9,12 @@ import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqli
 import { SqliteIntake } from '../../src/adapters/local/sqlite-intake.js';
 import { SqliteQueue } from '../../src/adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../../src/adapters/local/sqlite-status-store.js';
-import { canMove, type RequestRecord, STATUSES, type Status } from '../../src/domain/status.js';
+import type { RequestRecord } from '../../src/domain/status.js';
 import type { Clock } from '../../src/ports.js';
-import { InvalidCursorError } from '../../src/ports.js';
+import { at, newRecord, statusStoreContract, T0 } from '../support/status-store-contract.js';
 
 const REGISTER = fileURLToPath(new URL('../support/ts-register.mjs', import.meta.url));
 const CHILD = fileURLToPath(new URL('../support/sqlite-child.ts', import.meta.url));
-
-const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 
 class TestClock implements Clock {
   constructor(public ms = T0) {}
@@ -27,45 +25,6 @@ class TestClock implements Clock {
     this.ms += ms;
   }
 }
-
-let serial = 0;
-function newRecord(dbName: string, at: number | string = T0, id = `req-${++serial}`): RequestRecord {
-  const iso = new Date(at).toISOString();
-  return {
-    id,
-    status: 'queued',
-    request: { db_name: dbName, engine: 'postgres', environment: 'dev', tags: { team: 'a' } },
-    requester: 'alice',
-    createdAt: iso,
-    updatedAt: iso,
-    attempts: 0,
-    pullRequest: null,
-    failureReason: null,
-    history: [{ at: iso, status: 'queued' }],
-  };
-}
-
-const at = (offsetMs: number) => new Date(T0 + offsetMs);
-const PR = { number: 7, url: 'file:///repo/pulls/7', branch: 'feature/provision-rds-orders' };
-
-/** How to bring a queued request to each status. */
-const PATH_TO: Record<Status, Status[]> = {
-  queued: [],
-  processing: ['processing'],
-  pr_open: ['processing', 'pr_open'],
-  merged: ['processing', 'pr_open', 'merged'],
-  closed: ['processing', 'pr_open', 'closed'],
-  failed: ['processing', 'failed'],
-};
-/** Forward order; the terminal statuses share the last rank. */
-const RANK: Record<Status, number> = {
-  queued: 0,
-  processing: 1,
-  pr_open: 2,
-  merged: 3,
-  closed: 3,
-  failed: 3,
-};
 
 let dir: string;
 let file: string;
@@ -93,20 +52,6 @@ async function submitted(dbName: string, time: number | string = T0): Promise<Re
   return record;
 }
 
-async function moveTo(id: string, status: Status) {
-  let step = 0;
-  for (const s of PATH_TO[status]) {
-    step += 1;
-    const change = s === 'processing' ? { attempt: 1 } : s === 'pr_open' ? { pullRequest: PR } : {};
-    const result = await store.transition(id, s, {
-      at: at(step * 1000),
-      ...change,
-      ...(s === 'failed' ? { failureReason: 'quota exceeded' } : {}),
-    });
-    expect(result?.changed).toBe(true);
-  }
-}
-
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'rds-sqlite-'));
   file = join(dir, 'service.db');
@@ -125,6 +70,9 @@ afterEach(() => {
 });
 
 describe('SqliteStatusStore', () => {
+  // The behaviour both runtimes' stores share; the tests below are SQLite's own.
+  statusStoreContract(() => ({ store, submit: (r) => intake.submit(r), queued: () => queue.depth() }));
+
   it('creates its tables idempotently, on the same connection and on a new one', async () => {
     const record = await submitted('orders');
     new SqliteStatusStore(db);
@@ -134,212 +82,14 @@ describe('SqliteStatusStore', () => {
     expect(await other.queue.depth()).toBe(1);
   });
 
-  it('returns a submitted record as it was given, history included', async () => {
-    const record = await submitted('orders');
-    expect(await store.get(record.id)).toEqual(record);
-    expect(await store.get('nope')).toBeUndefined();
-  });
-
-  describe('never goes backwards: every pair of statuses against canMove', () => {
-    const pairs = STATUSES.flatMap((from) => STATUSES.map((to) => [from, to] as const));
-    it.each(pairs)('%s -> %s', async (from, to) => {
-      const { id } = await submitted('orders');
-      await moveTo(id, from);
-      const before = await store.get(id);
-      const result = await store.transition(id, to, {
-        at: at(60_000),
-        attempt: 2,
-        pullRequest: PR,
-        failureReason: 'late',
-      });
-      const after = await store.get(id);
-      const allowed = canMove(from, to);
-      expect(result).toEqual({ record: after, changed: allowed });
-      if (allowed) {
-        expect(RANK[to]).toBeGreaterThanOrEqual(RANK[from]);
-        expect(after?.status).toBe(to);
-        expect(after?.updatedAt).toBe(at(60_000).toISOString());
-        expect(after?.history).toHaveLength((before?.history.length ?? 0) + 1);
-        expect(after?.history.at(-1)).toMatchObject({ at: at(60_000).toISOString(), status: to });
-      } else {
-        expect(after).toEqual(before);
-      }
-    });
-  });
-
-  it('refuses moves out of every terminal status and backwards, whatever comes late', async () => {
-    const { id } = await submitted('orders');
-    await moveTo(id, 'merged');
-    for (const to of STATUSES)
-      expect((await store.transition(id, to, { at: at(99_000) }))?.changed).toBe(false);
-    expect((await store.get(id))?.status).toBe('merged');
-  });
-
   it('returns undefined for an unknown id and writes nothing', async () => {
     expect(await store.transition('missing', 'processing', { at: at(1) })).toBeUndefined();
     await store.note('missing', at(1), 'nothing');
     expect(count('SELECT COUNT(*) AS n FROM request_history')).toBe(0);
   });
-
-  it('keeps every change in the history with its time, in order', async () => {
-    const { id } = await submitted('orders');
-    await store.transition(id, 'processing', { at: at(1_000), attempt: 1 });
-    await store.note(id, at(1_500), 'attempt 1 failed, retrying in 2 s: 502');
-    await store.transition(id, 'processing', { at: at(4_000), attempt: 2 });
-    await store.transition(id, 'pr_open', { at: at(5_000), pullRequest: PR });
-    await store.note(id, at(6_000), 'plan succeeded');
-    await store.transition(id, 'merged', { at: at(7_000), detail: 'merged by bob' });
-    const record = await store.get(id);
-    expect(record?.history).toEqual([
-      { at: at(0).toISOString(), status: 'queued' },
-      { at: at(1_000).toISOString(), status: 'processing', detail: 'attempt 1' },
-      { at: at(1_500).toISOString(), status: 'processing', detail: 'attempt 1 failed, retrying in 2 s: 502' },
-      { at: at(4_000).toISOString(), status: 'processing', detail: 'attempt 2' },
-      { at: at(5_000).toISOString(), status: 'pr_open', detail: `pull request #7: ${PR.url}` },
-      { at: at(6_000).toISOString(), status: 'pr_open', detail: 'plan succeeded' },
-      { at: at(7_000).toISOString(), status: 'merged', detail: 'merged by bob' },
-    ]);
-    expect(record).toMatchObject({ status: 'merged', attempts: 2, pullRequest: PR, failureReason: null });
-    expect(record?.updatedAt).toBe(at(7_000).toISOString());
-  });
-
-  it('counts attempts: processing again is a new attempt, and attempts never go down', async () => {
-    const { id } = await submitted('orders');
-    expect((await store.transition(id, 'processing', { at: at(1), attempt: 1 }))?.record.attempts).toBe(1);
-    expect((await store.transition(id, 'processing', { at: at(2), attempt: 3 }))?.record.attempts).toBe(3);
-    const stale = await store.transition(id, 'processing', { at: at(3), attempt: 2 });
-    expect(stale).toMatchObject({ changed: true, record: { attempts: 3 } });
-    const unnumbered = await store.transition(id, 'processing', { at: at(4) });
-    expect(unnumbered?.record.attempts).toBe(4);
-    expect(unnumbered?.record.history.map((h) => h.detail)).toEqual([
-      undefined,
-      'attempt 1',
-      'attempt 3',
-      'attempt 2',
-      undefined,
-    ]);
-  });
-
-  it('stores the pull request with pr_open and the reason with failed', async () => {
-    const a = await submitted('orders');
-    await store.transition(a.id, 'processing', { at: at(1), attempt: 1 });
-    const open = await store.transition(a.id, 'pr_open', { at: at(2), pullRequest: PR });
-    expect(open?.record.pullRequest).toEqual(PR);
-    const b = await submitted('billing');
-    const failed = await store.transition(b.id, 'failed', {
-      at: at(3),
-      failureReason: 'terraform/live/billing.tf belongs to someone else',
-    });
-    expect(failed?.record).toMatchObject({
-      status: 'failed',
-      failureReason: 'terraform/live/billing.tf belongs to someone else',
-      history: [{}, { status: 'failed', detail: 'terraform/live/billing.tf belongs to someone else' }],
-    });
-  });
-
-  it('takes a merge reported before pr_open, keeping the pull request', async () => {
-    const { id } = await submitted('orders');
-    const merged = await store.transition(id, 'merged', { at: at(1), pullRequest: PR });
-    expect(merged?.record).toMatchObject({ status: 'merged', pullRequest: PR });
-    expect((await store.transition(id, 'pr_open', { at: at(2), pullRequest: PR }))?.changed).toBe(false);
-  });
-
-  it('note keeps the status and adds the event', async () => {
-    const { id } = await submitted('orders');
-    await store.note(id, at(5), 'check run: plan');
-    const record = await store.get(id);
-    expect(record?.status).toBe('queued');
-    expect(record?.history.at(-1)).toEqual({
-      at: at(5).toISOString(),
-      status: 'queued',
-      detail: 'check run: plan',
-    });
-    expect(record?.updatedAt).toBe(at(5).toISOString());
-  });
-
-  describe('list', () => {
-    it('pages newest first with an opaque cursor, ties broken by id', async () => {
-      const made: RequestRecord[] = [];
-      for (let i = 0; i < 25; i++) {
-        // Pairs share a creation time, so the id decides their order.
-        const record = newRecord(`db-${i}`, T0 + Math.floor(i / 2) * 1000, `r-${String(i).padStart(2, '0')}`);
-        expect(await intake.submit(record)).toEqual({ ok: true });
-        made.push(record);
-      }
-      const expected = [...made].sort((x, y) =>
-        x.createdAt === y.createdAt ? y.id.localeCompare(x.id) : y.createdAt.localeCompare(x.createdAt),
-      );
-      const seen: RequestRecord[] = [];
-      const sizes: number[] = [];
-      let cursor: string | undefined;
-      for (;;) {
-        const page = await store.list({ limit: 10, cursor });
-        sizes.push(page.records.length);
-        seen.push(...page.records);
-        if (page.nextCursor === null) break;
-        cursor = page.nextCursor;
-      }
-      expect(sizes).toEqual([10, 10, 5]);
-      expect(seen).toEqual(expected);
-      // An exact fit ends with a null cursor, not an empty page.
-      expect((await store.list({ limit: 25 })).nextCursor).toBeNull();
-    });
-
-    it('filters by status and carries each record its own history', async () => {
-      const a = await submitted('a', T0);
-      const b = await submitted('b', T0 + 1);
-      const c = await submitted('c', T0 + 2);
-      await store.transition(a.id, 'processing', { at: at(10), attempt: 1 });
-      await store.transition(c.id, 'processing', { at: at(11), attempt: 1 });
-      await store.transition(c.id, 'pr_open', { at: at(12), pullRequest: PR });
-      const processing = await store.list({ status: 'processing', limit: 10 });
-      expect(processing.records.map((r) => r.id)).toEqual([a.id]);
-      const all = await store.list({ limit: 10 });
-      expect(all.records.map((r) => r.id)).toEqual([c.id, b.id, a.id]);
-      for (const record of all.records) expect(record).toEqual(await store.get(record.id));
-      const d = await submitted('d', T0 + 3);
-      const first = await store.list({ status: 'queued', limit: 1 });
-      expect(first.records.map((r) => r.id)).toEqual([d.id]);
-      const rest = await store.list({ status: 'queued', limit: 1, cursor: first.nextCursor ?? '' });
-      expect(rest).toEqual({ records: [await store.get(b.id)], nextCursor: null });
-    });
-
-    it('rejects a cursor it did not make and a limit below 1', async () => {
-      await expect(store.list({ limit: 10, cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(
-        InvalidCursorError,
-      );
-      await expect(store.list({ limit: 0 })).rejects.toBeInstanceOf(RangeError);
-    });
-  });
 });
 
 describe('in-flight uniqueness', () => {
-  it.each(['queued', 'processing', 'pr_open'] as const)(
-    'refuses a second request while one is %s',
-    async (status) => {
-      const first = await submitted('orders');
-      await moveTo(first.id, status);
-      const second = newRecord('orders', T0 + 10);
-      expect(await intake.submit(second)).toEqual({ ok: false, inFlight: first.id });
-      expect(await store.get(second.id)).toBeUndefined();
-      expect(await queue.depth()).toBe(1);
-      expect(count(`SELECT COUNT(*) AS n FROM request_history WHERE request_id = '${second.id}'`)).toBe(0);
-      expect(await store.inFlight('orders')).toBe(first.id);
-    },
-  );
-
-  it.each(['closed', 'failed', 'merged'] as const)(
-    'accepts a new request after the last one %s',
-    async (status) => {
-      const first = await submitted('orders');
-      await moveTo(first.id, status);
-      expect(await store.inFlight('orders')).toBeUndefined();
-      const second = await submitted('orders', T0 + 10);
-      expect(await store.inFlight('orders')).toBe(second.id);
-      expect(await queue.depth()).toBe(2);
-    },
-  );
-
   it('holds across connections: the index refuses what the other connection inserted', async () => {
     const other = connect();
     const first = newRecord('orders');

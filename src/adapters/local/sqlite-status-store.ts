@@ -7,6 +7,7 @@ import {
   type Status,
 } from '../../domain/status.js';
 import { InvalidCursorError, type ListQuery, type StatusChange, type StatusStore } from '../../ports.js';
+import { historyDetail } from '../status-history.js';
 import type { SqliteDatabase } from './sqlite.js';
 
 const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
@@ -103,17 +104,6 @@ function toRecord(row: RequestRow, history: HistoryEntry[]): RequestRecord {
     failureReason: row.failure_reason,
     history,
   };
-}
-
-/** The history entry's words for a move when the caller gave none. */
-function historyDetail(to: Status, change: StatusChange): string | null {
-  const parts: string[] = [];
-  if (to === 'processing' && change.attempt !== undefined) parts.push(`attempt ${change.attempt}`);
-  if (change.detail !== undefined) parts.push(change.detail);
-  else if (to === 'failed' && change.failureReason !== undefined) parts.push(change.failureReason);
-  else if (to === 'pr_open' && change.pullRequest)
-    parts.push(`pull request #${change.pullRequest.number}: ${change.pullRequest.url}`);
-  return parts.length > 0 ? parts.join(': ') : null;
 }
 
 /**

@@ -1,0 +1,13 @@
+import type { Status } from '../domain/status.js';
+import type { StatusChange } from '../ports.js';
+
+/** The words a history entry gets for a move, the same in every status store. */
+export function historyDetail(to: Status, change: StatusChange): string | null {
+  const parts: string[] = [];
+  if (to === 'processing' && change.attempt !== undefined) parts.push(`attempt ${change.attempt}`);
+  if (change.detail !== undefined) parts.push(change.detail);
+  else if (to === 'failed' && change.failureReason !== undefined) parts.push(change.failureReason);
+  else if (to === 'pr_open' && change.pullRequest)
+    parts.push(`pull request #${change.pullRequest.number}: ${change.pullRequest.url}`);
+  return parts.length > 0 ? parts.join(': ') : null;
+}
