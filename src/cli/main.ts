@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { AwsBackendConfigError } from '../runtime/aws-backend.js';
 import { GitHubConfigError } from '../runtime/github-from-env.js';
 import { PolicyFileError } from '../runtime/policy-file.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -40,7 +41,7 @@ function report(error: unknown): number {
     if (error.lines.length > 0) process.stderr.write(`${error.lines.join('\n')}\n`);
     return error.exitCode;
   }
-  if (error instanceof GitHubConfigError) {
+  if (error instanceof GitHubConfigError || error instanceof AwsBackendConfigError) {
     process.stderr.write(`${error.message}\n`);
     return EXIT.invalid;
   }

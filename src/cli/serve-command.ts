@@ -8,6 +8,7 @@ interface ServeOptions {
   dataDir: string;
   repo?: string;
   github?: string;
+  backend: string;
   config?: string;
   workers: string;
   maxAttempts: string;
@@ -35,6 +36,11 @@ export function registerServe(program: Command): void {
       'target a GitHub repository (GITHUB_TOKEN or a GitHub App; GITHUB_API_URL for GHES)',
     )
     .option(
+      '--backend <sqlite|aws>',
+      "where the queue and statuses live: sqlite in --data-dir, or aws: a deployed stack's DynamoDB table, SNS topic and SQS queues (STATUS_TABLE, TOPIC_ARN, QUEUE_URL, DEAD_LETTER_QUEUE_URL)",
+      'sqlite',
+    )
+    .option(
       '--config <file>',
       'policy file (default: $RDS_PROVISIONER_CONFIG or the packaged config/policy.yaml)',
     )
@@ -46,12 +52,15 @@ export function registerServe(program: Command): void {
       '30',
     )
     .action(async (options: ServeOptions) => {
+      if (options.backend !== 'sqlite' && options.backend !== 'aws')
+        throw invalidInput([{ path: '--backend', message: 'must be sqlite or aws' }]);
       const server = await startLocal({
         port: integer('port', options.port, 0, 65535),
         host: options.host,
         dataDir: options.dataDir,
         ...(options.repo ? { repo: options.repo } : {}),
         ...(options.github ? { github: options.github } : {}),
+        backend: options.backend,
         ...(options.config ? { config: options.config } : {}),
         workers: integer('workers', options.workers, 0, 64),
         maxAttempts: integer('max-attempts', options.maxAttempts, 1, 100),

@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_GIT_CONVENTIONS } from './naming.js';
 import {
   DEPLOYMENTS,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The request a team sends, version 1. Pure schema: no I/O, no policy. */
 

@@ -6,17 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { ensureInfraRepository } from '../adapters/local/git-infra-repository.js';
 import { LocalGitHost } from '../adapters/local/local-git-host.js';
-import { checkpointPeriodically, openDatabase } from '../adapters/local/sqlite.js';
+import { checkpointPeriodically, openDatabase, type SqliteDatabase } from '../adapters/local/sqlite.js';
 import { SqliteIntake } from '../adapters/local/sqlite-intake.js';
 import { SqliteQueue } from '../adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../adapters/local/sqlite-status-store.js';
 import { TokenAuthenticator } from '../adapters/local/token-auth.js';
-import { jsonLogger, newRequestId, systemClock } from '../adapters/system.js';
-import type { AppContext } from '../app/context.js';
+import { jsonLogger, systemClock } from '../adapters/system.js';
 import { createApp } from '../app/http/app.js';
 import { reconcilePullRequests } from '../app/reconcile-pull-requests.js';
 import { DEFAULT_RETRY } from '../app/settle-delivery.js';
 import type { Logger } from '../ports.js';
+import { appContext } from './app-context.js';
+import { awsBackendFromEnv, type Backend } from './aws-backend.js';
 import { githubHostFromEnv } from './github-from-env.js';
 import { loadPolicyFile } from './policy-file.js';
 import { WorkerLoop } from './worker-loop.js';
@@ -29,6 +30,11 @@ export interface LocalOptions {
   repo?: string;
   /** `OWNER/REPO`: target that GitHub repository instead of a local one (credentials from the environment). */
   github?: string;
+  /**
+   * `aws`: status store, intake and queue on a deployed stack (DynamoDB, SNS, SQS; see awsBackendFromEnv)
+   * instead of SQLite: a self-hosted worker next to the AWS runtime.
+   */
+  backend?: 'sqlite' | 'aws';
   /** Policy file; default $RDS_PROVISIONER_CONFIG or the packaged one. */
   config?: string;
   /** Requests processed at once; 0 runs the API only (workers run in other processes on the same data dir). */
@@ -63,11 +69,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
   const author = policy.policy.git.author;
   if (!github) await ensureInfraRepository(repo, { sourceDir: PACKAGE_ROOT, author });
 
+  // SQLite keeps the queue and statuses (the embedded backend) and the local host's pull requests.
   const db = openDatabase(join(dataDir, 'rds-provisioner.db'));
   const stopCheckpoints = checkpointPeriodically(db);
-  const store = new SqliteStatusStore(db);
-  const queue = new SqliteQueue(db, systemClock);
-  const intake = new SqliteIntake(store, queue);
+  const { store, intake, queue } = options.backend === 'aws' ? awsBackendFromEnv(logger) : sqliteBackend(db);
   let baseUrl = '';
   const local = github
     ? undefined
@@ -80,16 +85,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
       });
   const git = github ?? (local as LocalGitHost);
 
-  const ctx: AppContext = {
-    policy,
-    conventions: policy.policy.git,
-    store,
-    intake,
-    git,
-    clock: systemClock,
-    logger,
-    newRequestId: () => newRequestId(),
-  };
+  const ctx = appContext({ policy, store, intake, git, logger });
   if (local) await reconcilePullRequests(ctx, local);
   const workers = options.workers ?? 4;
   const worker = new WorkerLoop(ctx, queue, {
@@ -119,6 +115,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
   logger.info('rds-provisioner serving', {
     url: baseUrl,
     repository: options.github ? `github:${options.github}` : repo,
+    backend: options.backend ?? 'sqlite',
     data_dir: dataDir,
     policy: policy.source,
   });
@@ -137,6 +134,12 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     return stopping;
   };
   return { url: baseUrl, stop };
+}
+
+function sqliteBackend(db: SqliteDatabase): Backend {
+  const store = new SqliteStatusStore(db);
+  const queue = new SqliteQueue(db, systemClock);
+  return { store, queue, intake: new SqliteIntake(store, queue) };
 }
 
 /**

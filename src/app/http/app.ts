@@ -49,7 +49,13 @@ export interface HttpDeps {
    * stage (or a custom domain's base path) comes before the routes.
    */
   publicBase?: (c: Context) => string;
+  /** How callers authenticate, as /openapi.json describes it: a bearer token unless the runtime says otherwise. */
+  securityScheme?: SecuritySchemeObject;
 }
+
+/** An OpenAPI 3.1 security scheme, extensions (API Gateway's `x-amazon-apigateway-authtype`) included. */
+export type SecuritySchemeObject = { type: 'http' | 'apiKey'; [field: string]: unknown };
+const BEARER: SecuritySchemeObject = { type: 'http', scheme: 'bearer' };
 
 type Env = { Variables: { identity: string } };
 
@@ -130,7 +136,11 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
       if (!result.success) return invalid(c, toFieldIssues(result.error));
     },
   });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent(
+    'securitySchemes',
+    'apiAuth',
+    (deps.securityScheme ?? BEARER) as Parameters<typeof app.openAPIRegistry.registerComponent>[2],
+  );
 
   app.use('*', async (c, next) => {
     if (PUBLIC_PATHS.has(c.req.path)) return next();

@@ -153,7 +153,8 @@ export const UNAUTHORIZED = {
     'WWW-Authenticate': z.literal('Bearer').openapi({ description: 'The scheme to authenticate with' }),
   }),
 };
-export const SECURED = [{ bearerAuth: [] }];
+/** Every route but the public ones; the scheme behind the name depends on the runtime (HttpDeps.securityScheme). */
+export const SECURED = [{ apiAuth: [] }];
 
 /**
  * Node's HTTP server answers 431, with no body, when a request line and its headers together pass its

@@ -1,0 +1,74 @@
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  dynamoDbDocumentClient,
+  secretsManagerClient,
+  snsClient,
+  sqsClient,
+} from '../../adapters/aws/clients.js';
+import { DynamoDbStatusStore } from '../../adapters/aws/dynamodb-status-store.js';
+import { SecretsManagerSource } from '../../adapters/aws/secrets-manager-source.js';
+import { SnsIntake } from '../../adapters/aws/sns-intake.js';
+import { DEFAULT_PACING } from '../../adapters/github/pacing.js';
+import type { AppContext } from '../../app/context.js';
+import type { SecretSource } from '../../ports.js';
+import { appContext } from '../app-context.js';
+import { githubHost } from '../github-from-env.js';
+import { type LambdaConfig, lambdaConfig } from './config.js';
+import { logger } from './observability.js';
+import { packagedPolicy } from './packaged-policy.js';
+
+/** What the functions share in one container: built on the first invocation, reused after it. */
+export interface LambdaServices {
+  config: LambdaConfig;
+  ctx: AppContext;
+  store: DynamoDbStatusStore;
+  intake: SnsIntake;
+  sns: SNSClient;
+  sqs: SQSClient;
+  secrets: SecretSource;
+}
+
+let built: Promise<LambdaServices> | undefined;
+
+/** The container's services; a failed start (a missing secret, say) is retried on the next invocation. */
+export function services(): Promise<LambdaServices> {
+  built ??= build().catch((error: unknown) => {
+    built = undefined;
+    throw error;
+  });
+  return built;
+}
+
+async function build(): Promise<LambdaServices> {
+  const config = lambdaConfig();
+  const policy = packagedPolicy();
+  const sns = snsClient();
+  const sqs = sqsClient();
+  const store = new DynamoDbStatusStore({ client: dynamoDbDocumentClient(), tableName: config.STATUS_TABLE });
+  const intake = new SnsIntake({ store, sns, topicArn: config.TOPIC_ARN, logger });
+  const secrets = new SecretsManagerSource({ client: secretsManagerClient() });
+  const token = await secrets.get(config.GITHUB_TOKEN_SECRET);
+  // Each worker container paces its GitHub mutations at its share of the limits one token has.
+  const share = config.WORKER_MAX_CONCURRENCY;
+  const git = githubHost(config.GITHUB_REPOSITORY, {
+    auth: { token },
+    logger,
+    ...(config.GITHUB_API_URL ? { baseUrl: config.GITHUB_API_URL } : {}),
+    retries: config.GITHUB_RETRIES,
+    pacing: {
+      minWriteGapMs: DEFAULT_PACING.minWriteGapMs * share,
+      contentPerMinute: Math.floor(DEFAULT_PACING.contentPerMinute / share),
+      contentPerHour: Math.floor(DEFAULT_PACING.contentPerHour / share),
+      // A pause must end well within the function's timeout; past it the message is retried.
+      maxPauseMs: 15_000,
+    },
+  });
+  const ctx = appContext({ policy, store, intake, git, logger });
+  return { config, ctx, store, intake, sns, sqs, secrets };
+}
+
+/** Tests only: forget the container's services, as a new container would. */
+export function resetServices(): void {
+  built = undefined;
+}

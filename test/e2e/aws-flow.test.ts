@@ -1,0 +1,317 @@
+/**
+ * The AWS runtime end to end, with real parts wherever they can run here: moto's server for DynamoDB,
+ * SNS, SQS (raw delivery, redrive) and Secrets Manager, created from template.yaml; the real API handler
+ * driven with API Gateway events; the real worker handler driven with the messages moto delivers, as the
+ * Lambda service's poller would (receive, invoke, delete what the handler did not report failed); the
+ * GitHub simulator (checked against GitHub's OpenAPI description) as the repository.
+ */
+
+import { SNSClient } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { sign } from '@octokit/webhooks-methods';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoDbStatusStore } from '../../src/adapters/aws/dynamodb-status-store.js';
+import { publishRequest } from '../../src/adapters/aws/sns-intake.js';
+import { queuedRecord } from '../../src/domain/status.js';
+import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
+import { handler as reconcileHandler } from '../../src/runtime/lambda/reconcile.js';
+import { resetServices } from '../../src/runtime/lambda/services.js';
+import { handler as workerHandler } from '../../src/runtime/lambda/worker.js';
+import { type AwsStack, createStack } from '../support/aws-stack.js';
+import { type GitHubSimulator, startGitHubSimulator } from '../support/github-simulator.js';
+import { type ApiCall, apiGatewayEvent, lambdaContext, pollOnce } from '../support/lambda-events.js';
+import { type MotoServer, startMoto } from '../support/moto.js';
+
+const TOKEN = 'ghp_awsFlowTokenThatMustNeverLeak0123456789abc';
+const WEBHOOK_SECRET = 'whsec-aws-flow-test-secret-value';
+const ALICE = 'arn:aws:sts::123456789012:assumed-role/Developer/alice';
+const MAX_RECEIVE_COUNT = 3;
+
+describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → worker Lambda → GitHub', () => {
+  let moto: MotoServer;
+  let stack: AwsStack;
+  let sim: GitHubSimulator;
+  let sqs: SQSClient;
+  let store: DynamoDbStatusStore;
+  const output: string[] = [];
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    sim = await startGitHubSimulator({ owner: 'acme', repo: 'infra', tokens: [TOKEN] });
+    stack = await createStack(moto.clientConfig, {
+      parameters: { MaxReceiveCount: MAX_RECEIVE_COUNT, GitHubRepository: 'acme/infra' },
+      secretValues: { GitHubTokenSecret: TOKEN, GitHubWebhookSecret: WEBHOOK_SECRET },
+    });
+    Object.assign(process.env, moto.env, stack.env, {
+      GITHUB_REPOSITORY: 'acme/infra',
+      GITHUB_API_URL: sim.url,
+      // SQS retries the message; no need to also retry inside the function.
+      GITHUB_RETRIES: '0',
+      POWERTOOLS_METRICS_NAMESPACE: 'RdsProvisionerTest',
+    });
+    resetServices();
+    sqs = new SQSClient(moto.clientConfig);
+    store = new DynamoDbStatusStore({ ...moto.clientConfig, tableName: stack.tableName });
+    // Everything the functions log or emit (kept, not printed), to prove no secret leaves them.
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      output.push(String(chunk));
+      return true;
+    });
+  });
+
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    process.env = savedEnv;
+    resetServices();
+    await sim?.stop();
+    await moto?.stop();
+  });
+
+  async function call(request: ApiCall): Promise<{ status: number; json: Record<string, unknown> }> {
+    const response = (await apiHandler(
+      apiGatewayEvent({ userArn: ALICE, ...request }),
+      lambdaContext('api'),
+    )) as APIGatewayProxyResult;
+    return { status: response.statusCode, json: response.body ? JSON.parse(response.body) : {} };
+  }
+
+  const provision = (body: unknown) => call({ method: 'POST', path: '/provision', body });
+  const statusOf = async (id: string) => (await call({ method: 'GET', path: `/requests/${id}` })).json;
+
+  /** Polls like the Lambda service until the queue is empty (messages hidden for a retry included). */
+  async function drain(options: { visibilityTimeout?: number; until?: () => Promise<boolean> } = {}) {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { records } = await pollOnce(sqs, stack.queueUrl, workerHandler, {
+        visibilityTimeout: options.visibilityTimeout ?? 30,
+      });
+      if (records.length === 0) {
+        if (options.until ? await options.until() : (await queueDepth(stack.queueUrl)) === 0) return;
+        if (Date.now() > deadline) throw new Error('queue did not drain');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  async function queueDepth(queueUrl: string): Promise<number> {
+    const out = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  }
+
+  it('takes a request to pr_open, then merged by the signed webhook; status_url names the stage', async () => {
+    const accepted = await provision({ db_name: 'orders', engine: 'postgres', environment: 'dev' });
+    expect(accepted.status).toBe(202);
+    const id = accepted.json.request_id as string;
+    expect(accepted.json.status_url).toBe(
+      `https://abc123.execute-api.us-east-1.amazonaws.com/v1/requests/${id}`,
+    );
+    expect(await statusOf(id)).toMatchObject({ status: 'queued', requester: ALICE });
+
+    await drain();
+    const open = await statusOf(id);
+    expect(open.status).toBe('pr_open');
+    const pulls = sim.pulls().filter((p) => p.head.ref === 'feature/provision-rds-orders');
+    expect(pulls).toHaveLength(1);
+    expect(open.pull_request).toMatchObject({
+      number: pulls[0]?.number,
+      url: pulls[0]?.html_url,
+    });
+    expect(sim.file('terraform/live/orders.tf', 'feature/provision-rds-orders')).toContain(id);
+
+    const merged = sim.mergePull(pulls[0]?.number as number);
+    const payload = JSON.stringify({ action: 'closed', pull_request: { ...merged, merged: true } });
+    const hook = await call({
+      method: 'POST',
+      path: '/webhooks/github',
+      rawBody: payload,
+      userArn: null,
+      headers: {
+        'x-github-event': 'pull_request',
+        'x-hub-signature-256': await sign(WEBHOOK_SECRET, payload),
+      },
+    });
+    expect(hook.status).toBe(200);
+    expect((await statusOf(id)).status).toBe('merged');
+
+    // A late duplicate of the message changes nothing: merged never moves back, no second pull request.
+    await publishRequest(new SNSClient(moto.clientConfig), stack.topicArn, id);
+    await drain();
+    expect((await statusOf(id)).status).toBe('merged');
+    expect(sim.pulls().filter((p) => p.head.ref === 'feature/provision-rds-orders')).toHaveLength(1);
+  });
+
+  it('refuses bad input with the field named, unauthenticated calls, and a database in flight; nothing is queued', async () => {
+    const before = await queueDepth(stack.queueUrl);
+    const invalid = await provision({ db_name: 'Bad_Name', engine: 'mysql', environment: 'dev' });
+    expect(invalid.status).toBe(400);
+    const issues = invalid.json.issues as Array<{ path: string; message: string }>;
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues.every((issue) => issue.path === 'db_name')).toBe(true);
+
+    const anonymous = await call({ method: 'GET', path: '/requests', userArn: null });
+    expect(anonymous.status).toBe(401);
+
+    const first = await provision({ db_name: 'ledger', engine: 'mysql', environment: 'dev' });
+    expect(first.status).toBe(202);
+    const second = await provision({ db_name: 'ledger', engine: 'mysql', environment: 'dev' });
+    expect(second.status).toBe(409);
+    expect(second.json.request_id).toBe(first.json.request_id);
+    expect(await queueDepth(stack.queueUrl)).toBe(before + 1);
+    await drain();
+    expect((await statusOf(first.json.request_id as string)).status).toBe('pr_open');
+  });
+
+  it('opens one pull request when the same message is delivered twice in one batch', async () => {
+    const accepted = await provision({ db_name: 'twice', engine: 'mysql', environment: 'dev' });
+    const id = accepted.json.request_id as string;
+    await publishRequest(new SNSClient(moto.clientConfig), stack.topicArn, id);
+    expect(await queueDepth(stack.queueUrl)).toBe(2);
+    await drain();
+    expect(sim.pulls().filter((p) => p.head.ref === 'feature/provision-rds-twice')).toHaveLength(1);
+    expect((await statusOf(id)).status).toBe('pr_open');
+  });
+
+  it('reports exactly the failed records of a partial batch; they succeed once GitHub recovers', async () => {
+    const good = await provision({ db_name: 'steady', engine: 'mysql', environment: 'dev' });
+    const flaky = await provision({ db_name: 'flaky', engine: 'mysql', environment: 'dev' });
+    const flakyId = flaky.json.request_id as string;
+    sim.schedule({
+      match: (r) => r.method === 'POST' && JSON.stringify(r.body ?? '').includes('provision-rds-flaky'),
+      times: 1,
+      fault: { kind: 'status', status: 503 },
+    });
+    const batch = await pollOnce(sqs, stack.queueUrl, workerHandler);
+    expect(batch.records).toHaveLength(2);
+    const flakyRecord = batch.records.find((r) => r.body.includes(flakyId));
+    expect(batch.failed).toEqual([flakyRecord?.messageId]);
+    expect((await statusOf(good.json.request_id as string)).status).toBe('pr_open');
+    const retried = await statusOf(flakyId);
+    expect(retried.status).toBe('processing');
+    expect(JSON.stringify(retried.history)).toContain('attempt 1 failed, retrying');
+
+    await drain();
+    expect((await statusOf(flakyId)).status).toBe('pr_open');
+  });
+
+  it('fails a request whose retries run out, and keeps its message in the dead-letter queue with the reason', async () => {
+    const accepted = await provision({ db_name: 'doomed', engine: 'mysql', environment: 'dev' });
+    const id = accepted.json.request_id as string;
+    sim.schedule({
+      match: (r) => r.method === 'POST' && JSON.stringify(r.body ?? '').includes('provision-rds-doomed'),
+      times: 1_000,
+      fault: { kind: 'status', status: 503 },
+    });
+    await drain({ until: async () => (await statusOf(id)).status === 'failed' });
+    sim.clearFaults();
+    const failed = await statusOf(id);
+    expect(failed.status).toBe('failed');
+    expect(failed.failure_reason).toMatch(new RegExp(`gave up after ${MAX_RECEIVE_COUNT} attempts`));
+    const letters = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.deadLetterQueueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        VisibilityTimeout: 0,
+      }),
+    );
+    const letter = letters.Messages?.find((m) => m.Body?.includes(id));
+    expect(letter?.MessageAttributes?.error?.StringValue).toMatch(/503|unavailable|GitHub/i);
+  });
+
+  it('redrives a message whose worker never finishes to the DLQ after maxReceiveCount; the reconciler fails its request', async () => {
+    const accepted = await provision({ db_name: 'crashy', engine: 'mysql', environment: 'dev' });
+    const id = accepted.json.request_id as string;
+    // A worker that dies before settling: receive, never delete, let the lease lapse.
+    for (let receive = 1; receive <= MAX_RECEIVE_COUNT; receive++) {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, VisibilityTimeout: 1, WaitTimeSeconds: 2 }),
+      );
+      expect(out.Messages?.[0]?.Body).toContain(id);
+      await new Promise((r) => setTimeout(r, 1_100));
+    }
+    // The next receive finds it past maxReceiveCount: moto moves it to the DLQ instead of delivering it.
+    const after = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, WaitTimeSeconds: 1 }));
+    expect(after.Messages ?? []).toHaveLength(0);
+    expect(await queueDepth(stack.deadLetterQueueUrl)).toBeGreaterThanOrEqual(1);
+    expect((await statusOf(id)).status).toBe('queued');
+
+    const result = await reconcileHandler({}, lambdaContext('reconcile'));
+    expect(result.failed).toBeGreaterThanOrEqual(1);
+    const failed = await statusOf(id);
+    expect(failed.status).toBe('failed');
+    expect(failed.failure_reason).toContain('dead-letter queue');
+    // The message stays in the DLQ for the alarm and for inspection.
+    expect(await queueDepth(stack.deadLetterQueueUrl)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('republishes a request the API recorded but never published', async () => {
+    const record = queuedRecord(
+      '0190aaaa-0000-7000-8000-000000000001',
+      {
+        db_name: 'orphan',
+        engine: 'mysql',
+        environment: 'dev',
+      },
+      ALICE,
+      new Date(Date.now() - 5 * 60_000),
+    );
+    expect(await store.insertQueued(record)).toEqual({ ok: true });
+    expect(await queueDepth(stack.queueUrl)).toBe(0);
+    const result = await reconcileHandler({}, lambdaContext('reconcile'));
+    expect(result.republished).toBe(1);
+    await drain();
+    expect((await statusOf(record.id)).status).toBe('pr_open');
+    // Published now: the next run leaves it alone.
+    expect((await reconcileHandler({}, lambdaContext('reconcile'))).republished).toBe(0);
+  });
+
+  it('lists requests newest first, filtered by status', async () => {
+    const list = await call({ method: 'GET', path: '/requests', query: { status: 'pr_open', limit: '2' } });
+    expect(list.status).toBe(200);
+    type Listed = Array<{ request_id: string; status: string; created_at: string }>;
+    const requests = list.json.requests as Listed;
+    expect(requests).toHaveLength(2);
+    expect(requests.every((r) => r.status === 'pr_open')).toBe(true);
+    const [newer, older] = requests.map((r) => r.created_at);
+    expect(newer && older && newer >= older).toBe(true);
+    const next = await call({
+      method: 'GET',
+      path: '/requests',
+      query: { status: 'pr_open', limit: '2', cursor: list.json.next_cursor as string },
+    });
+    expect(next.status).toBe(200);
+    const page2 = next.json.requests as Listed;
+    expect(page2.length).toBeGreaterThan(0);
+    expect(
+      page2.every((r) => r.status === 'pr_open' && !requests.some((p) => p.request_id === r.request_id)),
+    ).toBe(true);
+  });
+
+  it('serves /openapi.json without auth, describing SigV4 as the way in', async () => {
+    const doc = await call({ method: 'GET', path: '/openapi.json', userArn: null });
+    expect(doc.status).toBe(200);
+    const components = doc.json.components as { securitySchemes: Record<string, Record<string, unknown>> };
+    expect(components.securitySchemes.apiAuth).toMatchObject({
+      type: 'apiKey',
+      'x-amazon-apigateway-authtype': 'awsSigv4',
+    });
+  });
+
+  it('never writes the GitHub token or the webhook secret to its logs or metrics', () => {
+    const all = output.join('');
+    expect(all.length).toBeGreaterThan(0);
+    expect(all).not.toContain(TOKEN);
+    expect(all).not.toContain(WEBHOOK_SECRET);
+    expect(sim.problems).toEqual([]);
+  });
+});
