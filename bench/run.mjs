@@ -1,6 +1,6 @@
 // `npm run bench`: the four benchmarks of the service, each figure beside a baseline measured in the
 // same run, as `figure  baseline  ratio  target  PASS/MISS`. See BENCHMARKS.md.
-//   --only=accept,e2e,repo,github   run some sections
+//   --only=accept,e2e,repo,github,lambda   run some sections
 //   --quick                  shorter runs (a smoke test; figures not for BENCHMARKS.md)
 //   --profile                also CPU-profile the servers (node --cpu-prof) and break the accept path
 //                            down in-process; summaries printed, profiles kept under .tmp/bench/
@@ -11,6 +11,7 @@ import { benchAccept } from './accept.mjs';
 import { acceptBreakdown } from './accept-breakdown.mjs';
 import { benchEndToEnd } from './end-to-end.mjs';
 import { benchGitHubBurst } from './github-burst.mjs';
+import { benchLambda } from './lambda.mjs';
 import { canPin, machine, printTable, ROOT, removeTempDirs } from './lib.mjs';
 import { formatSummary } from './profile-summary.mjs';
 import { benchRepoSize } from './repo-size.mjs';
@@ -190,6 +191,27 @@ if (wants('github')) {
   for (const p of r.problems) console.log(`   problem: ${p}`);
   console.log('');
   results.sections.github = r;
+  targets.push(...r.rows.filter((x) => x.verdict));
+}
+
+if (wants('lambda')) {
+  const r = await benchLambda(quick ? { runs: 5 } : {});
+  console.log(
+    `5. Lambda bundles: \`npm run build:lambda\` (esbuild, the options template.yaml gives sam build: minified ESM, ` +
+      `source map, node20); cold init = a fresh node process importing the bundle's handler module (not invoking it), ` +
+      `median of ${r.runs}, with NODE_OPTIONS=--enable-source-maps as the template sets it; baseline = bare \`node -e ''\`, ` +
+      `interleaved in the same run${canPin ? `, each process pinned to CPU ${r.cpu}` : ''}.`,
+  );
+  printTable('5. lambda', r.rows);
+  for (const f of r.functions) {
+    console.log(
+      `   ${f.name}: gzip ${(f.gzipBytes / 1024).toFixed(0)} KiB; import alone ${f.importMs.toFixed(1)} ms ` +
+        `(${f.importNoSourceMapsMs.toFixed(1)} ms without --enable-source-maps; whole process ` +
+        `${f.wallNoSourceMapsMs.toFixed(0)} ms); esbuild ${f.buildMs} ms`,
+    );
+  }
+  console.log('');
+  results.sections.lambda = r;
   targets.push(...r.rows.filter((x) => x.verdict));
 }
 
