@@ -17,7 +17,7 @@ import { queuedRecord } from '../../src/domain/status.js';
 import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
 import { handler as reconcileHandler } from '../../src/runtime/lambda/reconcile.js';
 import { resetServices } from '../../src/runtime/lambda/services.js';
-import { handler as workerHandler } from '../../src/runtime/lambda/worker.js';
+import { TIME_RESERVE_MS, handler as workerHandler } from '../../src/runtime/lambda/worker.js';
 import { type AwsStack, createStack } from '../support/aws-stack.js';
 import { type GitHubSimulator, startGitHubSimulator } from '../support/github-simulator.js';
 import { type ApiCall, apiGatewayEvent, lambdaContext, pollOnce } from '../support/lambda-events.js';
@@ -201,6 +201,19 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
 
     await drain();
     expect((await statusOf(flakyId)).status).toBe('pr_open');
+  });
+
+  it('starts no record when the invocation is almost out of time, and hands them straight back', async () => {
+    const accepted = await provision({ db_name: 'late', engine: 'mysql', environment: 'dev' });
+    const id = accepted.json.request_id as string;
+    const batch = await pollOnce(sqs, stack.queueUrl, workerHandler, { remainingMs: TIME_RESERVE_MS - 1 });
+    expect(batch.records).toHaveLength(1);
+    expect(batch.failed).toEqual([batch.records[0]?.messageId]);
+    expect((await statusOf(id)).status).toBe('queued');
+    // Visible again at once, not after the queue's visibility timeout.
+    const again = await pollOnce(sqs, stack.queueUrl, workerHandler);
+    expect(again.records.map((r) => r.body)).toEqual(batch.records.map((r) => r.body));
+    expect((await statusOf(id)).status).toBe('pr_open');
   });
 
   it('fails a request whose retries run out, and keeps its message in the dead-letter queue with the reason', async () => {

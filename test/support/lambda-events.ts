@@ -2,7 +2,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from
 import type { APIGatewayProxyEvent, Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /** A Lambda context as the service passes one; only what the handlers and Powertools read. */
-export function lambdaContext(functionName = 'test-function'): Context {
+export function lambdaContext(functionName = 'test-function', remainingMs = 60_000): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -12,7 +12,7 @@ export function lambdaContext(functionName = 'test-function'): Context {
     awsRequestId: crypto.randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'test',
-    getRemainingTimeInMillis: () => 60_000,
+    getRemainingTimeInMillis: () => remainingMs,
     done: () => {},
     fail: () => {},
     succeed: () => {},
@@ -98,7 +98,12 @@ export async function pollOnce(
   sqs: SQSClient,
   queueUrl: string,
   handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
-  options: { batchSize?: number; visibilityTimeout?: number; waitSeconds?: number } = {},
+  options: {
+    batchSize?: number;
+    visibilityTimeout?: number;
+    waitSeconds?: number;
+    remainingMs?: number;
+  } = {},
 ): Promise<{ records: SQSRecord[]; failed: string[] }> {
   const received = await sqs.send(
     new ReceiveMessageCommand({
@@ -132,7 +137,7 @@ export async function pollOnce(
     awsRegion: 'us-east-1',
   }));
   if (records.length === 0) return { records, failed: [] };
-  const response = await handler({ Records: records }, lambdaContext('worker'));
+  const response = await handler({ Records: records }, lambdaContext('worker', options.remainingMs));
   const failed = response.batchItemFailures.map((f) => f.itemIdentifier);
   const done = records.filter((r) => !failed.includes(r.messageId));
   if (done.length > 0) {

@@ -13,6 +13,13 @@ class RetryLater extends Error {}
 const processor = new BatchProcessor(EventType.SQS);
 
 /**
+ * A record is started only with this much of the invocation left: one request takes a few seconds of
+ * paced GitHub calls, and a timeout mid-batch would send every unsettled record back only after the
+ * queue's visibility timeout. A record not started is made visible again at once.
+ */
+export const TIME_RESERVE_MS = 15_000;
+
+/**
  * The worker: each SQS record settled one after another (GitHub's mutations are serial), the ones to
  * retry reported as batch item failures so the rest of the batch is deleted.
  */
@@ -29,6 +36,10 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     const retry = { ...DEFAULT_RETRY, maxAttempts: config.MAX_RECEIVE_COUNT };
 
     const settle = async (record: SQSRecord) => {
+      if (context.getRemainingTimeInMillis() < TIME_RESERVE_MS) {
+        await queue.retry(record.receiptHandle, 0);
+        throw new RetryLater('not started: the invocation is almost out of time');
+      }
       const requestId = requestIdOf(record.body);
       if (!requestId) {
         // Nothing any retry could fix: straight to the dead-letter queue, kept there for inspection.
