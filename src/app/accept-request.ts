@@ -34,15 +34,8 @@ export async function acceptParsedRequest(
   const resolved = resolve(request, ctx.policy.policy, { requestId: id });
   if (!resolved.ok) return { kind: 'invalid', issues: resolved.issues };
 
-  const path = filePath(request.db_name, ctx.conventions);
-  const existing = await ctx.git.readFile(ctx.conventions.base, path);
-  if (existing !== null) {
-    return {
-      kind: 'conflict',
-      requestId: generatedForRequest(existing),
-      message: `database ${request.db_name} already exists: ${path} is on ${ctx.conventions.base}`,
-    };
-  }
+  const onBase = await existingOnBase(ctx, request.db_name);
+  if (onBase) return onBase;
 
   const record = queuedRecord(id, request, requester, ctx.clock.now());
   const submitted = await ctx.intake.submit(record);
@@ -60,4 +53,19 @@ export async function acceptParsedRequest(
     requester,
   });
   return { kind: 'accepted', record };
+}
+
+/** A conflict when the database's file is on the base branch already: someone asked for it before. */
+export async function existingOnBase(
+  ctx: AppContext,
+  dbName: string,
+): Promise<Extract<AcceptOutcome, { kind: 'conflict' }> | undefined> {
+  const path = filePath(dbName, ctx.conventions);
+  const existing = await ctx.git.readFile(ctx.conventions.base, path);
+  if (existing === null) return undefined;
+  return {
+    kind: 'conflict',
+    requestId: generatedForRequest(existing),
+    message: `database ${dbName} already exists: ${path} is on ${ctx.conventions.base}`,
+  };
 }

@@ -20,6 +20,7 @@ import { appContext } from './app-context.js';
 import { awsBackendFromEnv, type Backend } from './aws-backend.js';
 import { githubHostFromEnv } from './github-from-env.js';
 import { loadPolicyFile } from './policy-file.js';
+import { loadWebAssets } from './web-assets.js';
 import { WorkerLoop } from './worker-loop.js';
 
 export interface LocalOptions {
@@ -99,12 +100,14 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     { token: apiToken(dataDir, options.announce), identity: process.env.RDS_PROVISIONER_API_USER || 'admin' },
   ]);
   const webhookSecret = process.env.GITHUB_WEBHOOK_SECRET;
+  const web = loadWebAssets(join(PACKAGE_ROOT, 'dist', 'web'));
   const app = createApp({
     ctx,
     auth,
     ...(local ? { review: local } : {}),
     onAccepted: () => worker.wake(),
     ...(webhookSecret ? { webhookSecret } : {}),
+    ...(web ? { web } : {}),
   });
   const server = await new Promise<ReturnType<typeof serve>>((ready) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => ready(s));
@@ -116,6 +119,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     url: baseUrl,
     repository: options.github ? `github:${options.github}` : repo,
     backend: options.backend ?? 'sqlite',
+    web_page: web ? `${baseUrl}/` : 'not built (npm run build)',
     data_dir: dataDir,
     policy: policy.source,
   });

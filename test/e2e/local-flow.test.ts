@@ -47,11 +47,12 @@ describe('local runtime over HTTP and the CLI', () => {
         '/pulls/{number}',
         '/pulls/{number}/close',
         '/pulls/{number}/merge',
+        '/request-form',
         '/requests',
         '/requests/{id}',
       ].sort(),
     );
-    for (const path of ['/requests', '/pulls']) {
+    for (const path of ['/requests', '/pulls', '/request-form']) {
       const none = await fetch(`${server.url}${path}`);
       expect(none.status).toBe(401);
       expect(none.headers.get('www-authenticate')).toBe('Bearer');

@@ -2,11 +2,14 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { toFieldIssues } from '../../domain/request.js';
+import * as z from 'zod';
+import { formOptions } from '../../domain/form-options.js';
+import { requestV1Schema, toFieldIssues } from '../../domain/request.js';
 import type { RequestRecord } from '../../domain/status.js';
 import { type Authenticator, InvalidCursorError, type PullRequestReview } from '../../ports.js';
 import { acceptParsedRequest } from '../accept-request.js';
 import type { AppContext } from '../context.js';
+import { previewRequest } from '../preview-request.js';
 import { registerPullRequestRoutes } from './pulls.js';
 import {
   Accepted,
@@ -18,6 +21,9 @@ import {
   ListQueryParams,
   NotFoundError,
   PayloadTooLargeError,
+  Preview,
+  ProvisionQuery,
+  RequestForm,
   RequestIdParam,
   RequestList,
   RequestV1,
@@ -29,6 +35,7 @@ import {
   UnsupportedMediaTypeError,
 } from './schemas.js';
 import { requestView } from './views.js';
+import { isWebPath, registerWebPage, type WebAssets } from './web.js';
 import { registerGitHubWebhook } from './webhooks.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -49,6 +56,8 @@ export interface HttpDeps {
    * stage (or a custom domain's base path) comes before the routes.
    */
   publicBase?: (c: Context) => string;
+  /** The self-service page (local runtime): served at / and /assets/. */
+  web?: WebAssets;
   /** How callers authenticate, as /openapi.json describes it: a bearer token unless the runtime says otherwise. */
   securityScheme?: SecuritySchemeObject;
 }
@@ -64,10 +73,17 @@ const provisionRoute = createRoute({
   path: '/provision',
   summary: 'Ask for a database',
   description:
-    'Checks the request against the schema and the policy, then queues it. Follow it at status_url.',
+    'Checks the request against the schema and the policy, then queues it. Follow it at status_url. With dry_run=true, only checks it and returns the file it would write.',
   security: SECURED,
-  request: { body: { required: true, content: { 'application/json': { schema: RequestV1 } } } },
+  request: {
+    query: ProvisionQuery,
+    body: { required: true, content: { 'application/json': { schema: RequestV1 } } },
+  },
   responses: {
+    200: json(
+      Preview,
+      'dry_run=true: the file and pull request this request would produce; nothing recorded',
+    ),
     202: json(Accepted, 'Accepted and queued'),
     400: json(InvalidRequestError, 'Invalid request: each bad field named'),
     401: UNAUTHORIZED,
@@ -110,6 +126,18 @@ const listRequestsRoute = createRoute({
   },
 });
 
+const requestFormRoute = createRoute({
+  method: 'get',
+  path: '/request-form',
+  summary: "What a request form needs: the request's JSON Schema and what each environment allows",
+  security: SECURED,
+  responses: {
+    200: json(RequestForm, 'The schema of request version 1 and, per environment, the choices and defaults'),
+    401: UNAUTHORIZED,
+    431: HEADERS_TOO_LARGE,
+  },
+});
+
 const healthRoute = createRoute({
   method: 'get',
   path: '/health',
@@ -143,7 +171,7 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
   );
 
   app.use('*', async (c, next) => {
-    if (PUBLIC_PATHS.has(c.req.path)) return next();
+    if (PUBLIC_PATHS.has(c.req.path) || (deps.web && isWebPath(c.req.path))) return next();
     const identity = await deps.auth.authenticate({ header: (name) => c.req.header(name), env: c.env });
     if (!identity) {
       c.header('WWW-Authenticate', 'Bearer');
@@ -175,13 +203,24 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
   );
 
   app.openapi(provisionRoute, async (c) => {
-    const outcome = await acceptParsedRequest(ctx, c.req.valid('json'), c.get('identity'));
+    const request = c.req.valid('json');
+    const outcome =
+      c.req.valid('query').dry_run === 'true'
+        ? await previewRequest(ctx, request, c.get('identity'))
+        : await acceptParsedRequest(ctx, request, c.get('identity'));
     if (outcome.kind === 'invalid')
       return c.json({ error: 'invalid_request' as const, issues: outcome.issues }, 400);
     if (outcome.kind === 'conflict') {
       return c.json(
         { error: 'conflict' as const, request_id: outcome.requestId, message: outcome.message },
         409,
+      );
+    }
+    if (outcome.kind === 'preview') {
+      const { filePath, branch, base, content, pullRequest } = outcome;
+      return c.json(
+        { dry_run: true as const, file_path: filePath, branch, base, content, pull_request: pullRequest },
+        200,
       );
     }
     deps.onAccepted?.(outcome.record);
@@ -209,9 +248,20 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
     return c.json({ requests: page.records.map(requestView), next_cursor: page.nextCursor }, 200);
   });
 
+  // Computed once: the policy and the schema do not change while the app runs.
+  const form = {
+    schema: z.toJSONSchema(requestV1Schema, { io: 'input', unrepresentable: 'any' }) as Record<
+      string,
+      unknown
+    >,
+    ...formOptions(ctx.policy.policy),
+  };
+  app.openapi(requestFormRoute, (c) => c.json(form, 200));
+
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200));
 
   if (deps.review) registerPullRequestRoutes(app, ctx, deps.review);
+  if (deps.web) registerWebPage(app, deps.web);
   if (deps.webhookSecret) registerGitHubWebhook(app, ctx, deps.webhookSecret);
 
   app.doc31('/openapi.json', {

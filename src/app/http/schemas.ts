@@ -53,6 +53,56 @@ export const Accepted = z
   })
   .openapi('Accepted');
 
+export const ProvisionQuery = z.object({
+  dry_run: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({
+      param: { name: 'dry_run', in: 'query' },
+      description: 'true: check the request and return the file it would write; nothing is queued or stored.',
+    }),
+});
+
+export const Preview = z
+  .object({
+    dry_run: z.literal(true),
+    file_path: z.string(),
+    branch: z.string(),
+    base: z.string(),
+    content: z.string().openapi({ description: 'The Terraform file, as the pull request would add it.' }),
+    pull_request: z.object({ title: z.string(), body: z.string() }),
+  })
+  .openapi('Preview');
+
+const Versions = z.object({ default: z.string(), allowed: z.array(z.string()) });
+const EnvironmentOptions = z
+  .object({
+    engines: z.record(
+      z.string(),
+      z.object({
+        deployments: z.array(z.string()),
+        default_deployment: z.string(),
+        engine_versions: z.record(z.string(), Versions),
+      }),
+    ),
+    sizes: Versions,
+    instances: z.object({ default: z.number().int(), min: z.number().int(), max: z.number().int() }),
+    owner_required: z.boolean(),
+  })
+  .openapi('EnvironmentOptions');
+
+export const RequestForm = z
+  .object({
+    schema: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: 'The JSON Schema (2020-12) of request version 1.' }),
+    default_environment: z.string(),
+    environments: z
+      .record(z.string(), EnvironmentOptions)
+      .openapi({ description: "Per environment, only what its policy allows, with the policy's defaults." }),
+  })
+  .openapi('RequestForm');
+
 export const PullRequestRef = z
   .object({ number: z.number().int(), url: z.string(), branch: z.string() })
   .openapi('PullRequestRef');

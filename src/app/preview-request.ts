@@ -1,0 +1,66 @@
+import { branchName, filePath, moduleSource } from '../domain/naming.js';
+import type { RequestV1 } from '../domain/request.js';
+import { resolve } from '../domain/resolve.js';
+import { renderPullRequest } from '../render/pull-request.js';
+import { renderTerraform } from '../render/terraform.js';
+import { type AcceptOutcome, existingOnBase } from './accept-request.js';
+import type { AppContext } from './context.js';
+
+/** The id a preview's file names: no request exists, and none is created. */
+export const DRY_RUN_ID = 'dry-run';
+
+export type PreviewOutcome =
+  | {
+      kind: 'preview';
+      filePath: string;
+      branch: string;
+      base: string;
+      content: string;
+      pullRequest: { title: string; body: string };
+    }
+  | Exclude<AcceptOutcome, { kind: 'accepted' }>;
+
+/**
+ * What accepting the request would write, checked as acceptRequest checks it (schema, policy, the
+ * database on the base branch or in flight) but recorded nowhere: nothing is queued or stored.
+ */
+export async function previewRequest(
+  ctx: AppContext,
+  request: RequestV1,
+  requester: string,
+): Promise<PreviewOutcome> {
+  const resolved = resolve(request, ctx.policy.policy, { requestId: DRY_RUN_ID });
+  if (!resolved.ok) return { kind: 'invalid', issues: resolved.issues };
+  const spec = resolved.value;
+  const { conventions } = ctx;
+  const path = filePath(spec.dbName, conventions);
+
+  const onBase = await existingOnBase(ctx, spec.dbName);
+  if (onBase) return onBase;
+  const inFlight = await ctx.store.inFlight(spec.dbName);
+  if (inFlight) {
+    return {
+      kind: 'conflict',
+      requestId: inFlight,
+      message: `a request for database ${spec.dbName} is still in flight: ${inFlight}`,
+    };
+  }
+
+  const branch = branchName(spec.dbName, conventions);
+  const text = renderPullRequest({
+    spec,
+    requester,
+    policySource: ctx.policy.source,
+    filePath: path,
+    branch,
+    base: conventions.base,
+  });
+  return {
+    kind: 'preview',
+    filePath: path,
+    branch,
+    base: conventions.base,
+    content: renderTerraform(spec, moduleSource(spec.dbName, conventions)),
+    pullRequest: { title: text.title, body: text.body },
+  };
+}
