@@ -9,7 +9,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { resolveRequest } from '../../src/domain/resolve.js';
 import { canMove, type Status } from '../../src/domain/status.js';
 import { renderTerraform } from '../../src/render/terraform.js';
@@ -123,6 +123,9 @@ class Cluster {
         `the server died without being killed (${String(error)}):\n${used.output.slice(-40).join('\n')}`,
       );
     }
+    if (error instanceof Error && error.name === 'TimeoutError') {
+      throw new Error(`the server stopped answering (30 s), alive:\n${used.output.slice(-40).join('\n')}`);
+    }
     await sleep(50);
   }
 
@@ -212,6 +215,11 @@ describe('crash safety: SIGKILL during a burst of requests', () => {
     timeout: 240_000,
     retry: 1,
   }, async () => {
+    // A retried failure is otherwise silent in the report: print it, for the investigation above.
+    onTestFailed(({ task }) => {
+      const errors = task.result?.errors?.map((e) => e.message).join('\n') ?? '';
+      console.error(`crash: attempt failed (retry ${task.result?.retryCount ?? 0}): ${errors.slice(0, 4_000)}`);
+    });
     const t0 = Date.now();
     const random = prng(SEED);
     dataDir = tempDir('crash');
@@ -248,6 +256,7 @@ describe('crash safety: SIGKILL during a burst of requests', () => {
             answer = await api(server)('POST', '/provision', body);
           } catch (error) {
             retries++;
+            if (tries >= 500) throw new Error(`${db}: no answer after ${tries} tries (${String(error)})`);
             await c.afterConnectionFailure(server, error);
             continue;
           }

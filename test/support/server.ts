@@ -116,6 +116,8 @@ export function api(server: { url: string; token: string }) {
       },
     };
     if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    // No test call should take this long; a hung server fails the test with a clear error instead.
+    init.signal = AbortSignal.timeout(30_000);
     const response = await fetch(`${server.url}${path}`, init);
     const text = await response.text();
     let json: unknown;
