@@ -14,6 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CollectionTag, parse, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml';
+import type { AppContext } from '../../src/app/context.js';
+import { createApp } from '../../src/app/http/app.js';
+import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { ROOT } from '../support/cli.js';
 
 const TEMPLATE = join(ROOT, 'template.yaml');
@@ -613,15 +616,26 @@ describe('template.yaml: API', () => {
     }),
   );
 
-  it('serves the six routes, each through the API function as a Lambda proxy', () => {
-    expect(Object.keys(methods).sort()).toEqual([
-      'GET /health',
-      'GET /openapi.json',
-      'GET /requests',
-      'GET /requests/{id}',
-      'POST /provision',
-      'POST /webhooks/github',
-    ]);
+  // The API's own description: every operation it serves on AWS (the local-only /pulls review aside).
+  const operations = async () => {
+    const app = createApp({
+      ctx: { policy: loadPolicyFile() } as AppContext,
+      auth: { authenticate: async () => null },
+      webhookSecret: 'unused',
+    });
+    const doc = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+    };
+    const all = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })),
+    );
+    return [...all, { route: 'GET /openapi.json', op: {} }];
+  };
+
+  it("serves every route of the API's OpenAPI description, each through the API function as a Lambda proxy", async () => {
+    const routes = (await operations()).map((o) => o.route).sort();
+    expect(routes).toContain('GET /request-form');
+    expect(Object.keys(methods).sort()).toEqual(routes);
     for (const method of Object.values(methods)) {
       expect(method.Integration).toEqual({
         Type: 'AWS_PROXY',
@@ -639,14 +653,22 @@ describe('template.yaml: API', () => {
     });
   });
 
-  it('authorizes the request routes with IAM or API keys as AuthMode says; the others check nothing at the gateway', () => {
-    for (const route of ['POST /provision', 'GET /requests', 'GET /requests/{id}']) {
+  it('authorizes the secured routes with IAM or API keys as AuthMode says; the others check nothing at the gateway', async () => {
+    const ops = await operations();
+    const secured = ops.filter((o) => (o.op.security ?? []).length > 0).map((o) => o.route);
+    expect(secured.sort()).toEqual([
+      'GET /request-form',
+      'GET /requests',
+      'GET /requests/{id}',
+      'POST /provision',
+    ]);
+    for (const route of secured) {
       expect(methods[route], route).toMatchObject({
         AuthorizationType: { 'Fn::If': ['UseApiKey', 'NONE', 'AWS_IAM'] },
         ApiKeyRequired: { 'Fn::If': ['UseApiKey', true, false] },
       });
     }
-    for (const route of ['GET /health', 'GET /openapi.json', 'POST /webhooks/github']) {
+    for (const route of ops.map((o) => o.route).filter((r) => !secured.includes(r))) {
       expect(methods[route]?.AuthorizationType, route).toBe('NONE');
       expect(methods[route]?.ApiKeyRequired, route).toBeUndefined();
     }
