@@ -171,6 +171,23 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
     expect((await statusOf(first.json.request_id as string)).status).toBe('pr_open');
   });
 
+  it('serves the form and a dry run on AWS too; the dry run records and queues nothing', async () => {
+    const form = await call({ method: 'GET', path: '/request-form' });
+    expect(form.status).toBe(200);
+    expect(Object.keys(form.json.environments as object)).toEqual(['dev', 'staging', 'prod']);
+    const before = await queueDepth(stack.queueUrl);
+    const preview = await call({
+      method: 'POST',
+      path: '/provision',
+      query: { dry_run: 'true' },
+      body: { db_name: 'preview-only', engine: 'mysql', environment: 'dev' },
+    });
+    expect(preview.status).toBe(200);
+    expect(preview.json.content).toContain('module "preview-only"');
+    expect(await queueDepth(stack.queueUrl)).toBe(before);
+    expect(await store.inFlight('preview-only')).toBeUndefined();
+  });
+
   it('opens one pull request when the same message is delivered twice in one batch', async () => {
     const accepted = await provision({ db_name: 'twice', engine: 'mysql', environment: 'dev' });
     const id = accepted.json.request_id as string;
