@@ -1,0 +1,433 @@
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, type RunningServer, startServer } from '../support/server.js';
+
+/**
+ * The self-service page (web/, built into dist/web/ and served by `rds-provisioner serve` at /) driven
+ * through Debian's Chromium by playwright-core, against the real server: sign in, a refused request with
+ * its error beside the field, a valid one previewed, submitted and followed to pr_open, then the list, and
+ * its pull request reviewed and merged in the page's panel.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const STEP = 60_000;
+
+describe('the self-service page in Chromium', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([
+      startServer(),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        timeout: 120_000,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      }),
+    ]);
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.setDefaultTimeout(20_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    // A CSP violation or a script error shows up in the console; the refusals the test provokes do too.
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !/status of (400|401|409)/.test(msg.text())) pageErrors.push(msg.text());
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server) expect(await server.stop()).toBe(0);
+  });
+
+  const control = (name: string) => page.locator(`#request-form [name="${name}"]`);
+  const optionsOf = (name: string) =>
+    control(name)
+      .locator('option')
+      .evaluateAll((options) => options.map((o) => o.getAttribute('value') ?? ''));
+  // Code run in the page is passed as text: this project's TypeScript has no DOM library.
+  const inPage = <T>(expression: string) => page.evaluate(expression) as Promise<T>;
+  const storage = () =>
+    inPage<{ session: [string, string][]; local: [string, string][]; href: string }>(
+      '({ session: Object.entries(sessionStorage), local: Object.entries(localStorage), href: location.href })',
+    );
+
+  it(
+    'serves the page without a token and refuses a wrong token with a message',
+    async () => {
+      const response = await page.goto(`${server.url}/`);
+      expect(response?.status()).toBe(200);
+      expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+      const token = page.getByLabel('API token');
+      await token.fill('not-the-token');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const alert = page.locator('#sign-in-message');
+      await alert.waitFor();
+      expect(await alert.textContent()).toContain('did not accept that token');
+      expect(await token.getAttribute('aria-invalid')).toBe('true');
+      expect((await storage()).session).toEqual([]);
+    },
+    STEP,
+  );
+
+  it(
+    'signs in from the keyboard and keeps the token in sessionStorage only',
+    async () => {
+      await page.getByLabel('API token').focus();
+      await page.keyboard.type(server.token);
+      await page.keyboard.press('Enter');
+      await control('db_name').waitFor();
+      const { session, local, href } = await storage();
+      expect(session.map(([, value]) => value)).toEqual([server.token]);
+      expect(local).toEqual([]);
+      expect(href).not.toContain(server.token);
+      expect(await page.locator('#sign-in').isHidden()).toBe(true);
+      // A reload keeps the tab's session.
+      await page.reload();
+      await control('db_name').waitFor();
+    },
+    STEP,
+  );
+
+  it(
+    "builds the form from the schema and narrows it to the environment's policy",
+    async () => {
+      // Controls are named after the request fields, each with a label.
+      for (const name of [
+        'db_name',
+        'environment',
+        'engine',
+        'deployment',
+        'size',
+        'engine_version',
+        'instances',
+        'owner',
+      ]) {
+        const id = await control(name).getAttribute('id');
+        expect(await page.locator(`label[for="${id}"]`).count(), name).toBe(1);
+      }
+      expect(await optionsOf('environment')).toEqual(['dev', 'staging', 'prod']);
+      expect(await control('environment').inputValue()).toBe('dev');
+      expect(await optionsOf('size')).toEqual(['small', 'medium']);
+      expect(await control('size').inputValue()).toBe('small');
+      expect(await control('size').locator('option:checked').textContent()).toBe('small (default)');
+      expect(await control('deployment').inputValue()).toBe('aurora-serverless');
+      expect(await control('instances').getAttribute('max')).toBe('2');
+
+      await control('environment').selectOption('prod');
+      expect(await optionsOf('size')).toEqual(['medium', 'large', 'xlarge']);
+      expect(await control('size').inputValue()).toBe('medium');
+      expect(await control('deployment').inputValue()).toBe('aurora');
+      expect(await control('instances').inputValue()).toBe('2');
+      expect(await control('owner').getAttribute('aria-required')).toBe('true');
+
+      await control('engine').selectOption('mariadb');
+      expect(await optionsOf('deployment')).toEqual(['instance']);
+      expect(await optionsOf('engine_version')).toEqual(['11.4']);
+      expect(await control('instances').inputValue()).toBe('1');
+      expect(await control('instances').getAttribute('readonly')).not.toBeNull();
+
+      await control('environment').selectOption('dev');
+      await control('engine').selectOption('postgres');
+      expect(await control('deployment').inputValue()).toBe('aurora-serverless');
+      expect(await control('engine_version').inputValue()).toBe('17.5');
+      expect(await control('owner').getAttribute('aria-required')).toBeNull();
+    },
+    STEP,
+  );
+
+  it(
+    'shows the API’s field error beside db_name and queues nothing',
+    async () => {
+      await control('db_name').fill('Bad_Name');
+      await page.getByRole('button', { name: 'Submit request' }).click();
+      const input = page.locator('#request-form [name="db_name"][aria-invalid="true"]');
+      await input.waitFor();
+      const errorId = await page.locator('[data-field="db_name"] .field-error').getAttribute('id');
+      expect((await input.getAttribute('aria-describedby'))?.split(' ')).toContain(errorId);
+      const message = await page.locator(`#${errorId}`).textContent();
+      expect(message).toContain('must start with a lowercase letter');
+      // The summary names the field and links to it; focus is moved there.
+      const summary = page.locator('#form-errors');
+      expect(await summary.textContent()).toContain('Database name: must start with a lowercase letter');
+      expect(await inPage('document.activeElement?.id')).toBe('form-errors');
+      // Other fields are not marked.
+      expect(await control('engine').getAttribute('aria-invalid')).toBeNull();
+      expect(await page.locator('#preview-section').isHidden()).toBe(true);
+      expect((await api(server)('GET', '/requests')).json.requests).toEqual([]);
+    },
+    STEP,
+  );
+
+  it(
+    'previews the Terraform, submits, and follows the request to pr_open with its pull request link',
+    async () => {
+      await control('db_name').fill('orders');
+      expect(await control('db_name').getAttribute('aria-invalid')).toBe('true'); // until sent again
+      await page.getByRole('button', { name: 'Add tag' }).click();
+      await page.locator('input[name="tags.key"]').fill('cost-center');
+      await page.locator('input[name="tags.value"]').fill('cc-1234');
+
+      await page.getByRole('button', { name: 'Preview Terraform' }).click();
+      const code = page.locator('#preview-code');
+      await code.filter({ hasText: 'module "orders"' }).waitFor();
+      const terraform = (await code.textContent()) ?? '';
+      expect(terraform).toContain('source = "../modules/rds"');
+      expect(terraform).toMatch(/engine\s+= "aurora-postgresql"/);
+      expect(terraform).toContain('cc-1234');
+      expect(await page.locator('#preview-meta').textContent()).toContain('terraform/live/orders.tf');
+      expect(await control('db_name').getAttribute('aria-invalid')).toBeNull();
+      expect((await api(server)('GET', '/requests')).json.requests).toEqual([]); // a dry run queues nothing
+
+      await page.getByRole('button', { name: 'Submit request' }).click();
+      const live = page.locator('#status-live');
+      await live.waitFor();
+      // The status is shown by its name; the worker takes a second or two to open the pull request.
+      await live.locator('.status', { hasText: /^pr_open$/ }).waitFor({ timeout: 30_000 });
+      expect(await live.getAttribute('aria-live')).toBe('polite');
+      expect(await live.textContent()).toContain('orders: status pr_open');
+      const link = live.getByRole('link', { name: /Pull request #\d+/ });
+      const href = await link.getAttribute('href');
+      expect(href).toMatch(new RegExp(`^${server.url}/pulls/\\d+$`));
+      const history = await page.locator('#status-details .history').textContent();
+      expect(history).toContain('queued');
+      expect(history).toContain('pr_open');
+
+      const [stored] = (await api(server)('GET', '/requests')).json.requests;
+      expect(stored).toMatchObject({
+        db_name: 'orders',
+        status: 'pr_open',
+        request: {
+          db_name: 'orders',
+          engine: 'postgres',
+          environment: 'dev',
+          tags: { 'cost-center': 'cc-1234' },
+        },
+      });
+      expect(stored.pull_request.url).toBe(href);
+    },
+    STEP,
+  );
+
+  it(
+    'lists the request with status, environment, requester, age and link, filterable by status',
+    async () => {
+      await page.getByLabel('Status', { exact: true }).selectOption('pr_open');
+      const row = page.locator('#list-body tbody tr', { hasText: 'orders' });
+      await row.waitFor();
+      const cells = await row.locator('th, td').allTextContents();
+      expect(cells[0]).toContain('orders');
+      expect(cells.slice(1, 5)).toEqual(['pr_open', 'dev', expect.any(String), 'just now']);
+      expect(cells[3]).not.toBe('');
+      expect(await row.getByRole('link').getAttribute('href')).toMatch(/\/pulls\/\d+$/);
+
+      await page.getByLabel('Status', { exact: true }).selectOption('merged');
+      await page.locator('#list-body', { hasText: 'No requests with status merged.' }).waitFor();
+      await page.getByLabel('Status', { exact: true }).selectOption('');
+      await page.locator('#list-body tbody tr', { hasText: 'orders' }).waitFor();
+    },
+    STEP,
+  );
+
+  it(
+    'shows a conflict for the same database beside db_name, with the request in flight to follow',
+    async () => {
+      await control('db_name').fill('orders');
+      await page.getByRole('button', { name: 'Submit request' }).click();
+      await page.locator('#request-form [name="db_name"][aria-invalid="true"]').waitFor();
+      const follow = page.getByRole('button', { name: 'Follow that request' });
+      await follow.waitFor();
+      expect((await api(server)('GET', '/requests')).json.requests).toHaveLength(1);
+      await follow.click();
+      await page.locator('#status-live .status', { hasText: /^pr_open$/ }).waitFor();
+    },
+    STEP,
+  );
+
+  it(
+    'opens a local pull request in a panel from its link, closes it back to the link, and merges it',
+    async () => {
+      const activeIs = (selector: string) =>
+        inPage<boolean>(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`);
+      const dialog = page.getByRole('dialog');
+      const statusLink = page.locator('#status-live').getByRole('link', { name: /Pull request #\d+/ });
+      const href = (await statusLink.getAttribute('href')) ?? '';
+      const number = href.slice(href.lastIndexOf('/') + 1);
+      // The link keeps the real URL (progressive enhancement); a click opens the panel instead of the JSON.
+      expect(href).toBe(`${server.url}/pulls/${number}`);
+      expect(await statusLink.getAttribute('target')).toBeNull();
+
+      await statusLink.click();
+      await dialog.waitFor();
+      expect(await inPage('document.activeElement?.id')).toBe('pull-title');
+      expect(page.url()).toBe(`${server.url}/`);
+      const title = page.locator('#pull-title');
+      await title.filter({ hasText: /Provision postgres database orders/ }).waitFor();
+      expect(await title.textContent()).toBe(
+        `Pull request #${number} Provision postgres database orders (dev)`,
+      );
+      expect(await dialog.getAttribute('aria-labelledby')).toBe('pull-title');
+      const meta = (await dialog.locator('.meta').textContent()) ?? '';
+      expect(meta).toContain(`#${number}`);
+      expect(meta).toContain('open');
+      const stored = (await api(server)('GET', `/pulls/${number}`)).json;
+      expect(await dialog.locator('.pull-branches code').allTextContents()).toEqual([
+        stored.branch,
+        stored.base,
+      ]);
+      expect(await dialog.locator('.pull-branches').textContent()).toContain('→');
+      expect(await dialog.locator('#pull-body-text').textContent()).not.toBe('');
+      const diff = dialog.locator('#pull-diff');
+      expect(await diff.textContent()).toContain('+module "orders"');
+      expect(await diff.locator('.diff-add', { hasText: '+module "orders"' }).count()).toBe(1);
+
+      // Escape closes it and gives focus back to the link that opened it.
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await activeIs('#status-live a.pr-link')).toBe(true);
+
+      // The list's link opens it too; the close button gives focus back to that link.
+      const row = page.locator('#list-body tbody tr', { hasText: 'orders' });
+      await row.getByRole('link').click();
+      await dialog.waitFor();
+      await title.filter({ hasText: 'orders' }).waitFor();
+      await page.getByRole('button', { name: 'Close panel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await activeIs('#list-body a.pr-link')).toBe(true);
+
+      await statusLink.click();
+      await dialog.waitFor();
+      await page.getByRole('button', { name: `Merge pull request #${number}` }).click();
+      const message = page.locator('#pull-message');
+      await message.filter({ hasText: `Pull request #${number} merged` }).waitFor();
+      expect(await message.getAttribute('role')).toBe('status');
+      await dialog.locator('.meta .status', { hasText: /^merged$/ }).waitFor();
+      expect(await dialog.getByRole('button', { name: /^Merge/ }).count()).toBe(0);
+      expect(await inPage('document.activeElement?.id')).toBe('pull-message');
+
+      // The followed request and the list follow the merge.
+      await page.locator('#status-live .status', { hasText: /^merged$/ }).waitFor();
+      await page.locator('#list-body tbody tr[data-status="merged"]', { hasText: 'orders' }).waitFor();
+      expect(await row.locator('.status').textContent()).toBe('merged');
+      await page.getByRole('button', { name: 'Close panel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await activeIs('#status-live a.pr-link')).toBe(true);
+      expect((await api(server)('GET', `/pulls/${number}`)).json.state).toBe('merged');
+    },
+    STEP,
+  );
+
+  it(
+    'shows the API’s refusal in the panel when the pull request changed behind it',
+    async () => {
+      const accepted = await api(server)('POST', '/provision', {
+        db_name: 'ledger',
+        engine: 'postgres',
+        environment: 'dev',
+      });
+      expect(accepted.status).toBe(202);
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      const row = page.locator('#list-body tbody tr[data-status="pr_open"]', { hasText: 'ledger' });
+      await row.waitFor({ timeout: 30_000 });
+      const link = row.getByRole('link');
+      const number = ((await link.getAttribute('href')) ?? '').split('/').pop();
+      await link.click();
+      const dialog = page.getByRole('dialog');
+      await dialog.locator('.meta .status', { hasText: /^open$/ }).waitFor();
+      // Closed elsewhere (the CLI, another tab) while the panel still offers Merge.
+      expect((await api(server)('POST', `/pulls/${number}/close`)).status).toBe(200);
+      await page.getByRole('button', { name: `Merge pull request #${number}` }).click();
+      const message = page.locator('#pull-message[role="alert"]');
+      await message.waitFor();
+      expect(await message.textContent()).toContain('could not be merged');
+      expect(await message.textContent()).toContain('closed');
+      await dialog.locator('.meta .status', { hasText: /^closed$/ }).waitFor();
+      await page.locator('#list-body tbody tr[data-status="closed"]', { hasText: 'ledger' }).waitFor();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+    },
+    STEP,
+  );
+
+  it(
+    'fits a 375 px wide screen without horizontal scrolling',
+    async () => {
+      await page.setViewportSize({ width: 375, height: 800 });
+      const widths = await inPage<{ page: number; viewport: number; form: number; formBox: number }>(`({
+        page: document.documentElement.scrollWidth,
+        viewport: document.documentElement.clientWidth,
+        form: document.getElementById('request-form').scrollWidth,
+        formBox: document.getElementById('request-form').clientWidth,
+      })`);
+      expect(widths.page).toBeLessThanOrEqual(widths.viewport);
+      expect(widths.form).toBeLessThanOrEqual(widths.formBox);
+      await page.setViewportSize({ width: 1280, height: 1000 });
+    },
+    STEP,
+  );
+
+  it(
+    'has text that meets WCAG AA contrast against its background',
+    async () => {
+      // Every visible element with text of its own: its colour against the first opaque background behind it.
+      const failures = await inPage<string[]>(`(() => {
+        const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+        const lum = ([r, g, b]) => {
+          const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+          return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+        };
+        const background = (el) => {
+          for (let e = el; e; e = e.parentElement) {
+            const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length === 3 || c[3] === 1) return c;
+          }
+          return [255, 255, 255];
+        };
+        const out = [];
+        for (const el of document.querySelectorAll('body *')) {
+          const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+          if (!own || !el.checkVisibility() || el.closest('.visually-hidden')) continue;
+          const style = getComputedStyle(el);
+          const [a, b] = [lum(rgb(style.color)), lum(background(el))].sort((x, y) => y - x);
+          const ratio = (a + 0.05) / (b + 0.05);
+          const size = parseFloat(style.fontSize);
+          const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+          if (ratio < (large ? 3 : 4.5)) out.push(el.tagName + '.' + el.className + ' ' + ratio.toFixed(2));
+        }
+        return out;
+      })()`);
+      expect(failures).toEqual([]);
+    },
+    STEP,
+  );
+
+  it(
+    'asks to sign in again, with a message, when the API answers 401',
+    async () => {
+      await inPage("sessionStorage.setItem('rds-provisioner.token', 'revoked'), true");
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      const alert = page.locator('#sign-in-message');
+      await alert.waitFor();
+      expect(await alert.textContent()).toContain('Sign in again');
+      expect(await page.locator('#workspace').isHidden()).toBe(true);
+      expect((await storage()).session).toEqual([]);
+      await page.getByLabel('API token').fill(server.token);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('#list-body tbody tr', { hasText: 'orders' }).waitFor();
+    },
+    STEP,
+  );
+
+  it('raised no script errors or policy violations', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});

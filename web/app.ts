@@ -1,0 +1,582 @@
+import { Api, ApiError, type DryRun, type RequestView, STATUSES, session, TERMINAL } from './api.js';
+import { append, byId, h, refreshAges, show, timeElement } from './dom.js';
+import { RequestFormView } from './form.js';
+import { localPullPath, PullPanel } from './pull.js';
+
+/**
+ * The self-service page: sign in with an API token, fill the request form the API describes, preview the
+ * Terraform, submit, follow the request to its pull request, and browse every request by status.
+ */
+
+const api = new Api();
+const pullPanel = new PullPanel(api);
+
+const el = {
+  session: byId('session'),
+  signOut: byId<HTMLButtonElement>('sign-out'),
+  announcer: byId('announcer'),
+  signIn: byId('sign-in'),
+  signInTitle: byId('sign-in-title'),
+  signInForm: byId<HTMLFormElement>('sign-in-form'),
+  signInMessage: byId('sign-in-message'),
+  token: byId<HTMLInputElement>('token'),
+  workspace: byId('workspace'),
+  requestTitle: byId('request-title'),
+  form: byId<HTMLFormElement>('request-form'),
+  formLoading: byId('form-loading'),
+  formErrors: byId('form-errors'),
+  formFields: byId('form-fields'),
+  formMessage: byId('form-message'),
+  previewButton: byId<HTMLButtonElement>('preview-button'),
+  submitButton: byId<HTMLButtonElement>('submit-button'),
+  preview: byId('preview-section'),
+  previewStale: byId('preview-stale'),
+  previewMeta: byId('preview-meta'),
+  previewCode: byId('preview-code'),
+  status: byId('status-section'),
+  statusBody: byId('status-body'),
+  filter: byId<HTMLSelectElement>('status-filter'),
+  refresh: byId<HTMLButtonElement>('refresh-button'),
+  listMessage: byId('list-message'),
+  listBody: byId('list-body'),
+  more: byId<HTMLButtonElement>('more-button'),
+};
+
+let form: RequestFormView | undefined;
+/** The request (as JSON) the preview on screen was made for; submit needs it to match the form. */
+let previewedFor: string | undefined;
+let busy = false;
+
+const scrollBehavior = (): ScrollBehavior =>
+  window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth';
+
+const announce = (text: string) => {
+  // Cleared first so the same words twice are announced twice.
+  el.announcer.textContent = '';
+  window.setTimeout(() => {
+    el.announcer.textContent = text;
+  }, 50);
+};
+
+function message(
+  target: HTMLElement,
+  text: string,
+  tone: 'info' | 'error' | 'success' = 'info',
+  ...extra: Node[]
+) {
+  target.className = `message message-${tone}`;
+  target.replaceChildren(text, ...extra);
+  target.setAttribute('role', tone === 'error' ? 'alert' : 'status');
+  show(target, true);
+}
+
+const clearMessage = (target: HTMLElement) => {
+  target.replaceChildren();
+  show(target, false);
+};
+
+// ---------------------------------------------------------------------------------------------- sign-in
+
+function showSignIn(text?: string) {
+  stopFollowing();
+  pullPanel.dismiss();
+  show(el.workspace, false);
+  show(el.session, false);
+  show(el.signIn, true);
+  if (text) {
+    el.signInMessage.textContent = text;
+    show(el.signInMessage, true);
+    el.token.setAttribute('aria-invalid', 'true');
+    el.token.setAttribute('aria-describedby', 'sign-in-message token-hint');
+  } else {
+    show(el.signInMessage, false);
+    el.token.removeAttribute('aria-invalid');
+    el.token.setAttribute('aria-describedby', 'token-hint');
+  }
+  el.token.value = '';
+  el.token.focus();
+}
+
+let signingIn = false;
+
+api.onUnauthorized = () => {
+  showSignIn(
+    signingIn
+      ? 'The service did not accept that token. Check it and try again.'
+      : 'Your token was not accepted any more. Sign in again to go on.',
+  );
+};
+
+el.signInForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const token = el.token.value.trim();
+  if (!token) {
+    showSignIn('Enter your API token.');
+    return;
+  }
+  session.signIn(token);
+  signingIn = true;
+  try {
+    await enterWorkspace(true);
+  } finally {
+    signingIn = false;
+  }
+});
+
+el.signOut.addEventListener('click', () => {
+  session.signOut();
+  form = undefined;
+  previewedFor = undefined;
+  showSignIn();
+  announce('Signed out.');
+});
+
+async function enterWorkspace(focus: boolean) {
+  el.formLoading.textContent = 'Loading the form…';
+  show(el.formLoading, true);
+  let spec: Awaited<ReturnType<Api['requestForm']>>;
+  try {
+    spec = await api.requestForm();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return;
+    show(el.signIn, false);
+    show(el.workspace, true);
+    show(el.session, true);
+    el.formLoading.textContent = `The form could not be loaded: ${(error as Error).message}.`;
+    return;
+  }
+  show(el.signIn, false);
+  show(el.signInMessage, false);
+  show(el.workspace, true);
+  show(el.session, true);
+  show(el.formLoading, false);
+  el.form.removeAttribute('aria-describedby');
+  hidePreview();
+  stopFollowing();
+  show(el.status, false);
+  form = new RequestFormView(el.formFields, spec);
+  form.onChange = markPreviewStale;
+  form.render();
+  clearMessage(el.formMessage);
+  el.formErrors.hidden = true;
+  if (focus) {
+    el.requestTitle.setAttribute('tabindex', '-1');
+    el.requestTitle.focus();
+    announce('Signed in.');
+  }
+  void loadList();
+}
+
+// ------------------------------------------------------------------------------------ preview and submit
+
+const currentKey = () => (form ? JSON.stringify(form.values()) : '');
+
+function markPreviewStale() {
+  show(el.previewStale, previewedFor !== undefined && previewedFor !== currentKey());
+}
+
+function showPreview(result: DryRun) {
+  el.previewMeta.replaceChildren(
+    h('dt', {}, 'File'),
+    h('dd', {}, h('code', {}, result.file_path)),
+    h('dt', {}, 'Branch'),
+    h('dd', {}, h('code', {}, result.branch), ' into ', h('code', {}, result.base)),
+    h('dt', {}, 'Pull request'),
+    h('dd', {}, result.pull_request.title),
+  );
+  el.previewCode.textContent = result.content;
+  show(el.previewStale, false);
+  show(el.preview, true);
+}
+
+function hidePreview() {
+  previewedFor = undefined;
+  show(el.preview, false);
+}
+
+function setBusy(on: boolean, button?: HTMLButtonElement) {
+  busy = on;
+  for (const b of [el.previewButton, el.submitButton]) {
+    b.setAttribute('aria-disabled', String(on));
+    b.removeAttribute('aria-busy');
+  }
+  if (on && button) button.setAttribute('aria-busy', 'true');
+}
+
+/** Shows what the API said about a request it refused: beside the fields when it names them. */
+function showRefusal(error: unknown): void {
+  if (!form) return;
+  if (!(error instanceof ApiError)) {
+    message(el.formMessage, `Something went wrong: ${String(error)}`, 'error');
+    return;
+  }
+  if (error.status === 401) return;
+  if (error.status === 400 && error.issues.length) {
+    form.showIssues(error.issues, el.formErrors);
+    return;
+  }
+  if (error.status === 409) {
+    const id = error.body.request_id;
+    form.showIssues(
+      [{ path: 'db_name', message: error.body.message ?? 'a request for this database exists' }],
+      el.formErrors,
+    );
+    if (id) {
+      const follow = h('button', { type: 'button', class: 'button-link' }, 'Follow that request');
+      follow.addEventListener('click', () => followRequest(id));
+      message(
+        el.formMessage,
+        'A request for this database is in flight or already merged. ',
+        'error',
+        follow,
+      );
+    }
+    return;
+  }
+  message(el.formMessage, `The request could not be sent: ${error.message}.`, 'error');
+}
+
+async function runPreview(): Promise<boolean> {
+  if (!form) return false;
+  const request = form.values();
+  const key = JSON.stringify(request);
+  form.clearIssues(el.formErrors);
+  clearMessage(el.formMessage);
+  try {
+    const result = await api.preview(request);
+    previewedFor = key;
+    showPreview(result);
+    return true;
+  } catch (error) {
+    hidePreview();
+    showRefusal(error);
+    return false;
+  }
+}
+
+el.previewButton.addEventListener('click', async () => {
+  if (busy) return;
+  setBusy(true, el.previewButton);
+  try {
+    if (await runPreview()) {
+      announce(`Terraform preview ready below: ${el.previewMeta.querySelector('code')?.textContent ?? ''}.`);
+      el.preview.scrollIntoView({ block: 'start', behavior: scrollBehavior() });
+    }
+  } finally {
+    setBusy(false);
+  }
+});
+
+el.form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (busy || !form) return;
+  setBusy(true, el.submitButton);
+  try {
+    // Nothing is sent without its preview on screen: a first Submit shows the Terraform, a second sends it.
+    if (previewedFor !== currentKey()) {
+      if (await runPreview()) {
+        message(
+          el.formMessage,
+          'Check the Terraform preview below, then select Submit request again to send it.',
+          'info',
+        );
+        el.preview.scrollIntoView({ block: 'start', behavior: scrollBehavior() });
+      }
+      return;
+    }
+    const request = form.values();
+    form.clearIssues(el.formErrors);
+    clearMessage(el.formMessage);
+    try {
+      const accepted = await api.provision(request);
+      previewedFor = undefined;
+      message(
+        el.formMessage,
+        `Request ${accepted.request_id} sent. Its status is followed under Request status.`,
+        'success',
+      );
+      void followRequest(accepted.request_id);
+      void loadList();
+    } catch (error) {
+      showRefusal(error);
+    }
+  } finally {
+    setBusy(false);
+  }
+});
+
+// ------------------------------------------------------------------------------------ following a request
+
+let followed: string | undefined;
+let pollTimer: number | undefined;
+/** One polling chain at a time: a refresh starts a new one and the old one stops at its next turn. */
+let pollRun = 0;
+let shownKey = '';
+let statusLive: HTMLElement | undefined;
+let statusDetails: HTMLElement | undefined;
+
+function stopFollowing() {
+  followed = undefined;
+  pollRun++;
+  if (pollTimer !== undefined) window.clearTimeout(pollTimer);
+  pollTimer = undefined;
+}
+
+/** Reads the followed request again now, and polls on from there while it is not finished. */
+function refreshFollowed() {
+  if (!followed) return;
+  if (pollTimer !== undefined) window.clearTimeout(pollTimer);
+  pollTimer = undefined;
+  void poll(followed, ++pollRun);
+}
+
+async function followRequest(id: string) {
+  stopFollowing();
+  followed = id;
+  shownKey = '';
+  // Built once: a live region announces changes only if it stays in the page.
+  statusLive = h('div', {
+    id: 'status-live',
+    class: 'status-live',
+    'aria-live': 'polite',
+    'aria-atomic': 'true',
+  });
+  statusDetails = h('div', { id: 'status-details' });
+  el.statusBody.replaceChildren(statusLive, statusDetails);
+  statusLive.append(h('p', {}, 'Loading the request…'));
+  show(el.status, true);
+  await poll(id, pollRun);
+}
+
+async function poll(id: string, run: number) {
+  if (followed !== id || run !== pollRun) return;
+  let delay = 1000;
+  try {
+    const view = await api.get(id);
+    if (followed !== id || run !== pollRun) return;
+    let changed = false;
+    keepingFocus(el.statusBody, () => {
+      changed = renderStatus(view);
+    });
+    if (changed) void loadList();
+    if (TERMINAL.includes(view.status)) return;
+    // Quick while the worker is busy; slower once the pull request waits for review.
+    delay = view.status === 'pr_open' ? 5000 : 1000;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return;
+    if (error instanceof ApiError && error.status === 404) {
+      statusLive?.replaceChildren(h('p', { class: 'message message-error' }, `No request ${id}.`));
+      return;
+    }
+    delay = 3000;
+  }
+  if (followed !== id || run !== pollRun) return;
+  pollTimer = window.setTimeout(() => void poll(id, run), delay);
+}
+
+/** Re-renders part of the page; a link that had focus there keeps it, in its new copy. */
+function keepingFocus(container: HTMLElement, render: () => void) {
+  const active = document.activeElement;
+  const href =
+    active instanceof HTMLAnchorElement && container.contains(active) ? active.getAttribute('href') : null;
+  render();
+  if (href === null || active?.isConnected) return;
+  const again = [...container.querySelectorAll<HTMLAnchorElement>('a')].find(
+    (a) => a.getAttribute('href') === href,
+  );
+  again?.focus();
+}
+
+const statusBadge = (status: string) => h('span', { class: `status status-${status}` }, status);
+
+/**
+ * The pull request's link, to its real URL. One on the local git host (this origin's `/pulls/7`, JSON
+ * behind the token) opens the pull request panel on a plain click; any other (github.com) opens in a new tab.
+ */
+function pullRequestLink(view: RequestView, long: boolean) {
+  const pr = view.pull_request;
+  if (!pr?.url) return undefined;
+  const local = localPullPath(pr.url);
+  const link = h(
+    'a',
+    local
+      ? { href: pr.url, class: 'pr-link', 'aria-haspopup': 'dialog', 'data-pull': pr.number }
+      : { href: pr.url, class: 'pr-link', target: '_blank', rel: 'noopener noreferrer' },
+    long ? `Pull request #${pr.number}` : `#${pr.number}`,
+    long
+      ? ''
+      : h('span', { class: 'visually-hidden' }, ` pull request for ${view.db_name ?? view.request_id}`),
+    local ? '' : h('span', { class: 'visually-hidden' }, ' (opens in a new tab)'),
+  );
+  if (local) {
+    link.addEventListener('click', (event) => {
+      // A modified click (new tab, new window, download) keeps the browser's own behaviour.
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      void pullPanel.open(local, link);
+    });
+  }
+  return link;
+}
+
+pullPanel.onChanged = () => {
+  refreshFollowed();
+  void loadList();
+};
+pullPanel.fallbackFocus = () => {
+  const heading = el.status.hidden ? byId('list-title') : byId('status-title');
+  heading.setAttribute('tabindex', '-1');
+  return heading;
+};
+
+/** Renders the followed request; true when something changed since the last time. */
+function renderStatus(view: RequestView): boolean {
+  const key = `${view.status}|${view.pull_request?.url ?? ''}|${view.history.length}|${view.failure_reason ?? ''}`;
+  if (key === shownKey || !statusLive || !statusDetails) return false;
+  shownKey = key;
+  const dbName = view.db_name ?? String(view.request.db_name ?? '');
+  const link = pullRequestLink(view, true);
+  statusLive.replaceChildren();
+  append(
+    statusLive,
+    h('p', { class: 'status-line' }, `${dbName}: status `, statusBadge(view.status)),
+    link
+      ? h('p', { class: 'status-pr' }, link, ' on branch ', h('code', {}, view.pull_request?.branch ?? ''))
+      : null,
+    view.failure_reason ? h('p', { class: 'message message-error' }, `Failed: ${view.failure_reason}`) : null,
+  );
+  const environment = view.environment ?? String(view.request.environment ?? '');
+  statusDetails.replaceChildren(
+    h(
+      'dl',
+      { class: 'meta' },
+      h('dt', {}, 'Request'),
+      h('dd', {}, h('code', {}, view.request_id)),
+      h('dt', {}, 'Environment'),
+      h('dd', {}, environment),
+      h('dt', {}, 'Requested by'),
+      h('dd', {}, view.requester),
+      h('dt', {}, 'Created'),
+      h('dd', {}, timeElement(view.created_at)),
+    ),
+    h('h3', {}, 'History'),
+    h(
+      'ol',
+      { class: 'history' },
+      ...view.history.map((entry) =>
+        h(
+          'li',
+          {},
+          timeElement(entry.at),
+          ' ',
+          statusBadge(entry.status),
+          entry.detail ? ` ${entry.detail}` : '',
+        ),
+      ),
+    ),
+  );
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------ the list
+
+for (const value of ['', ...STATUSES]) {
+  el.filter.appendChild(h('option', { value }, value || 'All statuses'));
+}
+
+let nextCursor: string | null = null;
+let listGeneration = 0;
+
+async function loadList(append = false) {
+  const generation = ++listGeneration;
+  el.refresh.setAttribute('aria-busy', 'true');
+  try {
+    const page = await api.list({
+      status: el.filter.value || undefined,
+      cursor: append ? (nextCursor ?? undefined) : undefined,
+    });
+    if (generation !== listGeneration) return;
+    clearMessage(el.listMessage);
+    nextCursor = page.next_cursor;
+    show(el.more, Boolean(nextCursor));
+    keepingFocus(el.listBody, () => renderList(page.requests, append));
+  } catch (error) {
+    if (generation !== listGeneration) return;
+    if (error instanceof ApiError && error.status === 401) return;
+    message(el.listMessage, `The list could not be loaded: ${(error as Error).message}.`, 'error');
+  } finally {
+    if (generation === listGeneration) el.refresh.removeAttribute('aria-busy');
+  }
+}
+
+function renderList(requests: RequestView[], append: boolean) {
+  let tbody = el.listBody.querySelector('tbody');
+  if (!append || !tbody) {
+    if (requests.length === 0) {
+      const filter = el.filter.value;
+      el.listBody.replaceChildren(
+        h('p', { class: 'empty' }, filter ? `No requests with status ${filter}.` : 'No requests yet.'),
+      );
+      return;
+    }
+    tbody = h('tbody', { role: 'rowgroup' });
+    const headers = ['Database', 'Status', 'Environment', 'Requester', 'Age', 'Pull request'];
+    el.listBody.replaceChildren(
+      h(
+        'table',
+        // Explicit roles: on a narrow screen the rows are laid out as cards and keep their table semantics.
+        { class: 'requests', role: 'table' },
+        h('caption', { class: 'visually-hidden' }, 'Requests, newest first'),
+        h(
+          'thead',
+          { role: 'rowgroup' },
+          h(
+            'tr',
+            { role: 'row' },
+            ...headers.map((text) => h('th', { scope: 'col', role: 'columnheader' }, text)),
+          ),
+        ),
+        tbody,
+      ),
+    );
+  }
+  for (const view of requests) {
+    const dbName = view.db_name ?? String(view.request.db_name ?? '');
+    const followButton = h(
+      'button',
+      { type: 'button', class: 'button-link' },
+      dbName,
+      h('span', { class: 'visually-hidden' }, ': show its status'),
+    );
+    followButton.addEventListener('click', () => {
+      void followRequest(view.request_id);
+      el.status.scrollIntoView({ block: 'start', behavior: scrollBehavior() });
+    });
+    const cell = (label: string, ...children: (Node | string | null | undefined)[]) =>
+      h('td', { 'data-label': label, role: 'cell' }, ...children);
+    tbody.appendChild(
+      h(
+        'tr',
+        { 'data-request-id': view.request_id, 'data-status': view.status, role: 'row' },
+        h('th', { scope: 'row', 'data-label': 'Database', role: 'rowheader' }, followButton),
+        cell('Status', statusBadge(view.status)),
+        cell('Environment', view.environment ?? String(view.request.environment ?? '')),
+        cell('Requester', view.requester),
+        cell('Age', timeElement(view.created_at)),
+        cell('Pull request', pullRequestLink(view, false) ?? h('span', { class: 'muted' }, 'none yet')),
+      ),
+    );
+  }
+}
+
+el.filter.addEventListener('change', () => void loadList());
+el.refresh.addEventListener('click', () => {
+  void loadList().then(() => announce('Requests refreshed.'));
+});
+el.more.addEventListener('click', () => void loadList(true));
+window.setInterval(() => refreshAges(), 30_000);
+
+// ------------------------------------------------------------------------------------------ start
+
+if (session.token()) void enterWorkspace(false);
+else showSignIn();

@@ -1,0 +1,71 @@
+/** A few DOM helpers: elements are built with text nodes only, never from HTML strings. */
+
+type Attr = string | number | boolean | null | undefined;
+export type Child = Node | string | null | undefined | false;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, Attr> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    element.setAttribute(name, value === true ? '' : String(value));
+  }
+  append(element, ...children);
+  return element;
+}
+
+export function append(parent: Node, ...children: Child[]): void {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+}
+
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`the page has no #${id}`);
+  return element as T;
+}
+
+/** Adds or removes one id in an aria-describedby list, keeping the others. */
+export function describedBy(element: Element, id: string, on: boolean): void {
+  const ids = new Set((element.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean));
+  if (on) ids.add(id);
+  else ids.delete(id);
+  if (ids.size) element.setAttribute('aria-describedby', [...ids].join(' '));
+  else element.removeAttribute('aria-describedby');
+}
+
+export function show(element: HTMLElement, visible: boolean): void {
+  element.hidden = !visible;
+}
+
+/** "just now", "4 min ago", "3 h ago", "2 days ago". */
+export function age(iso: string, now = Date.now()): string {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return iso;
+  const seconds = Math.max(0, Math.round((now - then) / 1000));
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.round(hours / 24);
+  return days === 1 ? '1 day ago' : `${days} days ago`;
+}
+
+export function timeElement(iso: string): HTMLTimeElement {
+  const date = new Date(iso);
+  const title = Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+  return h('time', { datetime: iso, title, 'data-age': '' }, age(iso));
+}
+
+/** Refreshes every relative time on the page. */
+export function refreshAges(root: ParentNode = document): void {
+  for (const time of root.querySelectorAll<HTMLTimeElement>('time[data-age]')) {
+    time.textContent = age(time.dateTime);
+  }
+}

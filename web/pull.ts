@@ -1,0 +1,288 @@
+import { type Api, ApiError, type PullRequestDetail } from './api.js';
+import { byId, h, show, timeElement } from './dom.js';
+
+/**
+ * The local git host's pull requests, reviewed in the page. A pull request URL on this origin
+ * (`/pulls/7`) is the API's JSON behind the bearer token: followed in the browser it answers 401. Its link
+ * keeps the real URL, and a plain click opens this panel instead, which reads the pull request with the
+ * tab's token and offers Merge and Close while it is open.
+ */
+
+/** The path of a pull request the page can show itself, or undefined for any other URL (github.com). */
+export function localPullPath(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url, document.baseURI);
+  } catch {
+    return undefined;
+  }
+  if (parsed.origin !== window.location.origin) return undefined;
+  return /^(?:\/[^/]+)*\/pulls\/[1-9]\d{0,9}$/.test(parsed.pathname) ? parsed.pathname : undefined;
+}
+
+type Tone = 'info' | 'error' | 'success';
+
+export class PullPanel {
+  /** Called once a merge or a close went through, or was refused because the pull request changed. */
+  onChanged: () => void = () => {};
+  /** Where focus goes back to when the panel closes, if the opener left the page meanwhile. */
+  fallbackFocus: () => HTMLElement | undefined = () => undefined;
+
+  private readonly dialog = byId<HTMLDialogElement>('pull-dialog');
+  private readonly title = byId('pull-title');
+  private readonly messageBox = byId('pull-message');
+  private readonly content = byId('pull-content');
+  private path = '';
+  private generation = 0;
+  private acting = false;
+  private opener: { element: HTMLElement; href: string; scope: HTMLElement | null } | undefined;
+
+  constructor(private readonly api: Api) {
+    byId('pull-dismiss').addEventListener('click', () => this.close());
+    // Escape closes a modal dialog natively; either way focus goes back to what opened it.
+    this.dialog.addEventListener('close', () => this.restoreFocus());
+    // A click on the backdrop (outside the dialog's box) closes it too.
+    this.dialog.addEventListener('click', (event) => {
+      if (event.target !== this.dialog) return;
+      const box = this.dialog.getBoundingClientRect();
+      const inside =
+        event.clientX >= box.left &&
+        event.clientX <= box.right &&
+        event.clientY >= box.top &&
+        event.clientY <= box.bottom;
+      if (!inside) this.close();
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.dialog.open;
+  }
+
+  /** Opens the panel for the pull request at `path` (`/pulls/7`), opened from `opener`. */
+  async open(path: string, opener?: HTMLElement): Promise<void> {
+    this.path = path;
+    if (opener) {
+      this.opener = {
+        element: opener,
+        href: opener.getAttribute('href') ?? '',
+        scope: opener.closest<HTMLElement>('[id]'),
+      };
+    }
+    const number = path.slice(path.lastIndexOf('/') + 1);
+    this.title.replaceChildren(h('span', { class: 'pull-kicker' }, `Pull request #${number}`));
+    this.clearMessage();
+    this.content.replaceChildren(h('p', { class: 'hint' }, `Loading pull request #${number}…`));
+    if (!this.dialog.open) this.dialog.showModal();
+    this.title.focus();
+    await this.load();
+  }
+
+  /** Closes the panel; focus goes back to the link that opened it (the `close` event does that). */
+  close(): void {
+    if (this.dialog.open) this.dialog.close();
+  }
+
+  /** Closes without giving focus back: the page is about to move it (sign-in). */
+  dismiss(): void {
+    this.opener = undefined;
+    this.generation++;
+    this.close();
+  }
+
+  private restoreFocus() {
+    const opener = this.opener;
+    this.opener = undefined;
+    this.generation++;
+    if (!opener) return;
+    let target: HTMLElement | undefined = opener.element;
+    // The status panel and the list are re-rendered after a merge: the same link, found again.
+    if (!target.isConnected) {
+      target = [
+        ...(opener.scope?.isConnected ? opener.scope : document).querySelectorAll<HTMLElement>('a'),
+      ].find((a) => a.getAttribute('href') === opener.href);
+    }
+    target ??= this.fallbackFocus();
+    target?.focus();
+  }
+
+  private message(text: string, tone: Tone) {
+    this.messageBox.className = `message message-${tone}`;
+    this.messageBox.setAttribute('role', tone === 'error' ? 'alert' : 'status');
+    this.messageBox.textContent = text;
+    show(this.messageBox, true);
+  }
+
+  private clearMessage() {
+    this.messageBox.textContent = '';
+    show(this.messageBox, false);
+  }
+
+  /** Reads the pull request and shows it; false when it could not be read. */
+  private async load(): Promise<boolean> {
+    const generation = ++this.generation;
+    const path = this.path;
+    try {
+      const pr = await this.api.pull(path);
+      if (generation !== this.generation || !this.dialog.open) return false;
+      this.render(pr);
+      return true;
+    } catch (error) {
+      if (generation !== this.generation) return false;
+      if (error instanceof ApiError && error.status === 401) return false; // the page asks to sign in
+      const text =
+        error instanceof ApiError && error.status === 404
+          ? 'There is no such pull request.'
+          : `The pull request could not be loaded: ${(error as Error).message}.`;
+      this.content.replaceChildren();
+      this.message(text, 'error');
+      return false;
+    }
+  }
+
+  private render(pr: PullRequestDetail) {
+    this.title.replaceChildren(
+      h('span', { class: 'pull-kicker' }, `Pull request #${pr.number}`),
+      ' ',
+      h('span', { class: 'pull-name' }, pr.title),
+    );
+    const state = h(
+      'span',
+      { class: `status status-${pr.state === 'open' ? 'pr_open' : pr.state}`, 'data-state': pr.state },
+      pr.state,
+    );
+    const meta = h(
+      'dl',
+      { class: 'meta' },
+      h('dt', {}, 'Number'),
+      h('dd', {}, `#${pr.number}`),
+      h('dt', {}, 'State'),
+      h('dd', {}, state),
+      h('dt', {}, 'Branch'),
+      h(
+        'dd',
+        { class: 'pull-branches' },
+        h('code', {}, pr.branch),
+        h('span', { 'aria-hidden': 'true' }, ' → '),
+        h('span', { class: 'visually-hidden' }, ' into '),
+        h('code', {}, pr.base),
+      ),
+      pr.request_id ? h('dt', {}, 'Request') : null,
+      pr.request_id ? h('dd', {}, h('code', {}, pr.request_id)) : null,
+      h('dt', {}, 'Opened'),
+      h('dd', {}, timeElement(pr.created_at)),
+      pr.merge_commit ? h('dt', {}, 'Merge commit') : null,
+      pr.merge_commit ? h('dd', {}, h('code', {}, pr.merge_commit.slice(0, 12))) : null,
+    );
+
+    const actions =
+      pr.state === 'open'
+        ? h(
+            'div',
+            { class: 'actions pull-actions' },
+            this.actionButton(pr, 'merge', 'Merge', 'button-primary'),
+            this.actionButton(pr, 'close', 'Close', 'button-secondary'),
+          )
+        : null;
+
+    const body = pr.body.trim()
+      ? h('pre', { class: 'pull-text', id: 'pull-body-text' }, pr.body)
+      : h('p', { class: 'muted' }, 'No description.');
+
+    this.content.replaceChildren(
+      meta,
+      actions ?? '',
+      h('h3', {}, 'Description'),
+      body,
+      h('h3', { id: 'pull-diff-title' }, 'Changes'),
+      h(
+        'p',
+        { class: 'hint', id: 'pull-diff-hint' },
+        'Lines starting with + are added, lines starting with - are removed.',
+      ),
+      pr.diff
+        ? h(
+            'section',
+            {
+              class: 'code-wrap',
+              'aria-labelledby': 'pull-diff-title',
+              'aria-describedby': 'pull-diff-hint',
+              // A scrollable region must be reachable by keyboard.
+              tabindex: 0,
+            },
+            h('pre', { class: 'diff', id: 'pull-diff' }, h('code', {}, ...diffLines(pr.diff))),
+          )
+        : h('p', { class: 'muted' }, 'No changes.'),
+    );
+  }
+
+  private actionButton(pr: PullRequestDetail, action: 'merge' | 'close', label: string, style: string) {
+    const button = h(
+      'button',
+      { type: 'button', class: style, 'data-action': action },
+      label,
+      h('span', { class: 'visually-hidden' }, ` pull request #${pr.number}`),
+    );
+    button.addEventListener('click', () => void this.act(action, button));
+    return button;
+  }
+
+  private async act(action: 'merge' | 'close', button: HTMLButtonElement) {
+    if (this.acting) return;
+    this.acting = true;
+    const buttons = [...this.content.querySelectorAll<HTMLButtonElement>('.pull-actions button')];
+    for (const b of buttons) b.setAttribute('aria-disabled', 'true');
+    button.setAttribute('aria-busy', 'true');
+    this.message(action === 'merge' ? 'Merging…' : 'Closing…', 'info');
+    const path = this.path;
+    try {
+      const pr = await this.api.pullAction(path, action);
+      if (path !== this.path || !this.dialog.open) return;
+      await this.load();
+      this.message(
+        action === 'merge'
+          ? `Pull request #${pr.number} merged into ${pr.base}.`
+          : `Pull request #${pr.number} closed without merging.`,
+        'success',
+      );
+      this.onChanged();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return;
+      if (path !== this.path || !this.dialog.open) return;
+      const verb = action === 'merge' ? 'merged' : 'closed';
+      const reason =
+        error instanceof ApiError && error.body.error === 'merge_conflict'
+          ? `it conflicts with its base branch (${error.message}). Resolve the conflict on the branch, then merge again`
+          : (error as Error).message;
+      // Someone else may have merged or closed it meanwhile: show what it is now, with the reason.
+      if (error instanceof ApiError && error.status === 409) await this.load();
+      this.message(`The pull request could not be ${verb}: ${reason}.`, 'error');
+      if (error instanceof ApiError && error.status === 409) this.onChanged();
+    } finally {
+      this.acting = false;
+      for (const b of buttons) {
+        b.removeAttribute('aria-disabled');
+        b.removeAttribute('aria-busy');
+      }
+      // The buttons go once the pull request is no longer open: focus moves to what happened.
+      if (this.dialog.open && !button.isConnected) {
+        this.messageBox.setAttribute('tabindex', '-1');
+        this.messageBox.focus();
+      }
+    }
+  }
+}
+
+/** One element per diff line, its +/- prefix kept: colour only repeats what the prefix says. */
+function diffLines(diff: string): Node[] {
+  const lines = diff.replace(/\n$/, '').split('\n');
+  return lines.map((line) => {
+    let kind = 'context';
+    if (line.startsWith('+++') || line.startsWith('---')) kind = 'file';
+    else if (line.startsWith('+')) kind = 'add';
+    else if (line.startsWith('-')) kind = 'del';
+    else if (line.startsWith('@@')) kind = 'hunk';
+    else if (/^(diff |index |new file|deleted file|similarity|rename |old mode|new mode)/.test(line))
+      kind = 'file';
+    return h('span', { class: `diff-line diff-${kind}` }, `${line}\n`);
+  });
+}
