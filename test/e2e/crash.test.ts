@@ -218,7 +218,9 @@ describe('crash safety: SIGKILL during a burst of requests', () => {
     // A retried failure is otherwise silent in the report: print it, for the investigation above.
     onTestFailed(({ task }) => {
       const errors = task.result?.errors?.map((e) => e.message).join('\n') ?? '';
-      console.error(`crash: attempt failed (retry ${task.result?.retryCount ?? 0}): ${errors.slice(0, 4_000)}`);
+      console.error(
+        `crash: attempt failed (retry ${task.result?.retryCount ?? 0}): ${errors.slice(0, 4_000)}`,
+      );
     });
     const t0 = Date.now();
     const random = prng(SEED);
