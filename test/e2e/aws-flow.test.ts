@@ -6,6 +6,11 @@
  * GitHub simulator (checked against GitHub's OpenAPI description) as the repository.
  */
 
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { sign } from '@octokit/webhooks-methods';
@@ -335,6 +340,31 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
       type: 'apiKey',
       'x-amazon-apigateway-authtype': 'awsSigv4',
     });
+  });
+
+  it('keeps serving what needs no GitHub while the token is unreadable, and recovers once it is back', async () => {
+    resetServices(); // a new container
+    const secrets = new SecretsManagerClient(moto.clientConfig);
+    const tokenName = stack.secrets.GitHubTokenSecret?.name as string;
+    await secrets.send(new DeleteSecretCommand({ SecretId: tokenName, ForceDeleteWithoutRecovery: true }));
+    expect((await call({ method: 'GET', path: '/health', userArn: null })).status).toBe(200);
+    expect((await call({ method: 'GET', path: '/requests' })).status).toBe(200);
+    const refused = await call({
+      method: 'POST',
+      path: '/provision',
+      body: { db_name: 'later', engine: 'mysql', environment: 'dev' },
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.json).toEqual({ error: 'unavailable', message: expect.any(String) });
+    expect(await store.inFlight('later')).toBeUndefined();
+
+    await secrets.send(new CreateSecretCommand({ Name: tokenName, SecretString: TOKEN }));
+    const accepted = await call({
+      method: 'POST',
+      path: '/provision',
+      body: { db_name: 'later', engine: 'mysql', environment: 'dev' },
+    });
+    expect(accepted.status).toBe(202);
   });
 
   it('never writes the GitHub token or the webhook secret to its logs or metrics', () => {

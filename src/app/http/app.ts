@@ -47,8 +47,8 @@ export interface HttpDeps {
   auth: Authenticator;
   /** Local git host only: pull request review routes under /pulls. */
   review?: PullRequestReview;
-  /** GitHub webhook secret: with it, POST /webhooks/github is served. */
-  webhookSecret?: string;
+  /** GitHub webhook secret (or how to get it when a delivery arrives): with it, POST /webhooks/github is served. */
+  webhookSecret?: string | (() => Promise<string>);
   /** Told of each accepted request, so a local worker can start at once instead of at its next poll. */
   onAccepted?: (record: RequestRecord) => void;
   /**

@@ -56,12 +56,14 @@ interface StatusPayload {
 export function registerGitHubWebhook<E extends object>(
   app: OpenAPIHono<E & { Variables: { identity: string } }>,
   ctx: AppContext,
-  secret: string,
+  secret: string | (() => Promise<string>),
 ): void {
   app.openapi(route, async (c) => {
     const payload = await c.req.text();
     const signature = c.req.header('x-hub-signature-256');
-    if (!signature || !(await verify(secret, payload, signature).catch(() => false))) {
+    // Unreadable secret: the app answers 503 (a retry helps), never 401 (GitHub would not retry).
+    const key = typeof secret === 'string' ? secret : await secret();
+    if (!signature || !(await verify(key, payload, signature).catch(() => false))) {
       return c.json(
         { error: 'unauthorized' as const, message: 'missing or invalid X-Hub-Signature-256' },
         401,

@@ -7,23 +7,26 @@ import {
 } from '../../adapters/aws/api-gateway-auth.js';
 import { createApp } from '../../app/http/app.js';
 import { count, logger, metrics, powertoolsLogger } from './observability.js';
-import { services } from './services.js';
+import { type LambdaServices, services } from './services.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-let app: Promise<Handler> | undefined;
+/** One app per container's services (a test's new "container" gets a new one). */
+const apps = new WeakMap<LambdaServices, Handler>();
 
 /** The HTTP API behind API Gateway: the same Hono app as the local runtime. */
 export const handler: Handler = async (event, context) => {
   powertoolsLogger.addContext(context);
   try {
-    app ??= build().catch((error: unknown) => {
-      app = undefined;
-      throw error;
-    });
-    return await (await app)(event, context);
+    const built = await services();
+    let app = apps.get(built);
+    if (!app) {
+      app = build(built);
+      apps.set(built, app);
+    }
+    return await app(event, context);
   } catch (error) {
-    // Start-up failed (configuration, a secret): a clear 503, the details in the log only.
+    // Start-up failed (configuration): a clear 503, the details in the log only.
     logger.error('API not available', { error: error instanceof Error ? error.message : String(error) });
     return {
       statusCode: 503,
@@ -35,14 +38,13 @@ export const handler: Handler = async (event, context) => {
   }
 };
 
-async function build(): Promise<Handler> {
-  const { config, ctx, secrets } = await services();
-  const webhookSecret = await secrets.get(config.GITHUB_WEBHOOK_SECRET_NAME);
+function build({ config, ctx, secrets }: LambdaServices): Handler {
   const api = createApp({
     ctx,
     auth: new ApiGatewayAuthenticator(config.AUTH_MODE),
     securityScheme: API_GATEWAY_SECURITY_SCHEMES[config.AUTH_MODE],
-    webhookSecret,
+    // Read when a delivery arrives (then cached): the other routes neither wait for nor fail on it.
+    webhookSecret: () => secrets.get(config.GITHUB_WEBHOOK_SECRET_NAME),
     onAccepted: () => count('accepted'),
     publicBase: (c) =>
       apiGatewayPublicBase((c.env as { event?: APIGatewayProxyEvent }).event) ?? new URL(c.req.url).origin,

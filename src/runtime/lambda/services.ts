@@ -11,10 +11,11 @@ import { SecretsManagerSource } from '../../adapters/aws/secrets-manager-source.
 import { SnsIntake } from '../../adapters/aws/sns-intake.js';
 import { DEFAULT_PACING } from '../../adapters/github/pacing.js';
 import type { AppContext } from '../../app/context.js';
-import type { SecretSource } from '../../ports.js';
+import type { GitHost, SecretSource } from '../../ports.js';
 import { appContext } from '../app-context.js';
 import { githubHost } from '../github-from-env.js';
 import { type LambdaConfig, lambdaConfig } from './config.js';
+import { memoRetrying } from './memo.js';
 import { logger } from './observability.js';
 import { packagedPolicy } from './packaged-policy.js';
 
@@ -29,16 +30,10 @@ export interface LambdaServices {
   secrets: SecretSource;
 }
 
-let built: Promise<LambdaServices> | undefined;
+const built = memoRetrying(build);
 
-/** The container's services; a failed start (a missing secret, say) is retried on the next invocation. */
-export function services(): Promise<LambdaServices> {
-  built ??= build().catch((error: unknown) => {
-    built = undefined;
-    throw error;
-  });
-  return built;
-}
+/** The container's services, built on the first invocation. */
+export const services = (): Promise<LambdaServices> => built.get();
 
 async function build(): Promise<LambdaServices> {
   const config = lambdaConfig();
@@ -48,27 +43,42 @@ async function build(): Promise<LambdaServices> {
   const store = new DynamoDbStatusStore({ client: dynamoDbDocumentClient(), tableName: config.STATUS_TABLE });
   const intake = new SnsIntake({ store, sns, topicArn: config.TOPIC_ARN, logger });
   const secrets = new SecretsManagerSource({ client: secretsManagerClient() });
-  const token = await secrets.get(config.GITHUB_TOKEN_SECRET);
   // Each worker container paces its GitHub mutations at its share of the limits one token has.
   const share = config.WORKER_MAX_CONCURRENCY;
-  const git = githubHost(config.GITHUB_REPOSITORY, {
-    auth: { token },
-    logger,
-    ...(config.GITHUB_API_URL ? { baseUrl: config.GITHUB_API_URL } : {}),
-    retries: config.GITHUB_RETRIES,
-    pacing: {
-      minWriteGapMs: DEFAULT_PACING.minWriteGapMs * share,
-      contentPerMinute: Math.floor(DEFAULT_PACING.contentPerMinute / share),
-      contentPerHour: Math.floor(DEFAULT_PACING.contentPerHour / share),
-      // A pause must end well within the function's timeout; past it the message is retried.
-      maxPauseMs: 15_000,
-    },
-  });
+  // The token is read on first use, so routes that need no GitHub (health, the request list) work even
+  // while the secret is unreadable; a call that needs it fails as a transient error and is retried.
+  const git = lazyGitHost(async () =>
+    githubHost(config.GITHUB_REPOSITORY, {
+      auth: { token: await secrets.get(config.GITHUB_TOKEN_SECRET) },
+      logger,
+      ...(config.GITHUB_API_URL ? { baseUrl: config.GITHUB_API_URL } : {}),
+      retries: config.GITHUB_RETRIES,
+      pacing: {
+        minWriteGapMs: DEFAULT_PACING.minWriteGapMs * share,
+        contentPerMinute: Math.floor(DEFAULT_PACING.contentPerMinute / share),
+        contentPerHour: Math.floor(DEFAULT_PACING.contentPerHour / share),
+        // A pause must end well within the function's timeout; past it the message is retried.
+        maxPauseMs: 15_000,
+      },
+    }),
+  );
   const ctx = appContext({ policy, store, intake, git, logger });
   return { config, ctx, store, intake, sns, sqs, secrets };
 }
 
 /** Tests only: forget the container's services, as a new container would. */
 export function resetServices(): void {
-  built = undefined;
+  built.reset();
+}
+
+/** A GitHost whose host is created on the first call (and again after a failed creation). */
+function lazyGitHost(create: () => Promise<GitHost>): GitHost {
+  const host = memoRetrying(create);
+  return {
+    headOf: async (branch) => (await host.get()).headOf(branch),
+    readFile: async (ref, path) => (await host.get()).readFile(ref, path),
+    ensureBranch: async (branch, from) => (await host.get()).ensureBranch(branch, from),
+    ensureFile: async (change) => (await host.get()).ensureFile(change),
+    ensurePullRequest: async (spec) => (await host.get()).ensurePullRequest(spec),
+  };
 }
