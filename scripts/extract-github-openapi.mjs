@@ -1,25 +1,8 @@
 #!/usr/bin/env node
-/**
- * Regenerates test/fixtures/github-openapi.json: the part of GitHub's published OpenAPI description
- * (api.github.com, as packaged by @octokit/openapi in generated/api.github.com.deref.json, every $ref already
- * resolved) that covers exactly the REST operations the GitHub host adapter uses. The GitHub simulator in
- * test/support/github-simulator.ts validates every request and response it handles against it.
- *
- *   node scripts/extract-github-openapi.mjs                       # node_modules/@octokit/openapi, else a temp install
- *   node scripts/extract-github-openapi.mjs --package-dir DIR     # or GITHUB_OPENAPI_DIR=DIR
- *   node scripts/extract-github-openapi.mjs --check               # exit 1 if the fixture is not up to date
- *
- * Kept per operation: method, path, operationId, the path and query parameters, the JSON request body schema
- * and the JSON response schema of every documented status (a status documented without a body is kept with
- * no schema). Dropped: documentation-only keywords (description, summary, example(s), externalDocs) and the
- * x-github / x-octokit extensions. Everything else (type, format, nullable, enum, required, oneOf, ...) is the
- * spec's own, unchanged: OpenAPI 3.0 schema objects. Keys are sorted so that a regeneration diffs cleanly.
- */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installPackage } from './temp-install.mjs';
 
 const PACKAGE_NAME = '@octokit/openapi';
 const PACKAGE_VERSION = '23.0.2';
@@ -88,31 +71,6 @@ function parseArgs(argv) {
     else usage(`unknown argument ${arg}`);
   }
   return opts;
-}
-
-function installPackage() {
-  const dir = mkdtempSync(join(tmpdir(), 'octokit-openapi-'));
-  console.error(`installing ${PACKAGE_NAME}@${PACKAGE_VERSION} into ${dir} (about 385 MB) ...`);
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(
-    npm,
-    [
-      'install',
-      '--no-save',
-      '--prefix',
-      dir,
-      `${PACKAGE_NAME}@${PACKAGE_VERSION}`,
-      '--no-audit',
-      '--no-fund',
-      '--ignore-scripts',
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  if (result.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`npm install failed (exit ${result.status ?? result.signal})`);
-  }
-  return { dir, packageDir: join(dir, 'node_modules', ...PACKAGE_NAME.split('/')) };
 }
 
 /** A copy without documentation-only keywords and x- extensions; keys sorted (property names too). */
@@ -208,7 +166,7 @@ function main() {
   }
   try {
     if (!packageDir) {
-      temp = installPackage();
+      temp = installPackage(PACKAGE_NAME, PACKAGE_VERSION, 'about 385 MB');
       packageDir = temp.packageDir;
     }
     const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));

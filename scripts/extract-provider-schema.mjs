@@ -1,32 +1,9 @@
 #!/usr/bin/env node
-/**
- * Regenerates test/fixtures/aws-provider-schema.json: the argument schema of the hashicorp/aws provider for
- * the resource types and data sources this repository's Terraform uses, derived from the code that cdktf
- * generated from the provider's own schema (`terraform providers schema -json`) in the npm package
- * @cdktf/provider-aws. No terraform binary and no network access to the Terraform registry are needed.
- *
- *   npm run schema:extract                        # installs the package into a temporary directory
- *   npm run schema:extract -- --package-dir DIR   # or PROVIDER_AWS_DIR=DIR: use an installed copy
- *   npm run schema:extract -- --check             # exit 1 if the fixture is not up to date
- *
- * DIR is the package directory itself (.../node_modules/@cdktf/provider-aws). The package is ~400 MB, so it
- * is deliberately not a project dependency; the temporary install is deleted afterwards.
- *
- * What is read from each type's lib/<type>/index.js and index.d.ts (parsed with the TypeScript compiler API):
- *   - synthesizeHclAttributes() / <struct>ToHclTerraform(): every settable argument by its Terraform name,
- *     with cdktf's type/storageClassType and the converter that leads to nested structs;
- *   - the config interfaces in index.d.ts: required (no `?`) versus optional, a single object versus an
- *     array (a block with max_items = 1), and the doc line "<name> block" that cdktf writes for every
- *     nested block (and never for attributes of object type);
- *   - the generator's comments `// <name> - computed: true, optional: false, required: false`, which mark
- *     the computed-only (read-only) attributes of the resource class and of each nested block's class.
- */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { installPackage } from './temp-install.mjs';
 
 const PACKAGE_NAME = '@cdktf/provider-aws';
 const PACKAGE_VERSION = '21.22.1';
@@ -536,38 +513,13 @@ function countBlocks(block) {
   return n;
 }
 
-function installPackage() {
-  const dir = mkdtempSync(join(tmpdir(), 'provider-aws-'));
-  console.error(`installing ${PACKAGE_NAME}@${PACKAGE_VERSION} into ${dir} (about 400 MB) ...`);
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(
-    npm,
-    [
-      'install',
-      '--no-save',
-      '--prefix',
-      dir,
-      `${PACKAGE_NAME}@${PACKAGE_VERSION}`,
-      '--no-audit',
-      '--no-fund',
-      '--ignore-scripts',
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  if (result.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`npm install failed (exit ${result.status ?? result.signal})`);
-  }
-  return { dir, packageDir: join(dir, 'node_modules', ...PACKAGE_NAME.split('/')) };
-}
-
 function main() {
   const opts = parseArgs(process.argv.slice(2));
   let temp;
   let packageDir = opts.packageDir ? resolve(opts.packageDir) : undefined;
   try {
     if (!packageDir) {
-      temp = installPackage();
+      temp = installPackage(PACKAGE_NAME, PACKAGE_VERSION, 'about 400 MB');
       packageDir = temp.packageDir;
     }
     const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
