@@ -15,7 +15,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureInfraRepository, SEEDED_DIRECTORIES } from '../../src/adapters/local/git-infra-repository.js';
-import { gitEnv } from '../../src/adapters/local/git-repository.js';
+import { gitEnv } from '../../src/adapters/local/git-process.js';
 import { LocalGitHost } from '../../src/adapters/local/local-git-host.js';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqlite.js';
 import { type Clock, type FileChange, GitHostError, type PullRequestSpec } from '../../src/ports.js';

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gitEnv } from '../../src/adapters/local/git-repository.js';
+import { gitEnv } from '../../src/adapters/local/git-process.js';
 
 export function git(repo: string, ...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], {

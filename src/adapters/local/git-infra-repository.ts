@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GitHostError } from '../../ports.js';
+import { locateRepository } from './git-location.js';
 import {
   assertValidIdentity,
   FILE_MODE,
@@ -22,7 +23,7 @@ import {
   type TreeEntry,
   ZERO_OID,
 } from './git-objects.js';
-import { locateRepository, runGit } from './git-repository.js';
+import { runGit } from './git-process.js';
 
 export interface InfraRepositoryOptions {
   /** The package root: its terraform/modules/rds and terraform/live are copied into the first commit. */
