@@ -12,7 +12,12 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { sign } from '@octokit/webhooks-methods';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -368,6 +373,37 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
       body: { db_name: 'later', engine: 'mysql', environment: 'dev' },
     });
     expect(accepted.status).toBe(202);
+  });
+
+  it('sends a message that names no request straight to the dead-letter queue, without retrying it', async () => {
+    await drain(); // what the tests before left queued
+    await sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: 'not json' }));
+    const batch = await pollOnce(sqs, stack.queueUrl, workerHandler);
+    expect(batch.records.map((r) => r.body)).toEqual(['not json']);
+    expect(batch.failed).toEqual([]);
+    expect(await queueDepth(stack.queueUrl)).toBe(0);
+    const letters = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.deadLetterQueueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        VisibilityTimeout: 0,
+      }),
+    );
+    const letter = letters.Messages?.find((m) => m.Body === 'not json');
+    expect(letter?.MessageAttributes?.error?.StringValue).toContain('no request_id');
+  });
+
+  it('emits the accepted, pr_opened and failed metrics in CloudWatch embedded metric format', () => {
+    const emitted = new Set<string>();
+    for (const line of output.join('').split('\n')) {
+      if (!line.includes('"_aws"')) continue;
+      const emf = JSON.parse(line) as {
+        _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> };
+      };
+      for (const group of emf._aws.CloudWatchMetrics) for (const m of group.Metrics) emitted.add(m.Name);
+    }
+    expect([...emitted].sort()).toEqual(['accepted', 'failed', 'pr_opened']);
   });
 
   it('never writes the GitHub token or the webhook secret to its logs or metrics', () => {
