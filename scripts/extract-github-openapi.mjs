@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installPackage } from './temp-install.mjs';
+import { runExtractor } from './fixture-extractor.mjs';
 
 const PACKAGE_NAME = '@octokit/openapi';
 const PACKAGE_VERSION = '23.0.2';
@@ -42,36 +42,6 @@ const SHARED_SCHEMAS = [
 
 const LINE_WIDTH = 110;
 const DOC_ONLY_KEYS = new Set(['description', 'summary', 'example', 'examples', 'externalDocs']);
-
-function usage(message) {
-  if (message) console.error(`error: ${message}`);
-  console.error(
-    'usage: node scripts/extract-github-openapi.mjs [--package-dir DIR] [--out FILE] [--check]\n' +
-      `  DIR: an installed ${PACKAGE_NAME}@${PACKAGE_VERSION} (also GITHUB_OPENAPI_DIR); default: ` +
-      'node_modules, else npm install into a temp dir',
-  );
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  const opts = { packageDir: process.env.GITHUB_OPENAPI_DIR || undefined, out: defaultOut, check: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) usage(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '--package-dir') opts.packageDir = value();
-    else if (arg.startsWith('--package-dir=')) opts.packageDir = arg.slice('--package-dir='.length);
-    else if (arg === '--out') opts.out = resolve(value());
-    else if (arg.startsWith('--out=')) opts.out = resolve(arg.slice('--out='.length));
-    else if (arg === '--check') opts.check = true;
-    else if (arg === '--help' || arg === '-h') usage();
-    else usage(`unknown argument ${arg}`);
-  }
-  return opts;
-}
 
 /** A copy without documentation-only keywords and x- extensions; keys sorted (property names too). */
 function clean(value) {
@@ -156,25 +126,15 @@ function format(value, indent = '') {
   return `{\n${entries.join(',\n')}\n${indent}}`;
 }
 
-function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  let temp;
-  let packageDir = opts.packageDir ? resolve(opts.packageDir) : undefined;
-  if (!packageDir) {
-    const local = join(root, 'node_modules', ...PACKAGE_NAME.split('/'));
-    if (existsSync(join(local, SPEC_FILE))) packageDir = local;
-  }
-  try {
-    if (!packageDir) {
-      temp = installPackage(PACKAGE_NAME, PACKAGE_VERSION, 'about 385 MB');
-      packageDir = temp.packageDir;
-    }
-    const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
-    if (pkg.name !== PACKAGE_NAME || pkg.version !== PACKAGE_VERSION) {
-      throw new Error(
-        `${packageDir} holds ${pkg.name}@${pkg.version}, expected ${PACKAGE_NAME}@${PACKAGE_VERSION}`,
-      );
-    }
+runExtractor({
+  script: 'node scripts/extract-github-openapi.mjs',
+  name: PACKAGE_NAME,
+  version: PACKAGE_VERSION,
+  sizeNote: 'about 385 MB',
+  envVar: 'GITHUB_OPENAPI_DIR',
+  defaultOut,
+  installedDir: join(root, 'node_modules', ...PACKAGE_NAME.split('/')),
+  extract: (packageDir) => {
     const spec = JSON.parse(readFileSync(join(packageDir, SPEC_FILE), 'utf8'));
 
     const operations = OPERATIONS.map((o) => extractOperation(spec, o)).sort(
@@ -202,29 +162,9 @@ function main() {
       schemas: clean(schemas),
       operations: operations.map(clean),
     };
-    const text = `${format(fixture)}\n`;
-    const rel = relative(process.cwd(), opts.out) || opts.out;
-    const summary = `${operations.length} operations from ${PACKAGE_NAME}@${PACKAGE_VERSION}`;
-    if (opts.check) {
-      const current = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : '';
-      if (current !== text) {
-        console.error(`${rel} is out of date: run node scripts/extract-github-openapi.mjs`);
-        process.exitCode = 1;
-      } else {
-        console.error(`${rel} is up to date: ${summary}`);
-      }
-      return;
-    }
-    writeFileSync(opts.out, text);
-    console.error(`wrote ${rel}: ${summary}, ${text.length} bytes`);
-  } finally {
-    if (temp) rmSync(temp.dir, { recursive: true, force: true });
-  }
-}
-
-try {
-  main();
-} catch (error) {
-  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-}
+    return {
+      text: `${format(fixture)}\n`,
+      summary: `${operations.length} operations from ${PACKAGE_NAME}@${PACKAGE_VERSION}`,
+    };
+  },
+});

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { installPackage } from './temp-install.mjs';
+import { runExtractor } from './fixture-extractor.mjs';
 
 const PACKAGE_NAME = '@cdktf/provider-aws';
 const PACKAGE_VERSION = '21.22.1';
@@ -41,35 +41,6 @@ const EXTRA_DATA_SOURCES = [
 
 const COMPUTED_COMMENT =
   /\/\/ ([A-Za-z0-9_]+) - computed: (true|false), optional: (true|false), required: (true|false)/g;
-
-function usage(message) {
-  if (message) console.error(`error: ${message}`);
-  console.error(
-    'usage: node scripts/extract-provider-schema.mjs [--package-dir DIR] [--out FILE] [--check]\n' +
-      `  DIR: an installed ${PACKAGE_NAME}@${PACKAGE_VERSION} (also PROVIDER_AWS_DIR); default: npm install into a temp dir`,
-  );
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  const opts = { packageDir: process.env.PROVIDER_AWS_DIR || undefined, out: defaultOut, check: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) usage(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '--package-dir') opts.packageDir = value();
-    else if (arg.startsWith('--package-dir=')) opts.packageDir = arg.slice('--package-dir='.length);
-    else if (arg === '--out') opts.out = resolve(value());
-    else if (arg.startsWith('--out=')) opts.out = resolve(arg.slice('--out='.length));
-    else if (arg === '--check') opts.check = true;
-    else if (arg === '--help' || arg === '-h') usage();
-    else usage(`unknown argument ${arg}`);
-  }
-  return opts;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Which types the repository uses
@@ -513,21 +484,14 @@ function countBlocks(block) {
   return n;
 }
 
-function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  let temp;
-  let packageDir = opts.packageDir ? resolve(opts.packageDir) : undefined;
-  try {
-    if (!packageDir) {
-      temp = installPackage(PACKAGE_NAME, PACKAGE_VERSION, 'about 400 MB');
-      packageDir = temp.packageDir;
-    }
-    const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
-    if (pkg.name !== PACKAGE_NAME || pkg.version !== PACKAGE_VERSION) {
-      throw new Error(
-        `${packageDir} holds ${pkg.name}@${pkg.version}, expected ${PACKAGE_NAME}@${PACKAGE_VERSION}`,
-      );
-    }
+runExtractor({
+  script: 'node scripts/extract-provider-schema.mjs',
+  name: PACKAGE_NAME,
+  version: PACKAGE_VERSION,
+  sizeNote: 'about 400 MB',
+  envVar: 'PROVIDER_AWS_DIR',
+  defaultOut,
+  extract: (packageDir) => {
     const libDir = join(packageDir, 'lib');
 
     const used = scanUsedTypes();
@@ -586,31 +550,10 @@ function main() {
       null,
       2,
     )}\n`;
-    const rel = relative(process.cwd(), opts.out) || opts.out;
     const summary =
       `${Object.keys(schema.resource_schemas).length} resource types, ` +
       `${Object.keys(schema.data_source_schemas).length} data sources, provider block ` +
       `(${countBlocks(providerBlock)} nested block types)`;
-    if (opts.check) {
-      const current = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : '';
-      if (current !== text) {
-        console.error(`${rel} is out of date: run npm run schema:extract`);
-        process.exitCode = 1;
-      } else {
-        console.error(`${rel} is up to date: ${summary}`);
-      }
-      return;
-    }
-    writeFileSync(opts.out, text);
-    console.error(`wrote ${rel}: ${summary}, ${text.length} bytes`);
-  } finally {
-    if (temp) rmSync(temp.dir, { recursive: true, force: true });
-  }
-}
-
-try {
-  main();
-} catch (error) {
-  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-}
+    return { text, summary };
+  },
+});
