@@ -1,6 +1,6 @@
-import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Queue } from '../../ports.js';
-import { visibilitySeconds } from './sqs-queue.js';
+import { hideFor, requestIdOf, sendToDeadLetter } from './sqs-queue.js';
 
 /**
  * The Queue port for the records of one SQS batch the Lambda service delivered. The service deletes
@@ -13,29 +13,24 @@ export class LambdaBatchQueue implements Pick<Queue, 'ack' | 'retry' | 'deadLett
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
     private readonly deadLetterQueueUrl: string,
-    /** The body of each record of the batch, by receipt handle. */
-    private readonly bodies: ReadonlyMap<string, string>,
+    /** Each record of the batch, by receipt handle: its body and its delivery count. */
+    private readonly records: ReadonlyMap<string, { body: string; attempt: number }>,
   ) {}
 
   async ack(): Promise<void> {}
 
   async retry(receipt: string, delayMs: number): Promise<void> {
-    await this.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: this.queueUrl,
-        ReceiptHandle: receipt,
-        VisibilityTimeout: visibilitySeconds(delayMs),
-      }),
-    );
+    await hideFor(this.sqs, this.queueUrl, receipt, delayMs);
   }
 
   async deadLetter(receipt: string, error: string): Promise<void> {
-    await this.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: this.deadLetterQueueUrl,
-        MessageBody: this.bodies.get(receipt) ?? '',
-        MessageAttributes: { error: { DataType: 'String', StringValue: error.slice(0, 1024) } },
-      }),
-    );
+    const record = this.records.get(receipt);
+    if (!record) throw new Error('deadLetter: not a record of this batch');
+    await sendToDeadLetter(this.sqs, this.deadLetterQueueUrl, {
+      body: record.body,
+      error,
+      attempt: record.attempt,
+      requestId: requestIdOf(record.body),
+    });
   }
 }

@@ -44,6 +44,53 @@ function idIn(body: string, envelopeAllowed: boolean): string | null {
 export const visibilitySeconds = (ms: number) =>
   Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(ms / 1000)));
 
+/**
+ * Makes a received message visible again after the delay (the retry's backoff). A receipt whose lease
+ * has ended is a no-op: the message is back in the queue already.
+ */
+export async function hideFor(
+  sqs: SQSClient,
+  queueUrl: string,
+  receipt: string,
+  delayMs: number,
+): Promise<void> {
+  try {
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: receipt,
+        VisibilityTimeout: visibilitySeconds(delayMs),
+      }),
+    );
+  } catch (error) {
+    if (!isStaleReceipt(error)) throw error;
+  }
+}
+
+/**
+ * Puts a message in the dead-letter queue with why it is there (the error, the delivery it got to, its
+ * request), for an operator and for the reconciler.
+ */
+export async function sendToDeadLetter(
+  sqs: SQSClient,
+  deadLetterQueueUrl: string,
+  message: { body: string; error: string; attempt: number; requestId: string | null },
+): Promise<void> {
+  const attributes: Record<string, MessageAttributeValue> = {
+    error: { DataType: 'String', StringValue: message.error.slice(0, MAX_ERROR_CHARS) || 'unknown error' },
+    attempt: { DataType: 'Number', StringValue: String(message.attempt) },
+  };
+  if (message.requestId !== null)
+    attributes.request_id = { DataType: 'String', StringValue: message.requestId };
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: deadLetterQueueUrl,
+      MessageBody: message.body,
+      MessageAttributes: attributes,
+    }),
+  );
+}
+
 export interface SqsQueueOptions extends AwsClientOptions {
   queueUrl: string;
   /** Where `deadLetter` sends messages; without one (reading the DLQ itself) `deadLetter` throws. */
@@ -134,17 +181,7 @@ export class SqsQueue implements Queue {
    */
   async retry(receipt: string, delayMs: number, _error: string): Promise<void> {
     this.leased.delete(receipt);
-    try {
-      await this.sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: this.queueUrl,
-          ReceiptHandle: receipt,
-          VisibilityTimeout: visibilitySeconds(delayMs),
-        }),
-      );
-    } catch (error) {
-      if (!isStaleReceipt(error)) throw error;
-    }
+    await hideFor(this.sqs, this.queueUrl, receipt, delayMs);
   }
 
   /**
@@ -157,19 +194,12 @@ export class SqsQueue implements Queue {
       throw new Error('deadLetter: this queue has no dead-letter queue');
     const leased = this.leased.get(receipt);
     if (!leased) throw new Error('deadLetter: not a receipt this queue received (or already settled)');
-    const attributes: Record<string, MessageAttributeValue> = {
-      error: { DataType: 'String', StringValue: error.slice(0, MAX_ERROR_CHARS) || 'unknown error' },
-      attempt: { DataType: 'Number', StringValue: String(leased.attempt) },
-    };
-    if (leased.requestId !== null)
-      attributes.request_id = { DataType: 'String', StringValue: leased.requestId };
-    await this.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: this.deadLetterQueueUrl,
-        MessageBody: leased.body,
-        MessageAttributes: attributes,
-      }),
-    );
+    await sendToDeadLetter(this.sqs, this.deadLetterQueueUrl, {
+      body: leased.body,
+      error,
+      attempt: leased.attempt,
+      requestId: leased.requestId,
+    });
     await this.ack(receipt);
   }
 

@@ -7,6 +7,9 @@ import { required } from './config.js';
 import { count, logger, metrics, powertoolsLogger } from './observability.js';
 import { services } from './services.js';
 
+/** The delivery this is, counting every receive, as SQS counts it. */
+const attemptOf = (record: SQSRecord) => Number(record.attributes.ApproximateReceiveCount) || 1;
+
 /** Thrown for a record to go back to the queue: its visibility is already set to the backoff. */
 class RetryLater extends Error {}
 
@@ -31,7 +34,12 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
       sqs,
       required(config, 'QUEUE_URL'),
       required(config, 'DEAD_LETTER_QUEUE_URL'),
-      new Map(event.Records.map((record) => [record.receiptHandle, record.body])),
+      new Map(
+        event.Records.map((record) => [
+          record.receiptHandle,
+          { body: record.body, attempt: attemptOf(record) },
+        ]),
+      ),
     );
     const retry = { ...DEFAULT_RETRY, maxAttempts: config.MAX_RECEIVE_COUNT };
 
@@ -47,10 +55,9 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
         await queue.deadLetter(record.receiptHandle, 'malformed message: no request_id');
         return;
       }
-      const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
       const settled = await settleDelivery(ctx, queue, retry, {
         requestId,
-        attempt,
+        attempt: attemptOf(record),
         receipt: record.receiptHandle,
       });
       if (settled.kind === 'done' && settled.opened) count('pr_opened');
