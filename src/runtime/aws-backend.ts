@@ -1,17 +1,9 @@
-import * as z from 'zod';
 import { dynamoDbDocumentClient, snsClient, sqsClient } from '../adapters/aws/clients.js';
 import { DynamoDbStatusStore } from '../adapters/aws/dynamodb-status-store.js';
 import { SnsIntake } from '../adapters/aws/sns-intake.js';
 import { SqsQueue } from '../adapters/aws/sqs-queue.js';
 import type { Intake, Logger, Queue, StatusStore } from '../ports.js';
-
-/** The stack's resources, named by the same variables the Lambda functions read (template.yaml outputs). */
-const AwsBackendEnv = z.object({
-  STATUS_TABLE: z.string().min(1),
-  TOPIC_ARN: z.string().startsWith('arn:'),
-  QUEUE_URL: z.url(),
-  DEAD_LETTER_QUEUE_URL: z.url(),
-});
+import { parseEnv, StackResourcesEnv } from './stack-env.js';
 
 /** A mistake in the AWS backend's environment: names each variable, never a value. */
 export class AwsBackendConfigError extends Error {
@@ -30,12 +22,12 @@ export interface Backend {
  * endpoint override come from the SDK's usual sources).
  */
 export function awsBackendFromEnv(logger: Logger, env: NodeJS.ProcessEnv = process.env): Backend {
-  const parsed = AwsBackendEnv.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new AwsBackendConfigError(`--backend aws needs the stack's resources: ${problems.join('; ')}`);
-  }
-  const config = parsed.data;
+  // The same variables the Lambda functions read.
+  const config = parseEnv(
+    StackResourcesEnv,
+    env,
+    (problems) => new AwsBackendConfigError(`--backend aws needs the stack's resources: ${problems}`),
+  );
   const store = new DynamoDbStatusStore({ client: dynamoDbDocumentClient(), tableName: config.STATUS_TABLE });
   return {
     store,

@@ -3,6 +3,9 @@ import { GitHubHost } from '../adapters/github/github-host.js';
 import { createGitHubClient, type GitHubAuth, type GitHubClientOptions } from '../adapters/github/octokit.js';
 import type { Logger } from '../ports.js';
 
+/** OWNER/REPO by GitHub's name rules: the owner and the repository as the two groups. */
+export const GITHUB_REPOSITORY_PATTERN = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/;
+
 /** A configuration mistake found at start-up: the message names the variable, never a secret. */
 export class GitHubConfigError extends Error {
   override name = 'GitHubConfigError';
@@ -43,7 +46,7 @@ export function githubHost(
   options: GitHubClientOptions,
   source = 'the repository',
 ): GitHubHost {
-  const match = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/.exec(repository);
+  const match = GITHUB_REPOSITORY_PATTERN.exec(repository);
   if (!match) throw new GitHubConfigError(`${source} must be OWNER/REPO, got ${JSON.stringify(repository)}`);
   return new GitHubHost({
     client: createGitHubClient(options),

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CollectionTag, parse, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { AppContext } from '../../src/app/context.js';
 import { createApp } from '../../src/app/http/app.js';
+import { LambdaEnv } from '../../src/runtime/lambda/config.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { ROOT } from '../support/cli.js';
 
@@ -433,16 +434,11 @@ describe('template.yaml: functions', () => {
     expect(documented).toContain('STATUS_TABLE');
     // The variables src/runtime/lambda/config.ts requires (no default, not optional); tunables with a
     // default may be left unset.
-    const config = readFileSync(join(ROOT, 'src/runtime/lambda/config.ts'), 'utf8');
-    const schema = config.slice(
-      config.indexOf('z.object({'),
-      config.indexOf('});', config.indexOf('z.object({')),
-    );
-    const fields = [...schema.matchAll(/^\s+([A-Z][A-Z0-9_]+):(.*)$/gm)];
-    expect(fields.map((m) => m[1])).toContain('TOPIC_ARN');
+    const fields = Object.entries(LambdaEnv.shape);
+    expect(fields.map(([name]) => name)).toContain('TOPIC_ARN');
     const required = fields
-      .filter((m) => !/\.(default|optional)\(/.test(m[2] as string))
-      .map((m) => m[1] as string);
+      .filter(([, schema]) => !schema.safeParse(undefined).success)
+      .map(([name]) => name);
     expect(required).toContain('STATUS_TABLE');
     // AWS_ENDPOINT_URL is for tests (moto) only.
     for (const name of new Set([...documented, ...required].filter((n) => n !== 'AWS_ENDPOINT_URL'))) {

@@ -1,17 +1,13 @@
 import * as z from 'zod';
+import { GITHUB_REPOSITORY_PATTERN } from '../github-from-env.js';
+import { parseEnv, StackResourcesEnv } from '../stack-env.js';
 
-/** GitHub's name rules for OWNER/REPO, checked before any client is built. */
-const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
-
-const LambdaEnv = z.object({
-  STATUS_TABLE: z.string().min(1),
-  TOPIC_ARN: z.string().startsWith('arn:'),
-  QUEUE_URL: z.url().optional(),
-  DEAD_LETTER_QUEUE_URL: z.url().optional(),
+/** What the functions read; the queues only where a function needs them (see required()). */
+export const LambdaEnv = StackResourcesEnv.partial({ QUEUE_URL: true, DEAD_LETTER_QUEUE_URL: true }).extend({
   MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(5),
   /** Worker containers that may run at once: each paces GitHub calls at its share of the limits. */
   WORKER_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(2),
-  GITHUB_REPOSITORY: z.string().regex(REPOSITORY, 'must be OWNER/REPO'),
+  GITHUB_REPOSITORY: z.string().regex(GITHUB_REPOSITORY_PATTERN, 'must be OWNER/REPO'),
   GITHUB_TOKEN_SECRET: z.string().min(1).default('github/pat'),
   GITHUB_WEBHOOK_SECRET_NAME: z.string().min(1).default('github/webhook-secret'),
   GITHUB_API_URL: z.url().optional(),
@@ -29,10 +25,11 @@ export class LambdaConfigError extends Error {
 
 /** The functions' configuration from their environment (template.yaml sets it). */
 export function lambdaConfig(env: NodeJS.ProcessEnv = process.env): LambdaConfig {
-  const parsed = LambdaEnv.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  throw new LambdaConfigError(`invalid function environment: ${problems.join('; ')}`);
+  return parseEnv(
+    LambdaEnv,
+    env,
+    (problems) => new LambdaConfigError(`invalid function environment: ${problems}`),
+  );
 }
 
 /** A variable only some functions need; the error names it when it is missing. */
