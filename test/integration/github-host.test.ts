@@ -11,7 +11,8 @@ import {
   type GitHubClient,
   type GitHubClientOptions,
 } from '../../src/adapters/github/octokit.js';
-import { GitHostError, type Logger, type PullRequestSpec } from '../../src/ports.js';
+import type { Logger, PullRequestSpec } from '../../src/ports.js';
+import { gitHostError } from '../support/git-host-error.js';
 import {
   type GitHubSimulator,
   type GitHubSimulatorOptions,
@@ -157,16 +158,6 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
-}
-
-async function failure(promise: Promise<unknown>): Promise<GitHostError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(GitHostError);
-    return error as GitHostError;
-  }
-  throw new Error('expected a GitHostError');
 }
 
 function expectNoSecrets(s: Setup, ...texts: string[]) {
@@ -373,7 +364,9 @@ describe('GitHubHost: the worker steps', () => {
     const s = await setup();
     const j = job('vanished');
     await provision(s.host, j);
-    const error = await failure(s.host.ensurePullRequest({ ...j.pr, branch: 'feature/provision-rds-never' }));
+    const error = await gitHostError(
+      s.host.ensurePullRequest({ ...j.pr, branch: 'feature/provision-rds-never' }),
+    );
     expect(error.kind).toBe('transient');
     expect(error.message).toMatch(/branch feature\/provision-rds-never does not exist/);
     expect(s.sim.problems).toEqual([]);
@@ -391,7 +384,7 @@ describe('GitHubHost: errors', () => {
       logger: s.logger,
     });
     const host = new GitHubHost({ client, owner: s.sim.owner, repo: s.sim.repo });
-    const error = await failure(host.headOf('main'));
+    const error = await gitHostError(host.headOf('main'));
     expect(error.kind).toBe('permanent');
     expect(error.message).toMatch(/401 Bad credentials/);
     expect(error.message).not.toContain(wrong);
@@ -420,7 +413,7 @@ describe('GitHubHost: errors', () => {
         },
       },
     });
-    const error = await failure(provision(s.host, job('denied')));
+    const error = await gitHostError(provision(s.host, job('denied')));
     expect(error.kind).toBe('permanent');
     expect(error.message).toMatch(/403 Resource not accessible by personal access token/);
     expect(error.message).toMatch(/lack permission on acme\/infrastructure/);
@@ -431,17 +424,17 @@ describe('GitHubHost: errors', () => {
   it('404 for the repository: permanent, naming it', async () => {
     const s = await setup();
     const host = new GitHubHost({ client: s.client, owner: s.sim.owner, repo: 'gone' });
-    const error = await failure(host.headOf('main'));
+    const error = await gitHostError(host.headOf('main'));
     expect(error.kind).toBe('permanent');
     expect(error.message).toMatch(/repository acme\/gone not found/);
-    const again = await failure(host.readFile('main', 'x.tf'));
+    const again = await gitHostError(host.readFile('main', 'x.tf'));
     expect(again.kind).toBe('permanent');
     expectNoSecrets(s, error.message, again.message);
   });
 
   it('422 other than the expected ones: permanent with GitHub message', async () => {
     const s = await setup();
-    const error = await failure(s.host.ensureBranch('feature/x', 'f'.repeat(40)));
+    const error = await gitHostError(s.host.ensureBranch('feature/x', 'f'.repeat(40)));
     expect(error.kind).toBe('permanent');
     expect(error.message).toMatch(/422 Object does not exist/);
   });
@@ -457,7 +450,7 @@ describe('GitHubHost: errors', () => {
       times: 100,
       fault,
     });
-    const error = await failure(s.host.headOf('main'));
+    const error = await gitHostError(s.host.headOf('main'));
     expect(error.kind).toBe('transient');
     expect(s.sim.counters.requests).toBe(4); // one and three retries
     expect(s.client.stats().reads).toBe(4);
@@ -483,7 +476,7 @@ describe('GitHubHost: errors', () => {
   it('a timeout: retried, then transient', async () => {
     const s = await setup({ client: { requestTimeoutMs: 100, retries: 1 } });
     s.sim.schedule({ match: () => true, times: 100, fault: { kind: 'delay', ms: 400 } });
-    const error = await failure(s.host.headOf('main'));
+    const error = await gitHostError(s.host.headOf('main'));
     expect(error.kind).toBe('transient');
     expect(error.message).toMatch(/unreachable|timeout|aborted/i);
     expect(s.client.stats().reads).toBe(2);
@@ -493,12 +486,12 @@ describe('GitHubHost: errors', () => {
     const s = await setup();
     const messages: string[] = [];
     s.sim.schedule({ requests: [1, 2, 3, 4], fault: { kind: 'status', status: 502 } });
-    messages.push((await failure(s.host.headOf('main'))).message);
+    messages.push((await gitHostError(s.host.headOf('main'))).message);
     s.sim.schedule({ requests: [5], fault: { kind: 'secondary-limit', retryAfter: 1 } });
     await s.host.headOf('main');
     const gone = new GitHubHost({ client: s.client, owner: 'acme', repo: 'gone' });
-    messages.push((await failure(gone.headOf('main'))).message);
-    messages.push((await failure(s.host.ensureBranch('bad..name', 'f'.repeat(40)))).message);
+    messages.push((await gitHostError(gone.headOf('main'))).message);
+    messages.push((await gitHostError(s.host.ensureBranch('bad..name', 'f'.repeat(40)))).message);
     // A server that echoes the Authorization header back in its error (GitHub does not; a proxy might).
     const echo = await setup({
       client: {
@@ -509,7 +502,7 @@ describe('GitHubHost: errors', () => {
           ),
       },
     });
-    const echoed = await failure(echo.host.headOf('main'));
+    const echoed = await gitHostError(echo.host.headOf('main'));
     expect(echoed.message).toContain('[REDACTED]');
     expectNoSecrets(echo, echoed.message);
     expectNoSecrets(s, ...messages);
@@ -611,10 +604,10 @@ describe('GitHubHost: rate limits', () => {
   it('a pause longer than the bound fails fast and transient, with the wait, and sends nothing meanwhile', async () => {
     const s = await setup({ client: { pacing: { maxPauseMs: 500 } } });
     s.sim.schedule({ requests: 1, fault: { kind: 'secondary-limit', retryAfter: 3 } });
-    const error = await failure(s.host.headOf('main'));
+    const error = await gitHostError(s.host.headOf('main'));
     expect(error.kind).toBe('transient');
     expect(error.retryAfterMs).toBe(3000);
-    const fast = await failure(s.host.readFile('main', 'README.md'));
+    const fast = await gitHostError(s.host.readFile('main', 'README.md'));
     expect(fast.kind).toBe('transient');
     expect(fast.retryAfterMs).toBeGreaterThan(2000);
     expect(s.sim.counters.requests).toBe(1);
@@ -624,7 +617,7 @@ describe('GitHubHost: rate limits', () => {
   it('stops retrying a request that keeps hitting the limit', async () => {
     const s = await setup({ client: { rateLimitRetries: 2 } });
     s.sim.schedule({ match: () => true, times: 100, fault: { kind: 'secondary-limit', retryAfter: 0 } });
-    const error = await failure(s.host.headOf('main'));
+    const error = await gitHostError(s.host.headOf('main'));
     expect(error.kind).toBe('transient');
     expect(error.message).toMatch(/secondary rate limit/);
     expect(s.sim.counters.requests).toBe(3);

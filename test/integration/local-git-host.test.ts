@@ -18,7 +18,8 @@ import { ensureInfraRepository, SEEDED_DIRECTORIES } from '../../src/adapters/lo
 import { gitEnv } from '../../src/adapters/local/git-process.js';
 import { LocalGitHost } from '../../src/adapters/local/local-git-host.js';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqlite.js';
-import { type Clock, type FileChange, GitHostError, type PullRequestSpec } from '../../src/ports.js';
+import type { Clock, FileChange, PullRequestSpec } from '../../src/ports.js';
+import { gitHostError } from '../support/git-host-error.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const AUTHOR = { name: 'rds-provisioner', email: 'rds-provisioner@example.com' };
@@ -125,16 +126,6 @@ async function provision(host: LocalGitHost, db: string, variant = '') {
   return { base, onBase, branch, file, pr };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<GitHostError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(GitHostError);
-    return error as GitHostError;
-  }
-  throw new Error('expected a GitHostError');
-}
-
 function listFiles(root: string): string[] {
   const out: string[] = [];
   const walk = (at: string) => {
@@ -203,7 +194,7 @@ describe('ensureInfraRepository', () => {
     const path = join(dir, 'stuff');
     mkdirSync(path);
     writeFileSync(join(path, 'notes.txt'), 'mine\n');
-    const error = await rejection(ensureInfraRepository(path, { sourceDir: ROOT, author: AUTHOR }));
+    const error = await gitHostError(ensureInfraRepository(path, { sourceDir: ROOT, author: AUTHOR }));
     expect(error.kind).toBe('permanent');
     expect(readdirSync(path)).toEqual(['notes.txt']);
   });
@@ -354,8 +345,8 @@ describe('LocalGitHost', () => {
     expect(await host.get(run.pr.number)).toEqual(merged);
     // The pull request's diff is still what it brought.
     expect(await host.diff(run.pr.number)).toContain(`+++ b/${fileFor('merge-me')}`);
-    expect((await rejection(host.merge(run.pr.number, at))).kind).toBe('invalid_state');
-    expect((await rejection(host.close(run.pr.number, at))).kind).toBe('invalid_state');
+    expect((await gitHostError(host.merge(run.pr.number, at))).kind).toBe('invalid_state');
+    expect((await gitHostError(host.close(run.pr.number, at))).kind).toBe('invalid_state');
     fsckClean(repo);
   });
 
@@ -375,7 +366,7 @@ describe('LocalGitHost', () => {
     await host.merge(1, new Date(T0));
     const refs = git(repo, 'for-each-ref');
     const second = await host.get(2);
-    const error = await rejection(host.merge(2, new Date(T0 + 1000)));
+    const error = await gitHostError(host.merge(2, new Date(T0 + 1000)));
     expect(error.kind).toBe('conflict');
     expect(error.message).toContain(path);
     expect(git(repo, 'for-each-ref')).toBe(refs);
@@ -391,11 +382,11 @@ describe('LocalGitHost', () => {
     const at = new Date(T0 + 60_000);
     const closed = await host.close(run.pr.number, at);
     expect(closed).toMatchObject({ state: 'closed', updatedAt: at.toISOString(), mergeCommit: null });
-    expect((await rejection(host.close(run.pr.number, at))).kind).toBe('invalid_state');
-    expect((await rejection(host.merge(run.pr.number, at))).kind).toBe('invalid_state');
+    expect((await gitHostError(host.close(run.pr.number, at))).kind).toBe('invalid_state');
+    expect((await gitHostError(host.merge(run.pr.number, at))).kind).toBe('invalid_state');
     expect(git(repo, 'rev-parse', 'main')).toBe(run.base);
     for (const call of [host.merge(999, at), host.close(999, at), host.diff(999)]) {
-      expect((await rejection(call)).kind).toBe('not_found');
+      expect((await gitHostError(call)).kind).toBe('not_found');
     }
     // A closed pull request does not block a new one for the branch.
     const reopened = await host.ensurePullRequest(prSpec('closing'));
@@ -420,21 +411,21 @@ describe('LocalGitHost', () => {
     const host = openHost(repo);
     const base = git(repo, 'rev-parse', 'main');
     for (const bad of ['feature/x..y', 'feature/x.lock', 'has space', '-x', 'a//b', 'a/', 'x~1', 'x@{1}']) {
-      expect((await rejection(host.ensureBranch(bad, base))).kind).toBe('permanent');
+      expect((await gitHostError(host.ensureBranch(bad, base))).kind).toBe('permanent');
     }
     for (const bad of ['/abs.tf', 'a/../b.tf', 'a//b.tf', '.git/config', 'x/.GIT/y', '']) {
-      expect((await rejection(host.ensureFile({ ...change('x'), path: bad }))).kind).toBe('permanent');
+      expect((await gitHostError(host.ensureFile({ ...change('x'), path: bad }))).kind).toBe('permanent');
     }
-    expect((await rejection(host.ensureBranch('feature/new', '0'.repeat(40)))).kind).toBe('permanent');
+    expect((await gitHostError(host.ensureBranch('feature/new', '0'.repeat(40)))).kind).toBe('permanent');
     await host.ensureBranch(branchFor('x'), base);
-    const dirError = await rejection(host.ensureFile({ ...change('x'), path: 'terraform/live' }));
+    const dirError = await gitHostError(host.ensureFile({ ...change('x'), path: 'terraform/live' }));
     expect(dirError.kind).toBe('conflict');
-    const fileError = await rejection(
+    const fileError = await gitHostError(
       host.ensureFile({ ...change('x'), path: 'terraform/live/backend.tf/x.tf' }),
     );
     expect(fileError.kind).toBe('conflict');
     // A branch that would sit under an existing one cannot exist.
-    const nameError = await rejection(host.ensureBranch(`${branchFor('x')}/sub`, base));
+    const nameError = await gitHostError(host.ensureBranch(`${branchFor('x')}/sub`, base));
     expect(nameError.kind).toBe('conflict');
     expect(await host.headOf(branchFor('x'))).toBe(base);
   });
@@ -467,15 +458,15 @@ describe('LocalGitHost', () => {
 
   it('reports a missing repository as permanent', async () => {
     const host = openHost(join(dir, 'nowhere'));
-    expect((await rejection(host.headOf('main'))).kind).toBe('permanent');
-    expect((await rejection(host.ensurePullRequest(prSpec('x')))).kind).toBe('permanent');
+    expect((await gitHostError(host.headOf('main'))).kind).toBe('permanent');
+    expect((await gitHostError(host.ensurePullRequest(prSpec('x')))).kind).toBe('permanent');
 
     const repo = await newInfra('doomed');
     const doomed = openHost(repo);
     expect(await doomed.headOf('main')).toBe(git(repo, 'rev-parse', 'main'));
     rmSync(repo, { recursive: true, force: true });
-    expect((await rejection(doomed.headOf('main'))).kind).toBe('permanent');
-    expect((await rejection(doomed.ensureBranch('x', '0'.repeat(40)))).kind).toBe('permanent');
+    expect((await gitHostError(doomed.headOf('main'))).kind).toBe('permanent');
+    expect((await gitHostError(doomed.ensureBranch('x', '0'.repeat(40)))).kind).toBe('permanent');
   });
 
   it('keeps large trees correct: entries inserted in git order, objects git can read', async () => {
@@ -607,7 +598,7 @@ describe('LocalGitHost', () => {
       const before = snapshot(repo);
       const host = openHost(repo);
       const run = await provision(host, 'checked-out-base');
-      const error = await rejection(host.merge(run.pr.number, new Date(T0)));
+      const error = await gitHostError(host.merge(run.pr.number, new Date(T0)));
       expect(error.kind).toBe('conflict');
       expect(error.message).toContain('checked out');
       expect((await host.get(run.pr.number))?.state).toBe('open');
@@ -615,7 +606,7 @@ describe('LocalGitHost', () => {
       // The engineer looks at the service's branch in a linked worktree: the service waits.
       const worktree = join(dir, 'look');
       git(repo, 'worktree', 'add', '-q', worktree, branchFor('checked-out-base'));
-      const busy = await rejection(host.ensureFile(change('checked-out-base', ' v2')));
+      const busy = await gitHostError(host.ensureFile(change('checked-out-base', ' v2')));
       expect(busy.kind).toBe('transient');
       git(repo, 'worktree', 'remove', worktree);
       expect((await host.ensureFile(change('checked-out-base', ' v2'))).committed).toBe(true);
