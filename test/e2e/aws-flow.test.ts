@@ -108,6 +108,27 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
     }
   }
 
+  /** The next `times` writes GitHub gets for that database's branch answer 503. */
+  const githubUnavailableFor = (dbName: string, times: number) =>
+    sim.schedule({
+      match: (r) => r.method === 'POST' && JSON.stringify(r.body ?? '').includes(`provision-rds-${dbName}`),
+      times,
+      fault: { kind: 'status', status: 503 },
+    });
+
+  /** What the dead-letter queue holds, with attributes, left in place. */
+  async function deadLetters() {
+    const letters = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.deadLetterQueueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        VisibilityTimeout: 0,
+      }),
+    );
+    return letters.Messages ?? [];
+  }
+
   async function queueDepth(queueUrl: string): Promise<number> {
     const out = await sqs.send(
       new GetQueueAttributesCommand({
@@ -215,11 +236,7 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
     const good = await provision({ db_name: 'steady', engine: 'mysql', environment: 'dev' });
     const flaky = await provision({ db_name: 'flaky', engine: 'mysql', environment: 'dev' });
     const flakyId = flaky.json.request_id as string;
-    sim.schedule({
-      match: (r) => r.method === 'POST' && JSON.stringify(r.body ?? '').includes('provision-rds-flaky'),
-      times: 1,
-      fault: { kind: 'status', status: 503 },
-    });
+    githubUnavailableFor('flaky', 1);
     const batch = await pollOnce(sqs, stack.queueUrl, workerHandler);
     expect(batch.records).toHaveLength(2);
     const flakyRecord = batch.records.find((r) => r.body.includes(flakyId));
@@ -249,25 +266,13 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
   it('fails a request whose retries run out, and keeps its message in the dead-letter queue with the reason', async () => {
     const accepted = await provision({ db_name: 'doomed', engine: 'mysql', environment: 'dev' });
     const id = accepted.json.request_id as string;
-    sim.schedule({
-      match: (r) => r.method === 'POST' && JSON.stringify(r.body ?? '').includes('provision-rds-doomed'),
-      times: 1_000,
-      fault: { kind: 'status', status: 503 },
-    });
+    githubUnavailableFor('doomed', 1_000);
     await drain({ until: async () => (await statusOf(id)).status === 'failed' });
     sim.clearFaults();
     const failed = await statusOf(id);
     expect(failed.status).toBe('failed');
     expect(failed.failure_reason).toMatch(new RegExp(`gave up after ${MAX_RECEIVE_COUNT} attempts`));
-    const letters = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: stack.deadLetterQueueUrl,
-        MaxNumberOfMessages: 10,
-        MessageAttributeNames: ['All'],
-        VisibilityTimeout: 0,
-      }),
-    );
-    const letter = letters.Messages?.find((m) => m.Body?.includes(id));
+    const letter = (await deadLetters()).find((m) => m.Body?.includes(id));
     expect(letter?.MessageAttributes?.error?.StringValue).toMatch(/503|unavailable|GitHub/i);
   });
 
@@ -382,15 +387,7 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
     expect(batch.records.map((r) => r.body)).toEqual(['not json']);
     expect(batch.failed).toEqual([]);
     expect(await queueDepth(stack.queueUrl)).toBe(0);
-    const letters = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: stack.deadLetterQueueUrl,
-        MaxNumberOfMessages: 10,
-        MessageAttributeNames: ['All'],
-        VisibilityTimeout: 0,
-      }),
-    );
-    const letter = letters.Messages?.find((m) => m.Body === 'not json');
+    const letter = (await deadLetters()).find((m) => m.Body === 'not json');
     expect(letter?.MessageAttributes?.error?.StringValue).toContain('no request_id');
   });
 
