@@ -1,4 +1,3 @@
-import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
   dynamoDbDocumentClient,
@@ -23,9 +22,7 @@ import { packagedPolicy } from './packaged-policy.js';
 export interface LambdaServices {
   config: LambdaConfig;
   ctx: AppContext;
-  store: DynamoDbStatusStore;
   intake: SnsIntake;
-  sns: SNSClient;
   sqs: SQSClient;
   secrets: SecretSource;
 }
@@ -38,10 +35,8 @@ export const services = (): Promise<LambdaServices> => built.get();
 async function build(): Promise<LambdaServices> {
   const config = lambdaConfig();
   const policy = packagedPolicy();
-  const sns = snsClient();
-  const sqs = sqsClient();
   const store = new DynamoDbStatusStore({ client: dynamoDbDocumentClient(), tableName: config.STATUS_TABLE });
-  const intake = new SnsIntake({ store, sns, topicArn: config.TOPIC_ARN, logger });
+  const intake = new SnsIntake({ store, sns: snsClient(), topicArn: config.TOPIC_ARN, logger });
   const secrets = new SecretsManagerSource({ client: secretsManagerClient() });
   // Each worker container paces its GitHub mutations at its share of the limits one token has.
   const share = config.WORKER_MAX_CONCURRENCY;
@@ -63,7 +58,7 @@ async function build(): Promise<LambdaServices> {
     }),
   );
   const ctx = appContext({ policy, store, intake, git, logger });
-  return { config, ctx, store, intake, sns, sqs, secrets };
+  return { config, ctx, intake, sqs: sqsClient(), secrets };
 }
 
 /** Tests only: forget the container's services, as a new container would. */
