@@ -1,4 +1,5 @@
 import type { DatabaseSpec } from '../domain/spec.js';
+import { requestIdMarker } from './pull-request-marker.js';
 import { deploymentTitle } from './terraform.js';
 
 export interface PullRequestContext {
@@ -91,7 +92,7 @@ export function renderPullRequest(ctx: PullRequestContext): PullRequestText {
     `2. Merging applies the saved plan to ${code(spec.environment)}${spec.environment === 'prod' ? ' after a manual approval' : ''}; the request becomes \`merged\`.`,
     '3. Closing without merging creates nothing; the request becomes `closed`.',
     '',
-    `<!-- rds-provisioner request-id: ${spec.requestId} -->`,
+    requestIdMarker(spec.requestId),
     '',
   ].join('\n');
   return { title, body };

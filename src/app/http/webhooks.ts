@@ -1,11 +1,10 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { verify } from '@octokit/webhooks-methods';
+import { requestIdFromBody } from '../../render/pull-request-marker.js';
 import { applyCheckEvent } from '../apply-check-event.js';
 import { applyPullRequestEvent } from '../apply-pull-request-event.js';
 import type { AppContext } from '../context.js';
 import { InvalidRequestError, json, UnauthorizedError } from './schemas.js';
-
-const REQUEST_ID_MARKER = /<!-- rds-provisioner request-id: ([A-Za-z0-9._-]{1,64}) -->/;
 
 const WebhookOutcome = z
   .object({ outcome: z.enum(['applied', 'unchanged']), request_id: z.string() })
@@ -82,7 +81,7 @@ export function registerGitHubWebhook<E extends object>(
     const event = c.req.header('x-github-event');
     if (event === 'pull_request') {
       const { action, pull_request: pr } = body as PullRequestPayload;
-      const requestId = REQUEST_ID_MARKER.exec(pr?.body ?? '')?.[1];
+      const requestId = requestIdFromBody(pr?.body);
       if (action !== 'closed' || !requestId || typeof pr?.number !== 'number') return c.body(null, 204);
       const result = await applyPullRequestEvent(ctx, {
         requestId,
