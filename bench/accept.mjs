@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { canPin, cpuMs, fmt, percentile, pinned, ROOT, row, runNodeJson, startServer } from './lib.mjs';
+import { appendSamples } from './samples.mjs';
 
 const SERVER_CPU = 1;
 const LOAD_CPU = 0;
@@ -90,7 +91,7 @@ export async function benchAccept({
         t.ok += r.ok;
         t.seconds += r.seconds;
         t.cpu += cpu;
-        t.latencies.push(...r.latencies);
+        appendSamples(t.latencies, r.latencies);
         perRound.push({
           round,
           name,
