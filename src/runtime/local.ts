@@ -106,7 +106,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     auth,
     ...(local ? { review: local } : {}),
     onAccepted: () => worker.wake(),
-    ...(webhookSecret ? { webhookSecret } : {}),
+    // GitHub sends webhooks only for a GitHub repository: with the local git host the route is not served.
+    ...(options.github && webhookSecret
+      ? { webhook: { repository: options.github, secret: webhookSecret } }
+      : {}),
     ...(web ? { web } : {}),
   });
   const server = await new Promise<ReturnType<typeof serve>>((ready) => {

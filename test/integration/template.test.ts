@@ -617,7 +617,7 @@ describe('template.yaml: API', () => {
     const app = createApp({
       ctx: { policy: loadPolicyFile() } as AppContext,
       auth: { authenticate: async () => null },
-      webhookSecret: 'unused',
+      webhook: { repository: 'acme/infra', secret: 'unused' },
     });
     const doc = (await (await app.request('/openapi.json')).json()) as {
       paths: Record<string, Record<string, { security?: unknown[] }>>;

@@ -36,7 +36,11 @@ describe('POST /webhooks/github', () => {
       logger: silentLogger,
       newRequestId: () => newRequestId(),
     };
-    app = createApp({ ctx, auth: { authenticate: async () => null }, webhookSecret: SECRET });
+    app = createApp({
+      ctx,
+      auth: { authenticate: async () => null },
+      webhook: { repository: 'acme/infra', secret: SECRET },
+    });
     requestId = newRequestId();
     await intake.submit(
       queuedRecord(

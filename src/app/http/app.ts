@@ -36,7 +36,7 @@ import {
 } from './schemas.js';
 import { requestView } from './views.js';
 import { isWebPath, registerWebPage, type WebAssets } from './web.js';
-import { registerGitHubWebhook } from './webhooks.js';
+import { type GitHubWebhookConfig, registerGitHubWebhook } from './webhooks.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 /** Public, or authenticated otherwise (the webhook by its signature). */
@@ -47,8 +47,8 @@ export interface HttpDeps {
   auth: Authenticator;
   /** Local git host only: pull request review routes under /pulls. */
   review?: PullRequestReview;
-  /** GitHub webhook secret (or how to get it when a delivery arrives): with it, POST /webhooks/github is served. */
-  webhookSecret?: string | (() => Promise<string>);
+  /** The GitHub repository the service targets and its webhook secret: with them, POST /webhooks/github is served. */
+  webhook?: GitHubWebhookConfig;
   /** Told of each accepted request, so a local worker can start at once instead of at its next poll. */
   onAccepted?: (record: RequestRecord) => void;
   /**
@@ -262,7 +262,7 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
 
   if (deps.review) registerPullRequestRoutes(app, ctx, deps.review);
   if (deps.web) registerWebPage(app, deps.web);
-  if (deps.webhookSecret) registerGitHubWebhook(app, ctx, deps.webhookSecret);
+  if (deps.webhook) registerGitHubWebhook(app, ctx, deps.webhook);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

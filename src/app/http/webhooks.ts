@@ -51,11 +51,18 @@ interface StatusPayload {
   branches?: Array<{ name?: string }>;
 }
 
+export interface GitHubWebhookConfig {
+  /** `OWNER/REPO`: only events about this repository change anything. */
+  repository: string;
+  /** The webhook secret, or how to get it when a delivery arrives. */
+  secret: string | (() => Promise<string>);
+}
+
 /** POST /webhooks/github: closes the loop after review. Nothing changes without a valid signature. */
 export function registerGitHubWebhook<E extends object>(
   app: OpenAPIHono<E & { Variables: { identity: string } }>,
   ctx: AppContext,
-  secret: string | (() => Promise<string>),
+  { secret }: GitHubWebhookConfig,
 ): void {
   app.openapi(route, async (c) => {
     const payload = await c.req.text();

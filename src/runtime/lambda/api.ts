@@ -44,7 +44,10 @@ function build({ config, ctx, secrets }: LambdaServices): Handler {
     auth: new ApiGatewayAuthenticator(config.AUTH_MODE),
     securityScheme: API_GATEWAY_SECURITY_SCHEMES[config.AUTH_MODE],
     // Read when a delivery arrives (then cached): the other routes neither wait for nor fail on it.
-    webhookSecret: () => secrets.get(config.GITHUB_WEBHOOK_SECRET_NAME),
+    webhook: {
+      repository: config.GITHUB_REPOSITORY,
+      secret: () => secrets.get(config.GITHUB_WEBHOOK_SECRET_NAME),
+    },
     onAccepted: () => count('accepted'),
     publicBase: (c) =>
       apiGatewayPublicBase((c.env as { event?: APIGatewayProxyEvent }).event) ?? new URL(c.req.url).origin,
