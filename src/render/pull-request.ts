@@ -18,36 +18,43 @@ export interface PullRequestText {
   body: string;
 }
 
-/** Text for a table cell or inline prose: no table breaks, no HTML, no code spans to escape from. */
-export function mdText(text: string): string {
-  return text
-    .replace(/\\/g, '\\\\')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[|`*_[\]#]/g, (ch) => `\\${ch}`)
-    .replace(/\r?\n/g, ' ');
+/**
+ * Any text shown as it is and inert on GitHub: one code span. Inside a code span GitHub makes no @mention,
+ * no issue or commit reference, no link and no HTML, so every value a requester chose (owner, tags, their
+ * name) goes through here. The fence is longer than any run of backticks in the text; a space pads it when
+ * the text starts or ends with a backtick or with spaces (CommonMark strips one); line breaks become spaces.
+ */
+export function literal(text: string): string {
+  const flat = text.replace(/\r\n?|\n/g, ' ') || ' ';
+  const longestRun = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longestRun + 1);
+  const pad = /^`|`$/.test(flat) || (/^ .* $/.test(flat) && flat.trim() !== '') ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
-const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
+/** One row of a GFM table. A `|` in a cell, even inside a code span, must be escaped or it splits the cell. */
+export function tableRow(cells: readonly string[]): string {
+  return `| ${cells.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`;
+}
+
 const onOff = (on: boolean) => (on ? 'on' : 'off');
 
 export function renderPullRequest(ctx: PullRequestContext): PullRequestText {
   const { spec } = ctx;
   const title = `Provision ${spec.engine} database ${spec.dbName} (${spec.environment})`;
   const rows: Array<[string, string]> = [
-    ['Database', `${code(spec.dbName)}, initial database ${code(spec.databaseName)}`],
-    ['Environment', code(spec.environment)],
-    ['Engine', `${code(spec.awsEngine)} ${code(spec.engineVersion)}`],
+    ['Database', `${literal(spec.dbName)}, initial database ${literal(spec.databaseName)}`],
+    ['Environment', literal(spec.environment)],
+    ['Engine', `${literal(spec.awsEngine)} ${literal(spec.engineVersion)}`],
     ['Deployment', deploymentTitle(spec)],
-    ['Size', `${code(spec.size)}: ${capacity(spec)}`],
+    ['Size', `${literal(spec.size)}: ${capacity(spec)}`],
     [
       'Instances',
       spec.deployment === 'instance'
         ? `1${spec.multiAz ? ', Multi-AZ standby' : ', single AZ'}`
         : instancesText(spec.instances),
     ],
-    ['Owner', mdText(spec.owner)],
+    ['Owner', literal(spec.owner)],
     ['Deletion protection', onOff(spec.deletionProtection)],
     ['Backups', `${spec.backupRetentionDays} days, window ${spec.backupWindow} UTC`],
     ['Final snapshot', spec.skipFinalSnapshot ? 'skipped' : 'taken'],
@@ -62,23 +69,26 @@ export function renderPullRequest(ctx: PullRequestContext): PullRequestText {
     [
       'Tags',
       Object.entries(spec.tags)
-        .map(([k, v]) => code(`${k}=${v}`))
+        .map(([k, v]) => literal(`${k}=${v}`))
         .join(' '),
     ],
   ];
   const body = [
-    `Provisions the ${spec.engine} database ${code(spec.dbName)} in ${code(spec.environment)}.`,
+    // First: the webhook reads the first marker in the body, and nothing a requester wrote comes before it.
+    requestIdMarker(spec.requestId),
     '',
-    `- Requested by: ${mdText(ctx.requester)}`,
-    `- Request id: ${code(spec.requestId)}`,
-    `- File: ${code(ctx.filePath)} on ${code(ctx.branch)}, into ${code(ctx.base)}`,
-    `- Policy: environment ${code(spec.environment)} of ${code(ctx.policySource)}`,
+    `Provisions the ${spec.engine} database ${literal(spec.dbName)} in ${literal(spec.environment)}.`,
+    '',
+    `- Requested by: ${literal(ctx.requester)}`,
+    `- Request id: ${literal(spec.requestId)}`,
+    `- File: ${literal(ctx.filePath)} on ${literal(ctx.branch)}, into ${literal(ctx.base)}`,
+    `- Policy: environment ${literal(spec.environment)} of ${literal(ctx.policySource)}`,
     '',
     '## Resolved settings',
     '',
     '| Setting | Value |',
     '| --- | --- |',
-    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    ...rows.map((row) => tableRow(row)),
     '',
     'Always on, whatever the environment: storage encrypted with KMS; master password managed by RDS in',
     'Secrets Manager (never in code or state); not publicly accessible; IAM database authentication; TLS',
@@ -89,10 +99,8 @@ export function renderPullRequest(ctx: PullRequestContext): PullRequestText {
     '',
     '1. CI runs `terraform fmt -check`, `terraform validate` and `terraform plan` on this pull request and',
     '   posts the plan. Review it: it should only add resources for this database.',
-    `2. Merging applies the saved plan to ${code(spec.environment)}${spec.environment === 'prod' ? ' after a manual approval' : ''}; the request becomes \`merged\`.`,
+    `2. Merging applies the saved plan to ${literal(spec.environment)}${spec.environment === 'prod' ? ' after a manual approval' : ''}; the request becomes \`merged\`.`,
     '3. Closing without merging creates nothing; the request becomes `closed`.',
-    '',
-    requestIdMarker(spec.requestId),
     '',
   ].join('\n');
   return { title, body };
@@ -103,7 +111,7 @@ function capacity(spec: DatabaseSpec): string {
   const storage = spec.storage
     ? `, ${spec.storage.allocatedGb}-${spec.storage.maxAllocatedGb} GiB ${spec.storage.type}`
     : '';
-  return `${code(spec.instanceClass ?? 'db.serverless')}${storage}`;
+  return `${literal(spec.instanceClass ?? 'db.serverless')}${storage}`;
 }
 
 function instancesText(n: number): string {
@@ -113,10 +121,11 @@ function instancesText(n: number): string {
 
 function network(spec: DatabaseSpec): string {
   const n = spec.network;
-  if (n.kind === 'live-variable') return `from ${code(`var.networks["${n.environment}"]`)} in terraform/live`;
-  const parts = [`VPC ${code(n.vpcId)}`, `${n.subnetIds.length} subnets`];
+  if (n.kind === 'live-variable')
+    return `from ${literal(`var.networks["${n.environment}"]`)} in terraform/live`;
+  const parts = [`VPC ${literal(n.vpcId)}`, `${n.subnetIds.length} subnets`];
   if (n.allowedSecurityGroupIds.length)
-    parts.push(`ingress from ${n.allowedSecurityGroupIds.map(code).join(', ')}`);
-  if (n.allowedCidrBlocks.length) parts.push(`ingress from ${n.allowedCidrBlocks.map(code).join(', ')}`);
+    parts.push(`ingress from ${n.allowedSecurityGroupIds.map(literal).join(', ')}`);
+  if (n.allowedCidrBlocks.length) parts.push(`ingress from ${n.allowedCidrBlocks.map(literal).join(', ')}`);
   return parts.join('; ');
 }

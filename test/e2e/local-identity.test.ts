@@ -31,7 +31,7 @@ describe('the API token and the requester', () => {
     );
     expect(open.json.requester).toBe('alice@example.com');
     const pr = await call('GET', `/pulls/${open.json.pull_request.number}`);
-    expect(pr.json.body).toContain('- Requested by: alice@example.com');
+    expect(pr.json.body).toContain('- Requested by: `alice@example.com`');
     // The token appears in no log line but the one-time notice.
     expect(first.output.filter((line) => line.includes(token))).toHaveLength(1);
     expect(await first.stop()).toBe(0);
