@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startLocal } from '../runtime/local.js';
+import { type LocalOptions, startLocal } from '../runtime/local.js';
 import { invalidInput } from './exit-codes.js';
 
 interface ServeOptions {
@@ -54,7 +54,7 @@ export function registerServe(program: Command): void {
     .action(async (options: ServeOptions) => {
       if (options.backend !== 'sqlite' && options.backend !== 'aws')
         throw invalidInput([{ path: '--backend', message: 'must be sqlite or aws' }]);
-      const server = await startLocal({
+      const local: LocalOptions = {
         port: integer('port', options.port, 0, 65535),
         host: options.host,
         dataDir: options.dataDir,
@@ -65,15 +65,34 @@ export function registerServe(program: Command): void {
         workers: integer('workers', options.workers, 0, 64),
         maxAttempts: integer('max-attempts', options.maxAttempts, 1, 100),
         visibilityMs: integer('visibility-timeout', options.visibilityTimeout, 1, 43_200) * 1000,
-      });
-      await new Promise<void>((done) => {
-        const shutdown = () => {
-          process.off('SIGINT', shutdown);
-          process.off('SIGTERM', shutdown);
-          server.stop().then(done, done);
-        };
-        process.on('SIGINT', shutdown);
-        process.on('SIGTERM', shutdown);
-      });
+      };
+      // Signals are caught from before start-up, so one that arrives just as the server is ready
+      // stops it cleanly instead of killing the process.
+      const stopAsked = untilSignal();
+      try {
+        const server = await startLocal(local);
+        await stopAsked.promise;
+        await server.stop();
+      } finally {
+        stopAsked.dispose();
+      }
     });
+}
+
+/** Resolves on the first SIGINT or SIGTERM; dispose() stops listening for them. */
+function untilSignal(): { promise: Promise<void>; dispose(): void } {
+  let dispose = () => {};
+  const promise = new Promise<void>((resolve) => {
+    const onSignal = () => {
+      dispose();
+      resolve();
+    };
+    dispose = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  return { promise, dispose };
 }

@@ -1,9 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
 import { ensureInfraRepository } from '../adapters/local/git-infra-repository.js';
 import { LocalGitHost } from '../adapters/local/local-git-host.js';
 import { checkpointPeriodically, openDatabase, type SqliteDatabase } from '../adapters/local/sqlite.js';
@@ -18,7 +14,9 @@ import { DEFAULT_RETRY } from '../app/settle-delivery.js';
 import type { Logger } from '../ports.js';
 import { appContext } from './app-context.js';
 import { awsBackendFromEnv, type Backend } from './aws-backend.js';
+import { apiToken, ensurePrivateDataDir } from './data-dir.js';
 import { githubHostFromEnv } from './github-from-env.js';
+import { listen } from './listen.js';
 import { loadPolicyFile } from './policy-file.js';
 import { loadWebAssets } from './web-assets.js';
 import { WorkerLoop } from './worker-loop.js';
@@ -63,79 +61,92 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
   const logger = options.logger ?? jsonLogger();
   const policy = loadPolicyFile(options.config);
   const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  // GitHub's client checks its credentials before anything is created.
+  // What can be checked without creating anything is checked first: GitHub's credentials, the stack.
   const github = options.github ? githubHostFromEnv(options.github, logger) : undefined;
-  const repo = resolve(options.repo ?? join(dataDir, 'infra'));
-  const author = policy.policy.git.author;
-  if (!github) await ensureInfraRepository(repo, { sourceDir: PACKAGE_ROOT, author });
+  const aws = options.backend === 'aws' ? awsBackendFromEnv(logger) : undefined;
+  // Then the port, so a taken one leaves nothing behind; it answers 503 until the app is wired.
+  const listener = await listen(options.port, options.host);
+  const baseUrl = listener.url;
+  // Closed in reverse, after the listener, on stop and when start-up fails.
+  const opened: Array<() => unknown> = [];
+  const close = async () => {
+    await listener.close();
+    for (const closeOne of [...opened].reverse()) await closeOne();
+  };
 
-  // SQLite keeps the queue and statuses (the embedded backend) and the local host's pull requests.
-  const db = openDatabase(join(dataDir, 'rds-provisioner.db'));
-  const stopCheckpoints = checkpointPeriodically(db);
-  const { store, intake, queue } = options.backend === 'aws' ? awsBackendFromEnv(logger) : sqliteBackend(db);
-  let baseUrl = '';
-  const local = github
-    ? undefined
-    : new LocalGitHost({
-        repository: repo,
-        author,
-        db,
-        clock: systemClock,
-        pullUrl: (n) => `${baseUrl}/pulls/${n}`,
-      });
-  const git = github ?? (local as LocalGitHost);
+  try {
+    ensurePrivateDataDir(dataDir);
+    const repo = resolve(options.repo ?? join(dataDir, 'infra'));
+    const author = policy.policy.git.author;
+    if (!github) await ensureInfraRepository(repo, { sourceDir: PACKAGE_ROOT, author });
 
-  const ctx = appContext({ policy, store, intake, git, logger });
-  if (local) await reconcilePullRequests(ctx, local);
-  const workers = options.workers ?? 4;
-  const worker = new WorkerLoop(ctx, queue, {
-    concurrency: workers,
-    visibilityMs: options.visibilityMs ?? 30_000,
-    pollMs: options.pollMs ?? 250,
-    retry: { ...DEFAULT_RETRY, maxAttempts: options.maxAttempts ?? DEFAULT_RETRY.maxAttempts },
-  });
+    // SQLite keeps the queue and statuses (the embedded backend) and the local host's pull requests.
+    const db = openDatabase(join(dataDir, 'rds-provisioner.db'));
+    opened.push(() => db.close());
+    opened.push(checkpointPeriodically(db));
+    const { store, intake, queue } = aws ?? sqliteBackend(db);
+    const local = github
+      ? undefined
+      : new LocalGitHost({
+          repository: repo,
+          author,
+          db,
+          clock: systemClock,
+          pullUrl: (n) => `${baseUrl}/pulls/${n}`,
+        });
+    if (local) opened.push(() => local.dispose());
+    const git = github ?? (local as LocalGitHost);
 
-  const auth = new TokenAuthenticator([
-    { token: apiToken(dataDir, options.announce), identity: process.env.RDS_PROVISIONER_API_USER || 'admin' },
-  ]);
-  const webhookSecret = process.env.GITHUB_WEBHOOK_SECRET;
-  const web = loadWebAssets(join(PACKAGE_ROOT, 'dist', 'web'));
-  const app = createApp({
-    ctx,
-    auth,
-    ...(local ? { review: local } : {}),
-    onAccepted: () => worker.wake(),
-    // GitHub sends webhooks only for a GitHub repository: with the local git host the route is not served.
-    ...(options.github && webhookSecret
-      ? { webhook: { repository: options.github, secret: webhookSecret } }
-      : {}),
-    ...(web ? { web } : {}),
-  });
-  const server = await new Promise<ReturnType<typeof serve>>((ready) => {
-    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => ready(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  baseUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  if (workers > 0) worker.start();
-  logger.info('rds-provisioner serving', {
-    url: baseUrl,
-    repository: options.github ? `github:${options.github}` : repo,
-    backend: options.backend ?? 'sqlite',
-    web_page: web ? `${baseUrl}/` : 'not built (npm run build)',
-    data_dir: dataDir,
-    policy: policy.source,
-  });
+    const ctx = appContext({ policy, store, intake, git, logger });
+    if (local) await reconcilePullRequests(ctx, local);
+    const workers = options.workers ?? 4;
+    const worker = new WorkerLoop(ctx, queue, {
+      concurrency: workers,
+      visibilityMs: options.visibilityMs ?? 30_000,
+      pollMs: options.pollMs ?? 250,
+      retry: { ...DEFAULT_RETRY, maxAttempts: options.maxAttempts ?? DEFAULT_RETRY.maxAttempts },
+    });
+    opened.push(() => worker.stop());
+
+    const auth = new TokenAuthenticator([
+      {
+        token: apiToken(dataDir, options.announce),
+        identity: process.env.RDS_PROVISIONER_API_USER || 'admin',
+      },
+    ]);
+    const webhookSecret = process.env.GITHUB_WEBHOOK_SECRET;
+    const web = loadWebAssets(join(PACKAGE_ROOT, 'dist', 'web'));
+    const app = createApp({
+      ctx,
+      auth,
+      ...(local ? { review: local } : {}),
+      onAccepted: () => worker.wake(),
+      // GitHub sends webhooks only for a GitHub repository: with the local git host the route is not served.
+      ...(options.github && webhookSecret
+        ? { webhook: { repository: options.github, secret: webhookSecret } }
+        : {}),
+      ...(web ? { web } : {}),
+    });
+    listener.serve(app.fetch);
+    if (workers > 0) worker.start();
+    logger.info('rds-provisioner serving', {
+      url: baseUrl,
+      repository: options.github ? `github:${options.github}` : repo,
+      backend: options.backend ?? 'sqlite',
+      web_page: web ? `${baseUrl}/` : 'not built (npm run build)',
+      data_dir: dataDir,
+      policy: policy.source,
+    });
+  } catch (error) {
+    await close();
+    throw error;
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       logger.info('shutting down: no new work, finishing what is in flight');
-      await new Promise<void>((done) => server.close(() => done()));
-      await worker.stop();
-      await local?.dispose();
-      stopCheckpoints();
-      db.close();
+      await close();
       logger.info('stopped');
     })();
     return stopping;
@@ -147,23 +158,4 @@ function sqliteBackend(db: SqliteDatabase): Backend {
   const store = new SqliteStatusStore(db);
   const queue = new SqliteQueue(db, systemClock);
   return { store, queue, intake: new SqliteIntake(store, queue) };
-}
-
-/**
- * The API token: $RDS_PROVISIONER_API_TOKEN, or one generated on first start, kept with mode 0600 in
- * the data dir and shown once.
- */
-function apiToken(
-  dataDir: string,
-  announce: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-): string {
-  const fromEnv = process.env.RDS_PROVISIONER_API_TOKEN;
-  if (fromEnv) return fromEnv;
-  const file = join(dataDir, 'api-token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const token = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
-  announce(`API token (shown once; kept in ${file}): ${token}`);
-  return token;
 }

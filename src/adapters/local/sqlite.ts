@@ -1,4 +1,6 @@
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { keepFileOwnerOnly, OWNER_ONLY } from './owner-only.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -6,11 +8,18 @@ export type SqliteDatabase = Database.Database;
  * Opens (creating if needed) the service's SQLite database. WAL lets the API read while the worker
  * writes; synchronous=NORMAL keeps every committed transaction across a process crash (SIGKILL), which
  * is the failure the service must survive; only an OS crash or power loss can drop the last commits.
- * Each adapter creates its own tables with idempotent DDL on construction.
+ * Each adapter creates its own tables with idempotent DDL on construction. The database and its WAL and
+ * SHM files are owner-only on every open.
  */
 export function openDatabase(file: string): SqliteDatabase {
+  // Created owner-only before SQLite opens it: SQLite gives the WAL and SHM files it creates this mode.
+  closeSync(openSync(file, 'a', OWNER_ONLY.file));
+  keepFileOwnerOnly(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
+  // Side files an earlier run left behind keep their own mode.
+  keepFileOwnerOnly(`${file}-wal`);
+  keepFileOwnerOnly(`${file}-shm`);
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
