@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { AwsBackendConfigError } from '../runtime/aws-backend.js';
+import { DataDirError } from '../runtime/data-dir.js';
 import { GitHubConfigError } from '../runtime/github-from-env.js';
+import { ListenError } from '../runtime/listen.js';
 import { PolicyFileError } from '../runtime/policy-file.js';
+import { TOKEN_HELP } from './api-client.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerPr } from './pr-commands.js';
 import { registerRender } from './render-command.js';
@@ -13,6 +17,8 @@ import { registerValidateConfig } from './validate-config-command.js';
 export function buildProgram(): Command {
   const program = new Command('rds-provisioner')
     .description('Self-service RDS provisioning through GitOps')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .addHelpText('after', `\n${TOKEN_HELP}`)
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
@@ -21,6 +27,11 @@ export function buildProgram(): Command {
   registerRequestCommands(program);
   registerPr(program);
   return program;
+}
+
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -41,13 +52,19 @@ function report(error: unknown): number {
     if (error.lines.length > 0) process.stderr.write(`${error.lines.join('\n')}\n`);
     return error.exitCode;
   }
-  if (error instanceof GitHubConfigError || error instanceof AwsBackendConfigError) {
+  if (
+    error instanceof GitHubConfigError ||
+    error instanceof AwsBackendConfigError ||
+    error instanceof PolicyFileError ||
+    error instanceof DataDirError
+  ) {
     process.stderr.write(`${error.message}\n`);
     return EXIT.invalid;
   }
-  if (error instanceof PolicyFileError) {
+  // The port or host cannot be bound: the message names the option; no "error:" prefix, no stack.
+  if (error instanceof ListenError) {
     process.stderr.write(`${error.message}\n`);
-    return EXIT.invalid;
+    return EXIT.error;
   }
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
   return EXIT.error;

@@ -52,10 +52,15 @@ export function registerPr(program: Command): void {
         .argument('<number>'),
     ).action(async (number: string, options: ClientOptions) => {
       const p = await new ApiClient(options).post<Pull>(`/pulls/${pullNumber(number)}/${action}`);
-      const detail = p.merge_commit ? ` (${p.merge_commit.slice(0, 12)})` : '';
-      process.stdout.write(`#${p.number} ${p.state} into ${p.base}${detail}\n`);
+      process.stdout.write(`${outcome(p)}\n`);
     });
   }
+}
+
+/** `#3 merged into main (0123456789ab)`, or `#3 closed`: only a merge goes into the base. */
+function outcome(p: Pull): string {
+  if (p.state !== 'merged') return `#${p.number} ${p.state}`;
+  return `#${p.number} merged into ${p.base}${p.merge_commit ? ` (${p.merge_commit.slice(0, 12)})` : ''}`;
 }
 
 function pullNumber(text: string): number {

@@ -10,13 +10,16 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI (`npm run build` first) the way a user would, from the repository root. */
+/**
+ * Runs the built CLI (`npm run build` first) the way a user would, from the repository root. Standard
+ * input is `input`, or empty: a command never waits on a terminal.
+ */
 export function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
 ): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [BIN, ...args],
       { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, encoding: 'utf8' },
@@ -25,5 +28,6 @@ export function runCli(
         resolve({ code, stdout, stderr });
       },
     );
+    child.stdin?.end(options.input ?? '');
   });
 }
