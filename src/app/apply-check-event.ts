@@ -1,4 +1,4 @@
-import { dbNameFromBranch } from '../domain/naming.js';
+import { branchName, dbNameFromBranch } from '../domain/naming.js';
 import type { AppContext } from './context.js';
 
 /** A check run or commit status on a pull request's head: CI's plan, reported to the requester. */
@@ -9,21 +9,26 @@ export interface CheckEvent {
   at: Date;
 }
 
+/** The request whose history the event joined, or why it joined none. */
+export type CheckEventResult = { requestId: string; refused?: undefined } | { refused: string };
+
 /**
- * Adds the event to the history of the request in flight for the branch's database. A replay (the
- * same detail already there) changes nothing; an event for any other branch is ignored.
+ * Adds the event to the history of the request in flight whose branch the event is on. A replay (the
+ * same detail already there) changes nothing; an event on any other branch is ignored.
  */
-export async function applyCheckEvent(ctx: AppContext, event: CheckEvent): Promise<string | null> {
+export async function applyCheckEvent(ctx: AppContext, event: CheckEvent): Promise<CheckEventResult> {
   for (const branch of event.branches) {
     const dbName = dbNameFromBranch(branch, ctx.conventions);
     if (!dbName) continue;
     const id = await ctx.store.inFlight(dbName);
     if (!id) continue;
     const record = await ctx.store.get(id);
-    if (!record || record.history.some((h) => h.detail === event.detail)) return null;
+    if (!record || branchName(record.request.db_name, ctx.conventions) !== branch) continue;
+    if (record.history.some((h) => h.detail === event.detail))
+      return { refused: 'a replay: already recorded' };
     await ctx.store.note(id, event.at, event.detail);
     ctx.logger.info('check recorded', { request_id: id, detail: event.detail });
-    return id;
+    return { requestId: id };
   }
-  return null;
+  return { refused: 'no request in flight on the branch' };
 }

@@ -1,3 +1,4 @@
+import { pullRequestMismatch } from '../domain/pull-request-match.js';
 import type { RequestRecord } from '../domain/status.js';
 import type { AppContext } from './context.js';
 
@@ -5,19 +6,32 @@ export interface PullRequestEvent {
   requestId: string;
   action: 'merged' | 'closed';
   number: number;
+  /** The branch the pull request merges from: it must be the request's. */
+  headBranch: string;
   at: Date;
 }
 
+export type PullRequestEventResult =
+  | { changed: boolean; record: RequestRecord; refused?: undefined }
+  /** Nothing changed, and why: no such request, or the pull request is not the request's. */
+  | { changed: false; refused: string };
+
 /**
- * A pull request was merged or closed (a local review, or GitHub's webhook). Replays and late events
- * change nothing: the status store refuses moves backwards or out of a terminal status.
+ * A pull request was merged or closed (a local review, or GitHub's webhook). It settles the request its
+ * marker names only when it is that request's pull request (see pullRequestMismatch). Replays and late
+ * events change nothing: the status store refuses moves backwards or out of a terminal status.
  */
 export async function applyPullRequestEvent(
   ctx: AppContext,
   event: PullRequestEvent,
-): Promise<{ record: RequestRecord; changed: boolean } | undefined> {
+): Promise<PullRequestEventResult> {
+  const current = await ctx.store.get(event.requestId);
+  if (!current) return { changed: false, refused: 'no request with that id' };
+  const mismatch = pullRequestMismatch(current, event, ctx.conventions);
+  if (mismatch) return { changed: false, refused: mismatch };
   const detail = `pull request #${event.number} ${event.action}`;
   const result = await ctx.store.transition(event.requestId, event.action, { at: event.at, detail });
-  if (result?.changed) ctx.logger.info(detail, { request_id: event.requestId });
+  if (!result) return { changed: false, refused: 'no request with that id' };
+  if (result.changed) ctx.logger.info(detail, { request_id: event.requestId });
   return result;
 }

@@ -15,6 +15,7 @@ export async function reconcilePullRequests(ctx: AppContext, review: PullRequest
       requestId: pr.requestId,
       action: pr.state,
       number: pr.number,
+      headBranch: pr.branch,
       at: ctx.clock.now(),
     });
     if (result?.changed) settled++;

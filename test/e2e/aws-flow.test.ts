@@ -30,6 +30,7 @@ import { resetServices } from '../../src/runtime/lambda/services.js';
 import { TIME_RESERVE_MS, handler as workerHandler } from '../../src/runtime/lambda/worker.js';
 import { type AwsStack, createStack } from '../support/aws-stack.js';
 import { type GitHubSimulator, startGitHubSimulator } from '../support/github-simulator.js';
+import { closedPullRequestEvent } from '../support/github-webhooks.js';
 import { type ApiCall, apiGatewayEvent, lambdaContext, pollOnce } from '../support/lambda-events.js';
 import { type MotoServer, startMoto } from '../support/moto.js';
 
@@ -163,7 +164,7 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
     expect(sim.file('terraform/live/orders.tf', 'feature/provision-rds-orders')).toContain(id);
 
     const merged = sim.mergePull(pulls[0]?.number as number);
-    const payload = JSON.stringify({ action: 'closed', pull_request: { ...merged, merged: true } });
+    const payload = JSON.stringify(closedPullRequestEvent('acme/infra', merged));
     const hook = await call({
       method: 'POST',
       path: '/webhooks/github',

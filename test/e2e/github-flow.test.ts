@@ -4,6 +4,7 @@ import { resolveRequest } from '../../src/domain/resolve.js';
 import { renderTerraform } from '../../src/render/terraform.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { type GitHubSimulator, startGitHubSimulator } from '../support/github-simulator.js';
+import { closedPullRequestEvent, completedCheckRunEvent } from '../support/github-webhooks.js';
 import { api, type RunningServer, startServer, waitFor } from '../support/server.js';
 
 const { policy } = loadPolicyFile();
@@ -85,22 +86,15 @@ describe('serve --github: the whole loop against GitHub', () => {
     expect(sim.violations).toEqual([]);
 
     // The plan's check run lands in the history; a forged delivery changes nothing.
-    const run = {
-      action: 'completed',
-      check_run: {
-        id: 77,
-        name: 'terraform plan',
-        status: 'completed',
-        conclusion: 'success',
-        check_suite: { head_branch: pr?.head.ref },
-      },
-    };
+    const run = completedCheckRunEvent('acme/infra', {
+      id: 77,
+      name: 'terraform plan',
+      conclusion: 'success',
+      headBranch: pr?.head.ref as string,
+    });
     expect(await webhook('check_run', run)).toBe(200);
     const merged = sim.mergePull(pr?.number as number);
-    const event = {
-      action: 'closed',
-      pull_request: { number: merged.number, merged: true, body: merged.body },
-    };
+    const event = closedPullRequestEvent('acme/infra', merged);
     expect(await webhook('pull_request', event, 'not-the-secret')).toBe(401);
     expect((await call('GET', `/requests/${id}`)).json.status).toBe('pr_open');
     expect(await webhook('pull_request', event)).toBe(200);

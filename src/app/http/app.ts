@@ -1,6 +1,5 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import * as z from 'zod';
 import { formOptions } from '../../domain/form-options.js';
@@ -10,6 +9,7 @@ import { type Authenticator, InvalidCursorError, type PullRequestReview } from '
 import { acceptParsedRequest } from '../accept-request.js';
 import type { AppContext } from '../context.js';
 import { previewRequest } from '../preview-request.js';
+import { limitBodies, MAX_BODY_BYTES, WEBHOOK_PATH } from './body-limits.js';
 import { registerPullRequestRoutes } from './pulls.js';
 import {
   Accepted,
@@ -36,11 +36,10 @@ import {
 } from './schemas.js';
 import { requestView } from './views.js';
 import { isWebPath, registerWebPage, type WebAssets } from './web.js';
-import { type GitHubWebhookConfig, registerGitHubWebhook } from './webhooks.js';
+import { type GitHubWebhookConfig, registerGitHubWebhook, requireSignatureHeader } from './webhooks.js';
 
-export const MAX_BODY_BYTES = 16 * 1024;
 /** Public, or authenticated otherwise (the webhook by its signature). */
-const PUBLIC_PATHS = new Set(['/health', '/openapi.json', '/webhooks/github']);
+const PUBLIC_PATHS = new Set(['/health', '/openapi.json', WEBHOOK_PATH]);
 
 export interface HttpDeps {
   ctx: AppContext;
@@ -145,13 +144,6 @@ const healthRoute = createRoute({
   responses: { 200: json(Health, 'The service is up'), 431: HEADERS_TOO_LARGE },
 });
 
-const tooLarge = (c: Context) =>
-  c.json(
-    { error: 'payload_too_large' as const, message: `the body must be at most ${MAX_BODY_BYTES} bytes` },
-    413,
-  );
-const chunkedLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
-
 const invalid = (c: Context, issues: { path: string; message: string }[]) =>
   c.json({ error: 'invalid_request' as const, issues }, 400);
 
@@ -181,26 +173,23 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
     return next();
   });
 
-  app.use(
-    '/provision',
-    async (c, next) => {
-      if (c.req.method !== 'POST') return next();
-      const type = c.req.header('content-type') ?? '';
-      if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
-        return c.json(
-          { error: 'unsupported_media_type' as const, message: 'send the request as application/json' },
-          415,
-        );
-      }
-      return next();
-    },
-    // Content-Length settles most requests without wrapping the body stream; bodyLimit covers chunked ones.
-    async (c, next) => {
-      const length = Number(c.req.header('content-length'));
-      if (length > MAX_BODY_BYTES) return tooLarge(c);
-      return Number.isInteger(length) ? next() : chunkedLimit(c, next);
-    },
-  );
+  // An unsigned delivery is refused before any of its body is read.
+  if (deps.webhook) app.use(WEBHOOK_PATH, requireSignatureHeader);
+
+  app.use('/provision', async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const type = c.req.header('content-type') ?? '';
+    if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+      return c.json(
+        { error: 'unsupported_media_type' as const, message: 'send the request as application/json' },
+        415,
+      );
+    }
+    return next();
+  });
+
+  // Every body, on every route, within its route's limit.
+  app.use('*', limitBodies);
 
   app.openapi(provisionRoute, async (c) => {
     const request = c.req.valid('json');

@@ -109,6 +109,7 @@ export function registerPullRequestRoutes<E extends { Variables: { identity: str
           requestId: pr.requestId,
           action: action === 'merge' ? 'merged' : 'closed',
           number: pr.number,
+          headBranch: pr.branch,
           at: ctx.clock.now(),
         });
       }

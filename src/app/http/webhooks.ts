@@ -1,55 +1,60 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { verify } from '@octokit/webhooks-methods';
-import { requestIdFromBody } from '../../render/pull-request-marker.js';
+import type { MiddlewareHandler } from 'hono';
 import { applyCheckEvent } from '../apply-check-event.js';
 import { applyPullRequestEvent } from '../apply-pull-request-event.js';
 import type { AppContext } from '../context.js';
-import { InvalidRequestError, json, UnauthorizedError } from './schemas.js';
+import { MAX_WEBHOOK_BODY_BYTES, WEBHOOK_PATH } from './body-limits.js';
+import { readGitHubEvent } from './github-events.js';
+import {
+  InvalidRequestError,
+  json,
+  PayloadTooLargeError,
+  UNAVAILABLE,
+  UnauthorizedError,
+} from './schemas.js';
 
 const WebhookOutcome = z
   .object({ outcome: z.enum(['applied', 'unchanged']), request_id: z.string() })
   .openapi('WebhookOutcome');
 
+const SIGNATURE = /^sha256=[0-9a-f]{64}$/i;
+
 const route = createRoute({
   method: 'post',
-  path: '/webhooks/github',
+  path: WEBHOOK_PATH,
   summary: 'GitHub webhook: pull request merged or closed, check runs and commit statuses',
-  description:
-    'Authenticated by X-Hub-Signature-256 (HMAC of the body with the webhook secret), not by a token.',
+  description: [
+    'Authenticated by X-Hub-Signature-256 (HMAC-SHA256 of the body with the webhook secret), not by a token:',
+    'a missing or malformed header (not `sha256=` and 64 hex digits) is refused before any of the body is read.',
+    `The body may be at most ${MAX_WEBHOOK_BODY_BYTES} bytes (1 MiB): GitHub's pull_request and check_run payloads`,
+    'are tens of KB plus a pull request body of at most 65,536 characters; GitHub itself caps deliveries at 25 MB.',
+    'Only events about the configured repository change anything: a pull_request event settles the request its',
+    "marker names when it comes from that repository (not a fork) into the base branch, from the request's",
+    "branch, and (once recorded) as the request's pull request number; check runs and commit statuses are",
+    'recorded on the request in flight on their branch.',
+  ].join(' '),
   request: {
     headers: z.object({
       'x-github-event': z.string().optional(),
-      'x-hub-signature-256': z.string().optional(),
+      'x-hub-signature-256': z.string().optional().openapi({ description: '`sha256=` and 64 hex digits' }),
     }),
   },
   responses: {
     200: json(WebhookOutcome, 'The event concerned a request: applied, or a replay that changed nothing'),
-    204: { description: 'An event or a pull request this service does not track' },
-    400: json(InvalidRequestError, 'The body is not JSON'),
-    401: json(UnauthorizedError, 'Missing or invalid signature'),
+    204: {
+      description:
+        'Nothing to do: an event this service does not handle, or one about another repository, a fork, another branch or pull request',
+    },
+    400: json(
+      InvalidRequestError,
+      'The body is not JSON, or not the shape GitHub sends for the event: each bad field named',
+    ),
+    401: json(UnauthorizedError, 'Missing, malformed or invalid signature'),
+    413: json(PayloadTooLargeError, `Body over ${MAX_WEBHOOK_BODY_BYTES} bytes`),
+    503: UNAVAILABLE,
   },
 });
-
-interface PullRequestPayload {
-  action?: string;
-  pull_request?: { number?: number; merged?: boolean; body?: string | null };
-}
-interface CheckRunPayload {
-  action?: string;
-  check_run?: {
-    id?: number;
-    name?: string;
-    status?: string;
-    conclusion?: string | null;
-    check_suite?: { head_branch?: string | null };
-  };
-}
-interface StatusPayload {
-  id?: number;
-  state?: string;
-  context?: string;
-  branches?: Array<{ name?: string }>;
-}
 
 export interface GitHubWebhookConfig {
   /** `OWNER/REPO`: only events about this repository change anything. */
@@ -58,23 +63,30 @@ export interface GitHubWebhookConfig {
   secret: string | (() => Promise<string>);
 }
 
-/** POST /webhooks/github: closes the loop after review. Nothing changes without a valid signature. */
+const unauthorized = { error: 'unauthorized' as const, message: 'missing or invalid X-Hub-Signature-256' };
+
+/** Refuses a delivery without a well-formed signature header before any of its body is read. */
+export const requireSignatureHeader: MiddlewareHandler = async (c, next) => {
+  if (c.req.method !== 'POST' || SIGNATURE.test(c.req.header('x-hub-signature-256') ?? '')) return next();
+  return c.json(unauthorized, 401);
+};
+
+/**
+ * POST /webhooks/github: closes the loop after review. Nothing changes without a valid signature, and
+ * nothing but the configured repository's own pull requests and checks changes a request.
+ */
 export function registerGitHubWebhook<E extends object>(
   app: OpenAPIHono<E & { Variables: { identity: string } }>,
   ctx: AppContext,
-  { secret }: GitHubWebhookConfig,
+  { repository, secret }: GitHubWebhookConfig,
 ): void {
   app.openapi(route, async (c) => {
+    // Within MAX_WEBHOOK_BODY_BYTES: limitBodies has counted it.
     const payload = await c.req.text();
-    const signature = c.req.header('x-hub-signature-256');
+    const signature = c.req.header('x-hub-signature-256') as string;
     // Unreadable secret: the app answers 503 (a retry helps), never 401 (GitHub would not retry).
     const key = typeof secret === 'string' ? secret : await secret();
-    if (!signature || !(await verify(key, payload, signature).catch(() => false))) {
-      return c.json(
-        { error: 'unauthorized' as const, message: 'missing or invalid X-Hub-Signature-256' },
-        401,
-      );
-    }
+    if (!(await verify(key, payload, signature).catch(() => false))) return c.json(unauthorized, 401);
     let body: unknown;
     try {
       body = JSON.parse(payload);
@@ -84,46 +96,28 @@ export function registerGitHubWebhook<E extends object>(
         400,
       );
     }
-    const at = ctx.clock.now();
-    const event = c.req.header('x-github-event');
-    if (event === 'pull_request') {
-      const { action, pull_request: pr } = body as PullRequestPayload;
-      const requestId = requestIdFromBody(pr?.body);
-      if (action !== 'closed' || !requestId || typeof pr?.number !== 'number') return c.body(null, 204);
-      const result = await applyPullRequestEvent(ctx, {
-        requestId,
-        action: pr.merged ? 'merged' : 'closed',
-        number: pr.number,
-        at,
-      });
-      if (!result) return c.body(null, 204);
-      return c.json(
-        { outcome: result.changed ? ('applied' as const) : ('unchanged' as const), request_id: requestId },
-        200,
-      );
-    }
-    const check = checkEvent(event, body);
-    if (!check) return c.body(null, 204);
-    const id = await applyCheckEvent(ctx, { ...check, at });
-    return id ? c.json({ outcome: 'applied' as const, request_id: id }, 200) : c.body(null, 204);
-  });
-}
+    const name = c.req.header('x-github-event');
+    const delivery = { event: name?.slice(0, 64), delivery: c.req.header('x-github-delivery')?.slice(0, 64) };
+    const ignored = (reason: string) => {
+      ctx.logger.info('webhook ignored', { ...delivery, reason });
+      return c.body(null, 204);
+    };
 
-function checkEvent(event: string | undefined, body: unknown): { branches: string[]; detail: string } | null {
-  if (event === 'check_run') {
-    const { action, check_run: run } = body as CheckRunPayload;
-    const branch = run?.check_suite?.head_branch;
-    if (!run || !branch || !action) return null;
-    const result = run.conclusion ? `${run.status}: ${run.conclusion}` : (run.status ?? action);
-    return { branches: [branch], detail: `check run "${run.name}" #${run.id} ${result}` };
-  }
-  if (event === 'status') {
-    const status = body as StatusPayload;
-    const branches = (status.branches ?? [])
-      .map((b) => b.name)
-      .filter((n): n is string => typeof n === 'string');
-    if (branches.length === 0 || !status.state) return null;
-    return { branches, detail: `commit status "${status.context}" #${status.id} ${status.state}` };
-  }
-  return null;
+    const event = readGitHubEvent(name, body, { repository, base: ctx.conventions.base });
+    if (event.kind === 'invalid') {
+      ctx.logger.warn('webhook refused', { ...delivery, issues: event.issues });
+      return c.json({ error: 'invalid_request' as const, issues: event.issues }, 400);
+    }
+    if (event.kind === 'ignored') return ignored(event.reason);
+    const at = ctx.clock.now();
+    if (event.kind === 'pull_request') {
+      const result = await applyPullRequestEvent(ctx, { ...event, at });
+      if (result.refused !== undefined) return ignored(result.refused);
+      const outcome = result.changed ? ('applied' as const) : ('unchanged' as const);
+      return c.json({ outcome, request_id: event.requestId }, 200);
+    }
+    const result = await applyCheckEvent(ctx, { ...event, at });
+    if (result.refused !== undefined) return ignored(result.refused);
+    return c.json({ outcome: 'applied' as const, request_id: result.requestId }, 200);
+  });
 }

@@ -6,6 +6,7 @@ import {
   apiGatewayPublicBase,
 } from '../../adapters/aws/api-gateway-auth.js';
 import { createApp } from '../../app/http/app.js';
+import { maxBodyBytes, payloadTooLarge } from '../../app/http/body-limits.js';
 import { count, logger, metrics, powertoolsLogger } from './observability.js';
 import { type LambdaServices, services } from './services.js';
 
@@ -18,6 +19,9 @@ const apps = new WeakMap<LambdaServices, Handler>();
 export const handler: Handler = async (event, context) => {
   powertoolsLogger.addContext(context);
   try {
+    // API Gateway lets up to 10 MB through: a body over its route's limit is refused before anything is built.
+    const maxBytes = maxBodyBytes(event.path);
+    if (bodyBytes(event) > maxBytes) return jsonAnswer(413, payloadTooLarge(maxBytes));
     const built = await services();
     let app = apps.get(built);
     if (!app) {
@@ -28,15 +32,23 @@ export const handler: Handler = async (event, context) => {
   } catch (error) {
     // Start-up failed (configuration): a clear 503, the details in the log only.
     logger.error('API not available', { error: error instanceof Error ? error.message : String(error) });
-    return {
-      statusCode: 503,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ error: 'unavailable', message: 'the service could not start; try again' }),
-    };
+    return jsonAnswer(503, { error: 'unavailable', message: 'the service could not start; try again' });
   } finally {
     metrics.publishStoredMetrics();
   }
 };
+
+/** The body's size in bytes as the app would read it: base64 counts decoded. */
+function bodyBytes({ body, isBase64Encoded }: APIGatewayProxyEvent): number {
+  if (!body) return 0;
+  return isBase64Encoded ? Buffer.byteLength(body, 'base64') : Buffer.byteLength(body, 'utf8');
+}
+
+const jsonAnswer = (statusCode: number, body: object): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 function build({ config, ctx, secrets }: LambdaServices): Handler {
   const api = createApp({
