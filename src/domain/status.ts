@@ -12,7 +12,9 @@ export const isTerminal = (status: Status) => TERMINAL_STATUSES.includes(status)
 
 /**
  * Which moves are allowed. A status never moves backwards, so a late or replayed event cannot undo a
- * later one (a webhook may even report the merge before the worker records pr_open).
+ * later one (a webhook may even report the merge before the worker records pr_open). The one move out of
+ * a terminal status is closed → merged: a pull request closed and later reopened and merged on GitHub puts
+ * the file on the base branch, and the request must say so.
  */
 const NEXT: Record<Status, readonly Status[]> = {
   queued: ['processing', 'pr_open', 'merged', 'closed', 'failed'],
@@ -20,7 +22,7 @@ const NEXT: Record<Status, readonly Status[]> = {
   processing: ['processing', 'pr_open', 'merged', 'closed', 'failed'],
   pr_open: ['merged', 'closed'],
   merged: [],
-  closed: [],
+  closed: ['merged'],
   failed: [],
 };
 

@@ -120,6 +120,25 @@ export function statusStoreContract(harness: () => StoreHarness): void {
       expect((await store().get(id))?.status).toBe('merged');
     });
 
+    it('moves closed to merged (a pull request reopened and merged), and nothing else out of closed', async () => {
+      const { id } = await submitted('orders');
+      await moveTo(store(), id, 'closed');
+      for (const to of STATUSES.filter((s) => s !== 'merged'))
+        expect((await store().transition(id, to, { at: at(50_000) }))?.changed).toBe(false);
+      const moved = await store().transition(id, 'merged', {
+        at: at(60_000),
+        detail: 'pull request #7 merged',
+      });
+      expect(moved?.changed).toBe(true);
+      expect(moved?.record).toMatchObject({ status: 'merged', pullRequest: PR, failureReason: null });
+      expect(moved?.record.history.slice(-2)).toEqual([
+        { at: at(3_000).toISOString(), status: 'closed' },
+        { at: at(60_000).toISOString(), status: 'merged', detail: 'pull request #7 merged' },
+      ]);
+      expect(await store().get(id)).toEqual(moved?.record);
+      expect((await store().transition(id, 'closed', { at: at(70_000) }))?.changed).toBe(false);
+    });
+
     it('returns undefined for an unknown id and creates nothing', async () => {
       expect(await store().transition('missing', 'processing', { at: at(1) })).toBeUndefined();
       await store().note('missing', at(1), 'nothing');
