@@ -87,6 +87,13 @@ export interface PullRequestSpec {
   draft?: boolean;
 }
 
+/** An open pull request on a branch, and the request it was opened for (null: none named). */
+export interface OpenPullRequest {
+  number: number;
+  url: string;
+  requestId: string | null;
+}
+
 export interface FileChange {
   branch: string;
   path: string;
@@ -107,7 +114,12 @@ export interface GitHost {
   ensureBranch(branch: string, fromCommit: string): Promise<{ created: boolean; head: string }>;
   /** Commits the content on the branch unless the branch already holds exactly that content. */
   ensureFile(change: FileChange): Promise<{ committed: boolean; head: string }>;
-  /** Opens the pull request unless one is open for the branch; returns that one. */
+  /** Pull requests open from the branch, whatever their base. */
+  openPullRequests(branch: string): Promise<OpenPullRequest[]>;
+  /**
+   * Opens the pull request unless one is open for the branch; returns that one. A pull request belongs to
+   * one request: an open one for another request is a GitHostError('conflict'), never reused.
+   */
   ensurePullRequest(spec: PullRequestSpec): Promise<{ number: number; url: string; created: boolean }>;
 }
 
@@ -136,6 +148,11 @@ export interface PullRequestReview {
   /** A merge commit on the base; throws GitHostError('conflict') when the branches conflict. */
   merge(number: number, at: Date): Promise<PullRequestInfo>;
   close(number: number, at: Date): Promise<PullRequestInfo>;
+  /**
+   * Finishes merges a crash interrupted (the base moved, the pull request still open): those become
+   * merged. Returns how many. Run at start-up, before merged pull requests are replayed to their requests.
+   */
+  finishInterruptedMerges(): Promise<number>;
 }
 
 /** What an authenticator may look at: the request's headers, and what the runtime in front knows of it. */

@@ -1,5 +1,7 @@
 import { branchName, filePath, moduleSource } from '../domain/naming.js';
+import { ownValue } from '../domain/own-keys.js';
 import { describeIssues } from '../domain/policy.js';
+import { foreignPullRequest, pullRequestInUseReason } from '../domain/pull-request-owner.js';
 import { resolveRequest } from '../domain/resolve.js';
 import type { RequestRecord } from '../domain/status.js';
 import { isTerminal } from '../domain/status.js';
@@ -69,7 +71,14 @@ async function openPullRequest(ctx: AppContext, record: RequestRecord) {
     );
   }
 
-  await git.ensureBranch(branch, baseHead);
+  const { created } = await git.ensureBranch(branch, baseHead);
+  // A branch just made cannot carry a pull request. One that was there may carry another request's, still
+  // open (that request was settled by a forged webhook, or its pull request was reopened): committing onto
+  // it would hand that pull request, titled for the other request, to this one.
+  if (!created) {
+    const foreign = foreignPullRequest(await git.openPullRequests(branch), record.id);
+    if (foreign) throw new PermanentFailure(pullRequestInUseReason(foreign, branch));
+  }
   await git.ensureFile({
     branch,
     path,
@@ -85,7 +94,7 @@ async function openPullRequest(ctx: AppContext, record: RequestRecord) {
     base: conventions.base,
   });
   const dress = ctx.policy.policy.pull_requests;
-  const reviewers = dress.reviewers[spec.environment];
+  const reviewers = ownValue(dress.reviewers, spec.environment);
   const pr = await git.ensurePullRequest({
     branch,
     base: conventions.base,

@@ -23,7 +23,6 @@ import { branchName, filePath, moduleSource } from '../../src/domain/naming.js';
 import { resolveRequest } from '../../src/domain/resolve.js';
 import type { RequestRecord } from '../../src/domain/status.js';
 import {
-  type Clock,
   type Delivery,
   type FileChange,
   type GitHost,
@@ -34,6 +33,7 @@ import { renderPullRequest } from '../../src/render/pull-request.js';
 import { renderTerraform } from '../../src/render/terraform.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { branches, commitBehindTheService, commitsAhead, fileAt, fsck, git } from '../support/git-checks.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const policy = loadPolicyFile();
@@ -41,17 +41,13 @@ const AUTHOR = policy.policy.git.author;
 const VISIBILITY_MS = 30_000;
 const RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 8_000 };
 
-class TestClock implements Clock {
-  constructor(public ms = Date.parse('2025-06-01T09:00:00.000Z')) {}
-  now() {
-    return new Date(this.ms);
-  }
-  advance(ms: number) {
-    this.ms += ms;
-  }
-}
-
-type Method = 'headOf' | 'readFile' | 'ensureBranch' | 'ensureFile' | 'ensurePullRequest';
+type Method =
+  | 'headOf'
+  | 'readFile'
+  | 'ensureBranch'
+  | 'openPullRequests'
+  | 'ensureFile'
+  | 'ensurePullRequest';
 
 /**
  * A git host that fails on purpose: each planned failure makes one call of a method throw, either
@@ -91,6 +87,9 @@ class FlakyGitHost implements GitHost {
   ensureBranch(branch: string, fromCommit: string) {
     return this.call('ensureBranch', () => this.inner.ensureBranch(branch, fromCommit));
   }
+  openPullRequests(branch: string) {
+    return this.call('openPullRequests', () => this.inner.openPullRequests(branch));
+  }
   ensureFile(change: FileChange) {
     return this.call('ensureFile', () => this.inner.ensureFile(change));
   }
@@ -111,7 +110,7 @@ interface Worker {
 
 let dir: string;
 let repo: string;
-let clock: TestClock;
+let clock: ManualClock;
 let workers: Worker[];
 
 function openWorker(): Worker {
@@ -145,7 +144,7 @@ function openWorker(): Worker {
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rdsp-duplicate-'));
   repo = join(dir, 'infra');
-  clock = new TestClock();
+  clock = new ManualClock();
   workers = [];
   await ensureInfraRepository(repo, { sourceDir: ROOT, author: AUTHOR, now: clock.now() });
 });

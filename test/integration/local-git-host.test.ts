@@ -375,6 +375,50 @@ describe('LocalGitHost', () => {
     fsckClean(repo);
   });
 
+  it('merge and close of one pull request at once, on two connections: one wins; main holds the file iff merged', async () => {
+    const repo = await newInfra();
+    // A clock that stands still: no claim outlives its lease here.
+    const clock = { now: () => new Date(T0) };
+    const a = openHost(repo, { clock });
+    const b = openHost(repo, { clock });
+    const names = Array.from({ length: 10 }, (_, i) => `both-${i}`);
+    const runs = await Promise.all(names.map((name) => provision(a, name)));
+    const outcomes = await Promise.all(
+      runs.map(async (run, i) => {
+        const [merger, closer] = i % 2 === 0 ? [a, b] : [b, a];
+        const [merge, close] = await Promise.allSettled([
+          merger.merge(run.pr.number, new Date(T0)),
+          closer.close(run.pr.number, new Date(T0)),
+        ]);
+        return { number: run.pr.number, name: names[i] as string, merge, close };
+      }),
+    );
+    for (const { number, name, merge, close } of outcomes) {
+      expect([merge.status, close.status].sort(), name).toEqual(['fulfilled', 'rejected']);
+      const loser = merge.status === 'rejected' ? merge : (close as PromiseRejectedResult);
+      expect(loser.reason).toMatchObject({ kind: 'invalid_state' });
+      const state = (await a.get(number))?.state;
+      expect(state).toBe(merge.status === 'fulfilled' ? 'merged' : 'closed');
+      expect(await a.readFile('main', fileFor(name)), name).toBe(
+        state === 'merged' ? contentFor(name) : null,
+      );
+    }
+    fsckClean(repo);
+  });
+
+  it('lets go of a pull request whose merge failed: it can be closed at once', async () => {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    const run = await provision(host, 'gone');
+    git(repo, 'branch', '-D', branchFor('gone'));
+    const error = await gitHostError(host.merge(run.pr.number, new Date(T0)));
+    expect({ kind: error.kind, message: error.message }).toEqual({
+      kind: 'conflict',
+      message: `branch ${branchFor('gone')} no longer exists`,
+    });
+    expect((await host.close(run.pr.number, new Date(T0))).state).toBe('closed');
+  });
+
   it('closes, and refuses what is not open or does not exist', async () => {
     const repo = await newInfra();
     const host = openHost(repo);

@@ -236,6 +236,11 @@ export interface GitHubSimulator {
   mergePull(number: number, method?: 'merge' | 'squash' | 'rebase'): PullSnapshot;
   /** Closes a pull request without merging. */
   closePull(number: number): PullSnapshot;
+  /**
+   * Reopens a pull request closed without merging, as GitHub's "Reopen" button does; throws where GitHub
+   * refuses (merged, still open, head branch gone or rewritten, another open pull request for the branch).
+   */
+  reopenPull(number: number): PullSnapshot;
   /** Primary limit state: what the next response's headers will say. */
   rateLimit(): { limit: number; remaining: number; used: number; reset: number };
   stop(): Promise<void>;
@@ -1665,6 +1670,19 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
       if (pull.state === 'closed') throw new Error(`#${number} is closed already`);
       const now = isoSeconds(Date.now());
       Object.assign(pull, { state: 'closed', closedAt: now, updatedAt: now, headSha: pullHeadSha(pull) });
+      return snapshot(pull);
+    },
+    reopenPull(number) {
+      const pull = requirePull(number);
+      if (pull.state === 'open' || pull.merged) throw new Error(`#${number} is not closed unmerged`);
+      const head = branchSha(pull.headRef);
+      if (!head || !ancestors(head).has(pull.headSha)) {
+        throw new Error(`#${number}: the head branch was deleted, force-pushed or recreated`);
+      }
+      if (pulls.some((p) => p.state === 'open' && p.headRef === pull.headRef && p.baseRef === pull.baseRef)) {
+        throw new Error(`#${number}: a pull request is already open for ${owner}:${pull.headRef}`);
+      }
+      Object.assign(pull, { state: 'open', closedAt: null, updatedAt: isoSeconds(Date.now()) });
       return snapshot(pull);
     },
     rateLimit() {

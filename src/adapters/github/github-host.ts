@@ -6,9 +6,13 @@
  *   headOf(base)              GET  git/ref/heads/{base}
  *   readFile(baseHead, path)  GET  contents/{path}?ref={baseHead}   (404: null; the blob is remembered)
  *   ensureBranch              POST git/refs                        (422 exists: GET the ref, go on)
+ *   openPullRequests          GET  pulls?head=owner:branch         (only when the branch was there already:
+ *                                                                   another request's open pull request on it
+ *                                                                   stops the worker before the file step)
  *   ensureFile                PUT  contents/{path}                 (only when the content differs; a branch
  *                                                                   just made from a commit we read needs no read)
- *   ensurePullRequest         POST pulls                           (422 exists: GET pulls?head=, reuse)
+ *   ensurePullRequest         POST pulls                           (422 exists: GET pulls?head=, reuse it
+ *                                                                   when its marker names this request)
  *                             POST issues/{n}/labels, POST pulls/{n}/requested_reviewers
  *
  * A 404 is "not there" only once the repository has answered; otherwise one GET of the repository tells a
@@ -16,13 +20,16 @@
  */
 
 import type { Endpoints } from '@octokit/types';
+import { pullRequestInUseReason } from '../../domain/pull-request-owner.js';
 import {
   type FileChange,
   type GitHost,
   GitHostError,
   type Logger,
+  type OpenPullRequest,
   type PullRequestSpec,
 } from '../../ports.js';
+import { requestIdFromBody } from '../../render/pull-request-marker.js';
 import { classifyError, githubMessage, isRequestError, type RequestErrorLike, redact } from './errors.js';
 import type { GitHubClient } from './octokit.js';
 
@@ -53,6 +60,7 @@ interface FileState {
 interface PullData {
   number: number;
   html_url: string;
+  body?: string | null;
   merged_at?: string | null;
   labels?: Array<{ name?: string } | string>;
   requested_reviewers?: Array<{ login: string } | null> | null;
@@ -213,6 +221,13 @@ export class GitHubHost implements GitHost {
               `GitHub says a pull request is open for ${spec.branch} but lists none`,
               'transient',
             );
+          const requestId = requestIdFromBody(pull.body);
+          if (requestId !== spec.requestId) {
+            throw new GitHostError(
+              pullRequestInUseReason({ number: pull.number, requestId }, spec.branch),
+              'conflict',
+            );
+          }
         } else if (this.isValidation(error, /no commits between/i)) {
           // The branch holds nothing the base lacks: our file is on the base already, merged through our
           // earlier pull request. That one is the answer.
@@ -242,6 +257,24 @@ export class GitHubHost implements GitHost {
       request_id: spec.requestId,
     });
     return { number: pull.number, url: pull.html_url, created };
+  }
+
+  async openPullRequests(branch: string): Promise<OpenPullRequest[]> {
+    const what = `list the open pull requests from ${branch} in ${this.repository}`;
+    try {
+      const { data } = await this.read('GET /repos/{owner}/{repo}/pulls', {
+        head: `${this.owner}:${branch}`,
+        state: 'open',
+        per_page: 100,
+      });
+      return (data as PullData[]).map((pull) => ({
+        number: pull.number,
+        url: pull.html_url,
+        requestId: requestIdFromBody(pull.body),
+      }));
+    } catch (error) {
+      throw this.classify(error, what);
+    }
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -4,13 +4,21 @@
  * compare-and-swap through `git update-ref --stdin`, merges by `git merge-tree --write-tree`), so it
  * never touches a working tree or an index, and an engineer's checkout of the same repository is safe:
  * a branch checked out there is never moved.
+ *
+ * Merge and close of one pull request are serialised across processes through SQLite: a merge first claims
+ * the pull request (`merging_since`), then moves the base, then records it merged; close takes only an
+ * open, unclaimed pull request. So the file is on the base if and only if the pull request is merged. A
+ * claim outlives its process only through a crash: one whose head is in the base was merged (recorded at
+ * start-up by finishInterruptedMerges, or by whoever meets it), one older than the lease is let go.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { pullRequestInUseReason } from '../../domain/pull-request-owner.js';
 import {
   type Clock,
   type FileChange,
   type GitHost,
   GitHostError,
+  type OpenPullRequest,
   type PullRequestInfo,
   type PullRequestReview,
   type PullRequestSpec,
@@ -56,6 +64,8 @@ interface PullRequestRow {
   merge_commit: string | null;
   created_at: string;
   updated_at: string;
+  /** Set while a merge holds the pull request: when it claimed it (ISO 8601). */
+  merging_since: string | null;
 }
 
 const SCHEMA = `
@@ -70,10 +80,14 @@ CREATE TABLE IF NOT EXISTS pull_requests (
   head TEXT,
   merge_commit TEXT,
   created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL
+  updated_at TEXT NOT NULL,
+  merging_since TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS pull_requests_one_open_per_branch ON pull_requests (branch) WHERE state = 'open';
 `;
+
+/** How long a merge's claim holds; past it, the claim is taken to belong to a process that died. */
+export const MERGE_LEASE_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (attempt: number) => sleep(Math.min(50, 2 ** attempt) + Math.random() * 5);
@@ -86,13 +100,21 @@ export class LocalGitHost implements GitHost, PullRequestReview {
   private readonly maxAttempts: number;
   private readonly repositoryPath: string;
   private opening: Promise<GitRepository> | null = null;
+  /** The last merge queued for each base branch. */
+  private readonly mergesByBase = new Map<string, Promise<unknown>>();
   private disposed = false;
   private readonly sql: {
     byNumber: Statement<[number], PullRequestRow>;
     openForBranch: Statement<[string], PullRequestRow>;
     all: Statement<[], PullRequestRow>;
     insert: Statement<[string | null, string, string, string, string, string | null, string, string]>;
-    finish: Statement<[PullRequestState, string | null, string | null, string, number]>;
+    claim: Statement<[string, number, string]>;
+    holds: Statement<[number, string], { number: number }>;
+    release: Statement<[number, string]>;
+    claimed: Statement<[], PullRequestRow>;
+    finishMerged: Statement<[string | null, string | null, string, number]>;
+    closeUnclaimed: Statement<[string, number]>;
+    closedAt: Statement<[string, number]>;
   };
 
   constructor(options: LocalGitHostOptions) {
@@ -104,6 +126,7 @@ export class LocalGitHost implements GitHost, PullRequestReview {
     this.pullUrl = options.pullUrl;
     this.maxAttempts = options.maxAttempts ?? 8;
     this.db.exec(SCHEMA);
+    addMergeClaimColumn(this.db);
     this.sql = {
       byNumber: this.db.prepare('SELECT * FROM pull_requests WHERE number = ?'),
       openForBranch: this.db.prepare("SELECT * FROM pull_requests WHERE branch = ? AND state = 'open'"),
@@ -112,10 +135,29 @@ export class LocalGitHost implements GitHost, PullRequestReview {
         `INSERT INTO pull_requests (request_id, title, body, branch, base, head, state, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
       ),
-      finish: this.db.prepare(
-        `UPDATE pull_requests SET state = ?, head = COALESCE(?, head), merge_commit = ?, updated_at = ?
+      claim: this.db.prepare(
+        `UPDATE pull_requests SET merging_since = ?
+         WHERE number = ? AND state = 'open' AND (merging_since IS NULL OR merging_since <= ?)`,
+      ),
+      holds: this.db.prepare(
+        "SELECT number FROM pull_requests WHERE number = ? AND state = 'open' AND merging_since = ?",
+      ),
+      release: this.db.prepare(
+        "UPDATE pull_requests SET merging_since = NULL WHERE number = ? AND state = 'open' AND merging_since = ?",
+      ),
+      claimed: this.db.prepare(
+        "SELECT * FROM pull_requests WHERE state = 'open' AND merging_since IS NOT NULL ORDER BY number",
+      ),
+      finishMerged: this.db.prepare(
+        `UPDATE pull_requests SET state = 'merged', head = COALESCE(?, head), merge_commit = ?, updated_at = ?,
+           merging_since = NULL
          WHERE number = ? AND state = 'open'`,
       ),
+      closeUnclaimed: this.db.prepare(
+        `UPDATE pull_requests SET state = 'closed', updated_at = ?
+         WHERE number = ? AND state = 'open' AND merging_since IS NULL`,
+      ),
+      closedAt: this.db.prepare("UPDATE pull_requests SET head = ? WHERE number = ? AND state = 'closed'"),
     };
   }
 
@@ -203,7 +245,7 @@ export class LocalGitHost implements GitHost, PullRequestReview {
     assertBranch(spec.branch);
     assertBranch(spec.base);
     const open = this.sql.openForBranch.get(spec.branch);
-    if (open) return { number: open.number, url: this.pullUrl(open.number), created: false };
+    if (open) return this.reuse(open, spec);
     const repo = await this.repo();
     const head = await repo.branchHead(spec.branch);
     if (!head) throw new GitHostError(`branch ${spec.branch} does not exist`, 'transient');
@@ -226,15 +268,23 @@ export class LocalGitHost implements GitHost, PullRequestReview {
       );
       return { row: this.sql.byNumber.get(Number(result.lastInsertRowid)) as PullRequestRow, created: true };
     });
+    let ensured: { row: PullRequestRow; created: boolean };
     try {
-      const { row, created } = ensure.immediate();
-      return { number: row.number, url: this.pullUrl(row.number), created };
+      ensured = ensure.immediate();
     } catch (error) {
       // Another connection opened it between our read and our write: the unique index said no.
       const winner = this.sql.openForBranch.get(spec.branch);
-      if (winner) return { number: winner.number, url: this.pullUrl(winner.number), created: false };
+      if (winner) return this.reuse(winner, spec);
       throw databaseError(error);
     }
+    if (!ensured.created) return this.reuse(ensured.row, spec);
+    return { number: ensured.row.number, url: this.pullUrl(ensured.row.number), created: true };
+  }
+
+  async openPullRequests(branch: string): Promise<OpenPullRequest[]> {
+    assertBranch(branch);
+    const open = this.sql.openForBranch.get(branch);
+    return open ? [{ number: open.number, url: this.pullUrl(open.number), requestId: open.request_id }] : [];
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -278,19 +328,85 @@ export class LocalGitHost implements GitHost, PullRequestReview {
 
   async merge(number: number, at: Date): Promise<PullRequestInfo> {
     const repo = await this.repo();
+    const claim = this.claimForMerge(number);
+    try {
+      // Merges into one base cannot run side by side (each moves the base): in this process they queue,
+      // across processes the compare-and-swap on the base decides.
+      return await this.oneAtATime(this.row(number).base, () => this.mergeClaimed(repo, number, claim, at));
+    } catch (error) {
+      // Nothing moved (a conflict, a lost race), or the answer of the move was lost: settle the claim from
+      // what the base holds. When that fails too, the claim stays until its lease runs out.
+      const settled = await this.settleClaim(repo, this.row(number), at, claim).catch(() => undefined);
+      if (settled?.state === 'merged') return this.info(settled);
+      throw error;
+    }
+  }
+
+  async close(number: number, at: Date): Promise<PullRequestInfo> {
+    const repo = await this.repo();
+    let pr = this.row(number);
+    // A merge in progress, or one a dead process left: its base may have moved already.
+    if (pr.state === 'open' && pr.merging_since !== null) pr = await this.settleClaim(repo, pr, at);
+    if (pr.state !== 'open') throw notOpen(pr);
+    // Decide first (a merge may claim it at any moment), then note the head it was closed at.
+    if (this.sql.closeUnclaimed.run(at.toISOString(), number).changes === 0) throw notOpen(this.row(number));
+    const head = await repo.branchHead(pr.branch).catch(() => null);
+    if (head) this.sql.closedAt.run(head, number);
+    return this.info(this.row(number));
+  }
+
+  async finishInterruptedMerges(): Promise<number> {
+    const repo = await this.repo();
+    let finished = 0;
+    for (const claimed of this.sql.claimed.all()) {
+      const settled = await this.settleClaim(repo, claimed, this.clock.now());
+      if (settled.state === 'merged') finished++;
+    }
+    return finished;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+
+  /** Runs `work` after the merges queued before it for the same base. */
+  private async oneAtATime<T>(base: string, work: () => Promise<T>): Promise<T> {
+    const before = this.mergesByBase.get(base) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(work);
+    const tail = mine.catch(() => undefined);
+    this.mergesByBase.set(base, tail);
+    try {
+      return await mine;
+    } finally {
+      if (this.mergesByBase.get(base) === tail) this.mergesByBase.delete(base);
+    }
+  }
+
+  /** Takes the pull request for a merge: open, and unclaimed or claimed longer ago than the lease. */
+  private claimForMerge(number: number): string {
+    const now = this.clock.now();
+    const claim = now.toISOString();
+    if (this.sql.claim.run(claim, number, leaseCutoff(now)).changes === 1) return claim;
+    throw notOpen(this.row(number));
+  }
+
+  /** The merge proper, under the claim: a merge commit on the base, then the record. */
+  private async mergeClaimed(
+    repo: GitRepository,
+    number: number,
+    claim: string,
+    at: Date,
+  ): Promise<PullRequestInfo> {
     for (let attempt = 1; ; attempt++) {
       const pr = this.row(number);
-      if (pr.state !== 'open')
-        throw new GitHostError(`pull request #${number} is ${pr.state}`, 'invalid_state');
+      if (pr.state !== 'open') throw notOpen(pr);
       const baseHead = await repo.branchHead(pr.base);
       if (!baseHead) throw new GitHostError(`base branch ${pr.base} does not exist`, 'conflict');
       const branchHead = await repo.branchHead(pr.branch);
       if (!branchHead) throw new GitHostError(`branch ${pr.branch} no longer exists`, 'conflict');
 
       // Already in the base (merged before a crash, or by hand): record it, like GitHub does.
-      const ancestor = await repo.run(['merge-base', '--is-ancestor', branchHead, baseHead]);
-      if (ancestor.code === 0) return this.finish(number, 'merged', branchHead, null, at);
-      if (ancestor.code !== 1) throw gitFailure('git merge-base', ancestor.stderr);
+      if (await this.isAncestor(repo, branchHead, baseHead)) {
+        return this.finish(number, branchHead, await this.mergeCommitOf(repo, branchHead, baseHead), at);
+      }
 
       const merged = await repo.run([
         'merge-tree',
@@ -323,36 +439,74 @@ export class LocalGitHost implements GitHost, PullRequestReview {
         at,
         message: `Merge pull request #${number} from ${pr.branch}\n\n${pr.title}\n`,
       });
+      // A merge slower than its lease may have been taken over: then the base is not ours to move.
+      if (!this.sql.holds.get(number, claim)) {
+        throw new GitHostError(
+          `the merge of pull request #${number} outlasted its lease; try again`,
+          'transient',
+        );
+      }
       if (await repo.updateRef({ ref: `refs/heads/${pr.base}`, newOid: commit, oldOid: baseHead })) {
-        return this.finish(number, 'merged', branchHead, commit, at);
+        return this.finish(number, branchHead, commit, at);
       }
       if (attempt >= this.maxAttempts) throw lostRace(`refs/heads/${pr.base}`);
       await backoff(attempt);
     }
   }
 
-  async close(number: number, at: Date): Promise<PullRequestInfo> {
-    const pr = this.row(number);
-    if (pr.state !== 'open')
-      throw new GitHostError(`pull request #${number} is ${pr.state}`, 'invalid_state');
-    const repo = await this.repo();
-    return this.finish(number, 'closed', await repo.branchHead(pr.branch), null, at);
+  /**
+   * A claimed pull request whose head is in its base was merged (the base moved, the record did not):
+   * record it. Otherwise let the claim go when it is `ownClaim`, or older than the lease (its process
+   * died). Returns the row as it is now.
+   */
+  private async settleClaim(
+    repo: GitRepository,
+    pr: PullRequestRow,
+    at: Date,
+    ownClaim?: string,
+  ): Promise<PullRequestRow> {
+    if (pr.state !== 'open' || pr.merging_since === null) return pr;
+    const baseHead = await repo.branchHead(pr.base);
+    const branchHead = await repo.branchHead(pr.branch);
+    if (baseHead && branchHead && (await this.isAncestor(repo, branchHead, baseHead))) {
+      const mergeCommit = await this.mergeCommitOf(repo, branchHead, baseHead);
+      this.sql.finishMerged.run(branchHead, mergeCommit, at.toISOString(), pr.number);
+    } else if (pr.merging_since === ownClaim || pr.merging_since <= leaseCutoff(this.clock.now())) {
+      this.sql.release.run(pr.number, pr.merging_since);
+    }
+    return this.row(pr.number);
+  }
+
+  private async isAncestor(repo: GitRepository, commit: string, of: string): Promise<boolean> {
+    const run = await repo.run(['merge-base', '--is-ancestor', commit, of]);
+    if (run.code !== 0 && run.code !== 1) throw gitFailure('git merge-base', run.stderr);
+    return run.code === 0;
+  }
+
+  /** The first commit on the base that merged `head` in (null: none, e.g. a fast-forward by hand). */
+  private async mergeCommitOf(repo: GitRepository, head: string, baseHead: string): Promise<string | null> {
+    const run = await repo.run([
+      'rev-list',
+      '--parents',
+      '--ancestry-path',
+      '--reverse',
+      `${head}..${baseHead}`,
+    ]);
+    if (run.code !== 0) throw gitFailure('git rev-list', run.stderr);
+    for (const line of run.stdout.toString('utf8').split('\n')) {
+      const [commit, ...parents] = line.split(' ');
+      if (commit && parents.includes(head)) return commit;
+    }
+    return null;
   }
 
   // -------------------------------------------------------------------------------------------------
 
-  private finish(
-    number: number,
-    state: PullRequestState,
-    head: string | null,
-    mergeCommit: string | null,
-    at: Date,
-  ): PullRequestInfo {
-    const changed = this.sql.finish.run(state, head, mergeCommit, at.toISOString(), number).changes;
+  /** Records the merge; a pull request recorded merged already (by whoever settled it first) stays so. */
+  private finish(number: number, head: string, mergeCommit: string | null, at: Date): PullRequestInfo {
+    this.sql.finishMerged.run(head, mergeCommit, at.toISOString(), number);
     const row = this.row(number);
-    if (changed === 0 && row.state !== state) {
-      throw new GitHostError(`pull request #${number} is ${row.state}`, 'invalid_state');
-    }
+    if (row.state !== 'merged') throw notOpen(row);
     return this.info(row);
   }
 
@@ -376,6 +530,20 @@ export class LocalGitHost implements GitHost, PullRequestReview {
       updatedAt: row.updated_at,
       mergeCommit: row.merge_commit,
     };
+  }
+
+  /** The open pull request for the branch, when it is this request's: a pull request has one request. */
+  private reuse(
+    open: PullRequestRow,
+    spec: PullRequestSpec,
+  ): { number: number; url: string; created: false } {
+    if (open.request_id !== spec.requestId) {
+      throw new GitHostError(
+        pullRequestInUseReason({ number: open.number, requestId: open.request_id }, spec.branch),
+        'conflict',
+      );
+    }
+    return { number: open.number, url: this.pullUrl(open.number), created: false };
   }
 
   /** Moving a branch checked out in a working tree would leave that checkout stale: git refuses too. */
@@ -419,6 +587,30 @@ function assertRef(ref: string): void {
 function assertPath(path: string): void {
   if (!isValidRepositoryPath(path)) {
     throw new GitHostError(`invalid repository path ${JSON.stringify(path)}`, 'permanent');
+  }
+}
+
+/** Claims made at or before this time have outlived the lease. */
+const leaseCutoff = (now: Date) => new Date(now.getTime() - MERGE_LEASE_MS).toISOString();
+
+/** Why a pull request cannot be merged or closed now: it is not open, or a merge holds it. */
+function notOpen(pr: PullRequestRow): GitHostError {
+  const state = pr.state === 'open' ? 'being merged' : pr.state;
+  return new GitHostError(`pull request #${pr.number} is ${state}`, 'invalid_state');
+}
+
+/** Databases made before merges were claimed lack the column: add it (another process may at once). */
+function addMergeClaimColumn(db: SqliteDatabase): void {
+  const hasColumn = () =>
+    db
+      .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('pull_requests')")
+      .all()
+      .some((column) => column.name === 'merging_since');
+  if (hasColumn()) return;
+  try {
+    db.exec('ALTER TABLE pull_requests ADD COLUMN merging_since TEXT');
+  } catch (error) {
+    if (!hasColumn()) throw error;
   }
 }
 
