@@ -69,7 +69,7 @@ const actionRoute = (action: 'merge' | 'close') =>
       404: NOT_FOUND,
       409: json(
         z.union([InvalidStateError, MergeConflictError]),
-        'Not open, or (merge) the branch conflicts with the base',
+        'Not open (merged, closed, or being merged: the loser of a merge and a close at once), or (merge) the branch conflicts with the base',
       ),
       431: HEADERS_TOO_LARGE,
       503: UNAVAILABLE,
