@@ -1,4 +1,5 @@
-import { type Deployment, type Engine, type Policy, type VersionPolicy, versionFamily } from './policy.js';
+import { type Deployment, type Engine, type Policy, type VersionPolicy, versionsFor } from './policy.js';
+import { runsOn } from './spec.js';
 
 /** What one engine may be in an environment: its deployments and, per deployment, its versions. */
 export interface EngineOptions {
@@ -32,18 +33,17 @@ export function formOptions(policy: Policy): FormOptions {
   for (const [name, env] of Object.entries(policy.environments)) {
     const engines: Partial<Record<Engine, EngineOptions>> = {};
     for (const engine of env.engines) {
-      const deployments = env.deployments.allowed.filter((d) => engine !== 'mariadb' || d === 'instance');
+      const deployments = env.deployments.allowed.filter((d) => runsOn(engine, d));
       if (deployments.length === 0) continue;
       const engineVersions: Partial<Record<Deployment, VersionPolicy>> = {};
       for (const deployment of deployments) {
-        const family = versionFamily(deployment);
-        const versions = env.engine_versions?.[engine]?.[family] ?? policy.engines[engine][family];
+        const versions = versionsFor(policy, env, engine, deployment);
         if (versions)
           engineVersions[deployment] = { default: versions.default, allowed: [...versions.allowed] };
       }
       const offered = deployments.filter((d) => engineVersions[d] !== undefined);
       if (offered.length === 0) continue;
-      const preferred = engine === 'mariadb' ? 'instance' : env.deployments.default;
+      const preferred = env.deployments.default;
       engines[engine] = {
         deployments: offered,
         default_deployment: offered.includes(preferred) ? preferred : (offered[0] as Deployment),

@@ -1,10 +1,13 @@
 import { parseDocument } from 'yaml';
 import * as z from 'zod';
 import { DEFAULT_GIT_CONVENTIONS } from './naming.js';
+import { isObjectPropertyName, ownKeyRecord, ownValue } from './own-keys.js';
+import { plainWords } from './plain-words.js';
 import {
   DEPLOYMENTS,
   type Deployment,
   ENGINES,
+  ENVIRONMENT_NAME,
   type Engine,
   type FieldIssue,
   type Result,
@@ -12,6 +15,7 @@ import {
   type Size,
   toFieldIssues,
 } from './request.js';
+import { runsOn } from './spec.js';
 
 /**
  * The platform team's policy: which engines, deployments, sizes, versions and instance counts each
@@ -165,8 +169,8 @@ const pullRequests = z.strictObject({
     .default([]),
   draft: z.boolean().default(false),
   /** Per environment: GitHub logins and team slugs asked to review, e.g. DBAs on prod. */
-  reviewers: z
-    .record(
+  reviewers: ownKeyRecord(
+    z.record(
       z.string(),
       z.strictObject({
         users: z
@@ -178,9 +182,19 @@ const pullRequests = z.strictObject({
           .array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'must be a team slug' }))
           .default([]),
       }),
-    )
-    .default({}),
+    ),
+    'environment name',
+  ).default({}),
 });
+
+/** Environment names: lowercase, and none that every object already answers to (`constructor`). */
+const environmentName = z
+  .string()
+  .regex(ENVIRONMENT_NAME, { message: 'environment names are lowercase, e.g. dev' })
+  .refine((name) => !isObjectPropertyName(name), {
+    error: (issue) =>
+      `${String(issue.input)} is a property every JavaScript object has; choose another environment name`,
+  });
 
 export const policySchema = z
   .strictObject({
@@ -189,12 +203,10 @@ export const policySchema = z
     pull_requests: pullRequests.default(() => pullRequests.parse({})),
     engines: z.strictObject({ mysql: engineCatalogue, postgres: engineCatalogue, mariadb: engineCatalogue }),
     sizes: z.strictObject({ small: size, medium: size, large: size, xlarge: size }),
-    environments: z
-      .record(
-        z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { message: 'environment names are lowercase, e.g. dev' }),
-        environment,
-      )
-      .refine((envs) => Object.keys(envs).length > 0, { message: 'at least one environment is required' }),
+    environments: ownKeyRecord(z.record(environmentName, environment), 'environment name').refine(
+      (envs) => Object.keys(envs).length > 0,
+      { message: 'at least one environment is required' },
+    ),
   })
   .superRefine(checkConsistency);
 
@@ -222,8 +234,10 @@ function checkConsistency(
     for (const family of ['aurora', 'instance'] as const)
       checkVersions(policy.engines[engine][family], ['engines', engine, family]);
   }
-  if (policy.engines.mariadb.aurora)
-    problem(['engines', 'mariadb', 'aurora'], 'MariaDB has no Aurora flavour; remove this key');
+  for (const engine of ENGINES) {
+    if (policy.engines[engine].aurora && !runsOn(engine, 'aurora'))
+      problem(['engines', engine, 'aurora'], `${engine} has no Aurora flavour; remove this key`);
+  }
   for (const s of SIZES) {
     const { serverless, storage } = policy.sizes[s];
     if (serverless.min_capacity > serverless.max_capacity)
@@ -232,7 +246,7 @@ function checkConsistency(
       problem(['sizes', s, 'storage', 'allocated_gb'], 'must not exceed max_allocated_gb');
   }
   for (const env of Object.keys(policy.pull_requests.reviewers)) {
-    if (!(env in policy.environments))
+    if (!Object.hasOwn(policy.environments, env))
       problem(['pull_requests', 'reviewers', env], `${env} is not a configured environment`);
   }
   for (const [name, env] of Object.entries(policy.environments)) {
@@ -284,9 +298,21 @@ export function parsePolicy(text: string, source: string): Result<LoadedPolicy> 
       issues: doc.errors.map((e) => ({ path: '(file)', message: `${source}: ${e.message.split('\n')[0]}` })),
     };
   }
-  const parsed = policySchema.safeParse(doc.toJS());
-  if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error) };
+  const parsed = policySchema.safeParse(doc.toJS(), { error: plainWords });
+  if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error, '(file)') };
   return { ok: true, value: { policy: parsed.data, source } };
+}
+
+/** The versions an engine may use on a deployment: the environment's own narrowing, else the catalogue's. */
+export function versionsFor(
+  policy: Policy,
+  env: EnvironmentPolicy,
+  engine: Engine,
+  deployment: Deployment,
+): VersionPolicy | undefined {
+  const family = versionFamily(deployment);
+  const narrowed = env.engine_versions ? ownValue(env.engine_versions, engine) : undefined;
+  return narrowed?.[family] ?? ownValue(policy.engines, engine)?.[family];
 }
 
 export function describeIssues(issues: readonly FieldIssue[]): string {

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { ownKeyRecord } from './own-keys.js';
+import { didYouMean } from './suggest.js';
 
 /** The request a team sends, version 1. Pure schema: no I/O, no policy. */
 
@@ -17,11 +19,15 @@ export const TAGS_MAX = 20;
 /** Tags the service always sets itself; a request may not set them. */
 export const SERVICE_TAG_KEYS = ['environment', 'owner', 'managed-by', 'request-id'] as const;
 
-/** AWS tag character set, without `aws:` prefixes (reserved by AWS). */
-const TAG_KEY = /^[A-Za-z0-9_.:/=+@-][A-Za-z0-9 _.:/=+@-]{0,127}$/;
+/**
+ * AWS tag character set, without `aws:` prefixes (reserved by AWS) and without `__proto__`, which no
+ * plain object can hold as a key (see ownKeyRecord).
+ */
+const TAG_KEY = /^(?!__proto__$)[A-Za-z0-9_.:/=+@-][A-Za-z0-9 _.:/=+@-]{0,127}$/;
 const TAG_VALUE = /^[A-Za-z0-9 _.:/=+@-]{0,256}$/;
 const OWNER = /^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,127}$/;
-const ENV_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** Environment names, in a request and in the policy file. */
+export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 /**
  * Names whose file would be one of terraform/live's own (`providers.tf`, `backend.tf`, `networks.tf`) or
@@ -59,7 +65,10 @@ export function isValidDbName(value: string): boolean {
 
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, {
-    error: (i) => (i.input === undefined ? 'is required' : `must be one of: ${values.join(', ')}`),
+    error: (i) =>
+      i.input === undefined
+        ? 'is required'
+        : `must be one of: ${values.join(', ')}${didYouMean(i.input, values)}`,
   });
 
 const dbName = z
@@ -71,35 +80,40 @@ const dbName = z
     '1-40 of a-z, 0-9 and -; starts with a letter; no -- and no trailing -; not a name the Terraform root uses',
   );
 
-const tags = z
-  .record(
-    z.string().regex(TAG_KEY, {
-      message: 'tag keys are 1-128 characters of letters, digits, spaces and _ . : / = + @ -',
-    }),
-    z.string({ error: 'tag values must be strings' }).regex(TAG_VALUE, {
-      message: 'tag values are at most 256 characters of letters, digits, spaces and _ . : / = + @ -',
-    }),
-    { error: 'tags must be an object of string keys and string values' },
-  )
-  .superRefine((value, ctx) => {
-    const keys = Object.keys(value);
-    if (keys.length > TAGS_MAX)
-      ctx.addIssue({ code: 'custom', message: `at most ${TAGS_MAX} tags are allowed` });
-    for (const key of keys) {
-      if (key.toLowerCase().startsWith('aws:'))
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: 'tag keys starting with aws: are reserved by AWS',
-        });
-      if ((SERVICE_TAG_KEYS as readonly string[]).includes(key.toLowerCase()))
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `tag ${key} is set by the service and cannot be requested`,
-        });
-    }
-  });
+const tags = ownKeyRecord(
+  z
+    .record(
+      z.string().regex(TAG_KEY, {
+        message: 'tag keys are 1-128 characters of letters, digits, spaces and _ . : / = + @ -',
+      }),
+      z.string({ error: 'tag values must be strings' }).regex(TAG_VALUE, {
+        message: 'tag values are at most 256 characters of letters, digits, spaces and _ . : / = + @ -',
+      }),
+      { error: 'tags must be an object of string keys and string values' },
+    )
+    .superRefine((value, ctx) => {
+      const keys = Object.keys(value);
+      if (keys.length > TAGS_MAX)
+        ctx.addIssue({ code: 'custom', message: `at most ${TAGS_MAX} tags are allowed` });
+      for (const key of keys) {
+        if (key.toLowerCase().startsWith('aws:'))
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'tag keys starting with aws: are reserved by AWS',
+          });
+        if ((SERVICE_TAG_KEYS as readonly string[]).includes(key.toLowerCase()))
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `tag ${key} is set by the service and cannot be requested`,
+          });
+      }
+    })
+    // The OpenAPI generator leaves a record's key rule out; stated here, /openapi.json carries it too.
+    .meta({ propertyNames: { type: 'string', pattern: TAG_KEY.source } }),
+  'tag key',
+);
 
 export const requestV1Schema = z
   .strictObject(
@@ -108,7 +122,7 @@ export const requestV1Schema = z
       engine: oneOf(ENGINES),
       environment: z
         .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
-        .regex(ENV_NAME, { message: 'must be a lowercase name such as dev, staging or prod' }),
+        .regex(ENVIRONMENT_NAME, { message: 'must be a lowercase name such as dev, staging or prod' }),
       deployment: oneOf(DEPLOYMENTS).optional(),
       size: oneOf(SIZES).optional(),
       engine_version: z
@@ -155,22 +169,25 @@ export function parseRequest(input: unknown): Result<RequestV1> {
   return { ok: false, issues: toFieldIssues(parsed.error) };
 }
 
-/** Flattens zod issues to one entry per field; unknown keys are reported under their own names. */
-export function toFieldIssues(error: z.ZodError): FieldIssue[] {
+/**
+ * Flattens zod issues to one entry per field; unknown keys are reported under their own names. `root`
+ * names the whole input: the request body, or a policy file.
+ */
+export function toFieldIssues(error: z.ZodError, root = '(body)'): FieldIssue[] {
   const out: FieldIssue[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys)
-        out.push({ path: joinPath([...issue.path, key]), message: issue.message });
+        out.push({ path: joinPath([...issue.path, key], root), message: issue.message });
       continue;
     }
-    out.push({ path: joinPath(issue.path), message: issue.message });
+    out.push({ path: joinPath(issue.path, root), message: issue.message });
   }
   return dedupe(out);
 }
 
-export function joinPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(body)';
+export function joinPath(path: readonly PropertyKey[], root = '(body)'): string {
+  if (path.length === 0) return root;
   return path
     .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
     .join('');

@@ -1,7 +1,9 @@
 import { engineDatabaseName } from './naming.js';
-import { type EnvironmentPolicy, type Policy, type VersionPolicy, versionFamily } from './policy.js';
-import { type Deployment, type FieldIssue, parseRequest, type RequestV1, type Result } from './request.js';
+import type { EnvironmentPolicy, Policy } from './policy.js';
+import { applyPolicy } from './policy-rules.js';
+import type { FieldIssue, RequestV1, Result } from './request.js';
 import { awsEngine, type DatabaseSpec, MANAGED_BY, type NetworkRef, UNASSIGNED_OWNER } from './spec.js';
+import { checkRequest } from './validate.js';
 
 export interface ResolveContext {
   /** The id the service gave the request; it goes into the file header and the request-id tag. */
@@ -17,72 +19,9 @@ const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export function resolve(request: RequestV1, policy: Policy, ctx: ResolveContext): Result<DatabaseSpec> {
   if (!REQUEST_ID.test(ctx.requestId))
     throw new Error(`invalid request id: ${JSON.stringify(ctx.requestId)}`);
-  const envName = request.environment;
-  const env = policy.environments[envName];
-  if (!env) {
-    const known = Object.keys(policy.environments).join(', ');
-    return fail([
-      { path: 'environment', message: `environment ${envName} is not configured; choose one of: ${known}` },
-    ]);
-  }
-
-  const issues: FieldIssue[] = [];
-  const violation = (path: string, message: string) => issues.push({ path, message });
-  const { engine } = request;
-
-  if (!env.engines.includes(engine))
-    violation('engine', `engine ${engine} is not allowed in ${envName}; allowed: ${env.engines.join(', ')}`);
-
-  const deployment = chooseDeployment(request, env);
-  const deploymentOk =
-    !(engine === 'mariadb' && deployment !== 'instance') && env.deployments.allowed.includes(deployment);
-  if (engine === 'mariadb' && deployment !== 'instance') {
-    violation('deployment', 'mariadb runs only as deployment instance');
-  } else if (!deploymentOk) {
-    violation(
-      'deployment',
-      `deployment ${deployment} is not allowed in ${envName}; allowed: ${env.deployments.allowed.join(', ')}`,
-    );
-  }
-
-  const size = request.size ?? env.sizes.default;
-  if (!env.sizes.allowed.includes(size))
-    violation('size', `size ${size} is not allowed in ${envName}; allowed: ${env.sizes.allowed.join(', ')}`);
-
-  const family = versionFamily(deployment);
-  const versions: VersionPolicy | undefined =
-    env.engine_versions?.[engine]?.[family] ?? policy.engines[engine][family];
-  const engineVersion = request.engine_version ?? versions?.default ?? '';
-  if (!deploymentOk) {
-    // The version can only be judged once the deployment is right.
-  } else if (!versions) {
-    violation('engine_version', `no ${engine} versions are configured for deployment ${deployment}`);
-  } else if (!versions.allowed.includes(engineVersion)) {
-    violation(
-      'engine_version',
-      `engine_version ${engineVersion} is not allowed for ${engine} on ${deployment} in ${envName}; allowed: ${versions.allowed.join(', ')}`,
-    );
-  }
-
-  let instances: number;
-  if (deployment === 'instance') {
-    instances = 1;
-    if (request.instances !== undefined && request.instances !== 1)
-      violation(
-        'instances',
-        'deployment instance runs a single database instance; choose aurora or aurora-serverless for readers',
-      );
-  } else {
-    instances = request.instances ?? env.instances.default;
-    if (instances < env.instances.min)
-      violation('instances', `${envName} requires at least ${env.instances.min} instances`);
-    if (instances > env.instances.max)
-      violation('instances', `${envName} allows at most ${env.instances.max} instances`);
-  }
-
-  if (env.owner_required && !request.owner) violation('owner', `${envName} requires owner`);
-
-  if (issues.length > 0) return fail(issues);
+  const { issues, choices } = applyPolicy(request, policy);
+  if (!choices) return fail(issues);
+  const { environment: envName, env, engine, deployment, size, engineVersion, instances } = choices;
 
   const sizing = policy.sizes[size];
   const owner = request.owner ?? UNASSIGNED_OWNER;
@@ -139,13 +78,6 @@ export function resolve(request: RequestV1, policy: Policy, ctx: ResolveContext)
   return { ok: true, value: spec };
 }
 
-/** MariaDB has no Aurora flavour, so without an explicit deployment it gets `instance`. */
-function chooseDeployment(request: RequestV1, env: EnvironmentPolicy): Deployment {
-  if (request.deployment) return request.deployment;
-  if (request.engine === 'mariadb') return 'instance';
-  return env.deployments.default;
-}
-
 function networkRef(environment: string, env: EnvironmentPolicy): NetworkRef {
   if (!env.network) return { kind: 'live-variable', environment };
   return {
@@ -163,15 +95,15 @@ function sortKeys(record: Record<string, string>): Record<string, string> {
 
 const fail = (issues: FieldIssue[]): Result<never> => ({ ok: false, issues });
 
-/** Schema check, then policy: what both the HTTP API and the CLI run on raw input. */
+/** Every schema and policy problem, or the request and its spec: what the HTTP API and the CLI run on raw input. */
 export function resolveRequest(
   input: unknown,
   policy: Policy,
   ctx: ResolveContext,
 ): Result<{ request: RequestV1; spec: DatabaseSpec }> {
-  const parsed = parseRequest(input);
-  if (!parsed.ok) return parsed;
-  const resolved = resolve(parsed.value, policy, ctx);
+  const checked = checkRequest(input, policy);
+  if (!checked.ok) return checked;
+  const resolved = resolve(checked.value, policy, ctx);
   if (!resolved.ok) return resolved;
-  return { ok: true, value: { request: parsed.value, spec: resolved.value } };
+  return { ok: true, value: { request: checked.value, spec: resolved.value } };
 }

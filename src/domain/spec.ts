@@ -1,4 +1,15 @@
-import type { Deployment, Engine, Size } from './request.js';
+import { ownValue } from './own-keys.js';
+import { DEPLOYMENTS, type Deployment, type Engine, type Size } from './request.js';
+
+/** The deployments each engine runs as: MariaDB has no Aurora flavour, so it runs only as an instance. */
+export const ENGINE_DEPLOYMENTS: Readonly<Record<Engine, readonly Deployment[]>> = {
+  mysql: DEPLOYMENTS,
+  postgres: DEPLOYMENTS,
+  mariadb: ['instance'],
+};
+
+export const runsOn = (engine: Engine, deployment: Deployment): boolean =>
+  ownValue(ENGINE_DEPLOYMENTS, engine)?.includes(deployment) ?? false;
 
 /** The engine value AWS and the module use, from the requested engine and deployment. */
 export type AwsEngine = 'aurora-mysql' | 'aurora-postgresql' | 'mysql' | 'postgres' | 'mariadb';

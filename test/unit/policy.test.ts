@@ -216,3 +216,140 @@ describe('policy validation names the bad key', () => {
     expect(() => loadPolicyFile('/nonexistent/policy.yaml')).toThrow(/file not found/);
   });
 });
+
+describe('policy names are own keys, never prototype properties', () => {
+  it.each([
+    [
+      'an environment named constructor',
+      ['environments', 'constructor'],
+      'environments.constructor',
+      'constructor is a property every JavaScript object has; choose another environment name',
+    ],
+    [
+      'an environment named __proto__',
+      ['environments', '__proto__'],
+      'environments.__proto__',
+      'environment name __proto__ cannot be stored (it names the prototype of an object); choose another key',
+    ],
+  ])('refuses %s instead of reading or dropping it', (_label, path, key, message) => {
+    const doc = parseDocument(defaultText).toJS();
+    Object.defineProperty(doc.environments, path[1] as string, {
+      value: doc.environments.dev,
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+    expect(issuesFor(JSON.stringify(doc))).toEqual([{ path: key, message }]);
+  });
+
+  it('refuses reviewers for an environment that is only an object prototype property', () => {
+    expect(issuesFor(edited(['pull_requests', 'reviewers', 'toString'], { users: ['octocat'] }))).toEqual([
+      { path: 'pull_requests.reviewers.toString', message: 'toString is not a configured environment' },
+    ]);
+  });
+});
+
+describe('policy problems in plain words: the key path and what is expected', () => {
+  it.each<[string, (string | number)[], unknown, string]>([
+    [
+      'a missing object',
+      ['environments', 'prod', 'instances'],
+      undefined,
+      'environments.prod.instances: is required (an object with default, min and max)',
+    ],
+    [
+      'a missing flag',
+      ['environments', 'staging', 'deletion_protection'],
+      undefined,
+      'environments.staging.deletion_protection: is required (true or false)',
+    ],
+    [
+      'text for a number',
+      ['environments', 'dev', 'backup_retention_days'],
+      'seven',
+      'environments.dev.backup_retention_days: must be a whole number from 1 to 35, got "seven"',
+    ],
+    [
+      'a number out of range',
+      ['environments', 'dev', 'backup_retention_days'],
+      36,
+      'environments.dev.backup_retention_days: must be a whole number from 1 to 35, got 36',
+    ],
+    [
+      'a fraction for a count',
+      ['environments', 'dev', 'instances', 'min'],
+      1.5,
+      'environments.dev.instances.min: must be a whole number from 1 to 15, got 1.5',
+    ],
+    [
+      'text for a flag',
+      ['environments', 'prod', 'owner_required'],
+      'yes-please',
+      'environments.prod.owner_required: must be true or false, got "yes-please"',
+    ],
+    [
+      'an unknown engine',
+      ['environments', 'dev', 'engines'],
+      ['oracle'],
+      'environments.dev.engines[0]: must be one of: mysql, postgres, mariadb, got "oracle"',
+    ],
+    [
+      'an empty list',
+      ['environments', 'dev', 'engines'],
+      [],
+      'environments.dev.engines: must list at least 1 item',
+    ],
+    [
+      'a typo in an allowed value',
+      ['environments', 'dev', 'sizes', 'default'],
+      'smal',
+      'environments.dev.sizes.default: must be one of: small, medium, large, xlarge, got "smal"; did you mean small?',
+    ],
+    [
+      'a misspelt key',
+      ['environments', 'prod', 'instances', 'mx'],
+      5,
+      'environments.prod.instances.mx: is not a known key; allowed: default, min, max; did you mean max?',
+    ],
+    [
+      'a text for a list',
+      ['pull_requests', 'labels'],
+      'rds',
+      'pull_requests.labels: must be a list of text values, got "rds"',
+    ],
+    [
+      'a capacity off the half step',
+      ['sizes', 'small', 'serverless', 'max_capacity'],
+      2.3,
+      'sizes.small.serverless.max_capacity: must be a multiple of 0.5, got 2.3',
+    ],
+    [
+      'a bad environment name',
+      ['environments', 'QA'],
+      {},
+      'environments.QA: environment names are lowercase, e.g. dev',
+    ],
+    ['the wrong version', ['version'], 2, 'version: must be 1'],
+  ])('%s', (_label, path, value, line) => {
+    const lines = issuesFor(edited(path, value)).map((i) => `${i.path}: ${i.message}`);
+    expect(lines).toContain(line);
+  });
+
+  it('names the file itself when it is not an object, and never shows zod wording', () => {
+    expect(issuesFor('')).toEqual([
+      {
+        path: '(file)',
+        message:
+          'must be an object with version, git, pull_requests, engines, sizes and environments, got nothing',
+      },
+    ]);
+    const all = [
+      ...issuesFor('version: 1'),
+      ...issuesFor(edited(['environments', 'dev', 'owner_requird'], true)),
+      ...issuesFor(edited(['environments', 'prod'], { engines: 'mysql', instances: { default: 'two' } })),
+    ];
+    expect(all.map((i) => i.message).join('\n')).not.toMatch(
+      /Invalid input|expected \w+, received|Too (big|small)|Unrecognized key|Invalid (key|option)/,
+    );
+  });
+});

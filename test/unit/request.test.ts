@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dbNameProblems, parseRequest } from '../../src/domain/request.js';
+import * as z from 'zod';
+import { dbNameProblems, parseRequest, requestV1Schema } from '../../src/domain/request.js';
 
 const base = { db_name: 'my-app-db', engine: 'mysql', environment: 'dev' };
 
@@ -96,5 +97,51 @@ describe('request v1 schema', () => {
       parseRequest({ ...base, tags: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, ''])) })
         .ok,
     ).toBe(true);
+  });
+
+  it.each([
+    ['engine', 'postgress', 'must be one of: mysql, postgres, mariadb; did you mean postgres?'],
+    ['engine', 'MySQL', 'must be one of: mysql, postgres, mariadb; did you mean mysql?'],
+    [
+      'deployment',
+      'aurora-serverles',
+      'must be one of: aurora-serverless, aurora, instance; did you mean aurora-serverless?',
+    ],
+    ['size', 'smal', 'must be one of: small, medium, large, xlarge; did you mean small?'],
+    ['size', 'huge', 'must be one of: small, medium, large, xlarge'],
+  ])('suggests the nearest allowed value for a typo in %s: %j', (field, value, message) => {
+    expect(issuesOf({ ...base, [field]: value })).toEqual([{ path: field, message }]);
+  });
+
+  it('refuses a tag key that cannot be stored as an own property, instead of dropping it', () => {
+    // JSON.parse makes __proto__ an own property, as a JSON body does; a plain {} literal would not.
+    const tags = JSON.parse('{"__proto__":"x","team":"a","aws:x":"y"}');
+    expect(issuesOf({ ...base, tags })).toEqual([
+      {
+        path: 'tags.__proto__',
+        message:
+          'tag key __proto__ cannot be stored (it names the prototype of an object); choose another key',
+      },
+      { path: 'tags.aws:x', message: 'tag keys starting with aws: are reserved by AWS' },
+    ]);
+  });
+
+  it('keeps odd but allowed tag keys exactly as sent', () => {
+    const tags = JSON.parse(
+      '{"constructor":"a","toString":"b","hasOwnProperty":"c","valueOf":"d","__proto":"e","proto__":"f"}',
+    );
+    const result = parseRequest({ ...base, tags });
+    expect(result.ok && result.value.tags).toStrictEqual(tags);
+    expect(result.ok && Object.keys(result.value.tags ?? {})).toEqual(Object.keys(tags));
+  });
+
+  it('publishes the tag key rule in the JSON Schema, __proto__ included', () => {
+    const schema = z.toJSONSchema(requestV1Schema, { io: 'input', unrepresentable: 'any' }) as unknown as {
+      properties: { tags: { propertyNames: { pattern: string } } };
+    };
+    const pattern = new RegExp(schema.properties.tags.propertyNames.pattern);
+    expect(pattern.test('__proto__')).toBe(false);
+    for (const key of ['constructor', 'toString', '__proto', 'proto__', '__proto__x', 'cost-center'])
+      expect(pattern.test(key)).toBe(true);
   });
 });

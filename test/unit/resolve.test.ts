@@ -169,11 +169,41 @@ describe('resolve', () => {
     expect(paths.sort()).toEqual(['instances', 'owner', 'size']);
   });
 
-  it('reports schema problems before policy and never resolves an invalid request', () => {
+  it('reports schema and policy problems together and never resolves an invalid request', () => {
     expect(violations({ db_name: 'A', engine: 'mysql', environment: 'prod' })).toEqual([
       { path: 'db_name', message: 'may contain only lowercase letters, digits and hyphens' },
       { path: 'db_name', message: 'must start with a lowercase letter' },
+      { path: 'owner', message: 'prod requires owner' },
     ]);
+  });
+
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+    "looks environment %j up as the policy's own key, not on the object prototype",
+    (environment) => {
+      expect(resolve({ db_name: 'a', engine: 'mysql', environment }, policy, ctx)).toEqual({
+        ok: false,
+        issues: [
+          {
+            path: 'environment',
+            message: `environment ${environment} is not configured; choose one of: dev, staging, prod`,
+          },
+        ],
+      });
+    },
+  );
+
+  it('keeps odd but allowed tag keys in the generated tags exactly as sent', () => {
+    const tags = JSON.parse('{"constructor":"a","toString":"b","hasOwnProperty":"c","valueOf":"d"}');
+    expect(ok({ db_name: 'a', engine: 'mysql', environment: 'dev', tags }).tags).toStrictEqual({
+      constructor: 'a',
+      environment: 'dev',
+      hasOwnProperty: 'c',
+      'managed-by': 'rds-provisioner',
+      owner: 'unassigned',
+      'request-id': ctx.requestId,
+      toString: 'b',
+      valueOf: 'd',
+    });
   });
 
   it('honours an environment added by the platform team, with narrowed versions and literal network', () => {
