@@ -1,7 +1,7 @@
 import { filePath } from '../domain/naming.js';
-import { type FieldIssue, parseRequest, type RequestV1 } from '../domain/request.js';
-import { resolve } from '../domain/resolve.js';
+import type { FieldIssue } from '../domain/request.js';
 import { queuedRecord, type RequestRecord } from '../domain/status.js';
+import { checkRequest } from '../domain/validate.js';
 import { generatedForRequest } from '../render/terraform.js';
 import type { AppContext } from './context.js';
 
@@ -11,32 +11,22 @@ export type AcceptOutcome =
   | { kind: 'conflict'; requestId: string | null; message: string };
 
 /**
- * Validates a request against the schema and the policy, refuses a database that exists or is in
- * flight, and records it as queued together with its queue message.
+ * Checks a request against the schema and the policy (every problem in one answer), refuses a database
+ * that exists or is in flight, and records it as queued together with its queue message.
  */
 export async function acceptRequest(
   ctx: AppContext,
   input: unknown,
   requester: string,
 ): Promise<AcceptOutcome> {
-  const parsed = parseRequest(input);
-  if (!parsed.ok) return { kind: 'invalid', issues: parsed.issues };
-  return acceptParsedRequest(ctx, parsed.value, requester);
-}
-
-/** The same, for a body the HTTP layer has already checked against the request schema. */
-export async function acceptParsedRequest(
-  ctx: AppContext,
-  request: RequestV1,
-  requester: string,
-): Promise<AcceptOutcome> {
-  const id = ctx.newRequestId();
-  const resolved = resolve(request, ctx.policy.policy, { requestId: id });
-  if (!resolved.ok) return { kind: 'invalid', issues: resolved.issues };
+  const checked = checkRequest(input, ctx.policy.policy);
+  if (!checked.ok) return { kind: 'invalid', issues: checked.issues };
+  const request = checked.value;
 
   const onBase = await existingOnBase(ctx, request.db_name);
   if (onBase) return onBase;
 
+  const id = ctx.newRequestId();
   const record = queuedRecord(id, request, requester, ctx.clock.now());
   const submitted = await ctx.intake.submit(record);
   if (!submitted.ok) {

@@ -1,6 +1,5 @@
 import { branchName, filePath, moduleSource } from '../domain/naming.js';
-import type { RequestV1 } from '../domain/request.js';
-import { resolve } from '../domain/resolve.js';
+import { resolveRequest } from '../domain/resolve.js';
 import { renderPullRequest } from '../render/pull-request.js';
 import { renderTerraform } from '../render/terraform.js';
 import { type AcceptOutcome, existingOnBase } from './accept-request.js';
@@ -26,12 +25,12 @@ export type PreviewOutcome =
  */
 export async function previewRequest(
   ctx: AppContext,
-  request: RequestV1,
+  input: unknown,
   requester: string,
 ): Promise<PreviewOutcome> {
-  const resolved = resolve(request, ctx.policy.policy, { requestId: DRY_RUN_ID });
+  const resolved = resolveRequest(input, ctx.policy.policy, { requestId: DRY_RUN_ID });
   if (!resolved.ok) return { kind: 'invalid', issues: resolved.issues };
-  const spec = resolved.value;
+  const { spec } = resolved.value;
   const { conventions } = ctx;
   const path = filePath(spec.dbName, conventions);
 

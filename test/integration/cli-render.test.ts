@@ -6,6 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_PATH } from '../../src/runtime/policy-file.js';
 import { ROOT, runCli } from '../support/cli.js';
 
+/** A policy file in a temp dir: the shipped policy with one edit, as a platform team would make it. */
+function editedPolicyFile(edit: (text: string) => string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'rdsp-cli-')), 'policy.yaml');
+  writeFileSync(file, edit(readFileSync(DEFAULT_POLICY_PATH, 'utf8')));
+  return file;
+}
+
 describe('rds-provisioner render', () => {
   it('prints the file for field options and exits 0', async () => {
     const run = await runCli([
@@ -81,6 +88,7 @@ describe('rds-provisioner render', () => {
       'db_name: must not end with a hyphen',
       'engine: must be one of: mysql, postgres, mariadb',
       'instances: must be a whole number',
+      'owner: prod requires owner',
     ]);
   });
 
@@ -95,6 +103,42 @@ describe('rds-provisioner render', () => {
       stdout: '',
       stderr: 'size: size xlarge is not allowed in dev; allowed: small, medium\n',
     });
+  });
+
+  it('lists schema and policy problems in one answer, with a suggestion for a typo', async () => {
+    const run = await runCli([
+      'render',
+      ...['--db-name', 'Billing_DB', '--engine', 'postgress', '--environment', 'prod'],
+    ]);
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: [
+        'db_name: may contain only lowercase letters, digits and hyphens',
+        'db_name: must start with a lowercase letter',
+        'engine: must be one of: mysql, postgres, mariadb; did you mean postgres?',
+        'owner: prod requires owner',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it.each([
+    [
+      ['--environment', 'constructor'],
+      'environment: environment constructor is not configured; choose one of: dev, staging, prod',
+    ],
+    [
+      ['--environment', 'prd'],
+      'environment: environment prd is not configured; choose one of: dev, staging, prod; did you mean prod?',
+    ],
+    [
+      ['--environment', 'dev', '--tag', '__proto__=x'],
+      'tags.__proto__: tag key __proto__ cannot be stored (it names the prototype of an object); choose another key',
+    ],
+  ])('refuses %j with exit 2 and one line naming the field', async (args, line) => {
+    const run = await runCli(['render', '--db-name', 'a', '--engine', 'mysql', ...args]);
+    expect(run).toEqual({ code: 2, stdout: '', stderr: `${line}\n` });
   });
 
   it.each([
@@ -120,14 +164,8 @@ describe('rds-provisioner render', () => {
   });
 
   it('uses --config and $RDS_PROVISIONER_CONFIG', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rdsp-cli-'));
-    const file = join(dir, 'policy.yaml');
-    writeFileSync(
-      file,
-      readFileSync(DEFAULT_POLICY_PATH, 'utf8').replace(
-        'backup_retention_days: 1',
-        'backup_retention_days: 3',
-      ),
+    const file = editedPolicyFile((text) =>
+      text.replace('backup_retention_days: 1', 'backup_retention_days: 3'),
     );
     const args = ['render', '--db-name', 'a', '--engine', 'mysql', '--environment', 'dev'];
     expect((await runCli([...args, '--config', file])).stdout).toContain('backup_retention_period      = 3');
@@ -167,11 +205,8 @@ describe('rds-provisioner validate-config', () => {
   });
 
   it('names each bad key and exits 2', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rdsp-cli-'));
-    const file = join(dir, 'policy.yaml');
-    writeFileSync(
-      file,
-      readFileSync(DEFAULT_POLICY_PATH, 'utf8')
+    const file = editedPolicyFile((text) =>
+      text
         .replace('owner_required: true', 'owner_required: yes-please')
         .replace('monitoring_interval: 0', 'monitoring_interval: 7'),
     );
@@ -182,6 +217,29 @@ describe('rds-provisioner validate-config', () => {
     expect(run.stderr).toContain(
       'environments.dev.monitoring_interval: must be one of 0, 1, 5, 10, 15, 30, 60',
     );
+  });
+
+  it('says what each bad key should be, in plain words', async () => {
+    const file = editedPolicyFile((text) =>
+      text
+        .replace('backup_retention_days: 1', 'backup_retention_days: seven')
+        .replace('    instances: { default: 2, min: 2, max: 5 }\n', '')
+        .replace('owner_required: false', 'owner_requird: false'),
+    );
+    const run = await runCli(['validate-config', file]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe(`invalid policy ${file}:`);
+    expect(lines).toContain(
+      'environments.dev.backup_retention_days: must be a whole number from 1 to 35, got "seven"',
+    );
+    expect(lines).toContain('environments.prod.instances: is required (an object with default, min and max)');
+    expect(lines).toContain('environments.dev.owner_required: is required (true or false)');
+    expect(lines.find((l) => l.startsWith('environments.dev.owner_requird: '))).toMatch(
+      /^environments\.dev\.owner_requird: is not a known key; allowed: engines, .*; did you mean owner_required\?$/,
+    );
+    expect(run.stderr).not.toMatch(/Invalid input|received|Unrecognized/);
   });
 
   it('reports a missing file', async () => {

@@ -5,8 +5,9 @@ import * as z from 'zod';
 import { formOptions } from '../../domain/form-options.js';
 import { requestV1Schema, toFieldIssues } from '../../domain/request.js';
 import type { RequestRecord } from '../../domain/status.js';
+import { checkRequest } from '../../domain/validate.js';
 import { type Authenticator, InvalidCursorError, type PullRequestReview } from '../../ports.js';
-import { acceptParsedRequest } from '../accept-request.js';
+import { acceptRequest } from '../accept-request.js';
 import type { AppContext } from '../context.js';
 import { previewRequest } from '../preview-request.js';
 import { limitBodies, MAX_BODY_BYTES, WEBHOOK_PATH } from './body-limits.js';
@@ -191,32 +192,44 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
   // Every body, on every route, within its route's limit.
   app.use('*', limitBodies);
 
-  app.openapi(provisionRoute, async (c) => {
-    const request = c.req.valid('json');
-    const outcome =
-      c.req.valid('query').dry_run === 'true'
-        ? await previewRequest(ctx, request, c.get('identity'))
-        : await acceptParsedRequest(ctx, request, c.get('identity'));
-    if (outcome.kind === 'invalid')
-      return c.json({ error: 'invalid_request' as const, issues: outcome.issues }, 400);
-    if (outcome.kind === 'conflict') {
-      return c.json(
-        { error: 'conflict' as const, request_id: outcome.requestId, message: outcome.message },
-        409,
-      );
-    }
-    if (outcome.kind === 'preview') {
-      const { filePath, branch, base, content, pullRequest } = outcome;
-      return c.json(
-        { dry_run: true as const, file_path: filePath, branch, base, content, pull_request: pullRequest },
-        200,
-      );
-    }
-    deps.onAccepted?.(outcome.record);
-    const base = deps.publicBase?.(c) ?? new URL(c.req.url).origin;
-    const statusUrl = `${base}/requests/${outcome.record.id}`;
-    return c.json({ request_id: outcome.record.id, status: 'queued' as const, status_url: statusUrl }, 202);
-  });
+  app.openapi(
+    provisionRoute,
+    async (c) => {
+      const request = c.req.valid('json');
+      const outcome =
+        c.req.valid('query').dry_run === 'true'
+          ? await previewRequest(ctx, request, c.get('identity'))
+          : await acceptRequest(ctx, request, c.get('identity'));
+      if (outcome.kind === 'invalid')
+        return c.json({ error: 'invalid_request' as const, issues: outcome.issues }, 400);
+      if (outcome.kind === 'conflict') {
+        return c.json(
+          { error: 'conflict' as const, request_id: outcome.requestId, message: outcome.message },
+          409,
+        );
+      }
+      if (outcome.kind === 'preview') {
+        const { filePath, branch, base, content, pullRequest } = outcome;
+        return c.json(
+          { dry_run: true as const, file_path: filePath, branch, base, content, pull_request: pullRequest },
+          200,
+        );
+      }
+      deps.onAccepted?.(outcome.record);
+      const base = deps.publicBase?.(c) ?? new URL(c.req.url).origin;
+      const statusUrl = `${base}/requests/${outcome.record.id}`;
+      return c.json({ request_id: outcome.record.id, status: 'queued' as const, status_url: statusUrl }, 202);
+    },
+    (result, c) => {
+      if (result.success) return;
+      // A body the schema refuses is checked whole, schema and policy, so one answer lists every problem.
+      if (result.target === 'json' && 'data' in result) {
+        const checked = checkRequest(result.data, ctx.policy.policy);
+        if (!checked.ok) return invalid(c, checked.issues);
+      }
+      return invalid(c, toFieldIssues(result.error));
+    },
+  );
 
   app.openapi(getRequestRoute, async (c) => {
     const record = await ctx.store.get(c.req.valid('param').id);

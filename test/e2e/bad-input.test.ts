@@ -1,0 +1,155 @@
+/**
+ * Bad requests over real HTTP: each gets one 400 naming every bad field, schema and policy alike, and
+ * nothing is recorded; odd but allowed names arrive in the stored request and the generated file as sent.
+ */
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { api, type RunningServer, startServer, waitFor } from '../support/server.js';
+
+describe('POST /provision with bad input', () => {
+  let server: RunningServer;
+  let call: ReturnType<typeof api>;
+
+  beforeAll(async () => {
+    server = await startServer();
+    call = api(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const git = (...args: string[]) =>
+    execFileSync('git', ['--git-dir', server.repo, ...args], { encoding: 'utf8' });
+  const branches = () => git('for-each-ref', '--format=%(refname)', 'refs/heads');
+
+  const PROTO_TAG = {
+    path: 'tags.__proto__',
+    message: 'tag key __proto__ cannot be stored (it names the prototype of an object); choose another key',
+  };
+
+  it.each<[string, string, { path: string; message: string }[]]>([
+    [
+      'an environment that is only an object prototype property',
+      '{"db_name":"a","engine":"mysql","environment":"constructor"}',
+      [
+        {
+          path: 'environment',
+          message: 'environment constructor is not configured; choose one of: dev, staging, prod',
+        },
+      ],
+    ],
+    [
+      'toString as the environment',
+      '{"db_name":"a","engine":"mysql","environment":"toString"}',
+      [{ path: 'environment', message: 'must be a lowercase name such as dev, staging or prod' }],
+    ],
+    [
+      'a __proto__ tag key',
+      '{"db_name":"a","engine":"mysql","environment":"dev","tags":{"__proto__":"x"}}',
+      [PROTO_TAG],
+    ],
+    [
+      'a bad name in prod without an owner',
+      '{"db_name":"Billing_DB","engine":"postgres","environment":"prod"}',
+      [
+        { path: 'db_name', message: 'may contain only lowercase letters, digits and hyphens' },
+        { path: 'db_name', message: 'must start with a lowercase letter' },
+        { path: 'owner', message: 'prod requires owner' },
+      ],
+    ],
+    [
+      'an engine typo',
+      '{"db_name":"a","engine":"postgress","environment":"dev"}',
+      [{ path: 'engine', message: 'must be one of: mysql, postgres, mariadb; did you mean postgres?' }],
+    ],
+    [
+      'an environment typo',
+      '{"db_name":"a","engine":"postgres","environment":"prd"}',
+      [
+        {
+          path: 'environment',
+          message: 'environment prd is not configured; choose one of: dev, staging, prod; did you mean prod?',
+        },
+      ],
+    ],
+  ])('%s: one 400 listing every problem, nothing recorded', async (_label, body, issues) => {
+    const before = branches();
+    for (const path of ['/provision', '/provision?dry_run=true']) {
+      const answer = await call('POST', path, body);
+      expect({ status: answer.status, json: answer.json }).toEqual({
+        status: 400,
+        json: { error: 'invalid_request', issues },
+      });
+    }
+    expect((await call('GET', '/requests')).json.requests).toEqual([]);
+    expect(branches()).toBe(before);
+    expect(server.output.join('\n')).not.toContain('unhandled error');
+  });
+
+  it('publishes the tag key rule, __proto__ excluded, in /request-form and /openapi.json', async () => {
+    const form = (await call('GET', '/request-form')).json.schema.properties.tags;
+    const openapi = (await call('GET', '/openapi.json')).json.paths['/provision'].post.requestBody.content[
+      'application/json'
+    ].schema.properties.tags;
+    for (const tags of [form, openapi]) {
+      const key = new RegExp(tags.propertyNames.pattern);
+      expect(key.test('__proto__')).toBe(false);
+      for (const allowed of ['constructor', 'toString', '__proto', 'cost-center'])
+        expect(key.test(allowed)).toBe(true);
+    }
+  });
+
+  it('answers `rds-provisioner request` with every problem, one line each, exit 2', async () => {
+    const before = branches();
+    const run = await runCli([
+      'request',
+      ...['--url', server.url, '--token', server.token],
+      ...[
+        '--db-name',
+        'Billing_DB',
+        '--engine',
+        'postgress',
+        '--environment',
+        'prod',
+        '--tag',
+        '__proto__=x',
+      ],
+    ]);
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: [
+        'db_name: may contain only lowercase letters, digits and hyphens',
+        'db_name: must start with a lowercase letter',
+        'engine: must be one of: mysql, postgres, mariadb; did you mean postgres?',
+        'owner: prod requires owner',
+        `${PROTO_TAG.path}: ${PROTO_TAG.message}`,
+        '',
+      ].join('\n'),
+    });
+    expect((await call('GET', '/requests')).json.requests).toEqual([]);
+    expect(branches()).toBe(before);
+  });
+
+  it('stores and generates odd but allowed tag keys exactly as sent', async () => {
+    const tags = { constructor: 'a', toString: 'b', hasOwnProperty: 'c', valueOf: 'd', __proto: 'e' };
+    const body = { db_name: 'odd-tags', engine: 'mysql', environment: 'dev', tags };
+    const preview = await call('POST', '/provision?dry_run=true', body);
+    expect(preview.status).toBe(200);
+    const accepted = await call('POST', '/provision', body);
+    expect(accepted.status).toBe(202);
+    const stored = await call('GET', `/requests/${accepted.json.request_id}`);
+    expect(stored.json.request.tags).toStrictEqual(tags);
+
+    await waitFor(
+      () => call('GET', `/requests/${accepted.json.request_id}`),
+      (r) => r.json.status === 'pr_open',
+    );
+    const file = git('show', 'feature/provision-rds-odd-tags:terraform/live/odd-tags.tf');
+    for (const [key, value] of Object.entries(tags)) {
+      expect(file).toMatch(new RegExp(`^\\s+"?${key}"?\\s+= "${value}"$`, 'm'));
+      expect(preview.json.content).toMatch(new RegExp(`^\\s+"?${key}"?\\s+= "${value}"$`, 'm'));
+    }
+  });
+});
