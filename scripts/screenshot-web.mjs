@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes docs/web-page.png: the self-service page in Debian's Chromium (playwright-core), signed in, with
-// a request followed to pr_open, its Terraform preview, and a list of a few requests. Runs the built local
+// a request followed to pr_open, its Terraform preview, and a list of a few requests; and
+// docs/web-pull-panel.png: a pull request reviewed in the page's panel. Runs the built local
 // runtime (dist/, dist/web/: `npm run build && node scripts/build-web.mjs` first) on a temporary data dir.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { launchChromium } from './chromium-launch.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const output = join(root, 'docs', 'web-page.png');
+const panelOutput = join(root, 'docs', 'web-pull-panel.png');
 const dataDir = mkdtempSync(join(tmpdir(), 'rdsp-screenshot-'));
 const token = 'screenshot-token-0123456789abcdef';
 process.env.RDS_PROVISIONER_API_TOKEN = token;
@@ -85,6 +87,13 @@ try {
   mkdirSync(dirname(output), { recursive: true });
   await page.screenshot({ path: output, fullPage: true });
   console.log(`wrote ${output}`);
+
+  // The prod request's pull request, opened from the list: its review actions and rendered description.
+  await page.locator('#list-body tbody tr', { hasText: 'billing' }).getByRole('link').click();
+  await page.locator('#pull-body table').waitFor();
+  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+  await page.screenshot({ path: panelOutput });
+  console.log(`wrote ${panelOutput}`);
 } finally {
   await browser?.close();
   await server.stop();

@@ -165,7 +165,24 @@ async function enterWorkspace(focus: boolean) {
     announce('Signed in.');
   }
   void loadList();
+  openPullFromAddress();
 }
+
+/** The pull request the page's address names (`/#/pulls/7`, the CLI prints it), opened once signed in. */
+function openPullFromAddress() {
+  const path = localPullPath(window.location.href);
+  if (!path || !session.token() || el.workspace.hidden) return;
+  // Opened by no link: closing it gives focus to the page's heading.
+  el.requestTitle.setAttribute('tabindex', '-1');
+  void pullPanel.open(path, el.requestTitle);
+}
+
+window.addEventListener('hashchange', openPullFromAddress);
+// Closed, the panel leaves the page's own address, so a reload does not open it again.
+byId('pull-dialog').addEventListener('close', () => {
+  if (localPullPath(window.location.href))
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+});
 
 // ------------------------------------------------------------------------------------ preview and submit
 
@@ -390,8 +407,8 @@ function keepingFocus(container: HTMLElement, render: () => void) {
 const statusBadge = (status: string) => h('span', { class: `status status-${status}` }, status);
 
 /**
- * The pull request's link, to its real URL. One on the local git host (this origin's `/pulls/7`, JSON
- * behind the token) opens the pull request panel on a plain click; any other (github.com) opens in a new tab.
+ * The pull request's link, to its real URL. One on the local git host (this page's `/#/pulls/7`) opens the
+ * pull request panel on a plain click; any other (github.com) opens in a new tab.
  */
 function pullRequestLink(view: RequestView, long: boolean) {
   const pr = view.pull_request;

@@ -1,4 +1,7 @@
-/** A few DOM helpers: elements are built with text nodes only, never from HTML strings. */
+/**
+ * A few DOM helpers: elements are built with text nodes only, never from HTML strings, except the one
+ * made by the page's own Markdown renderer (markdown.ts: raw HTML off), through `renderedHtml`.
+ */
 
 type Attr = string | number | boolean | null | undefined;
 export type Child = Node | string | null | undefined | false;
@@ -22,6 +25,14 @@ export function append(parent: Node, ...children: Child[]): void {
     if (child === null || child === undefined || child === false) continue;
     parent.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
   }
+}
+
+/** HTML from markdown.ts as nodes, parsed in an inert document: nothing in it runs or loads. */
+export function renderedHtml(html: string): DocumentFragment {
+  const parsed = new DOMParser().parseFromString(html, 'text/html');
+  const fragment = document.createDocumentFragment();
+  fragment.append(...Array.from(parsed.body.childNodes, (node) => document.adoptNode(node)));
+  return fragment;
 }
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {

@@ -1,24 +1,18 @@
+import { localPullPath as localPullPathOf } from '../src/render/pull-address.js';
+import { withoutMarker } from '../src/render/pull-request-marker.js';
 import { type Api, ApiError, type PullRequestDetail } from './api.js';
-import { byId, h, show, timeElement } from './dom.js';
+import { byId, h, renderedHtml, show, timeElement } from './dom.js';
+import { markdownHtml } from './markdown.js';
 
 /**
- * The local git host's pull requests, reviewed in the page. A pull request URL on this origin
- * (`/pulls/7`) is the API's JSON behind the bearer token: followed in the browser it answers 401. Its link
- * keeps the real URL, and a plain click opens this panel instead, which reads the pull request with the
- * tab's token and offers Merge and Close while it is open.
+ * The local git host's pull requests, reviewed in the page. A pull request's URL is this page's address
+ * for it (`/#/pulls/7`, src/render/pull-address.ts): a plain click on its link, or the address itself,
+ * opens this panel, which reads the pull request with the tab's token, shows its description and diff,
+ * and offers to merge or close it while it is open.
  */
 
-/** The path of a pull request the page can show itself, or undefined for any other URL (github.com). */
-export function localPullPath(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url, document.baseURI);
-  } catch {
-    return undefined;
-  }
-  if (parsed.origin !== window.location.origin) return undefined;
-  return /^(?:\/[^/]+)*\/pulls\/[1-9]\d{0,9}$/.test(parsed.pathname) ? parsed.pathname : undefined;
-}
+/** The API's path of a pull request this page shows itself (`/pulls/7`), or undefined (github.com). */
+export const localPullPath = (url: string): string | undefined => localPullPathOf(url, document.baseURI);
 
 type Tone = 'info' | 'error' | 'success';
 
@@ -39,7 +33,7 @@ export class PullPanel {
 
   constructor(private readonly api: Api) {
     byId('pull-dismiss').addEventListener('click', () => this.close());
-    // Escape closes a modal dialog natively; either way focus goes back to what opened it.
+    // Escape closes a modal dialog natively, and focus goes back to what opened it on its `close` event.
     this.dialog.addEventListener('close', () => this.restoreFocus());
     // A click on the backdrop (outside the dialog's box) closes it too.
     this.dialog.addEventListener('click', (event) => {
@@ -77,9 +71,14 @@ export class PullPanel {
     await this.load();
   }
 
-  /** Closes the panel; focus goes back to the link that opened it (the `close` event does that). */
+  /**
+   * Closes the panel and gives focus back to what opened it, now: the dialog's `close` event comes a task
+   * later, and until then the browser leaves focus on the body when the opener was re-rendered meanwhile.
+   */
   close(): void {
-    if (this.dialog.open) this.dialog.close();
+    if (!this.dialog.open) return;
+    this.dialog.close();
+    this.restoreFocus();
   }
 
   /** Closes without giving focus back: the page is about to move it (sign-in). */
@@ -174,23 +173,35 @@ export class PullPanel {
       pr.merge_commit ? h('dd', {}, h('code', {}, pr.merge_commit.slice(0, 12))) : null,
     );
 
-    const actions =
+    // The pull request's own actions, in a box of their own: "Close pull request" is not "Close panel".
+    const review =
       pr.state === 'open'
         ? h(
-            'div',
-            { class: 'actions pull-actions' },
-            this.actionButton(pr, 'merge', 'Merge', 'button-primary'),
-            this.actionButton(pr, 'close', 'Close', 'button-secondary'),
+            'section',
+            { class: 'pull-review', 'aria-labelledby': 'pull-review-title' },
+            h('h3', { id: 'pull-review-title' }, 'Review'),
+            h(
+              'p',
+              { class: 'hint' },
+              'Merging applies the plan to the environment; closing without merging creates nothing.',
+            ),
+            h(
+              'div',
+              { class: 'actions pull-actions' },
+              this.actionButton(pr, 'merge', 'Merge pull request', 'button-primary'),
+              this.actionButton(pr, 'close', 'Close pull request', 'button-secondary'),
+            ),
           )
         : null;
 
-    const body = pr.body.trim()
-      ? h('pre', { class: 'pull-text', id: 'pull-body-text' }, pr.body)
-      : h('p', { class: 'muted' }, 'No description.');
+    const description = withoutMarker(pr.body);
+    const body = description.trim()
+      ? h('div', { class: 'pull-body', id: 'pull-body' }, renderedHtml(markdownHtml(description)))
+      : h('p', { class: 'muted', id: 'pull-body' }, 'No description.');
 
     this.content.replaceChildren(
       meta,
-      actions ?? '',
+      review ?? '',
       h('h3', {}, 'Description'),
       body,
       h('h3', { id: 'pull-diff-title' }, 'Changes'),
@@ -220,7 +231,7 @@ export class PullPanel {
       'button',
       { type: 'button', class: style, 'data-action': action },
       label,
-      h('span', { class: 'visually-hidden' }, ` pull request #${pr.number}`),
+      h('span', { class: 'visually-hidden' }, ` #${pr.number}`),
     );
     button.addEventListener('click', () => void this.act(action, button));
     return button;

@@ -12,6 +12,7 @@ import { createApp } from '../app/http/app.js';
 import { reconcilePullRequests } from '../app/reconcile-pull-requests.js';
 import { DEFAULT_RETRY } from '../app/settle-delivery.js';
 import type { Logger } from '../ports.js';
+import { pullPageAddress } from '../render/pull-address.js';
 import { appContext } from './app-context.js';
 import { awsBackendFromEnv, type Backend } from './aws-backend.js';
 import { apiToken, ensurePrivateDataDir } from './data-dir.js';
@@ -92,7 +93,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
           author,
           db,
           clock: systemClock,
-          pullUrl: (n) => `${baseUrl}/pulls/${n}`,
+          pullUrl: (n) => pullPageAddress(baseUrl, n),
         });
     if (local) opened.push(() => local.dispose());
     const git = github ?? (local as LocalGitHost);

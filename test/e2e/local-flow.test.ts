@@ -105,7 +105,7 @@ describe('local runtime over HTTP and the CLI', () => {
     const pr = open.json.pull_request;
     expect(pr).toEqual({
       number: expect.any(Number),
-      url: `${server.url}/pulls/${pr.number}`,
+      url: `${server.url}/#/pulls/${pr.number}`,
       branch: 'feature/provision-rds-my-app-db',
     });
 
@@ -310,7 +310,7 @@ describe('local runtime over HTTP and the CLI', () => {
     expect(lines.at(-1)).toMatch(/ pr_open$/);
     expect(lines[0]).toMatch(/ (queued|processing|pr_open)$/);
     expect(run.stdout).toMatch(
-      /^[0-9a-f-]{36} {2}pr_open {2}waited \(postgres, staging\)\npull request #\d+: http/,
+      /^[0-9a-f-]{36} {2}pr_open {2}waited \(postgres, staging\)\npull request #\d+: http:\/\/127\.0\.0\.1:\d+\/#\/pulls\/\d+\n/,
     );
     const id = run.stdout.slice(0, 36);
     const status = await runCli(['status', id], { env: cliEnv });

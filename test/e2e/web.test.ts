@@ -17,6 +17,8 @@ describe('the self-service page in Chromium', () => {
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
+  /** The number of the pull request opened for `orders`, once the test that reviews it has run. */
+  let ordersPull = '';
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([startServer(), launchChromium()]);
@@ -41,6 +43,42 @@ describe('the self-service page in Chromium', () => {
       .evaluateAll((options) => options.map((o) => o.getAttribute('value') ?? ''));
   // Code run in the page is passed as text: this project's TypeScript has no DOM library.
   const inPage = <T>(expression: string) => page.evaluate(expression) as Promise<T>;
+  /** Waits until the page has moved focus to what `selector` finds: focus moves in the page's own time. */
+  const focusMovesTo = (selector: string) =>
+    page.waitForFunction(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`);
+  /** The page does not scroll sideways; `ids` name boxes that must not scroll sideways inside either. */
+  const sidewaysOverflow = (ids: string[] = []) =>
+    inPage<string[]>(`(() => {
+      const over = (e) => e && e.scrollWidth > e.clientWidth;
+      return [document.documentElement, ...${JSON.stringify(ids)}.map((id) => document.getElementById(id))]
+        .filter(over)
+        .map((e) => (e.id || e.tagName) + ' ' + e.scrollWidth + ' > ' + e.clientWidth);
+    })()`);
+  /**
+   * Where the database names in the list break across lines: for each name, the text of every line but
+   * the last. A name broken between its words (after a hyphen) ends each such line with "-".
+   */
+  const nameLineBreaks = () =>
+    inPage<Record<string, string[]>>(`(() => {
+      const out = {};
+      for (const button of document.querySelectorAll('#list-body tbody th .button-link')) {
+        const text = button.firstChild;
+        const lines = [];
+        let top;
+        for (let i = 0; i < text.length; i++) {
+          const range = document.createRange();
+          range.setStart(text, i);
+          range.setEnd(text, i + 1);
+          const rect = range.getClientRects()[0];
+          if (!rect) continue;
+          if (top === undefined || rect.top > top + 2) lines.push('');
+          top = rect.top;
+          lines[lines.length - 1] += text.data[i];
+        }
+        out[text.data] = lines.slice(0, -1);
+      }
+      return out;
+    })()`);
   const storage = () =>
     inPage<{ session: [string, string][]; local: [string, string][]; href: string }>(
       '({ session: Object.entries(sessionStorage), local: Object.entries(localStorage), href: location.href })',
@@ -182,7 +220,8 @@ describe('the self-service page in Chromium', () => {
       expect(await live.textContent()).toContain('orders: status pr_open');
       const link = live.getByRole('link', { name: /Pull request #\d+/ });
       const href = await link.getAttribute('href');
-      expect(href).toMatch(new RegExp(`^${server.url}/pulls/\\d+$`));
+      // The page's own address for it, which a browser can open (the API's /pulls/N answers JSON 401).
+      expect(href).toMatch(new RegExp(`^${server.url}/#/pulls/\\d+$`));
       const history = await page.locator('#status-details .history').textContent();
       expect(history).toContain('queued');
       expect(history).toContain('pr_open');
@@ -213,7 +252,7 @@ describe('the self-service page in Chromium', () => {
       expect(cells[0]).toContain('orders');
       expect(cells.slice(1, 5)).toEqual(['pr_open', 'dev', expect.any(String), 'just now']);
       expect(cells[3]).not.toBe('');
-      expect(await row.getByRole('link').getAttribute('href')).toMatch(/\/pulls\/\d+$/);
+      expect(await row.getByRole('link').getAttribute('href')).toMatch(/\/#\/pulls\/\d+$/);
 
       await page.getByLabel('Status', { exact: true }).selectOption('merged');
       await page.locator('#list-body', { hasText: 'No requests with status merged.' }).waitFor();
@@ -241,14 +280,13 @@ describe('the self-service page in Chromium', () => {
   it(
     'opens a local pull request in a panel from its link, closes it back to the link, and merges it',
     async () => {
-      const activeIs = (selector: string) =>
-        inPage<boolean>(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`);
       const dialog = page.getByRole('dialog');
       const statusLink = page.locator('#status-live').getByRole('link', { name: /Pull request #\d+/ });
       const href = (await statusLink.getAttribute('href')) ?? '';
       const number = href.slice(href.lastIndexOf('/') + 1);
+      ordersPull = number;
       // The link keeps the real URL (progressive enhancement); a click opens the panel instead of the JSON.
-      expect(href).toBe(`${server.url}/pulls/${number}`);
+      expect(href).toBe(`${server.url}/#/pulls/${number}`);
       expect(await statusLink.getAttribute('target')).toBeNull();
 
       await statusLink.click();
@@ -270,7 +308,26 @@ describe('the self-service page in Chromium', () => {
         stored.base,
       ]);
       expect(await dialog.locator('.pull-branches').textContent()).toContain('→');
-      expect(await dialog.locator('#pull-body-text').textContent()).not.toBe('');
+      // The description is rendered Markdown: its table and code, no Markdown syntax, no hidden marker.
+      const description = dialog.locator('#pull-body');
+      expect(await description.locator('h4', { hasText: 'Resolved settings' }).count()).toBe(1);
+      expect(await description.locator('table tbody tr').count()).toBeGreaterThan(10);
+      expect(await description.locator('td', { hasText: /^Owner$/ }).count()).toBe(1);
+      expect(await description.locator('li code', { hasText: /^admin$/ }).count()).toBe(1);
+      const shown = (await description.textContent()) ?? '';
+      for (const syntax of ['| Setting |', '| --- |', '`', '## ', 'rds-provisioner request-id', '<!--'])
+        expect(shown).not.toContain(syntax);
+      // Merging or closing the pull request is a review, apart from dismissing the panel.
+      const review = dialog.getByRole('region', { name: 'Review' });
+      expect(await review.getByRole('button').allTextContents()).toEqual([
+        `Merge pull request #${number}`,
+        `Close pull request #${number}`,
+      ]);
+      expect(await review.getByRole('button', { name: 'Close panel' }).count()).toBe(0);
+      expect(await dialog.locator('.dialog-head').getByRole('button').allTextContents()).toEqual([
+        'Close panel',
+      ]);
+      expect(await sidewaysOverflow(['pull-dialog'])).toEqual([]);
       const diff = dialog.locator('#pull-diff');
       expect(await diff.textContent()).toContain('+module "orders"');
       expect(await diff.locator('.diff-add', { hasText: '+module "orders"' }).count()).toBe(1);
@@ -278,7 +335,7 @@ describe('the self-service page in Chromium', () => {
       // Escape closes it and gives focus back to the link that opened it.
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
-      expect(await activeIs('#status-live a.pr-link')).toBe(true);
+      await focusMovesTo('#status-live a.pr-link');
 
       // The list's link opens it too; the close button gives focus back to that link.
       const row = page.locator('#list-body tbody tr', { hasText: 'orders' });
@@ -287,7 +344,7 @@ describe('the self-service page in Chromium', () => {
       await title.filter({ hasText: 'orders' }).waitFor();
       await page.getByRole('button', { name: 'Close panel' }).click();
       await dialog.waitFor({ state: 'hidden' });
-      expect(await activeIs('#list-body a.pr-link')).toBe(true);
+      await focusMovesTo('#list-body a.pr-link');
 
       await statusLink.click();
       await dialog.waitFor();
@@ -297,15 +354,21 @@ describe('the self-service page in Chromium', () => {
       expect(await message.getAttribute('role')).toBe('status');
       await dialog.locator('.meta .status', { hasText: /^merged$/ }).waitFor();
       expect(await dialog.getByRole('button', { name: /^Merge/ }).count()).toBe(0);
-      expect(await inPage('document.activeElement?.id')).toBe('pull-message');
+      await focusMovesTo('#pull-message');
 
       // The followed request and the list follow the merge.
       await page.locator('#status-live .status', { hasText: /^merged$/ }).waitFor();
       await page.locator('#list-body tbody tr[data-status="merged"]', { hasText: 'orders' }).waitFor();
       expect(await row.locator('.status').textContent()).toBe('merged');
-      await page.getByRole('button', { name: 'Close panel' }).click();
+      // The merge re-rendered the status, link and all. Closing gives focus to the link's new copy at once,
+      // in the same task (not on the dialog's close event a task later, when the browser had put it on
+      // the body and anyone, a test or a screen reader, may have looked already).
+      expect(
+        await inPage<boolean>(
+          "(document.getElementById('pull-dismiss').click(), document.activeElement === document.querySelector('#status-live a.pr-link'))",
+        ),
+      ).toBe(true);
       await dialog.waitFor({ state: 'hidden' });
-      expect(await activeIs('#status-live a.pr-link')).toBe(true);
       expect((await api(server)('GET', `/pulls/${number}`)).json.state).toBe('merged');
     },
     STEP,
@@ -344,17 +407,70 @@ describe('the self-service page in Chromium', () => {
   );
 
   it(
-    'fits a 375 px wide screen without horizontal scrolling',
+    "opens the pull request its address names (the CLI's link) once signed in, and on a change of address",
     async () => {
-      await page.setViewportSize({ width: 375, height: 800 });
-      const widths = await inPage<{ page: number; viewport: number; form: number; formBox: number }>(`({
-        page: document.documentElement.scrollWidth,
-        viewport: document.documentElement.clientWidth,
-        form: document.getElementById('request-form').scrollWidth,
-        formBox: document.getElementById('request-form').clientWidth,
-      })`);
-      expect(widths.page).toBeLessThanOrEqual(widths.viewport);
-      expect(widths.form).toBeLessThanOrEqual(widths.formBox);
+      expect(ordersPull).not.toBe('');
+      const dialog = page.getByRole('dialog');
+      const title = page.locator('#pull-title', {
+        hasText: `Pull request #${ordersPull} Provision postgres database orders (dev)`,
+      });
+      // Opened in a new browser tab: the sign-in comes first, then the panel.
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.goto(`${server.url}/#/pulls/${ordersPull}`);
+      await page.reload();
+      await page.getByLabel('API token').fill(server.token);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await dialog.waitFor();
+      await title.waitFor();
+      // Closing it leaves the page's own address, so a reload does not open it again.
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      await expect.poll(() => page.url()).toBe(`${server.url}/`);
+      await focusMovesTo('#request-title');
+
+      // Signed in, a change of address opens it too.
+      await inPage(`location.hash = '#/pulls/${ordersPull}'`);
+      await dialog.waitFor();
+      await title.waitFor();
+      await page.getByRole('button', { name: 'Close panel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await expect.poll(() => page.url()).toBe(`${server.url}/`);
+    },
+    STEP,
+  );
+
+  it(
+    'fits 1280 and 375 px wide screens without scrolling sideways, the preview included, and breaks no name inside a word',
+    async () => {
+      // Two long names: one of hyphenated words, one a single 40-character word.
+      const names = ['customer-analytics-warehouse-eu', 'abcdefghijklmnopqrstuvwxyzabcdefghijklmn'];
+      for (const db_name of names) {
+        const accepted = await api(server)('POST', '/provision', {
+          db_name,
+          engine: 'postgres',
+          environment: 'dev',
+        });
+        expect(accepted.status).toBe(202);
+      }
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      for (const name of names) await page.locator('#list-body tbody tr', { hasText: name }).waitFor();
+      // A preview with long lines: the header comment names the owner.
+      await control('db_name').fill('reporting-replica-eu-west-1-archive');
+      await control('owner').fill('team-data-platform @acme/dba https://wiki.example/teams/data-platform');
+      await page.getByRole('button', { name: 'Preview Terraform' }).click();
+      await page
+        .locator('#preview-code', { hasText: 'module "reporting-replica-eu-west-1-archive"' })
+        .waitFor();
+      for (const width of [1280, 375]) {
+        await page.setViewportSize({ width, height: 900 });
+        // The list's table may scroll inside its own box when a name is longer than the box; the page never.
+        expect(await sidewaysOverflow(['request-form', 'preview-scroll']), `${width} px`).toEqual([]);
+        const breaks = await nameLineBreaks();
+        for (const name of names) expect(Object.keys(breaks)).toContain(name);
+        // A name breaks only between its words, after a hyphen; a single word stays whole.
+        for (const [name, lines] of Object.entries(breaks))
+          for (const line of lines) expect(line, `${name} at ${width} px`).toMatch(/-$/);
+      }
       await page.setViewportSize({ width: 1280, height: 1000 });
     },
     STEP,

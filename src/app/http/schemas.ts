@@ -103,8 +103,14 @@ export const RequestForm = z
   })
   .openapi('RequestForm');
 
+/** Where a person opens a pull request: a browser address, never the API's JSON. */
+const PullRequestUrl = z.string().openapi({
+  description:
+    "Where a person reviews the pull request in a browser: on GitHub its page; with the local git host the web page's address for it (`{server}/#/pulls/{n}`), which opens its review panel once signed in. The API's `/pulls/{n}` is its JSON.",
+});
+
 export const PullRequestRef = z
-  .object({ number: z.number().int(), url: z.string(), branch: z.string() })
+  .object({ number: z.number().int(), url: PullRequestUrl, branch: z.string() })
   .openapi('PullRequestRef');
 
 export const HistoryEntry = z
@@ -168,7 +174,7 @@ export const PullRequestView = z
     base: z.string(),
     state: PullRequestState,
     request_id: z.string().nullable(),
-    url: z.string(),
+    url: PullRequestUrl,
     created_at: z.string(),
     updated_at: z.string(),
     merge_commit: z.string().nullable(),
