@@ -46,7 +46,7 @@ export interface LocalGitHostOptions {
   author: GitIdentity;
   db: SqliteDatabase;
   clock: Clock;
-  /** The page of a pull request, e.g. `http://127.0.0.1:8080/pulls/7`. */
+  /** Where a person opens a pull request, e.g. the web page's `http://127.0.0.1:8080/#/pulls/7`. */
   pullUrl: (number: number) => string;
   /** Attempts at a ref update that lost a race before giving up with a transient error. */
   maxAttempts?: number;
