@@ -13,8 +13,10 @@ export const isTerminal = (status: Status) => TERMINAL_STATUSES.includes(status)
 /**
  * Which moves are allowed. A status never moves backwards, so a late or replayed event cannot undo a
  * later one (a webhook may even report the merge before the worker records pr_open). The one move out of
- * a terminal status is closed → merged: a pull request closed and later reopened and merged on GitHub puts
- * the file on the base branch, and the request must say so.
+ * a terminal status is into merged, from closed or failed: a pull request closed and later reopened and
+ * merged on GitHub, or one opened before its request failed (retries ran out while dressing it) and merged
+ * anyway, puts the file on the base branch, and the request must say so: the file is on the base if and
+ * only if the request is merged.
  */
 const NEXT: Record<Status, readonly Status[]> = {
   queued: ['processing', 'pr_open', 'merged', 'closed', 'failed'],
@@ -23,7 +25,7 @@ const NEXT: Record<Status, readonly Status[]> = {
   pr_open: ['merged', 'closed'],
   merged: [],
   closed: ['merged'],
-  failed: [],
+  failed: ['merged'],
 };
 
 export function canMove(from: Status, to: Status): boolean {

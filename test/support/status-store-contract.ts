@@ -139,6 +139,20 @@ export function statusStoreContract(harness: () => StoreHarness): void {
       expect((await store().transition(id, 'closed', { at: at(70_000) }))?.changed).toBe(false);
     });
 
+    it('moves failed to merged (its pull request merged after all), clearing the failure reason, and nothing else out of failed', async () => {
+      const { id } = await submitted('orders');
+      const s = store();
+      await s.transition(id, 'processing', { at: at(1_000), attempt: 1 });
+      await s.transition(id, 'failed', { at: at(2_000), failureReason: 'retries exhausted' });
+      for (const to of STATUSES.filter((x) => x !== 'merged'))
+        expect((await s.transition(id, to, { at: at(50_000) }))?.changed).toBe(false);
+      const moved = await s.transition(id, 'merged', { at: at(60_000), detail: 'pull request #7 merged' });
+      expect(moved?.changed).toBe(true);
+      expect(moved?.record).toMatchObject({ status: 'merged', failureReason: null });
+      expect(moved?.record.history.at(-2)).toMatchObject({ status: 'failed' });
+      expect(await s.get(id)).toEqual(moved?.record);
+    });
+
     it('returns undefined for an unknown id and creates nothing', async () => {
       expect(await store().transition('missing', 'processing', { at: at(1) })).toBeUndefined();
       await store().note('missing', at(1), 'nothing');

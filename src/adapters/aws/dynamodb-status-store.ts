@@ -169,9 +169,10 @@ export class DynamoDbStatusStore implements StatusStore {
         names['#pull_request'] = 'pull_request';
         values[':pr'] = { number, url, branch };
       }
+      // A reason belongs to failed only: a failed request whose pull request merged after all drops it.
+      names['#failure_reason'] = 'failure_reason';
       if (to === 'failed') {
         sets.push('#failure_reason = :reason');
-        names['#failure_reason'] = 'failure_reason';
         values[':reason'] = change.failureReason ?? change.detail ?? 'failed';
       }
       try {
@@ -179,7 +180,7 @@ export class DynamoDbStatusStore implements StatusStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: requestKey(id),
-            UpdateExpression: `SET ${sets.join(', ')}`,
+            UpdateExpression: `SET ${sets.join(', ')}${to === 'failed' ? '' : ' REMOVE #failure_reason'}`,
             ConditionExpression: conditions.join(' AND '),
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,

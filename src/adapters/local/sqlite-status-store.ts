@@ -148,7 +148,7 @@ export class SqliteStatusStore implements StatusStore {
       update: db.prepare(
         `UPDATE requests SET status = @status, updated_at = @at, attempts = @attempts,
            pr_number = COALESCE(@pr_number, pr_number), pr_url = COALESCE(@pr_url, pr_url),
-           pr_branch = COALESCE(@pr_branch, pr_branch), failure_reason = COALESCE(@failure_reason, failure_reason)
+           pr_branch = COALESCE(@pr_branch, pr_branch), failure_reason = @failure_reason
          WHERE id = @id`,
       ),
       touch: db.prepare('UPDATE requests SET updated_at = MAX(updated_at, @at) WHERE id = @id'),
@@ -184,6 +184,7 @@ export class SqliteStatusStore implements StatusStore {
         pr_number: pr?.number ?? null,
         pr_url: pr?.url ?? null,
         pr_branch: pr?.branch ?? null,
+        // A reason belongs to failed only: a failed request whose pull request merged after all drops it.
         failure_reason: to === 'failed' ? (change.failureReason ?? change.detail ?? 'failed') : null,
       });
       this.stmt.appendHistory.run({ id, at, status: to, detail: historyDetail(to, change) });
