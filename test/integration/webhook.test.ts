@@ -10,6 +10,7 @@ import { SqliteStatusStore } from '../../src/adapters/local/sqlite-status-store.
 import { newRequestId, systemClock } from '../../src/adapters/system.js';
 import type { AppContext } from '../../src/app/context.js';
 import { createApp } from '../../src/app/http/app.js';
+import { MAX_WEBHOOKS_AT_ONCE } from '../../src/app/http/webhooks.js';
 import { queuedRecord } from '../../src/domain/status.js';
 import type { GitHost, Logger } from '../../src/ports.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
@@ -270,6 +271,48 @@ describe('POST /webhooks/github', () => {
       const payload = JSON.stringify(closed(true, body));
       expect(payload.length).toBeGreaterThan(390_000);
       expect((await deliverRaw('pull_request', payload)).status).toBe(200);
+      expect((await store.get(requestId))?.status).toBe('merged');
+    });
+  });
+
+  describe('deliveries read at once (issue 10, item 1: memory bounded in total)', () => {
+    it(`reads at most ${MAX_WEBHOOKS_AT_ONCE} bodies at once; one more is answered 503 at once, unread, and the gate reopens`, async () => {
+      // Well-formed signatures that no secret produced: each holds its connection until its body ends.
+      const held = Array.from({ length: MAX_WEBHOOKS_AT_ONCE }, () => {
+        let finish: () => void = () => {};
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new Uint8Array(1024).fill(0x20));
+            finish = () => controller.close();
+          },
+        });
+        const answer = app.request('/webhooks/github', {
+          method: 'POST',
+          headers: { 'x-github-event': 'pull_request', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
+          body,
+          duplex: 'half',
+        } as RequestInit);
+        return { answer, finish: () => finish() };
+      });
+      const extra = countingStream(8 * MiB);
+      const refused = await app.request('/webhooks/github', {
+        method: 'POST',
+        headers: { 'x-github-event': 'pull_request', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
+        body: extra.stream,
+        duplex: 'half',
+      } as RequestInit);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(await refused.json()).toEqual({
+        error: 'unavailable',
+        message: 'too many webhook deliveries at once; try again',
+      });
+      expect(extra.pulled()).toBeLessThanOrEqual(64 * 1024);
+
+      for (const h of held) h.finish();
+      for (const h of held) expect((await h.answer).status).toBe(401);
+      // All answered: the next delivery is read again.
+      expect((await deliver('pull_request', closed(true))).status).toBe(200);
       expect((await store.get(requestId))?.status).toBe('merged');
     });
   });

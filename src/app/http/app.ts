@@ -37,7 +37,12 @@ import {
 } from './schemas.js';
 import { requestView } from './views.js';
 import { isWebPath, registerWebPage, type WebAssets } from './web.js';
-import { type GitHubWebhookConfig, registerGitHubWebhook, requireSignatureHeader } from './webhooks.js';
+import {
+  type GitHubWebhookConfig,
+  limitDeliveriesAtOnce,
+  registerGitHubWebhook,
+  requireSignatureHeader,
+} from './webhooks.js';
 
 /** Public, or authenticated otherwise (the webhook by its signature). */
 const PUBLIC_PATHS = new Set(['/health', '/openapi.json', WEBHOOK_PATH]);
@@ -175,7 +180,7 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
   });
 
   // An unsigned delivery is refused before any of its body is read.
-  if (deps.webhook) app.use(WEBHOOK_PATH, requireSignatureHeader);
+  if (deps.webhook) app.use(WEBHOOK_PATH, requireSignatureHeader, limitDeliveriesAtOnce());
 
   app.use('/provision', async (c, next) => {
     if (c.req.method !== 'POST') return next();

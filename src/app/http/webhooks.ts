@@ -20,6 +20,13 @@ const WebhookOutcome = z
 
 const SIGNATURE = /^sha256=[0-9a-f]{64}$/i;
 
+/**
+ * Deliveries read at once. Each may hold up to MAX_WEBHOOK_BODY_BYTES before its signature can be
+ * checked, so this bounds what strangers can make the server hold in total (64 MiB); GitHub sends far
+ * fewer at once.
+ */
+export const MAX_WEBHOOKS_AT_ONCE = 64;
+
 const route = createRoute({
   method: 'post',
   path: WEBHOOK_PATH,
@@ -29,6 +36,7 @@ const route = createRoute({
     'a missing or malformed header (not `sha256=` and 64 hex digits) is refused before any of the body is read.',
     `The body may be at most ${MAX_WEBHOOK_BODY_BYTES} bytes (1 MiB): GitHub's pull_request and check_run payloads`,
     'are tens of KB plus a pull request body of at most 65,536 characters; GitHub itself caps deliveries at 25 MB.',
+    `At most ${MAX_WEBHOOKS_AT_ONCE} deliveries are read at once; one more gets 503 with Retry-After, unread.`,
     'Only events about the configured repository change anything: a pull_request event settles the request its',
     "marker names when it comes from that repository (not a fork) into the base branch, from the request's",
     "branch, and (once recorded) as the request's pull request number; check runs and commit statuses are",
@@ -64,6 +72,29 @@ export interface GitHubWebhookConfig {
 }
 
 const unauthorized = { error: 'unauthorized' as const, message: 'missing or invalid X-Hub-Signature-256' };
+
+/**
+ * Lets at most `max` deliveries be read and handled at once; one more is answered 503 before any of its
+ * body is read. One gate per app: a Lambda container handles one request at a time and never meets it.
+ */
+export function limitDeliveriesAtOnce(max = MAX_WEBHOOKS_AT_ONCE): MiddlewareHandler {
+  let inFlight = 0;
+  return async (c, next) => {
+    if (inFlight >= max) {
+      c.header('Retry-After', '1');
+      return c.json(
+        { error: 'unavailable' as const, message: 'too many webhook deliveries at once; try again' },
+        503,
+      );
+    }
+    inFlight++;
+    try {
+      await next();
+    } finally {
+      inFlight--;
+    }
+  };
+}
 
 /** Refuses a delivery without a well-formed signature header before any of its body is read. */
 export const requireSignatureHeader: MiddlewareHandler = async (c, next) => {
