@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { launchChromium } from '../../scripts/chromium-launch.mjs';
 import { api, type RunningServer, startServer } from '../support/server.js';
 
@@ -186,6 +186,35 @@ describe('the self-service page in Chromium', () => {
       // Other fields are not marked.
       expect(await control('engine').getAttribute('aria-invalid')).toBeNull();
       expect(await page.locator('#preview-section').isHidden()).toBe(true);
+      expect((await api(server)('GET', '/requests')).json.requests).toEqual([]);
+    },
+    STEP,
+  );
+
+  it(
+    'shows every problem of one answer beside its field: the name and the owner prod requires (issue 10, item 11)',
+    async () => {
+      await control('environment').selectOption('prod');
+      // The steps after this one start from dev, whatever happens here.
+      onTestFinished(() =>
+        control('environment')
+          .selectOption('dev')
+          .then(() => undefined),
+      );
+      await control('db_name').fill('Billing_DB');
+      await control('owner').fill('');
+      await page.getByRole('button', { name: 'Submit request' }).click();
+      await page.locator('#request-form [name="owner"][aria-invalid="true"]').waitFor();
+      expect(await control('db_name').getAttribute('aria-invalid')).toBe('true');
+      expect(await page.locator('[data-field="db_name"] .field-error').textContent()).toContain(
+        'must start with a lowercase letter',
+      );
+      expect(await page.locator('[data-field="owner"] .field-error').textContent()).toContain(
+        'prod requires owner',
+      );
+      const summary = (await page.locator('#form-errors').textContent()) ?? '';
+      expect(summary).toContain('must start with a lowercase letter');
+      expect(summary).toContain('prod requires owner');
       expect((await api(server)('GET', '/requests')).json.requests).toEqual([]);
     },
     STEP,
