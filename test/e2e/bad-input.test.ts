@@ -2,26 +2,15 @@
  * Bad requests over real HTTP: each gets one 400 naming every bad field, schema and policy alike, and
  * nothing is recorded; odd but allowed names arrive in the stored request and the generated file as sent.
  */
-import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { api, type RunningServer, startServer, waitFor } from '../support/server.js';
+import { branches as branchesOf, fileAt } from '../support/git-checks.js';
+import { serverPerSuite, waitFor } from '../support/server.js';
 
 describe('POST /provision with bad input', () => {
-  let server: RunningServer;
-  let call: ReturnType<typeof api>;
+  const suite = serverPerSuite();
 
-  beforeAll(async () => {
-    server = await startServer();
-    call = api(server);
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-
-  const git = (...args: string[]) =>
-    execFileSync('git', ['--git-dir', server.repo, ...args], { encoding: 'utf8' });
-  const branches = () => git('for-each-ref', '--format=%(refname)', 'refs/heads');
+  const branches = () => branchesOf(suite.server.repo);
 
   const PROTO_TAG = {
     path: 'tags.__proto__',
@@ -76,22 +65,21 @@ describe('POST /provision with bad input', () => {
   ])('%s: one 400 listing every problem, nothing recorded', async (_label, body, issues) => {
     const before = branches();
     for (const path of ['/provision', '/provision?dry_run=true']) {
-      const answer = await call('POST', path, body);
+      const answer = await suite.call('POST', path, body);
       expect({ status: answer.status, json: answer.json }).toEqual({
         status: 400,
         json: { error: 'invalid_request', issues },
       });
     }
-    expect((await call('GET', '/requests')).json.requests).toEqual([]);
-    expect(branches()).toBe(before);
-    expect(server.output.join('\n')).not.toContain('unhandled error');
+    expect((await suite.call('GET', '/requests')).json.requests).toEqual([]);
+    expect(branches()).toEqual(before);
+    expect(suite.server.output.join('\n')).not.toContain('unhandled error');
   });
 
   it('publishes the tag key rule, __proto__ excluded, in /request-form and /openapi.json', async () => {
-    const form = (await call('GET', '/request-form')).json.schema.properties.tags;
-    const openapi = (await call('GET', '/openapi.json')).json.paths['/provision'].post.requestBody.content[
-      'application/json'
-    ].schema.properties.tags;
+    const form = (await suite.call('GET', '/request-form')).json.schema.properties.tags;
+    const openapi = (await suite.call('GET', '/openapi.json')).json.paths['/provision'].post.requestBody
+      .content['application/json'].schema.properties.tags;
     for (const tags of [form, openapi]) {
       const key = new RegExp(tags.propertyNames.pattern);
       expect(key.test('__proto__')).toBe(false);
@@ -104,7 +92,7 @@ describe('POST /provision with bad input', () => {
     const before = branches();
     const run = await runCli([
       'request',
-      ...['--url', server.url, '--token', server.token],
+      ...['--url', suite.server.url, '--token', suite.server.token],
       ...[
         '--db-name',
         'Billing_DB',
@@ -128,25 +116,25 @@ describe('POST /provision with bad input', () => {
         '',
       ].join('\n'),
     });
-    expect((await call('GET', '/requests')).json.requests).toEqual([]);
-    expect(branches()).toBe(before);
+    expect((await suite.call('GET', '/requests')).json.requests).toEqual([]);
+    expect(branches()).toEqual(before);
   });
 
   it('stores and generates odd but allowed tag keys exactly as sent', async () => {
     const tags = { constructor: 'a', toString: 'b', hasOwnProperty: 'c', valueOf: 'd', __proto: 'e' };
     const body = { db_name: 'odd-tags', engine: 'mysql', environment: 'dev', tags };
-    const preview = await call('POST', '/provision?dry_run=true', body);
+    const preview = await suite.call('POST', '/provision?dry_run=true', body);
     expect(preview.status).toBe(200);
-    const accepted = await call('POST', '/provision', body);
+    const accepted = await suite.call('POST', '/provision', body);
     expect(accepted.status).toBe(202);
-    const stored = await call('GET', `/requests/${accepted.json.request_id}`);
+    const stored = await suite.call('GET', `/requests/${accepted.json.request_id}`);
     expect(stored.json.request.tags).toStrictEqual(tags);
 
     await waitFor(
-      () => call('GET', `/requests/${accepted.json.request_id}`),
+      () => suite.call('GET', `/requests/${accepted.json.request_id}`),
       (r) => r.json.status === 'pr_open',
     );
-    const file = git('show', 'feature/provision-rds-odd-tags:terraform/live/odd-tags.tf');
+    const file = fileAt(suite.server.repo, 'feature/provision-rds-odd-tags', 'terraform/live/odd-tags.tf');
     for (const [key, value] of Object.entries(tags)) {
       expect(file).toMatch(new RegExp(`^\\s+"?${key}"?\\s+= "${value}"$`, 'm'));
       expect(preview.json.content).toMatch(new RegExp(`^\\s+"?${key}"?\\s+= "${value}"$`, 'm'));

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { BIN, ROOT } from './cli.js';
 
 export interface RunningServer {
@@ -102,6 +103,36 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       reject(new Error(`server exited with ${code} before it was ready:\n${output.join('\n')}`));
     });
   });
+}
+
+/**
+ * The real server for a whole suite: started before its tests, stopped after them (and expected to stop
+ * cleanly). Read `server` and `call` inside tests, once it is running.
+ */
+export function serverPerSuite(options: ServerOptions = {}): {
+  readonly server: RunningServer;
+  readonly call: ReturnType<typeof api>;
+} {
+  let running: { server: RunningServer; call: ReturnType<typeof api> } | undefined;
+  beforeAll(async () => {
+    const server = await startServer(options);
+    running = { server, call: api(server) };
+  });
+  afterAll(async () => {
+    if (running) expect(await running.server.stop()).toBe(0);
+  });
+  const current = () => {
+    if (!running) throw new Error('the suite server is not running yet');
+    return running;
+  };
+  return {
+    get server() {
+      return current().server;
+    },
+    get call() {
+      return current().call;
+    },
+  };
 }
 
 /** A small client for tests: JSON in, status and JSON out, the token already set. */
