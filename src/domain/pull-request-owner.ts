@@ -10,12 +10,16 @@ interface OwnedPullRequest {
   requestId: string | null;
 }
 
+/** Whether the pull request was opened for this request. */
+export const belongsTo = (pr: Pick<OwnedPullRequest, 'requestId'>, requestId: string): boolean =>
+  pr.requestId === requestId;
+
 /** The first open pull request that is not the request's own, if any. */
 export function foreignPullRequest<T extends OwnedPullRequest>(
   open: readonly T[],
   requestId: string,
 ): T | undefined {
-  return open.find((pr) => pr.requestId !== requestId);
+  return open.find((pr) => !belongsTo(pr, requestId));
 }
 
 /** Why a request cannot go on while another request's pull request is open on its branch. */

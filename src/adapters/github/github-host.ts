@@ -20,7 +20,7 @@
  */
 
 import type { Endpoints } from '@octokit/types';
-import { pullRequestInUseReason } from '../../domain/pull-request-owner.js';
+import { belongsTo, pullRequestInUseReason } from '../../domain/pull-request-owner.js';
 import {
   type FileChange,
   type GitHost,
@@ -221,13 +221,9 @@ export class GitHubHost implements GitHost {
               `GitHub says a pull request is open for ${spec.branch} but lists none`,
               'transient',
             );
-          const requestId = requestIdFromBody(pull.body);
-          if (requestId !== spec.requestId) {
-            throw new GitHostError(
-              pullRequestInUseReason({ number: pull.number, requestId }, spec.branch),
-              'conflict',
-            );
-          }
+          const owned = { number: pull.number, requestId: requestIdFromBody(pull.body) };
+          if (!belongsTo(owned, spec.requestId))
+            throw new GitHostError(pullRequestInUseReason(owned, spec.branch), 'conflict');
         } else if (this.isValidation(error, /no commits between/i)) {
           // The branch holds nothing the base lacks: our file is on the base already, merged through our
           // earlier pull request. That one is the answer.

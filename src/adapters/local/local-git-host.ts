@@ -11,8 +11,7 @@
  * claim outlives its process only through a crash: one whose head is in the base was merged (recorded at
  * start-up by finishInterruptedMerges, or by whoever meets it), one older than the lease is let go.
  */
-import type BetterSqlite3 from 'better-sqlite3';
-import { pullRequestInUseReason } from '../../domain/pull-request-owner.js';
+import { belongsTo, pullRequestInUseReason } from '../../domain/pull-request-owner.js';
 import {
   type Clock,
   type FileChange,
@@ -22,7 +21,6 @@ import {
   type PullRequestInfo,
   type PullRequestReview,
   type PullRequestSpec,
-  type PullRequestState,
 } from '../../ports.js';
 import {
   assertValidIdentity,
@@ -35,9 +33,8 @@ import {
   ZERO_OID,
 } from './git-objects.js';
 import { GitRepository } from './git-repository.js';
+import { type PullRequestRow, PullRequestTable } from './pull-request-table.js';
 import type { SqliteDatabase } from './sqlite.js';
-
-type Statement<P extends unknown[], R = unknown> = BetterSqlite3.Statement<P, R>;
 
 export interface LocalGitHostOptions {
   /** The repository: a bare one, or the top of a working tree. */
@@ -52,40 +49,6 @@ export interface LocalGitHostOptions {
   maxAttempts?: number;
 }
 
-interface PullRequestRow {
-  number: number;
-  request_id: string | null;
-  title: string;
-  body: string;
-  branch: string;
-  base: string;
-  state: PullRequestState;
-  head: string | null;
-  merge_commit: string | null;
-  created_at: string;
-  updated_at: string;
-  /** Set while a merge holds the pull request: when it claimed it (ISO 8601). */
-  merging_since: string | null;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS pull_requests (
-  number INTEGER PRIMARY KEY AUTOINCREMENT,
-  request_id TEXT,
-  title TEXT NOT NULL,
-  body TEXT NOT NULL,
-  branch TEXT NOT NULL,
-  base TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('open', 'merged', 'closed')),
-  head TEXT,
-  merge_commit TEXT,
-  created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL,
-  merging_since TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS pull_requests_one_open_per_branch ON pull_requests (branch) WHERE state = 'open';
-`;
-
 /** How long a merge's claim holds; past it, the claim is taken to belong to a process that died. */
 export const MERGE_LEASE_MS = 60_000;
 
@@ -94,7 +57,7 @@ const backoff = (attempt: number) => sleep(Math.min(50, 2 ** attempt) + Math.ran
 
 export class LocalGitHost implements GitHost, PullRequestReview {
   private readonly author: GitIdentity;
-  private readonly db: SqliteDatabase;
+  private readonly pulls: PullRequestTable;
   private readonly clock: Clock;
   private readonly pullUrl: (number: number) => string;
   private readonly maxAttempts: number;
@@ -103,62 +66,15 @@ export class LocalGitHost implements GitHost, PullRequestReview {
   /** The last merge queued for each base branch. */
   private readonly mergesByBase = new Map<string, Promise<unknown>>();
   private disposed = false;
-  private readonly sql: {
-    byNumber: Statement<[number], PullRequestRow>;
-    openForBranch: Statement<[string], PullRequestRow>;
-    all: Statement<[], PullRequestRow>;
-    insert: Statement<[string | null, string, string, string, string, string | null, string, string]>;
-    claim: Statement<[string, number, string]>;
-    holds: Statement<[number, string], { number: number }>;
-    release: Statement<[number, string]>;
-    claimed: Statement<[], PullRequestRow>;
-    finishMerged: Statement<[string | null, string | null, string, number]>;
-    closeUnclaimed: Statement<[string, number]>;
-    closedAt: Statement<[string, number]>;
-  };
 
   constructor(options: LocalGitHostOptions) {
     assertValidIdentity(options.author);
     this.repositoryPath = options.repository;
     this.author = { ...options.author };
-    this.db = options.db;
+    this.pulls = new PullRequestTable(options.db);
     this.clock = options.clock;
     this.pullUrl = options.pullUrl;
     this.maxAttempts = options.maxAttempts ?? 8;
-    this.db.exec(SCHEMA);
-    addMergeClaimColumn(this.db);
-    this.sql = {
-      byNumber: this.db.prepare('SELECT * FROM pull_requests WHERE number = ?'),
-      openForBranch: this.db.prepare("SELECT * FROM pull_requests WHERE branch = ? AND state = 'open'"),
-      all: this.db.prepare('SELECT * FROM pull_requests ORDER BY number DESC'),
-      insert: this.db.prepare(
-        `INSERT INTO pull_requests (request_id, title, body, branch, base, head, state, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
-      ),
-      claim: this.db.prepare(
-        `UPDATE pull_requests SET merging_since = ?
-         WHERE number = ? AND state = 'open' AND (merging_since IS NULL OR merging_since <= ?)`,
-      ),
-      holds: this.db.prepare(
-        "SELECT number FROM pull_requests WHERE number = ? AND state = 'open' AND merging_since = ?",
-      ),
-      release: this.db.prepare(
-        "UPDATE pull_requests SET merging_since = NULL WHERE number = ? AND state = 'open' AND merging_since = ?",
-      ),
-      claimed: this.db.prepare(
-        "SELECT * FROM pull_requests WHERE state = 'open' AND merging_since IS NOT NULL ORDER BY number",
-      ),
-      finishMerged: this.db.prepare(
-        `UPDATE pull_requests SET state = 'merged', head = COALESCE(?, head), merge_commit = ?, updated_at = ?,
-           merging_since = NULL
-         WHERE number = ? AND state = 'open'`,
-      ),
-      closeUnclaimed: this.db.prepare(
-        `UPDATE pull_requests SET state = 'closed', updated_at = ?
-         WHERE number = ? AND state = 'open' AND merging_since IS NULL`,
-      ),
-      closedAt: this.db.prepare("UPDATE pull_requests SET head = ? WHERE number = ? AND state = 'closed'"),
-    };
   }
 
   /** Stops the git processes the host keeps running. */
@@ -244,7 +160,7 @@ export class LocalGitHost implements GitHost, PullRequestReview {
   async ensurePullRequest(spec: PullRequestSpec): Promise<{ number: number; url: string; created: boolean }> {
     assertBranch(spec.branch);
     assertBranch(spec.base);
-    const open = this.sql.openForBranch.get(spec.branch);
+    const open = this.pulls.openForBranch(spec.branch);
     if (open) return this.reuse(open, spec);
     const repo = await this.repo();
     const head = await repo.branchHead(spec.branch);
@@ -252,29 +168,10 @@ export class LocalGitHost implements GitHost, PullRequestReview {
     if (!(await repo.branchHead(spec.base))) {
       throw new GitHostError(`base branch ${spec.base} does not exist`, 'permanent');
     }
-    const now = this.clock.now().toISOString();
-    const ensure = this.db.transaction(() => {
-      const existing = this.sql.openForBranch.get(spec.branch);
-      if (existing) return { row: existing, created: false };
-      const result = this.sql.insert.run(
-        spec.requestId,
-        spec.title,
-        spec.body,
-        spec.branch,
-        spec.base,
-        head,
-        now,
-        now,
-      );
-      return { row: this.sql.byNumber.get(Number(result.lastInsertRowid)) as PullRequestRow, created: true };
-    });
     let ensured: { row: PullRequestRow; created: boolean };
     try {
-      ensured = ensure.immediate();
+      ensured = this.pulls.openOnce({ ...spec, head, at: this.clock.now().toISOString() });
     } catch (error) {
-      // Another connection opened it between our read and our write: the unique index said no.
-      const winner = this.sql.openForBranch.get(spec.branch);
-      if (winner) return this.reuse(winner, spec);
       throw databaseError(error);
     }
     if (!ensured.created) return this.reuse(ensured.row, spec);
@@ -283,7 +180,7 @@ export class LocalGitHost implements GitHost, PullRequestReview {
 
   async openPullRequests(branch: string): Promise<OpenPullRequest[]> {
     assertBranch(branch);
-    const open = this.sql.openForBranch.get(branch);
+    const open = this.pulls.openForBranch(branch);
     return open ? [{ number: open.number, url: this.pullUrl(open.number), requestId: open.request_id }] : [];
   }
 
@@ -291,11 +188,11 @@ export class LocalGitHost implements GitHost, PullRequestReview {
   // PullRequestReview
 
   async list(): Promise<PullRequestInfo[]> {
-    return this.sql.all.all().map((row) => this.info(row));
+    return this.pulls.all().map((row) => this.info(row));
   }
 
   async get(number: number): Promise<PullRequestInfo | undefined> {
-    const row = this.sql.byNumber.get(number);
+    const row = this.pulls.byNumber(number);
     return row ? this.info(row) : undefined;
   }
 
@@ -349,16 +246,16 @@ export class LocalGitHost implements GitHost, PullRequestReview {
     if (pr.state === 'open' && pr.merging_since !== null) pr = await this.settleClaim(repo, pr, at);
     if (pr.state !== 'open') throw notOpen(pr);
     // Decide first (a merge may claim it at any moment), then note the head it was closed at.
-    if (this.sql.closeUnclaimed.run(at.toISOString(), number).changes === 0) throw notOpen(this.row(number));
+    if (!this.pulls.closeUnclaimed(number, at.toISOString())) throw notOpen(this.row(number));
     const head = await repo.branchHead(pr.branch).catch(() => null);
-    if (head) this.sql.closedAt.run(head, number);
+    if (head) this.pulls.noteClosedHead(number, head);
     return this.info(this.row(number));
   }
 
   async finishInterruptedMerges(): Promise<number> {
     const repo = await this.repo();
     let finished = 0;
-    for (const claimed of this.sql.claimed.all()) {
+    for (const claimed of this.pulls.claimed()) {
       const settled = await this.settleClaim(repo, claimed, this.clock.now());
       if (settled.state === 'merged') finished++;
     }
@@ -384,7 +281,7 @@ export class LocalGitHost implements GitHost, PullRequestReview {
   private claimForMerge(number: number): string {
     const now = this.clock.now();
     const claim = now.toISOString();
-    if (this.sql.claim.run(claim, number, leaseCutoff(now)).changes === 1) return claim;
+    if (this.pulls.claim(number, claim, leaseCutoff(now))) return claim;
     throw notOpen(this.row(number));
   }
 
@@ -440,7 +337,7 @@ export class LocalGitHost implements GitHost, PullRequestReview {
         message: `Merge pull request #${number} from ${pr.branch}\n\n${pr.title}\n`,
       });
       // A merge slower than its lease may have been taken over: then the base is not ours to move.
-      if (!this.sql.holds.get(number, claim)) {
+      if (!this.pulls.holds(number, claim)) {
         throw new GitHostError(
           `the merge of pull request #${number} outlasted its lease; try again`,
           'transient',
@@ -470,9 +367,9 @@ export class LocalGitHost implements GitHost, PullRequestReview {
     const branchHead = await repo.branchHead(pr.branch);
     if (baseHead && branchHead && (await this.isAncestor(repo, branchHead, baseHead))) {
       const mergeCommit = await this.mergeCommitOf(repo, branchHead, baseHead);
-      this.sql.finishMerged.run(branchHead, mergeCommit, at.toISOString(), pr.number);
+      this.pulls.finishMerged(pr.number, branchHead, mergeCommit, at.toISOString());
     } else if (pr.merging_since === ownClaim || pr.merging_since <= leaseCutoff(this.clock.now())) {
-      this.sql.release.run(pr.number, pr.merging_since);
+      this.pulls.release(pr.number, pr.merging_since);
     }
     return this.row(pr.number);
   }
@@ -504,14 +401,14 @@ export class LocalGitHost implements GitHost, PullRequestReview {
 
   /** Records the merge; a pull request recorded merged already (by whoever settled it first) stays so. */
   private finish(number: number, head: string, mergeCommit: string | null, at: Date): PullRequestInfo {
-    this.sql.finishMerged.run(head, mergeCommit, at.toISOString(), number);
+    this.pulls.finishMerged(number, head, mergeCommit, at.toISOString());
     const row = this.row(number);
     if (row.state !== 'merged') throw notOpen(row);
     return this.info(row);
   }
 
   private row(number: number): PullRequestRow {
-    const row = Number.isInteger(number) ? this.sql.byNumber.get(number) : undefined;
+    const row = this.pulls.byNumber(number);
     if (!row) throw new GitHostError(`no pull request #${number}`, 'not_found');
     return row;
   }
@@ -537,12 +434,9 @@ export class LocalGitHost implements GitHost, PullRequestReview {
     open: PullRequestRow,
     spec: PullRequestSpec,
   ): { number: number; url: string; created: false } {
-    if (open.request_id !== spec.requestId) {
-      throw new GitHostError(
-        pullRequestInUseReason({ number: open.number, requestId: open.request_id }, spec.branch),
-        'conflict',
-      );
-    }
+    const pr = { number: open.number, requestId: open.request_id };
+    if (!belongsTo(pr, spec.requestId))
+      throw new GitHostError(pullRequestInUseReason(pr, spec.branch), 'conflict');
     return { number: open.number, url: this.pullUrl(open.number), created: false };
   }
 
@@ -597,21 +491,6 @@ const leaseCutoff = (now: Date) => new Date(now.getTime() - MERGE_LEASE_MS).toIS
 function notOpen(pr: PullRequestRow): GitHostError {
   const state = pr.state === 'open' ? 'being merged' : pr.state;
   return new GitHostError(`pull request #${pr.number} is ${state}`, 'invalid_state');
-}
-
-/** Databases made before merges were claimed lack the column: add it (another process may at once). */
-function addMergeClaimColumn(db: SqliteDatabase): void {
-  const hasColumn = () =>
-    db
-      .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('pull_requests')")
-      .all()
-      .some((column) => column.name === 'merging_since');
-  if (hasColumn()) return;
-  try {
-    db.exec('ALTER TABLE pull_requests ADD COLUMN merging_since TEXT');
-  } catch (error) {
-    if (!hasColumn()) throw error;
-  }
 }
 
 const lostRace = (ref: string) => new GitHostError(`${ref} kept moving; gave up for now`, 'transient');
