@@ -1,4 +1,4 @@
-import { filePath } from '../domain/naming.js';
+import { possibleFiles } from '../domain/layout.js';
 import type { FieldIssue } from '../domain/request.js';
 import { queuedRecord, type RequestRecord } from '../domain/status.js';
 import { checkRequest } from '../domain/validate.js';
@@ -45,17 +45,23 @@ export async function acceptRequest(
   return { kind: 'accepted', record };
 }
 
-/** A conflict when the database's file is on the base branch already: someone asked for it before. */
+/**
+ * A conflict when the database's file is on the base branch already, in any environment: someone asked
+ * for it before, and a name is one database (one cluster identifier, one module address).
+ */
 export async function existingOnBase(
   ctx: AppContext,
   dbName: string,
 ): Promise<Extract<AcceptOutcome, { kind: 'conflict' }> | undefined> {
-  const path = filePath(dbName, ctx.conventions);
-  const existing = await ctx.git.readFile(ctx.conventions.base, path);
-  if (existing === null) return undefined;
-  return {
-    kind: 'conflict',
-    requestId: generatedForRequest(existing),
-    message: `database ${dbName} already exists: ${path} is on ${ctx.conventions.base}`,
-  };
+  const { conventions } = ctx;
+  for (const path of possibleFiles(conventions, dbName, Object.keys(ctx.policy.policy.environments))) {
+    const existing = await ctx.git.readFile(conventions.base, path);
+    if (existing === null) continue;
+    return {
+      kind: 'conflict',
+      requestId: generatedForRequest(existing),
+      message: `database ${dbName} already exists: ${path} is on ${conventions.base}`,
+    };
+  }
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { branchName, filePath, moduleSource } from '../domain/naming.js';
+import { branchName } from '../domain/naming.js';
 import { resolveRequest } from '../domain/resolve.js';
 import { renderPullRequest } from '../render/pull-request.js';
 import { renderTerraform } from '../render/terraform.js';
@@ -32,7 +32,7 @@ export async function previewRequest(
   if (!resolved.ok) return { kind: 'invalid', issues: resolved.issues };
   const { spec } = resolved.value;
   const { conventions } = ctx;
-  const path = filePath(spec.dbName, conventions);
+  const path = spec.location.file;
 
   const onBase = await existingOnBase(ctx, spec.dbName);
   if (onBase) return onBase;
@@ -59,7 +59,7 @@ export async function previewRequest(
     filePath: path,
     branch,
     base: conventions.base,
-    content: renderTerraform(spec, moduleSource(spec.dbName, conventions)),
+    content: renderTerraform(spec),
     pullRequest: { title: text.title, body: text.body },
   };
 }

@@ -1,4 +1,4 @@
-import { branchName, filePath, moduleSource } from '../domain/naming.js';
+import { branchName } from '../domain/naming.js';
 import { ownValue } from '../domain/own-keys.js';
 import { describeIssues } from '../domain/policy.js';
 import { foreignPullRequest, pullRequestInUseReason } from '../domain/pull-request-owner.js';
@@ -59,7 +59,7 @@ async function openPullRequest(ctx: AppContext, record: RequestRecord) {
   if (!resolved.ok)
     throw new PermanentFailure(`no longer allowed by the policy: ${describeIssues(resolved.issues)}`);
   const { spec } = resolved.value;
-  const path = filePath(spec.dbName, conventions);
+  const path = spec.location.file;
   const branch = branchName(spec.dbName, conventions);
 
   const baseHead = await git.headOf(conventions.base);
@@ -82,7 +82,7 @@ async function openPullRequest(ctx: AppContext, record: RequestRecord) {
   await git.ensureFile({
     branch,
     path,
-    content: renderTerraform(spec, moduleSource(spec.dbName, conventions)),
+    content: renderTerraform(spec),
     message: `Provision ${spec.engine} database ${spec.dbName} (${spec.environment})\n\nrds-provisioner request ${record.id}`,
   });
   const text = renderPullRequest({

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { GitChangesError } from '../adapters/local/git-changes.js';
 import { AwsBackendConfigError } from '../runtime/aws-backend.js';
 import { DataDirError } from '../runtime/data-dir.js';
 import { GitHubConfigError } from '../runtime/github-from-env.js';
 import { ListenError } from '../runtime/listen.js';
 import { PolicyFileError } from '../runtime/policy-file.js';
 import { TOKEN_HELP } from './api-client.js';
+import { registerChangedRoots } from './changed-roots-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerPr } from './pr-commands.js';
 import { registerRender } from './render-command.js';
@@ -26,6 +28,7 @@ export function buildProgram(): Command {
   registerValidateConfig(program);
   registerRequestCommands(program);
   registerPr(program);
+  registerChangedRoots(program);
   return program;
 }
 
@@ -56,7 +59,8 @@ function report(error: unknown): number {
     error instanceof GitHubConfigError ||
     error instanceof AwsBackendConfigError ||
     error instanceof PolicyFileError ||
-    error instanceof DataDirError
+    error instanceof DataDirError ||
+    error instanceof GitChangesError
   ) {
     process.stderr.write(`${error.message}\n`);
     return EXIT.invalid;

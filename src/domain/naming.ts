@@ -1,23 +1,21 @@
-import { posix } from 'node:path';
+import { LAYOUT_DEFAULTS, type LayoutSettings } from './layout.js';
 
 /**
- * Where a database's work lands in the repository. Defaults are the original system's:
- * branch `feature/provision-rds-{db_name}`, file `terraform/live/{db_name}.tf`, base `main`.
+ * Where a database's work lands in the repository: the branch it is written on, the branch it targets,
+ * and the layout of its files (./layout.ts). Defaults are the original system's: branch
+ * `feature/provision-rds-{db_name}`, file `terraform/live/{db_name}.tf` in one root, base `main`.
  */
-
-export interface GitConventions {
+export interface GitConventions extends LayoutSettings {
   /** Branch template; `{db_name}` is replaced. */
   branch: string;
-  /** File path template inside the repository; `{db_name}` is replaced. */
-  file: string;
   /** Branch pull requests target. */
   base: string;
 }
 
 export const DEFAULT_GIT_CONVENTIONS: GitConventions = {
   branch: 'feature/provision-rds-{db_name}',
-  file: 'terraform/live/{db_name}.tf',
   base: 'main',
+  ...LAYOUT_DEFAULTS['single-root'],
 };
 
 const fill = (template: string, dbName: string) => template.replaceAll('{db_name}', dbName);
@@ -26,21 +24,9 @@ export function branchName(dbName: string, conventions: GitConventions = DEFAULT
   return fill(conventions.branch, dbName);
 }
 
-export function filePath(dbName: string, conventions: GitConventions = DEFAULT_GIT_CONVENTIONS): string {
-  return fill(conventions.file, dbName);
-}
-
 /** The database created inside the engine: RDS allows letters, digits and underscores only. */
 export function engineDatabaseName(dbName: string): string {
   return dbName.replaceAll('-', '_');
-}
-
-/** Where the module lives in the repository; generated files call it by a path relative to themselves. */
-export const MODULE_DIR = 'terraform/modules/rds';
-
-export function moduleSource(dbName: string, conventions: GitConventions = DEFAULT_GIT_CONVENTIONS): string {
-  const relative = posix.relative(posix.dirname(filePath(dbName, conventions)), MODULE_DIR);
-  return relative.startsWith('.') ? relative : `./${relative}`;
 }
 
 /** The database a branch was made for, by the branch template; null for any other branch. */

@@ -1,5 +1,6 @@
 import { parseDocument } from 'yaml';
 import * as z from 'zod';
+import { LAYOUT_DEFAULTS, LAYOUT_KINDS, type LayoutSettings, layoutProblems } from './layout.js';
 import { DEFAULT_GIT_CONVENTIONS } from './naming.js';
 import { isObjectPropertyName, ownKeyRecord, ownValue } from './own-keys.js';
 import { plainWords } from './plain-words.js';
@@ -68,6 +69,20 @@ const network = z.strictObject({
     .default([]),
 });
 
+/** The AWS account and region an environment's databases live in (per-database layout). */
+const aws = z.strictObject({
+  region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$/, {
+    message: 'must be an AWS Region name such as eu-west-1',
+  }),
+  /** Assumed by each root's provider, e.g. a role in the prod account; absent: the pipeline's own credentials. */
+  role_arn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/, {
+      message: 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/rds-provisioner-terraform',
+    })
+    .optional(),
+});
+
 const environment = z.strictObject({
   engines: z.array(z.enum(ENGINES)).min(1),
   deployments: z.strictObject({ default: z.enum(DEPLOYMENTS), allowed: z.array(z.enum(DEPLOYMENTS)).min(1) }),
@@ -117,41 +132,71 @@ const environment = z.strictObject({
     )
     .default('sun:04:00-sun:05:00'),
   network: network.optional(),
+  aws: aws.optional(),
 });
 
 const engineCatalogue = z.strictObject({ aurora: versions.optional(), instance: versions.optional() });
 
 /** Where generated work lands; defaults are the original system's. */
-const git = z.strictObject({
-  base: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, { message: 'must be a branch name such as main' })
-    .default(DEFAULT_GIT_CONVENTIONS.base),
-  branch: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._/{}-]{0,99}$/, { message: 'must be a branch name template' })
-    .refine((t) => t.includes('{db_name}'), { message: 'must contain {db_name}' })
-    .refine((t) => !t.includes('..') && !t.endsWith('/') && !t.endsWith('.lock'), {
-      message: 'must give a valid git branch name',
-    })
-    .default(DEFAULT_GIT_CONVENTIONS.branch),
-  file: z
-    .string()
-    .regex(/^(?:[A-Za-z0-9_{}-][A-Za-z0-9._{}-]*\/)*[A-Za-z0-9_{}-][A-Za-z0-9._{}-]*\.tf$/, {
-      message: 'must be a relative path ending in .tf, e.g. terraform/live/{db_name}.tf',
-    })
-    .refine((t) => t.includes('{db_name}'), { message: 'must contain {db_name}' })
-    .refine((t) => !t.split('/').includes('..'), { message: 'must stay inside the repository' })
-    .default(DEFAULT_GIT_CONVENTIONS.file),
-  author: z
-    .strictObject({
-      name: z.string().min(1).max(100).default('rds-provisioner'),
-      email: z
-        .email({ message: 'must be an email address' })
-        .default('rds-provisioner@users.noreply.localhost'),
-    })
-    .default({ name: 'rds-provisioner', email: 'rds-provisioner@users.noreply.localhost' }),
-});
+const git = z
+  .strictObject({
+    base: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/, { message: 'must be a branch name such as main' })
+      .default(DEFAULT_GIT_CONVENTIONS.base),
+    branch: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/{}-]{0,99}$/, { message: 'must be a branch name template' })
+      .refine((t) => t.includes('{db_name}'), { message: 'must contain {db_name}' })
+      .refine((t) => !t.includes('..') && !t.endsWith('/') && !t.endsWith('.lock'), {
+        message: 'must give a valid git branch name',
+      })
+      .default(DEFAULT_GIT_CONVENTIONS.branch),
+    /** single-root (the original system's, the default for existing policies) or per-database. */
+    layout: z.enum(LAYOUT_KINDS).default('single-root'),
+    /** Where a database's file lives; the default follows the layout. */
+    file: z
+      .string()
+      .regex(/^(?:[A-Za-z0-9_{}-][A-Za-z0-9._{}-]*\/)*[A-Za-z0-9_{}-][A-Za-z0-9._{}-]*\.tf$/, {
+        message: 'must be a relative path ending in .tf, e.g. terraform/live/{db_name}.tf',
+      })
+      .refine((t) => t.includes('{db_name}'), { message: 'must contain {db_name}' })
+      .refine((t) => !t.split('/').includes('..'), { message: 'must stay inside the repository' })
+      .optional(),
+    /** S3 key of each database's state (per-database layout). */
+    state_key: z
+      .string()
+      .regex(/^[A-Za-z0-9!_.*'()/{}-]{1,512}$/, { message: 'must be an S3 object key template' })
+      .refine((t) => !t.startsWith('/') && !t.split('/').includes('..'), {
+        message: 'must be a relative key',
+      })
+      .optional(),
+    /** The shared backend settings (bucket, region, locking) every root initialises with (per-database layout). */
+    backend_config: z
+      .string()
+      .regex(/^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*\.hcl$/, {
+        message: 'must be a relative path ending in .hcl, e.g. terraform/live/backend.hcl',
+      })
+      .refine((t) => !t.split('/').includes('..'), { message: 'must stay inside the repository' })
+      .optional(),
+    author: z
+      .strictObject({
+        name: z.string().min(1).max(100).default('rds-provisioner'),
+        email: z
+          .email({ message: 'must be an email address' })
+          .default('rds-provisioner@users.noreply.localhost'),
+      })
+      .default({ name: 'rds-provisioner', email: 'rds-provisioner@users.noreply.localhost' }),
+  })
+  .transform((g) => {
+    const defaults = LAYOUT_DEFAULTS[g.layout];
+    return {
+      ...g,
+      file: g.file ?? defaults.file,
+      state_key: g.state_key ?? defaults.state_key,
+      backend_config: g.backend_config ?? defaults.backend_config,
+    };
+  });
 
 /** How pull requests are dressed on hosts that support it (GitHub): labels, reviewers, draft. */
 const pullRequests = z.strictObject({
@@ -218,6 +263,7 @@ export type VersionPolicy = z.infer<typeof versions>;
 /** Cross-field rules zod cannot express field by field: defaults inside their allowed sets, bounds ordered. */
 function checkConsistency(
   policy: {
+    git: LayoutSettings;
     pull_requests: { reviewers: Record<string, unknown> };
     engines: Policy['engines'];
     sizes: Policy['sizes'];
@@ -244,6 +290,25 @@ function checkConsistency(
       problem(['sizes', s, 'serverless', 'min_capacity'], 'must not exceed max_capacity');
     if (storage.allocated_gb > storage.max_allocated_gb)
       problem(['sizes', s, 'storage', 'allocated_gb'], 'must not exceed max_allocated_gb');
+  }
+  for (const { path, message } of layoutProblems(policy.git)) problem(path, message);
+  const perDatabase = policy.git.layout === 'per-database';
+  for (const [name, env] of Object.entries(policy.environments)) {
+    if (perDatabase && !env.aws)
+      problem(
+        ['environments', name, 'aws'],
+        'is required with git.layout per-database: each root names its region (and the role to assume, if any)',
+      );
+    if (perDatabase && !env.network)
+      problem(
+        ['environments', name, 'network'],
+        "is required with git.layout per-database: each root spells out its environment's network",
+      );
+    if (!perDatabase && env.aws)
+      problem(
+        ['environments', name, 'aws'],
+        'applies only to git.layout per-database: the single root has one provider, so one account and region',
+      );
   }
   for (const env of Object.keys(policy.pull_requests.reviewers)) {
     if (!Object.hasOwn(policy.environments, env))

@@ -1,3 +1,4 @@
+import { locate } from './layout.js';
 import { engineDatabaseName } from './naming.js';
 import type { EnvironmentPolicy, Policy } from './policy.js';
 import { applyPolicy } from './policy-rules.js';
@@ -67,6 +68,8 @@ export function resolve(request: RequestV1, policy: Policy, ctx: ResolveContext)
     autoMinorVersionUpgrade: true,
     engineLifecycleSupport: 'open-source-rds-extended-support-disabled',
     network: networkRef(envName, env),
+    account: env.aws ? { region: env.aws.region, roleArn: env.aws.role_arn ?? null } : null,
+    location: locate(policy.git, request.db_name, envName),
     tags: sortKeys({
       ...request.tags,
       environment: envName,

@@ -1,3 +1,4 @@
+import type { DatabaseLocation } from './layout.js';
 import { ownValue } from './own-keys.js';
 import { DEPLOYMENTS, type Deployment, type Engine, type Size } from './request.js';
 
@@ -70,6 +71,10 @@ export interface DatabaseSpec {
   autoMinorVersionUpgrade: true;
   engineLifecycleSupport: 'open-source-rds-extended-support-disabled';
   network: NetworkRef;
+  /** The environment's AWS region and role, when its databases have roots of their own; else null. */
+  account: { region: string; roleArn: string | null } | null;
+  /** Where its Terraform lives: root, file, module source, state key (./layout.ts). */
+  location: DatabaseLocation;
   /** Final tags: the requester's plus the four the service sets, sorted by key. */
   tags: Record<string, string>;
 }

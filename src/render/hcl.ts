@@ -9,12 +9,19 @@ export class HclExpression {
 }
 export const expression = (text: string) => new HclExpression(text);
 
+/** An object whose keys are identifiers, written bare (`source = ...`), as in `required_providers`. */
+export class HclFields {
+  constructor(readonly fields: { readonly [key: string]: HclValue }) {}
+}
+export const fields = (record: { readonly [key: string]: HclValue }) => new HclFields(record);
+
 export type HclValue =
   | string
   | number
   | boolean
   | null
   | HclExpression
+  | HclFields
   | readonly HclValue[]
   | { readonly [key: string]: HclValue };
 
@@ -123,6 +130,7 @@ function writeValue(value: HclValue, depth: number): string {
     return String(value);
   }
   if (value instanceof HclExpression) return value.text;
+  if (value instanceof HclFields) return writeObject(value.fields, depth, true);
   if (isList(value)) return writeList(value, depth);
   return writeObject(value, depth);
 }
@@ -140,12 +148,17 @@ function writeList(items: readonly HclValue[], depth: number): string {
   return `[\n${parts.map((p) => `${pad}${p},`).join('\n')}\n${INDENT.repeat(depth)}]`;
 }
 
-/** Objects are always multi-line with quoted keys, aligned the way `terraform fmt` aligns them. */
-function writeObject(record: { readonly [key: string]: HclValue }, depth: number): string {
+/** Objects are always multi-line with quoted keys (bare for HclFields), aligned as `terraform fmt` aligns them. */
+function writeObject(record: { readonly [key: string]: HclValue }, depth: number, bare = false): string {
   const entries = Object.entries(record);
   if (entries.length === 0) return '{}';
+  const key = (name: string) => {
+    if (!bare) return quote(name);
+    if (!IDENTIFIER.test(name)) throw new Error(`not an HCL identifier: ${JSON.stringify(name)}`);
+    return name;
+  };
   const segments = entries.map(
-    ([key, v]): Segment => ({ left: quote(key), value: writeValue(v, depth + 1) }),
+    ([name, v]): Segment => ({ left: key(name), value: writeValue(v, depth + 1) }),
   );
   return `{\n${layout(INDENT.repeat(depth + 1), segments).join('\n')}\n${INDENT.repeat(depth)}}`;
 }
