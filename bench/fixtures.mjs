@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureInfraRepository } from '../dist/adapters/local/git-infra-repository.js';
 import { newRequestId } from '../dist/adapters/system.js';
-import { filePath, moduleSource } from '../dist/domain/naming.js';
 import { resolveRequest } from '../dist/domain/resolve.js';
 import { renderTerraform } from '../dist/render/terraform.js';
 import { loadPolicyFile } from '../dist/runtime/policy-file.js';
@@ -41,8 +40,8 @@ export function rendered(request) {
   if (!resolved.ok) throw new Error(`bench request refused: ${JSON.stringify(resolved.issues)}`);
   const { spec } = resolved.value;
   return {
-    path: filePath(spec.dbName, conventions),
-    content: renderTerraform(spec, moduleSource(spec.dbName, conventions)),
+    path: spec.location.file,
+    content: renderTerraform(spec),
   };
 }
 
@@ -59,7 +58,7 @@ export async function headOf(repo, branch = 'main') {
 }
 
 /**
- * Commits `count` rendered database files (`existing-<n>.tf`) on main in one commit, through
+ * Commits `count` rendered databases (`existing-<n>`, each where the layout puts it) on main in one commit, through
  * `git fast-import` (a pack, as a repository that has been gc'd holds them).
  */
 export async function addDatabases(repo, count) {

@@ -18,7 +18,8 @@ import { SqliteStatusStore } from '../dist/adapters/local/sqlite-status-store.js
 import { newRequestId, systemClock } from '../dist/adapters/system.js';
 import { acceptRequest } from '../dist/app/accept-request.js';
 import { DEFAULT_RETRY } from '../dist/app/settle-delivery.js';
-import { branchName, filePath } from '../dist/domain/naming.js';
+import { locate } from '../dist/domain/layout.js';
+import { branchName } from '../dist/domain/naming.js';
 import { WorkerLoop } from '../dist/runtime/worker-loop.js';
 import { policy as packaged, requestFor } from './fixtures.mjs';
 import { fmt, mean, now, row, tempDir } from './lib.mjs';
@@ -270,7 +271,7 @@ export async function benchGitHubBurst({ count = 500, timeScale = 160, concurren
     const index = new Map();
     names.forEach((name, i) => {
       index.set(`branch:${branches[i]}`, i);
-      index.set(`file:${filePath(name, conventions)}`, i);
+      index.set(`file:${locate(conventions, name, requestFor(name, i).environment).file}`, i);
     });
     const reads = new Array(count).fill(0);
     const contentsPrefix = `/repos/${sim.owner}/${sim.repo}/contents/`;
