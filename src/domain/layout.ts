@@ -103,23 +103,24 @@ export type PathRole =
   | { kind: 'stray'; reason: string }
   | { kind: 'unrelated' };
 
-const TERRAFORM_FILE = /\.(tf|tfvars|hcl)$|\.terraform\.lock\.hcl$/;
+/** Files Terraform reads or writes beside a configuration: `.tf`, `.tf.json`, `.tfvars(.json)`, `.hcl`. */
+const TERRAFORM_FILE = /\.(tf|tf\.json|tfvars|tfvars\.json|hcl)$/;
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const NAME_SEGMENT = '([a-z0-9][a-z0-9-]*)';
 
-/** Classifies repository paths by a layout; build once, call per path. */
-export function pathClassifier(settings: LayoutSettings): (path: string) => PathRole {
+/**
+ * The fixed directory every database's files live under: the single root itself, or the directory
+ * above the per-database roots (the part of the template before its first placeholder).
+ */
+export function layoutDirectory(settings: LayoutSettings): string {
+  const segments = posix.dirname(settings.file).split('/');
+  const first = segments.findIndex((s) => s.includes('{'));
+  return (first === -1 ? segments : segments.slice(0, first)).join('/') || '.';
+}
+
+/** Per-database: which root a path is in, read by the root template (`{environment}`, `{db_name}` whole segments). */
+function rootMatcher(settings: LayoutSettings) {
   const rootTemplate = posix.dirname(settings.file);
-  const moduleDir = `${MODULE_DIR}/`;
-  if (settings.layout === 'single-root') {
-    const root = rootTemplate;
-    return (path) => {
-      if (path.startsWith(moduleDir)) return { kind: 'shared' };
-      if (posix.dirname(path) === root && TERRAFORM_FILE.test(path)) return { kind: 'shared' };
-      return { kind: 'unrelated' };
-    };
-  }
-  // per-database: the root template's segments, with {environment} and {db_name} as whole segments.
   const segments = rootTemplate.split('/');
   const envIndex = segments.indexOf('{environment}');
   const dbIndex = segments.indexOf('{db_name}');
@@ -128,19 +129,39 @@ export function pathClassifier(settings: LayoutSettings): (path: string) => Path
       .map((s) => (s === '{environment}' || s === '{db_name}' ? NAME_SEGMENT : escapeRegExp(s)))
       .join('/')}(?:/(.+))?$`,
   );
-  // The fixed part before the first placeholder: Terraform files there but outside a root are stray.
-  const base = `${segments.slice(0, Math.min(envIndex, dbIndex)).join('/')}/`;
+  return (path: string) => {
+    const match = pattern.exec(path);
+    if (!match) return null;
+    const environment = match[envIndex < dbIndex ? 1 : 2] as string;
+    const dbName = match[envIndex < dbIndex ? 2 : 1] as string;
+    return { environment, dbName, root: fill(rootTemplate, environment, dbName), rest: match[3] };
+  };
+}
+
+/** Classifies repository paths by a layout; build once, call per path. */
+export function pathClassifier(settings: LayoutSettings): (path: string) => PathRole {
+  const moduleDir = `${MODULE_DIR}/`;
+  if (settings.layout === 'single-root') {
+    const root = posix.dirname(settings.file);
+    return (path) => {
+      if (path.startsWith(moduleDir)) return { kind: 'shared' };
+      if (posix.dirname(path) === root && TERRAFORM_FILE.test(path)) return { kind: 'shared' };
+      return { kind: 'unrelated' };
+    };
+  }
+  const rootTemplate = posix.dirname(settings.file);
+  const rootOf = rootMatcher(settings);
+  // Terraform files under the roots' directory but outside a root are stray.
+  const base = `${layoutDirectory(settings)}/`;
   const backend = settings.backend_config;
   return (path) => {
     if (path.startsWith(moduleDir) || path === backend) return { kind: 'shared' };
-    const match = pattern.exec(path);
-    if (match) {
-      const environment = match[envIndex < dbIndex ? 1 : 2] as string;
-      const dbName = match[envIndex < dbIndex ? 2 : 1] as string;
-      const rest = match[3];
+    const inRoot = rootOf(path);
+    if (inRoot) {
+      const { environment, dbName, root, rest } = inRoot;
       if (rest === undefined)
         return { kind: 'stray', reason: `${path} is a file where a database's root directory belongs` };
-      return { kind: 'database', environment, dbName, root: fill(rootTemplate, environment, dbName) };
+      return { kind: 'database', environment, dbName, root };
     }
     if (
       path.startsWith(base) &&
@@ -213,6 +234,12 @@ export function layoutProblems(settings: LayoutSettings): Array<{ path: string[]
     problem('file', 'placeholders in the directory must each be a whole directory name, and appear once');
   if (name.includes('{'))
     problem('file', `the file name in a database's root is fixed, e.g. main.tf, not ${name}`);
+  const moduleAsRoot = dbIndex !== -1 && envIndex !== -1 ? rootMatcher(settings)(MODULE_DIR) : null;
+  if (moduleAsRoot)
+    problem(
+      'file',
+      `${settings.file} would make the module (${MODULE_DIR}) a database root, for environment ${moduleAsRoot.environment} and database ${moduleAsRoot.dbName}; start the roots in a directory of their own, e.g. terraform/live/{environment}/{db_name}/main.tf`,
+    );
   if (envIndex === 0 || dbIndex === 0)
     problem(
       'file',
