@@ -79,7 +79,12 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     ensurePrivateDataDir(dataDir);
     const repo = resolve(options.repo ?? join(dataDir, 'infra'));
     const author = policy.policy.git.author;
-    if (!github) await ensureInfraRepository(repo, { sourceDir: PACKAGE_ROOT, author });
+    if (!github)
+      await ensureInfraRepository(repo, {
+        sourceDir: PACKAGE_ROOT,
+        author,
+        layout: policy.policy.git.layout,
+      });
 
     // SQLite keeps the queue and statuses (the embedded backend) and the local host's pull requests.
     const db = openDatabase(join(dataDir, 'rds-provisioner.db'));

@@ -14,10 +14,11 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureInfraRepository, SEEDED_DIRECTORIES } from '../../src/adapters/local/git-infra-repository.js';
+import { ensureInfraRepository } from '../../src/adapters/local/git-infra-repository.js';
 import { gitEnv } from '../../src/adapters/local/git-process.js';
 import { LocalGitHost } from '../../src/adapters/local/local-git-host.js';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqlite.js';
+import type { LayoutKind } from '../../src/domain/layout.js';
 import type { Clock, FileChange, PullRequestSpec } from '../../src/ports.js';
 import { gitHostError } from '../support/git-host-error.js';
 
@@ -88,7 +89,12 @@ function openHost(repository: string, options: { dbFile?: string; clock?: Clock 
 
 async function newInfra(name = 'infra'): Promise<string> {
   const path = join(dir, name);
-  await ensureInfraRepository(path, { sourceDir: ROOT, author: AUTHOR, now: new Date(T0) });
+  await ensureInfraRepository(path, {
+    sourceDir: ROOT,
+    author: AUTHOR,
+    layout: 'per-database',
+    now: new Date(T0),
+  });
   return path;
 }
 
@@ -139,43 +145,78 @@ function listFiles(root: string): string[] {
   return out.sort();
 }
 
-describe('ensureInfraRepository', () => {
-  it('creates a bare repository whose one commit on main holds the module and the live root', async () => {
-    const path = join(dir, 'data', 'infra');
-    const result = await ensureInfraRepository(path, { sourceDir: ROOT, author: AUTHOR, now: new Date(T0) });
-    expect(result).toEqual({ path, created: true });
-    expect(git(path, 'rev-parse', '--is-bare-repository')).toBe('true');
-    expect(git(path, 'symbolic-ref', 'HEAD')).toBe('refs/heads/main');
-    expect(git(path, 'rev-list', '--count', 'main')).toBe('1');
-    expect(git(path, 'log', '-1', '--format=%an <%ae> %cn <%ce> %at', 'main')).toBe(
-      `${AUTHOR.name} <${AUTHOR.email}> ${AUTHOR.name} <${AUTHOR.email}> ${T0 / 1000}`,
-    );
+/** `[path in the new repository, path in the package]` of every file under a package directory. */
+const packaged = (from: string, to = from): Array<[string, string]> =>
+  listFiles(join(ROOT, from)).map((file) => [`${to}/${file}`, `${from}/${file}`]);
 
-    const inRepo = git(path, 'ls-tree', '-r', '--name-only', 'main').split('\n');
-    const expected = SEEDED_DIRECTORIES.flatMap((sub) =>
-      listFiles(join(ROOT, sub)).map((file) => `${sub}/${file}`),
-    ).sort();
-    expect(inRepo).toEqual(expected);
-    expect(inRepo).toContain('terraform/modules/rds/main.tf');
-    expect(inRepo.some((file) => /^terraform\/live\/[^/]+\.tf$/.test(file))).toBe(true);
-    for (const file of expected) {
-      expect(git(path, 'show', `main:${file}`)).toBe(readFileSync(join(ROOT, file), 'utf8').trim());
-    }
-    expect(readdirSync(join(dir, 'data'))).toEqual(['infra']); // no staging directory left behind
-    fsckClean(path);
-  });
+describe('ensureInfraRepository', () => {
+  it.each<[LayoutKind, () => Array<[string, string]>, string[], RegExp]>([
+    [
+      'per-database',
+      () => [...packaged('terraform/modules/rds'), ...packaged('terraform/live')],
+      ['terraform/live/README.md', 'terraform/live/backend.hcl'],
+      /^terraform\/live\/[^/]+\.tf$/, // no root of its own: every database brings its own
+    ],
+    [
+      'single-root',
+      () => [
+        ...packaged('terraform/modules/rds'),
+        ...packaged('terraform/live'),
+        ...packaged('terraform/layouts/single-root', 'terraform/live'),
+      ],
+      ['terraform/live/providers.tf', 'terraform/live/backend.tf', 'terraform/live/networks.tf'],
+      /^terraform\/layouts\//, // copied into the root, not kept beside it
+    ],
+  ])(
+    "with layout %s, creates a bare repository whose one commit on main holds the module and that layout's live files",
+    async (layout, seeded, mustHave, mustNotHave) => {
+      const path = join(dir, 'data', 'infra');
+      const result = await ensureInfraRepository(path, {
+        sourceDir: ROOT,
+        author: AUTHOR,
+        layout,
+        now: new Date(T0),
+      });
+      expect(result).toEqual({ path, created: true });
+      expect(git(path, 'rev-parse', '--is-bare-repository')).toBe('true');
+      expect(git(path, 'symbolic-ref', 'HEAD')).toBe('refs/heads/main');
+      expect(git(path, 'rev-list', '--count', 'main')).toBe('1');
+      expect(git(path, 'log', '-1', '--format=%an <%ae> %cn <%ce> %at', 'main')).toBe(
+        `${AUTHOR.name} <${AUTHOR.email}> ${AUTHOR.name} <${AUTHOR.email}> ${T0 / 1000}`,
+      );
+
+      const inRepo = git(path, 'ls-tree', '-r', '--name-only', 'main').split('\n');
+      const expected = seeded();
+      expect(inRepo).toEqual(expected.map(([to]) => to).sort());
+      expect(inRepo).toContain('terraform/modules/rds/main.tf');
+      expect(inRepo).toEqual(expect.arrayContaining(mustHave));
+      expect(inRepo.filter((file) => mustNotHave.test(file))).toEqual([]);
+      for (const [to, from] of expected) {
+        expect(git(path, 'show', `main:${to}`)).toBe(readFileSync(join(ROOT, from), 'utf8').trim());
+      }
+      expect(readdirSync(join(dir, 'data'))).toEqual(['infra']); // no staging directory left behind
+      fsckClean(path);
+    },
+  );
 
   it('leaves an existing repository as it is', async () => {
     const path = await newInfra();
     const head = git(path, 'rev-parse', 'main');
-    const again = await ensureInfraRepository(path, { sourceDir: ROOT, author: AUTHOR });
+    const again = await ensureInfraRepository(path, {
+      sourceDir: ROOT,
+      author: AUTHOR,
+      layout: 'per-database',
+    });
     expect(again.created).toBe(false);
     expect(git(path, 'rev-parse', 'main')).toBe(head);
 
     const checkout = join(dir, 'checkout');
     mkdirSync(checkout);
     git(checkout, 'init', '-q', '-b', 'trunk');
-    expect((await ensureInfraRepository(checkout, { sourceDir: ROOT, author: AUTHOR })).created).toBe(false);
+    expect(
+      (await ensureInfraRepository(checkout, { sourceDir: ROOT, author: AUTHOR, layout: 'per-database' }))
+        .created,
+    ).toBe(false);
     expect(gitStatus(checkout, 'rev-parse', '--verify', '-q', 'refs/heads/main')).not.toBe(0);
   });
 
@@ -185,7 +226,10 @@ describe('ensureInfraRepository', () => {
     git(outer, 'init', '-q', '-b', 'main');
     const inner = join(outer, '.rds-provisioner', 'infra');
     mkdirSync(inner, { recursive: true }); // an empty directory inside the outer working tree
-    expect((await ensureInfraRepository(inner, { sourceDir: ROOT, author: AUTHOR })).created).toBe(true);
+    expect(
+      (await ensureInfraRepository(inner, { sourceDir: ROOT, author: AUTHOR, layout: 'per-database' }))
+        .created,
+    ).toBe(true);
     expect(git(inner, 'rev-parse', '--absolute-git-dir')).toBe(inner);
     expect(gitStatus(outer, 'rev-parse', '--verify', '-q', 'HEAD')).not.toBe(0); // outer untouched
   });
@@ -194,7 +238,9 @@ describe('ensureInfraRepository', () => {
     const path = join(dir, 'stuff');
     mkdirSync(path);
     writeFileSync(join(path, 'notes.txt'), 'mine\n');
-    const error = await gitHostError(ensureInfraRepository(path, { sourceDir: ROOT, author: AUTHOR }));
+    const error = await gitHostError(
+      ensureInfraRepository(path, { sourceDir: ROOT, author: AUTHOR, layout: 'per-database' }),
+    );
     expect(error.kind).toBe('permanent');
     expect(readdirSync(path)).toEqual(['notes.txt']);
   });
@@ -465,7 +511,7 @@ describe('LocalGitHost', () => {
     const dirError = await gitHostError(host.ensureFile({ ...change('x'), path: 'terraform/live' }));
     expect(dirError.kind).toBe('conflict');
     const fileError = await gitHostError(
-      host.ensureFile({ ...change('x'), path: 'terraform/live/backend.tf/x.tf' }),
+      host.ensureFile({ ...change('x'), path: 'terraform/live/backend.hcl/x.tf' }),
     );
     expect(fileError.kind).toBe('conflict');
     // A branch that would sit under an existing one cannot exist.
@@ -481,7 +527,7 @@ describe('LocalGitHost', () => {
     // No such branch: git's revision syntax would read "-g<hex>" as an abbreviated object id.
     const tricky = `feature/provision-rds-app-g${main.slice(0, 7)}`;
     expect(await host.headOf(tricky)).toBeNull();
-    expect(await host.readFile(tricky, 'terraform/live/backend.tf')).toBeNull();
+    expect(await host.readFile(tricky, 'terraform/live/backend.hcl')).toBeNull();
     expect(await host.ensureBranch(tricky, main)).toEqual({ created: true, head: main });
 
     await provision(host, 'packed');
@@ -519,7 +565,7 @@ describe('LocalGitHost', () => {
     // 1,500 more files and some names that test tree order (a directory sorts as if it ended in "/").
     const host = openHost(repo);
     const base = git(repo, 'rev-parse', 'main');
-    const blob = git(repo, 'hash-object', '-w', join(ROOT, 'terraform/live/backend.tf'));
+    const blob = git(repo, 'hash-object', '-w', join(ROOT, 'terraform/live/backend.hcl'));
     const sub = execFileSync('git', ['mktree'], {
       cwd: repo,
       env: gitEnv(),
@@ -589,9 +635,9 @@ describe('LocalGitHost', () => {
       git(repo, 'add', '.');
       git(repo, 'commit', '-q', '-m', 'live root');
       // Dirty: a modified tracked file, a staged change, an untracked file.
-      writeFileSync(join(repo, 'terraform/live/backend.tf'), '# work in progress\n', { flag: 'a' });
-      writeFileSync(join(repo, 'terraform/live/providers.tf'), '# staged\n', { flag: 'a' });
-      git(repo, 'add', 'terraform/live/providers.tf');
+      writeFileSync(join(repo, 'terraform/live/backend.hcl'), '# work in progress\n', { flag: 'a' });
+      writeFileSync(join(repo, 'terraform/live/README.md'), 'staged\n', { flag: 'a' });
+      git(repo, 'add', 'terraform/live/README.md');
       writeFileSync(join(repo, 'scratch.txt'), 'notes\n');
       return repo;
     }

@@ -1,7 +1,8 @@
 /**
  * The repository the local runtime writes to when no `--repo` is given: `<data-dir>/infra`. Created
- * bare, with one commit on `main` holding the rds module and the live root, so generated files have a
- * module to call. An existing repository is used as it is.
+ * bare, with one commit on `main` holding the rds module and terraform/live as the policy's layout wants
+ * it, so generated files have a module to call (and, in the single root, providers and networks). An
+ * existing repository is used as it is.
  *
  * Bare, because nothing is checked out there: the service moves `main` when it merges, and a checkout of
  * `main` would look as if someone had reverted every merge. Engineers `git clone` it, look, and push to
@@ -10,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { LayoutKind } from '../../domain/layout.js';
 import { GitHostError } from '../../ports.js';
 import { locateRepository } from './git-location.js';
 import {
@@ -28,6 +30,8 @@ import { runGit } from './git-process.js';
 export interface InfraRepositoryOptions {
   /** The package root: its terraform/modules/rds and terraform/live are copied into the first commit. */
   sourceDir: string;
+  /** The policy's `git.layout`: the single root also gets its own files (providers, backend, networks). */
+  layout: LayoutKind;
   /** Author and committer of the first commit. */
   author: GitIdentity;
   /** The first commit's time; now by default. */
@@ -41,8 +45,27 @@ export interface InfraRepository {
   created: boolean;
 }
 
-/** The trees copied into a new repository, relative to the source directory. */
-export const SEEDED_DIRECTORIES = ['terraform/modules/rds', 'terraform/live'] as const;
+/** A directory of the package copied into a new repository: `from` the source directory, `to` the repository. */
+export interface SeededDirectory {
+  from: string;
+  to: string;
+}
+
+/**
+ * What a new repository starts with for a layout. Per-database: the module and terraform/live (its README
+ * and the shared backend.hcl; each database brings its own root). Single root: the same, plus the root's
+ * own files, kept in the package apart (terraform/layouts/single-root) so per-database setups do not get
+ * a root that nothing uses. Later entries win over earlier ones for a file of the same path.
+ */
+export function seededDirectories(layout: LayoutKind): SeededDirectory[] {
+  const both = [
+    { from: 'terraform/modules/rds', to: 'terraform/modules/rds' },
+    { from: 'terraform/live', to: 'terraform/live' },
+  ];
+  return layout === 'single-root'
+    ? [...both, { from: 'terraform/layouts/single-root', to: 'terraform/live' }]
+    : both;
+}
 
 /** Left out of the copy: what `terraform init`/`apply` leave behind in a source checkout. */
 const SKIPPED = (name: string) =>
@@ -50,7 +73,7 @@ const SKIPPED = (name: string) =>
 
 /**
  * Makes sure a git repository is at `path`. When there is none, creates a bare one whose first commit on
- * `main` holds copies of the source's terraform/modules/rds and terraform/live, written as git objects
+ * `main` holds copies of the source's seeded directories for the layout, written as git objects
  * (no working tree). It is built in a sibling directory and renamed into place, so a crash leaves either
  * nothing or the finished repository. A non-empty directory that is not a repository is refused.
  */
@@ -77,12 +100,12 @@ export async function ensureInfraRepository(
 
     const writer = new LooseObjectWriter(join(staging, 'objects'));
     const root = new DirectoryNode();
-    for (const directory of SEEDED_DIRECTORIES) {
-      const source = join(options.sourceDir, directory);
+    for (const { from, to } of seededDirectories(options.layout)) {
+      const source = join(options.sourceDir, from);
       if (!lstatSafe(source)?.isDirectory()) {
         throw new GitHostError(`${source} is missing: cannot seed the repository`, 'permanent');
       }
-      collect(source, root.dir(directory.split('/')), writer);
+      collect(source, root.dir(to.split('/')), writer);
     }
     const tree = root.write(writer);
     const commit = writer.write(
@@ -94,8 +117,11 @@ export async function ensureInfraRepository(
         committer: options.author,
         at: options.now ?? new Date(),
         message:
-          'Terraform: the rds module and the live root\n\n' +
-          'terraform/modules/rds is the module every generated file calls; terraform/live is the root they land in.\n',
+          options.layout === 'single-root'
+            ? 'Terraform: the rds module and the live root\n\n' +
+              'terraform/modules/rds is the module every generated file calls; terraform/live is the root they land in.\n'
+            : 'Terraform: the rds module and the shared live settings\n\n' +
+              'terraform/modules/rds is the module every generated root calls; terraform/live holds the roots, one per database, and the backend settings they share.\n',
       }),
     );
     const ref = await runGit(
