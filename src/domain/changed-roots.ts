@@ -42,38 +42,52 @@ export function changedRoots(
   if (layout.layout === 'single-root') return singleRoot(changes, layout, classify);
 
   const fileName = layout.file.slice(layout.file.lastIndexOf('/') + 1);
+  const isMainFile = (path: string, root: string) => path === `${root}/${fileName}`;
   const atHead = new Map<string, Root>();
   for (const path of filesAtHead) {
     const role = classify(path);
-    if (role.kind === 'database' && path === `${role.root}/${fileName}`)
+    if (role.kind === 'database' && isMainFile(path, role.root))
       atHead.set(role.root, { root: role.root, environment: role.environment, dbName: role.dbName });
   }
 
   const plan = new Map<string, Root>();
   const destroy = new Map<string, Root>();
+  /** Roots whose main file the change adds: only these can be the far end of a move. */
+  const created = new Map<string, Root>();
   const problems: string[] = [];
   let everything = false;
 
-  const touch = (path: string, removed: boolean) => {
+  const touch = (path: string, how: 'added' | 'modified' | 'deleted') => {
+    const removed = how === 'deleted';
     const role = classify(path);
     if (role.kind === 'shared') everything = true;
-    else if (role.kind === 'stray') problems.push(role.reason);
+    // Deleting a stray file leaves every root as it was (the migration from the single root does it).
+    else if (role.kind === 'stray' && !removed) problems.push(role.reason);
     else if (role.kind === 'database') {
       const root = { root: role.root, environment: role.environment, dbName: role.dbName };
-      if (atHead.has(role.root)) plan.set(role.root, root);
-      else if (removed || path === `${role.root}/${fileName}`) destroy.set(role.root, root);
+      if (atHead.has(role.root)) {
+        plan.set(role.root, root);
+        if (how === 'added' && isMainFile(path, role.root)) created.set(role.root, root);
+      } else if (removed || isMainFile(path, role.root)) destroy.set(role.root, root);
       else problems.push(`${path} is in ${role.root}, which has no ${fileName}: remove the directory whole`);
     }
   };
 
   for (const change of changes) {
     if (change.status !== 'renamed') {
-      touch(change.path, change.status === 'deleted');
+      touch(change.path, change.status);
       continue;
     }
     const from = classify(change.from);
     const to = classify(change.path);
-    if (from.kind === 'database' && to.kind === 'database' && from.root !== to.root) {
+    // A database's main file renamed into another root would move or rename the database; other files
+    // moving between roots change both roots, no more.
+    if (
+      from.kind === 'database' &&
+      to.kind === 'database' &&
+      from.root !== to.root &&
+      isMainFile(change.from, from.root)
+    ) {
       problems.push(
         from.dbName === to.dbName
           ? `${from.dbName} cannot move from ${from.environment} to ${to.environment} (${change.from} to ${change.path}): a database stays in its environment; retire it and request it in ${to.environment}`
@@ -81,14 +95,14 @@ export function changedRoots(
       );
       continue;
     }
-    touch(change.from, true);
-    touch(change.path, false);
+    touch(change.from, 'deleted');
+    touch(change.path, 'added');
   }
 
-  // A name is one database: the same name destroyed in one environment and planned in another is a move.
-  const planned = new Map([...plan.values()].map((r) => [r.dbName, r]));
+  // A name is one database: the same name destroyed in one environment and created in another is a move.
+  const createdByName = new Map([...created.values()].map((r) => [r.dbName, r]));
   for (const gone of destroy.values()) {
-    const moved = planned.get(gone.dbName);
+    const moved = createdByName.get(gone.dbName);
     if (moved)
       problems.push(
         `${gone.dbName} cannot move from ${gone.environment} to ${moved.environment} (${gone.root} to ${moved.root}): a database stays in its environment; retire it and request it in ${moved.environment}`,
@@ -100,7 +114,8 @@ export function changedRoots(
     plan: (everything ? [...atHead.values()] : [...plan.values()]).sort(byRoot),
     destroy: [...destroy.values()].sort(byRoot),
     everything,
-    problems: [...new Set(problems)],
+    // Sorted, like the roots: the same change gives the same answer whatever order git lists it in.
+    problems: [...new Set(problems)].sort(),
   };
 }
 
