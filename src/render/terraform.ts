@@ -12,7 +12,10 @@ import {
   writeFile,
 } from './hcl.js';
 
-/** What every root needs, the same as terraform/live/providers.tf: S3-native locking needs 1.10. */
+/**
+ * What every root requires, the same as the single root's providers.tf (terraform/layouts/single-root):
+ * S3-native locking needs Terraform 1.10; the module itself needs 1.9.
+ */
 export const TERRAFORM_REQUIRED_VERSION = '>= 1.10';
 export const AWS_PROVIDER = { source: 'hashicorp/aws', version: '~> 6.0' } as const;
 
@@ -118,7 +121,10 @@ function rootBlocks(spec: DatabaseSpec): BodyItem[] {
       ...(backendConfig === null
         ? []
         : [
-            comment(`Bucket, region and locking are shared: terraform init -backend-config=${backendConfig}`),
+            comment(
+              "The state key is this root's own; bucket, region, encryption and locking are shared by every\n" +
+                `root and given at init: terraform init -backend-config=${backendConfig}`,
+            ),
           ]),
       block('backend', ['s3'], [attribute('key', stateKey)]),
     ],
@@ -142,10 +148,18 @@ function rootBlocks(spec: DatabaseSpec): BodyItem[] {
             blank,
           ]
         : []),
-      block('default_tags', [], [attribute('tags', { 'managed-by': MANAGED_BY, 'terraform-root': root })]),
+      block(
+        'default_tags',
+        [],
+        [attribute('tags', fields({ 'managed-by': MANAGED_BY, 'terraform-root': root }))],
+      ),
     ],
   );
-  return [terraform, blank, provider, blank];
+  const environment = spec.location.environment;
+  const whose = account
+    ? [comment(`${environment}'s account and region (environments.${environment}.aws in the policy).`)]
+    : [];
+  return [terraform, blank, ...whose, provider, blank];
 }
 
 function networkAttributes(network: NetworkRef): BodyItem[] {

@@ -111,7 +111,16 @@ export type ProblemCode =
 export interface SchemaProblem {
   file: string;
   /** Which kind of top-level block: `resource`, `data`, `provider`, `module` or the top level itself. */
-  block: 'resource' | 'data' | 'provider' | 'module' | 'variable' | 'output' | 'locals' | 'top-level';
+  block:
+    | 'resource'
+    | 'data'
+    | 'provider'
+    | 'module'
+    | 'variable'
+    | 'output'
+    | 'locals'
+    | 'terraform'
+    | 'top-level';
   /** The resource or data source type (`aws_rds_cluster`), the provider name (`aws`) or the module source. */
   type: string;
   /** The block's name label; for a provider its alias, or `default`. */
@@ -714,6 +723,7 @@ export function checkAgainstSchema(
 
 const BLOCK_ORDER: SchemaProblem['block'][] = [
   'top-level',
+  'terraform',
   'provider',
   'variable',
   'locals',
@@ -807,6 +817,150 @@ export function checkModuleCalls(
           }
         }
       }
+    }
+  }
+  return sortProblems(problems);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The terraform block and the s3 backend (built into Terraform, so not in the provider schema)
+
+const TERRAFORM_SETTINGS = new Set([
+  'required_version',
+  'required_providers',
+  'backend',
+  'cloud',
+  'experiments',
+  'provider_meta',
+]);
+const REQUIRED_PROVIDER_FIELDS = new Set(['source', 'version', 'configuration_aliases']);
+
+/**
+ * The s3 backend's arguments in Terraform 1.10/1.11 (developer.hashicorp.com/terraform/language/backend/s3),
+ * without the deprecated ones: a generated root or the shared backend file uses none of those.
+ */
+export const S3_BACKEND_ARGUMENTS: ReadonlySet<string> = new Set([
+  'bucket',
+  'key',
+  'region',
+  'encrypt',
+  'kms_key_id',
+  'sse_customer_key',
+  'acl',
+  'use_lockfile',
+  'workspace_key_prefix',
+  'access_key',
+  'secret_key',
+  'token',
+  'profile',
+  'shared_config_files',
+  'shared_credentials_files',
+  'allowed_account_ids',
+  'forbidden_account_ids',
+  'custom_ca_bundle',
+  'ec2_metadata_service_endpoint',
+  'ec2_metadata_service_endpoint_mode',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'insecure',
+  'max_retries',
+  'retry_mode',
+  'skip_credentials_validation',
+  'skip_metadata_api_check',
+  'skip_region_validation',
+  'skip_requesting_account_id',
+  'skip_s3_checksum',
+  'sts_region',
+  'use_dualstack_endpoint',
+  'use_fips_endpoint',
+  'use_path_style',
+  // blocks
+  'assume_role',
+  'assume_role_with_web_identity',
+  'endpoints',
+]);
+const S3_BACKEND_DEPRECATED: Readonly<Record<string, string>> = {
+  dynamodb_table: 'use_lockfile (S3-native locking)',
+  dynamodb_endpoint: 'endpoints { dynamodb = ... }',
+  endpoint: 'endpoints { s3 = ... }',
+  iam_endpoint: 'endpoints { iam = ... }',
+  sts_endpoint: 'endpoints { sts = ... }',
+  force_path_style: 'use_path_style',
+  role_arn: 'assume_role { role_arn = ... }',
+};
+
+/** Problems with arguments of the s3 backend (a `backend "s3"` body, or a -backend-config file's). */
+export function checkS3BackendArguments(body: Record<string, unknown>, file: string): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  const ctx: Context = { file, block: 'terraform', type: 'backend.s3', name: '', problems };
+  for (const name of Object.keys(body)) {
+    if (S3_BACKEND_ARGUMENTS.has(name)) continue;
+    const instead = S3_BACKEND_DEPRECATED[name];
+    report(
+      ctx,
+      name,
+      'unknown-argument',
+      instead
+        ? `"${name}" is deprecated in the s3 backend: use ${instead}`
+        : `the s3 backend has no argument "${name}"${suggestion(name, S3_BACKEND_ARGUMENTS)}`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * Checks `terraform` blocks: their settings, each `required_providers` entry (`source`, `version`), and
+ * the arguments of an s3 backend. Other backends and `cloud` are not checked.
+ */
+export function checkTerraformSettings(files: readonly ParsedHclFile[]): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  for (const { file, hcl } of files) {
+    if (!('terraform' in hcl)) continue;
+    const ctx: Context = { file, block: 'terraform', type: '', name: '', problems };
+    if (!isBodyList(hcl.terraform)) {
+      report(ctx, '', 'not-a-block', 'terraform must be a block');
+      continue;
+    }
+    for (const body of hcl.terraform) {
+      for (const key of Object.keys(body)) {
+        if (!TERRAFORM_SETTINGS.has(key))
+          report(
+            ctx,
+            key,
+            'unknown-argument',
+            `"${key}" is not a terraform setting${suggestion(key, TERRAFORM_SETTINGS)}`,
+          );
+      }
+      for (const providers of isBodyList(body.required_providers) ? body.required_providers : []) {
+        for (const [name, entry] of Object.entries(providers)) {
+          if (!isBody(entry)) {
+            report(ctx, `required_providers.${name}`, 'malformed', `${name} must be { source, version }`);
+            continue;
+          }
+          for (const field of Object.keys(entry)) {
+            if (!REQUIRED_PROVIDER_FIELDS.has(field))
+              report(
+                ctx,
+                `required_providers.${name}.${field}`,
+                'unknown-argument',
+                `a required provider has no "${field}"${suggestion(field, REQUIRED_PROVIDER_FIELDS)}`,
+              );
+          }
+        }
+      }
+      if (!('backend' in body)) continue;
+      const backends = isBody(body.backend) ? Object.entries(body.backend) : [];
+      if (backends.length !== 1) {
+        report(ctx, 'backend', 'malformed', 'a terraform block has one backend "TYPE" block');
+        continue;
+      }
+      const [type, bodies] = backends[0] as [string, unknown];
+      if (!isBodyList(bodies) || bodies.length !== 1) {
+        report(ctx, `backend.${type}`, 'duplicate', `one backend "${type}" block, not several`);
+        continue;
+      }
+      if (type === 's3') problems.push(...checkS3BackendArguments(bodies[0] as Body, file));
     }
   }
   return sortProblems(problems);
