@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { posix } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { branchName, filePath } from '../../src/domain/naming.js';
+import { LAYOUT_DEFAULTS, locate, pathClassifier } from '../../src/domain/layout.js';
+import { branchName } from '../../src/domain/naming.js';
 import { parseRequest } from '../../src/domain/request.js';
 import { resolveRequest } from '../../src/domain/resolve.js';
 import { renderTerraform } from '../../src/render/terraform.js';
@@ -105,13 +106,43 @@ describe('properties', () => {
     );
   });
 
-  it('puts every accepted db_name in a file inside terraform/live/', () => {
+  it('puts every accepted db_name in a file inside terraform/live/, in either layout', () => {
     fc.assert(
-      fc.property(validNames, (name) => {
-        const path = filePath(name);
-        expect(posix.normalize(path)).toBe(path);
-        expect(posix.dirname(path)).toBe('terraform/live');
-        expect(posix.basename(path)).toBe(`${name}.tf`);
+      fc.property(validNames, fc.constantFrom('dev', 'staging', 'prod'), (name, environment) => {
+        const single = locate(LAYOUT_DEFAULTS['single-root'], name, environment).file;
+        expect(posix.normalize(single)).toBe(single);
+        expect(posix.dirname(single)).toBe('terraform/live');
+        expect(posix.basename(single)).toBe(`${name}.tf`);
+        const own = locate(LAYOUT_DEFAULTS['per-database'], name, environment);
+        expect(posix.normalize(own.file)).toBe(own.file);
+        expect(own.file).toBe(`terraform/live/${environment}/${name}/main.tf`);
+        expect(posix.normalize(posix.join(own.root, own.moduleSource))).toBe('terraform/modules/rds');
+        expect(posix.normalize(posix.join(own.root, own.backendConfig ?? ''))).toBe(
+          'terraform/live/backend.hcl',
+        );
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('reads every located file back as its own database, and no two databases share a root or a state key', () => {
+    const layout = LAYOUT_DEFAULTS['per-database'];
+    const classify = pathClassifier(layout);
+    const environment = fc.constantFrom('dev', 'staging', 'prod', 'qa-2');
+    fc.assert(
+      fc.property(validNames, environment, validNames, environment, (name, env, otherName, otherEnv) => {
+        const here = locate(layout, name, env);
+        expect(classify(here.file)).toEqual({
+          kind: 'database',
+          environment: env,
+          dbName: name,
+          root: here.root,
+        });
+        const there = locate(layout, otherName, otherEnv);
+        if (name !== otherName || env !== otherEnv) {
+          expect(there.root).not.toBe(here.root);
+          expect(there.stateKey).not.toBe(here.stateKey);
+        }
       }),
       { numRuns: 1000 },
     );
@@ -152,14 +183,15 @@ describe('properties', () => {
 });
 
 describe('moduleSource', () => {
-  it('points from the generated file to terraform/modules/rds wherever the file template puts it', async () => {
-    const { moduleSource, DEFAULT_GIT_CONVENTIONS } = await import('../../src/domain/naming.js');
-    expect(moduleSource('a')).toBe('../modules/rds');
-    expect(moduleSource('a', { ...DEFAULT_GIT_CONVENTIONS, file: 'terraform/live/prod/{db_name}.tf' })).toBe(
+  it('points from the generated file to terraform/modules/rds wherever the file template puts it', () => {
+    const single = LAYOUT_DEFAULTS['single-root'];
+    expect(locate(single, 'a', 'dev').moduleSource).toBe('../modules/rds');
+    expect(locate({ ...single, file: 'terraform/live/prod/{db_name}.tf' }, 'a', 'dev').moduleSource).toBe(
       '../../modules/rds',
     );
-    expect(moduleSource('a', { ...DEFAULT_GIT_CONVENTIONS, file: 'terraform/{db_name}.tf' })).toBe(
+    expect(locate({ ...single, file: 'terraform/{db_name}.tf' }, 'a', 'dev').moduleSource).toBe(
       './modules/rds',
     );
+    expect(locate(LAYOUT_DEFAULTS['per-database'], 'a', 'dev').moduleSource).toBe('../../../modules/rds');
   });
 });

@@ -48,7 +48,23 @@ describe('resolve', () => {
       copyTagsToSnapshot: true,
       autoMinorVersionUpgrade: true,
       engineLifecycleSupport: 'open-source-rds-extended-support-disabled',
-      network: { kind: 'live-variable', environment: 'dev' },
+      network: {
+        kind: 'literal',
+        vpcId: 'vpc-00000000000000001',
+        subnetIds: ['subnet-00000000000000011', 'subnet-00000000000000012'],
+        allowedSecurityGroupIds: ['sg-00000000000000011'],
+        allowedCidrBlocks: [],
+      },
+      account: { region: 'eu-west-1', roleArn: null },
+      location: {
+        environment: 'dev',
+        dbName: 'my-app-db',
+        root: 'terraform/live/dev/my-app-db',
+        file: 'terraform/live/dev/my-app-db/main.tf',
+        moduleSource: '../../../modules/rds',
+        stateKey: 'rds-provisioner/dev/my-app-db/terraform.tfstate',
+        backendConfig: '../../backend.hcl',
+      },
       tags: {
         environment: 'dev',
         'managed-by': 'rds-provisioner',
@@ -206,14 +222,16 @@ describe('resolve', () => {
     });
   });
 
-  it('honours an environment added by the platform team, with narrowed versions and literal network', () => {
+  it('honours an environment added by the platform team, with narrowed versions, literal network and its own account', () => {
     const text = `${JSON.stringify({
       version: 1,
+      git: { layout: 'per-database' },
       engines: policy.engines,
       sizes: policy.sizes,
       environments: {
         sandbox: {
           ...policy.environments.dev,
+          aws: { region: 'us-east-2', role_arn: 'arn:aws:iam::123456789012:role/sandbox-terraform' },
           engines: ['postgres'],
           deployments: { default: 'instance', allowed: ['instance'] },
           engine_versions: { postgres: { instance: { default: '16', allowed: ['16'] } } },
@@ -239,6 +257,8 @@ describe('resolve', () => {
         allowedSecurityGroupIds: [],
         allowedCidrBlocks: ['10.20.0.0/16'],
       },
+      account: { region: 'us-east-2', roleArn: 'arn:aws:iam::123456789012:role/sandbox-terraform' },
+      location: { root: 'terraform/live/sandbox/x', stateKey: 'rds-provisioner/sandbox/x/terraform.tfstate' },
     });
     const refused = resolve(
       { db_name: 'x', engine: 'mysql', environment: 'sandbox', engine_version: '17' },
@@ -246,6 +266,34 @@ describe('resolve', () => {
       ctx,
     );
     expect(refused.ok ? [] : refused.issues.map((i) => i.path)).toEqual(['engine', 'engine_version']);
+  });
+
+  it("keeps the original system's single root: no account, one file in terraform/live, the networks variable", () => {
+    const { aws: _dev, network: _devNet, ...dev } = policy.environments.dev ?? {};
+    const text = JSON.stringify({
+      version: 1,
+      engines: policy.engines,
+      sizes: policy.sizes,
+      environments: { dev },
+    });
+    const loaded = parsePolicy(text, 'single-root.json');
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    const spec = resolve(
+      { db_name: 'orders', engine: 'mysql', environment: 'dev' },
+      loaded.value.policy,
+      ctx,
+    );
+    expect(spec.ok && spec.value).toMatchObject({
+      network: { kind: 'live-variable', environment: 'dev' },
+      account: null,
+      location: {
+        root: 'terraform/live',
+        file: 'terraform/live/orders.tf',
+        moduleSource: '../modules/rds',
+        stateKey: null,
+        backendConfig: null,
+      },
+    });
   });
 
   it('refuses a request id that could break the file or the tags', () => {
