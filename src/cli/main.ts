@@ -9,6 +9,7 @@ import { PolicyFileError } from '../runtime/policy-file.js';
 import { TOKEN_HELP } from './api-client.js';
 import { registerChangedRoots } from './changed-roots-command.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { registerMigrateLayout } from './migrate-layout-command.js';
 import { registerPr } from './pr-commands.js';
 import { registerRender } from './render-command.js';
 import { registerRequestCommands } from './request-commands.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerRequestCommands(program);
   registerPr(program);
   registerChangedRoots(program);
+  registerMigrateLayout(program);
   return program;
 }
 

@@ -106,8 +106,28 @@ function header(spec: DatabaseSpec): string {
   ].join('\n');
 }
 
+/** The parts of a database's own root that its single-root file lacks or spells differently. */
+type OwnRootSpec = Pick<DatabaseSpec, 'dbName' | 'location' | 'account' | 'network'>;
+
+/**
+ * The text a database's own root has where its single-root file differs: the terraform and provider
+ * blocks before the module, and the module's `source` line and network lines (indented). The layout
+ * migration (src/app/migrate-layout.ts) splices these in, so a migrated root is what this file renders.
+ */
+export function ownRootParts(spec: OwnRootSpec): { rootBlocks: string; source: string; network: string } {
+  const moduleBody = [
+    attribute('source', spec.location.moduleSource),
+    blank,
+    ...networkAttributes(spec.network),
+  ];
+  const [, source = '', , ...network] = writeFile([block('module', [spec.dbName], moduleBody)])
+    .split('\n')
+    .slice(0, -2);
+  return { rootBlocks: writeFile(rootBlocks(spec)), source, network: network.join('\n') };
+}
+
 /** The blocks that make a database's own root: nothing in the single root, whose root files hold them. */
-function rootBlocks(spec: DatabaseSpec): BodyItem[] {
+function rootBlocks(spec: OwnRootSpec): BodyItem[] {
   const { stateKey, backendConfig, root } = spec.location;
   if (stateKey === null) return [];
   const terraform = block(
