@@ -19,7 +19,7 @@ import { acceptRequest } from '../../src/app/accept-request.js';
 import type { AppContext } from '../../src/app/context.js';
 import { reconcilePullRequests } from '../../src/app/reconcile-pull-requests.js';
 import { type RetryPolicy, settleDelivery } from '../../src/app/settle-delivery.js';
-import { branchName, filePath, moduleSource } from '../../src/domain/naming.js';
+import { branchName } from '../../src/domain/naming.js';
 import { resolveRequest } from '../../src/domain/resolve.js';
 import type { RequestRecord } from '../../src/domain/status.js';
 import {
@@ -33,6 +33,7 @@ import { renderPullRequest } from '../../src/render/pull-request.js';
 import { renderTerraform } from '../../src/render/terraform.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { branches, commitBehindTheService, commitsAhead, fileAt, fsck, git } from '../support/git-checks.js';
+import { fileOf } from '../support/layouts.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -146,7 +147,12 @@ beforeEach(async () => {
   repo = join(dir, 'infra');
   clock = new ManualClock();
   workers = [];
-  await ensureInfraRepository(repo, { sourceDir: ROOT, author: AUTHOR, now: clock.now() });
+  await ensureInfraRepository(repo, {
+    sourceDir: ROOT,
+    author: AUTHOR,
+    layout: policy.policy.git.layout,
+    now: clock.now(),
+  });
 });
 
 afterEach(async () => {
@@ -175,9 +181,9 @@ function expected(record: RequestRecord) {
   if (!resolved.ok) throw new Error('unreachable: the request was accepted');
   const { spec } = resolved.value;
   const conventions = policy.policy.git;
-  const path = filePath(spec.dbName, conventions);
+  const path = spec.location.file;
   const branch = branchName(spec.dbName, conventions);
-  const content = renderTerraform(spec, moduleSource(spec.dbName, conventions));
+  const content = renderTerraform(spec);
   const text = renderPullRequest({
     spec,
     requester: record.requester,
@@ -459,11 +465,11 @@ describe('messages the worker cannot or need not finish', () => {
   it('fails at once on a permanent error: a file for the database on main not written for this request', async () => {
     const w = openWorker();
     const record = await accept(w, ORDERS);
-    const path = filePath('orders', policy.policy.git);
+    const path = fileOf('orders', ORDERS.environment);
     const mainBefore = commitBehindTheService(
       repo,
       path,
-      'module "orders" {\n  source = "../modules/rds"\n}\n',
+      'module "orders" {\n  source = "../../../modules/rds"\n}\n',
       'orders, by hand',
     );
 

@@ -24,13 +24,14 @@ import { reconcilePullRequests } from '../../src/app/reconcile-pull-requests.js'
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { fileAt, git } from '../support/git-checks.js';
 import { gitHostError } from '../support/git-host-error.js';
+import { fileOf } from '../support/layouts.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const policy = loadPolicyFile();
 const AUTHOR = policy.policy.git.author;
 const BRANCH = 'feature/provision-rds-orders';
-const PATH = 'terraform/live/orders.tf';
+const PATH = fileOf('orders', 'dev');
 
 let dir: string;
 let repo: string;
@@ -41,7 +42,12 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rdsp-merge-crash-'));
   repo = join(dir, 'infra');
   clock = new ManualClock();
-  await ensureInfraRepository(repo, { sourceDir: ROOT, author: AUTHOR, now: clock.now() });
+  await ensureInfraRepository(repo, {
+    sourceDir: ROOT,
+    author: AUTHOR,
+    layout: policy.policy.git.layout,
+    now: clock.now(),
+  });
 });
 
 afterEach(async () => {

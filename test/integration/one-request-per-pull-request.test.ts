@@ -30,11 +30,12 @@ import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { git } from '../support/git-checks.js';
 import { gitHostError } from '../support/git-host-error.js';
 import { startGitHubSimulator } from '../support/github-simulator.js';
+import { fileOf } from '../support/layouts.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const policy = loadPolicyFile();
 const BRANCH = 'feature/provision-rds-orders';
-const PATH = 'terraform/live/orders.tf';
+const PATH = fileOf('orders', 'dev');
 
 interface PullView {
   state: 'open' | 'merged' | 'closed';
@@ -65,7 +66,7 @@ afterEach(async () => {
 async function localHost(db: SqliteDatabase): Promise<HostHarness> {
   const repo = join(dir, 'infra');
   const author = policy.policy.git.author;
-  await ensureInfraRepository(repo, { sourceDir: ROOT, author });
+  await ensureInfraRepository(repo, { sourceDir: ROOT, author, layout: policy.policy.git.layout });
   const host = new LocalGitHost({
     repository: repo,
     author,
