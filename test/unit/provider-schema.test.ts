@@ -1,6 +1,6 @@
 /**
  * The Terraform in the repository uses the hashicorp/aws provider as its schema allows: every resource,
- * data source and provider block in the module, each example and terraform/live is checked against the schema
+ * data source and provider block in the module, each example and the single root's files is checked against the schema
  * fixture (test/fixtures/aws-provider-schema.json, from `npm run schema:extract`). The second half proves
  * the checker can fail.
  */
@@ -8,11 +8,12 @@ import { readdir } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { listTfFiles, type ParsedHclFile, parseHcl, parseTfDir } from '../support/hcl.js';
+import { listTfFiles, type ParsedHclFile, parseHcl, parseTfDir, parseTfFile } from '../support/hcl.js';
 import {
   checkAgainstSchema,
   checkModuleCalls,
   checkReferences,
+  checkS3BackendArguments,
   formatProblems,
   loadProviderSchema,
   localModuleDirs,
@@ -24,7 +25,8 @@ import {
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const moduleDir = 'terraform/modules/rds';
-const liveDir = 'terraform/live';
+const singleRootDir = 'terraform/layouts/single-root';
+const backendConfig = 'terraform/live/backend.hcl';
 const schema = loadProviderSchema();
 
 /** Every directory under terraform/ that holds .tf files: a Terraform module or root of its own. */
@@ -120,8 +122,11 @@ describe('the Terraform in the repository', () => {
     expect(tfDirs.length).toBeGreaterThan(0);
   });
 
-  it('has .tf files in terraform/live and in every example directory', async () => {
-    expect(tfDirs).toContain(liveDir);
+  it('has .tf files in the single root and every example directory, none in terraform/live', async () => {
+    // terraform/live holds only what the service writes (each database's root, checked in
+    // generated-roots.test.ts) and the shared backend settings.
+    expect(tfDirs).toContain(singleRootDir);
+    expect(tfDirs.filter((d) => d === 'terraform/live' || d.startsWith('terraform/live/'))).toEqual([]);
     const examplesDir = resolve(root, moduleDir, 'examples');
     const examples = (await readdir(examplesDir, { withFileTypes: true }).catch(() => []))
       .filter((e) => e.isDirectory())
@@ -158,6 +163,16 @@ describe('the Terraform in the repository', () => {
       });
     });
   }
+});
+
+describe(backendConfig, () => {
+  it("sets only s3 backend arguments, and no key: each root's main.tf names its own", async () => {
+    const { hcl } = await parseTfFile(resolve(root, backendConfig), backendConfig);
+    const problems = checkS3BackendArguments(hcl, backendConfig);
+    expect(problems, `\n${formatProblems(problems)}\n`).toEqual([]);
+    expect(hcl).not.toHaveProperty('key');
+    expect(hcl).toMatchObject({ encrypt: true, use_lockfile: true });
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 /**
- * Every .tf (and .tfvars) file in the repository (the module, its examples, the live root) is valid HCL by
- * HashiCorp's own parser and is already laid out as `terraform fmt` would write it.
+ * Every .tf, .tfvars and .hcl file under terraform/ (the module, its examples, the single root's files in
+ * terraform/layouts/single-root, the shared backend settings terraform/live/backend.hcl) is valid HCL by
+ * HashiCorp's own parser and is already laid out as `terraform fmt` would write it. The roots the service
+ * writes into terraform/live are proven in generated-roots.test.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
@@ -11,16 +13,19 @@ import { formatHcl, lineDiff, listTfFiles, parseHcl, terraformFmtRewrites } from
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const terraformDir = resolve(root, 'terraform');
 const files = (await listTfFiles(terraformDir)).map((f) => relative(root, f));
-// Variable files are HCL too, and terraform fmt formats them as well.
-const tfvarsFiles = (await listTfFiles(terraformDir, ['.tfvars'])).map((f) => relative(root, f));
+// Variable files and -backend-config files are HCL too, and terraform fmt formats them as well.
+const otherHclFiles = (await listTfFiles(terraformDir, ['.tfvars', '.hcl'])).map((f) => relative(root, f));
 
-describe('terraform/**/*.tf and *.tfvars', () => {
-  it('finds the Terraform files, the module itself among them', () => {
+describe('terraform/**/*.tf, *.tfvars and *.hcl', () => {
+  it('finds the Terraform files: the module, the single root and the shared backend settings among them', () => {
     expect(files.length).toBeGreaterThan(0);
     expect(files).toContain('terraform/modules/rds/main.tf');
+    expect(files).toContain('terraform/layouts/single-root/providers.tf');
+    expect(otherHclFiles).toContain('terraform/layouts/single-root/networks.auto.tfvars');
+    expect(otherHclFiles).toContain('terraform/live/backend.hcl');
   });
 
-  for (const file of [...files, ...tfvarsFiles]) {
+  for (const file of [...files, ...otherHclFiles]) {
     describe(file, () => {
       it('parses', async () => {
         const text = await readFile(resolve(root, file), 'utf8');
