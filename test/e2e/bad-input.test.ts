@@ -134,7 +134,8 @@ describe('POST /provision with bad input', () => {
       () => suite.call('GET', `/requests/${accepted.json.request_id}`),
       (r) => r.json.status === 'pr_open',
     );
-    const file = fileAt(suite.server.repo, 'feature/provision-rds-odd-tags', 'terraform/live/odd-tags.tf');
+    expect(preview.json.file_path).toBe('terraform/live/dev/odd-tags/main.tf');
+    const file = fileAt(suite.server.repo, 'feature/provision-rds-odd-tags', preview.json.file_path);
     for (const [key, value] of Object.entries(tags)) {
       expect(file).toMatch(new RegExp(`^\\s+"?${key}"?\\s+= "${value}"$`, 'm'));
       expect(preview.json.content).toMatch(new RegExp(`^\\s+"?${key}"?\\s+= "${value}"$`, 'm'));

@@ -114,11 +114,12 @@ describe('local runtime over HTTP and the CLI', () => {
       requestId: id,
     });
     if (!spec.ok) throw new Error('unreachable');
-    expect(git(server.repo, 'show', `${pr.branch}:terraform/live/my-app-db.tf`)).toBe(
-      renderTerraform(spec.value.spec),
-    );
-    expect(git(server.repo, 'diff', '--name-only', `main...${pr.branch}`).trim()).toBe(
-      'terraform/live/my-app-db.tf',
+    // The packaged policy's layout: a root of its own per database, beside the seeded shared backend file.
+    const file = 'terraform/live/dev/my-app-db/main.tf';
+    expect(git(server.repo, 'show', `${pr.branch}:${file}`)).toBe(renderTerraform(spec.value.spec));
+    expect(git(server.repo, 'diff', '--name-only', `main...${pr.branch}`).trim()).toBe(file);
+    expect(git(server.repo, 'ls-tree', '--name-only', 'main', 'terraform/live/').split('\n')).toContain(
+      'terraform/live/backend.hcl',
     );
     expect(git(server.repo, 'rev-list', '--count', `main..${pr.branch}`).trim()).toBe('1');
 
@@ -134,14 +135,12 @@ describe('local runtime over HTTP and the CLI', () => {
     });
     const show = await runCli(['pr', 'show', String(pr.number)], { env: cliEnv });
     expect(show.code).toBe(0);
-    expect(show.stdout).toContain('+++ b/terraform/live/my-app-db.tf');
+    expect(show.stdout).toContain(`+++ b/${file}`);
     expect(show.stdout).toContain('+module "my-app-db" {');
     const merge = await runCli(['pr', 'merge', String(pr.number)], { env: cliEnv });
     expect(merge).toMatchObject({ code: 0, stderr: '' });
     expect(merge.stdout).toMatch(new RegExp(`^#${pr.number} merged into main \\([0-9a-f]{12}\\)\\n$`));
-    expect(git(server.repo, 'show', 'main:terraform/live/my-app-db.tf')).toBe(
-      renderTerraform(spec.value.spec),
-    );
+    expect(git(server.repo, 'show', `main:${file}`)).toBe(renderTerraform(spec.value.spec));
     expect(git(server.repo, 'rev-list', '--parents', '-n', '1', 'main').trim().split(' ')).toHaveLength(3);
     const merged = await call('GET', `/requests/${id}`);
     expect(merged.json.status).toBe('merged');
@@ -160,8 +159,27 @@ describe('local runtime over HTTP and the CLI', () => {
     expect(again.json).toEqual({
       error: 'conflict',
       request_id: id,
-      message: 'database my-app-db already exists: terraform/live/my-app-db.tf is on main',
+      message: `database my-app-db already exists: ${file} is on main`,
     });
+    // A name is one database: in another environment too, the answer names the file that holds it, and
+    // neither the dry run nor the request leaves anything behind.
+    const requestsBefore = (await call('GET', '/requests')).json.requests.length;
+    const branchesBefore = branches(server.repo);
+    for (const path of ['/provision', '/provision?dry_run=true']) {
+      const elsewhere = await call('POST', path, {
+        db_name: 'my-app-db',
+        engine: 'mysql',
+        environment: 'staging',
+      });
+      expect(elsewhere.status).toBe(409);
+      expect(elsewhere.json).toEqual({
+        error: 'conflict',
+        request_id: id,
+        message: `database my-app-db already exists: ${file} is on main`,
+      });
+    }
+    expect((await call('GET', '/requests')).json.requests).toHaveLength(requestsBefore);
+    expect(branches(server.repo)).toEqual(branchesBefore);
     // Merging twice is refused and changes nothing.
     expect((await call('POST', `/pulls/${pr.number}/merge`)).status).toBe(409);
   });

@@ -39,7 +39,7 @@ describe('GET /request-form and POST /provision?dry_run=true', () => {
     if (!resolved.ok) throw new Error('unreachable');
     expect(preview.json).toMatchObject({
       dry_run: true,
-      file_path: 'terraform/live/preview-db.tf',
+      file_path: 'terraform/live/staging/preview-db/main.tf',
       branch: 'feature/provision-rds-preview-db',
       base: 'main',
       content: renderTerraform(resolved.value.spec),
