@@ -291,7 +291,12 @@ function checkConsistency(
     if (storage.allocated_gb > storage.max_allocated_gb)
       problem(['sizes', s, 'storage', 'allocated_gb'], 'must not exceed max_allocated_gb');
   }
-  for (const { path, message } of layoutProblems(policy.git)) problem(path, message);
+  // The git section's defaults are filled in only once every key of it parses; until then its own
+  // problems are the answer (a layout half read is no layout to judge).
+  const gitParsed = [policy.git.file, policy.git.state_key, policy.git.backend_config].every(
+    (value) => value !== undefined,
+  );
+  if (gitParsed) for (const { path, message } of layoutProblems(policy.git)) problem(path, message);
   const perDatabase = policy.git.layout === 'per-database';
   for (const [name, env] of Object.entries(policy.environments)) {
     if (perDatabase && !env.aws)

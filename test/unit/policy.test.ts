@@ -353,3 +353,92 @@ describe('policy problems in plain words: the key path and what is expected', ()
     );
   });
 });
+
+describe('policy git layout: refused at start-up naming the key', () => {
+  const lines = (text: string) => issuesFor(text).map((i) => `${i.path}: ${i.message}`);
+  /** The packaged policy with its git section replaced. */
+  const withGit = (git: Record<string, unknown>) => edited(['git'], git);
+  /** The packaged policy as the original system's single root: no git section, no aws, no network. */
+  const singleRootText = () => {
+    const doc = parseDocument(defaultText);
+    doc.deleteIn(['git']);
+    for (const env of ['dev', 'staging', 'prod']) {
+      doc.deleteIn(['environments', env, 'aws']);
+      doc.deleteIn(['environments', env, 'network']);
+    }
+    return doc.toString();
+  };
+
+  it('keeps an existing policy without git.layout in the single root, with the original file', () => {
+    const loaded = parsePolicy(singleRootText(), 'old.yaml');
+    expect(loaded.ok && loaded.value.policy.git).toMatchObject({
+      layout: 'single-root',
+      file: 'terraform/live/{db_name}.tf',
+      state_key: null,
+      backend_config: null,
+    });
+  });
+
+  it('gives per-database its own defaults for file, state key and backend file', () => {
+    const loaded = parsePolicy(withGit({ layout: 'per-database' }), 'p.yaml');
+    expect(loaded.ok && loaded.value.policy.git).toMatchObject({
+      layout: 'per-database',
+      file: 'terraform/live/{environment}/{db_name}/main.tf',
+      state_key: 'rds-provisioner/{environment}/{db_name}/terraform.tfstate',
+      backend_config: 'terraform/live/backend.hcl',
+    });
+  });
+
+  it('refuses a state key that maps two environments to one key, naming git.state_key', () => {
+    expect(lines(withGit({ layout: 'per-database', state_key: 'rds/{db_name}.tfstate' }))).toEqual([
+      'git.state_key: rds/{db_name}.tfstate maps two environments to one state key (dev and prod would share rds/orders.tfstate for a database named orders): it must contain {environment}',
+    ]);
+  });
+
+  it('refuses a file template that can put two databases in one root, naming git.file', () => {
+    expect(
+      lines(withGit({ layout: 'per-database', file: 'terraform/live/{environment}/{db_name}.tf' })),
+    ).toEqual([
+      'git.file: terraform/live/{environment}/{db_name}.tf can put two databases in one root (terraform/live/{environment}): with layout per-database, {db_name} must be a whole directory, e.g. terraform/live/{environment}/{db_name}/main.tf',
+      "git.file: the file name in a database's root is fixed, e.g. main.tf, not {db_name}.tf",
+    ]);
+  });
+
+  it('names a bad file, backend path, branch or layout in the git section instead of crashing on it', () => {
+    expect(
+      lines(withGit({ layout: 'per-database', file: 'terraform/../{environment}/{db_name}/main.tf' })),
+    ).toContain('git.file: must stay inside the repository');
+    expect(lines(withGit({ layout: 'per-database', backend_config: '/etc/backend.hcl' }))).toEqual([
+      'git.backend_config: must be a relative path ending in .hcl, e.g. terraform/live/backend.hcl',
+    ]);
+    expect(lines(withGit({ layout: 'per-database', branch: 'feature/x' }))).toEqual([
+      'git.branch: must contain {db_name}',
+    ]);
+    expect(lines(withGit({ layout: 'per-db' }))[0]).toMatch(/^git\.layout: .*single-root.*per-database/);
+  });
+
+  it('requires environments.<env>.aws and .network with per-database, naming each key', () => {
+    const doc = parseDocument(defaultText);
+    doc.deleteIn(['environments', 'staging', 'aws']);
+    doc.deleteIn(['environments', 'prod', 'network']);
+    expect(lines(doc.toString())).toEqual([
+      'environments.staging.aws: is required with git.layout per-database: each root names its region (and the role to assume, if any)',
+      "environments.prod.network: is required with git.layout per-database: each root spells out its environment's network",
+    ]);
+  });
+
+  it('refuses environments.<env>.aws with the single root, which has one provider', () => {
+    const doc = parseDocument(singleRootText());
+    doc.setIn(['environments', 'prod', 'aws'], { region: 'eu-west-1' });
+    expect(lines(doc.toString())).toEqual([
+      'environments.prod.aws: applies only to git.layout per-database: the single root has one provider, so one account and region',
+    ]);
+  });
+
+  it('refuses a bad region or role ARN, naming the key', () => {
+    expect(lines(edited(['environments', 'prod', 'aws'], { region: 'Europe', role_arn: 'admin' }))).toEqual([
+      'environments.prod.aws.region: must be an AWS Region name such as eu-west-1',
+      'environments.prod.aws.role_arn: must be an IAM role ARN such as arn:aws:iam::123456789012:role/rds-provisioner-terraform',
+    ]);
+  });
+});
