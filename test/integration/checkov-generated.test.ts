@@ -1,20 +1,39 @@
 /**
- * checkov on what the service writes: generated files in a copy of terraform/live, calling the real
- * module. Staging and prod files must pass every check; a dev file may fail only the checks its policy
- * turns off on purpose (no deletion protection, monitoring or Performance Insights in dev).
+ * checkov on what the service writes, in each layout: the generated roots written into a copy of the
+ * repository's terraform/ tree where the policy puts them (per-database: terraform/live/<env>/<db>/main.tf;
+ * single-root: terraform/live/<db>.tf beside the single root's own files), calling the real module.
+ * Prod roots must pass every check; staging and dev ones may fail only the checks their policy turns off
+ * on purpose (shorter log retention; no deletion protection, monitoring or Performance Insights in dev).
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filePath } from '../../src/domain/naming.js';
+import type { Policy } from '../../src/domain/policy.js';
 import { resolveRequest } from '../../src/domain/resolve.js';
 import { renderTerraform } from '../../src/render/terraform.js';
-import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { checkov, describeCheck, type Report } from '../support/checkov.js';
 import { ROOT } from '../support/cli.js';
+import { packagedPolicy, writeSingleRootPolicy } from '../support/layouts.js';
 
-const { policy } = loadPolicyFile();
+const ROLE = 'arn:aws:iam::123456789012:role/rds-provisioner-terraform';
+
+/** The packaged policy with prod in an account of its own: its roots assume a role there. */
+function withProdRole(policy: Policy): Policy {
+  const copy = structuredClone(policy);
+  const prod = copy.environments.prod;
+  if (prod?.aws) prod.aws.role_arn = ROLE;
+  return copy;
+}
+
+const LAYOUTS: Array<{ layout: string; policy: Policy; ownFiles?: string }> = [
+  { layout: 'per-database (prod assumes a role)', policy: withProdRole(packagedPolicy.policy) },
+  {
+    layout: 'single-root',
+    policy: writeSingleRootPolicy().policy.policy,
+    ownFiles: 'terraform/layouts/single-root',
+  },
+];
 
 const REQUESTS = [
   { db_name: 'prod-orders', engine: 'postgres', environment: 'prod', owner: 'team-orders' },
@@ -50,17 +69,21 @@ const POLICY_DECIDED: Record<string, Set<string>> = {
   ]),
 };
 
-describe('checkov on generated files', () => {
+describe.each(LAYOUTS)('checkov on generated roots: $layout', ({ policy, ownFiles }) => {
   let dir: string;
   let report: Report;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rdsp-checkov-'));
     cpSync(join(ROOT, 'terraform'), join(dir, 'terraform'), { recursive: true });
+    // The single root's own files (providers, backend, networks) stand in terraform/live in that layout.
+    if (ownFiles) cpSync(join(ROOT, ownFiles), join(dir, 'terraform/live'), { recursive: true });
     for (const request of REQUESTS) {
       const result = resolveRequest(request, policy, { requestId: `req-${request.db_name}` });
       if (!result.ok) throw new Error(JSON.stringify(result.issues));
-      writeFileSync(join(dir, filePath(request.db_name)), renderTerraform(result.value.spec));
+      const file = join(dir, result.value.spec.location.file);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, renderTerraform(result.value.spec));
     }
     report = await checkov(['-d', 'terraform/live'], dir);
   }, 300_000);
