@@ -15,6 +15,7 @@ import { canMove, type Status } from '../../src/domain/status.js';
 import { renderTerraform } from '../../src/render/terraform.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { branches, changedFiles, commitsAhead, filesAt, fsck, git, revParse } from '../support/git-checks.js';
+import { fileOf as databaseFile } from '../support/layouts.js';
 import { api, type RunningServer, type ServerOptions, startServer, tempDir } from '../support/server.js';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20_251_126);
@@ -194,7 +195,9 @@ function rendered(body: Record<string, unknown>, requestId: string): string {
   return renderTerraform(resolved.value.spec);
 }
 
-const fileOf = (db: string) => `terraform/live/${db}.tf`;
+/** Where the packaged policy puts a burst request's file. */
+const fileOf = (body: Record<string, unknown>) =>
+  databaseFile(body.db_name as string, body.environment as string);
 const branchOf = (db: string) => `feature/provision-rds-${db}`;
 
 describe('crash safety: SIGKILL during a burst of requests', () => {
@@ -352,7 +355,7 @@ describe('crash safety: SIGKILL during a burst of requests', () => {
     const headFiles = changedFiles(repo, heads as string[]);
     const onBranches = filesAt(
       repo,
-      bodies.map((b) => `${branchOf(b.db_name as string)}:${fileOf(b.db_name as string)}`),
+      bodies.map((b) => `${branchOf(b.db_name as string)}:${fileOf(b)}`),
     );
     bodies.forEach((body, i) => {
       const db = body.db_name as string;
@@ -362,8 +365,8 @@ describe('crash safety: SIGKILL during a burst of requests', () => {
       if (ahead !== 1) mismatches.push(`${branch}: ${ahead} commits beyond main`);
       if (headParents[i] !== mainHead) mismatches.push(`${branch}: its commit's parent is not main`);
       if (onBranches[i] !== rendered(body, record.request_id))
-        mismatches.push(`${branch}: ${fileOf(db)} is not the rendered file`);
-      if (JSON.stringify(headFiles[i]) !== JSON.stringify([fileOf(db)]))
+        mismatches.push(`${branch}: ${fileOf(body)} is not the rendered file`);
+      if (JSON.stringify(headFiles[i]) !== JSON.stringify([fileOf(body)]))
         mismatches.push(`${branch}: its commit changes ${JSON.stringify(headFiles[i])}`);
       const forBranch = pullsByBranch.get(branch) ?? [];
       if (forBranch.length !== 1) mismatches.push(`${branch}: ${forBranch.length} pull requests`);
@@ -439,18 +442,16 @@ describe('crash safety: SIGKILL during a burst of requests', () => {
     });
     const onMain = filesAt(
       repo,
-      bodies.map((b) => `main:${fileOf(b.db_name as string)}`),
+      bodies.map((b) => `main:${fileOf(b)}`),
     );
     bodies.forEach((body, i) => {
       const db = body.db_name as string;
       const id = byDb.get(db)?.[0]?.request_id as string;
-      if (onMain[i] !== rendered(body, id)) afterMerge.push(`main: ${fileOf(db)}`);
+      if (onMain[i] !== rendered(body, id)) afterMerge.push(`main: ${fileOf(body)}`);
     });
     expect(afterMerge).toEqual([]);
-    const live = git(repo, 'ls-tree', '--name-only', 'main', 'terraform/live/').split('\n');
-    expect(live.filter((f) => f.startsWith('terraform/live/crash-')).sort()).toEqual(
-      bodies.map((b) => fileOf(b.db_name as string)).sort(),
-    );
+    const live = git(repo, 'ls-tree', '-r', '--name-only', 'main', 'terraform/live/').split('\n');
+    expect(live.filter((f) => f.includes('/crash-')).sort()).toEqual(bodies.map(fileOf).sort());
     const finalFsck = fsck(repo);
     expect(finalFsck.problems).toEqual([]);
     expect(finalFsck.status).toBe(0);
