@@ -276,7 +276,7 @@ split() {
   fi
 ${perDatabase((m) => [
   `  if [ ! -e ${stateFile(m)} ]; then`,
-  `    terraform state list -state="$WORK/single-root.tfstate" ${address(m)} | grep -q . ||`,
+  `    [ -n "$(terraform state list -state="$WORK/single-root.tfstate" ${address(m)})" ] ||`,
   `      { echo ${sh(`module.${m.dbName} is not in the state of ${oldRoot}: apply it there first, or leave ${m.from} out of the migration`)} >&2; exit 1; }`,
   `    mkdir -p "$WORK"/${sh(m.environment)}`,
   `    terraform state mv -state="$WORK/single-root.tfstate" -state-out=${stateFile(m)} ${address(m)} ${address(m)}`,
