@@ -63,9 +63,11 @@ describe('serve --github: the whole loop against GitHub', () => {
 
     const spec = resolveRequest(input, policy, { requestId: id });
     if (!spec.ok) throw new Error('unreachable');
-    expect(sim.file('terraform/live/payments.tf', 'feature/provision-rds-payments')).toBe(
-      renderTerraform(spec.value.spec),
-    );
+    // The packaged policy's layout: the database's own root, its file the only change on the branch.
+    const file = 'terraform/live/prod/payments/main.tf';
+    expect(sim.file(file, 'feature/provision-rds-payments')).toBe(renderTerraform(spec.value.spec));
+    const [onMain, onBranch] = [sim.files('main'), sim.files('feature/provision-rds-payments')];
+    expect(Object.keys(onBranch).filter((path) => onBranch[path] !== onMain[path])).toEqual([file]);
     const pulls = sim.pulls().filter((p) => p.head.ref === 'feature/provision-rds-payments');
     expect(pulls).toHaveLength(1);
     const pr = pulls[0];
@@ -106,8 +108,25 @@ describe('serve --github: the whole loop against GitHub', () => {
     expect(await webhook('pull_request', event)).toBe(200);
     expect((await call('GET', `/requests/${id}`)).json.history).toEqual(done.json.history);
 
-    // Merged on GitHub: a new request for the same database is a conflict.
-    expect((await call('POST', '/provision', input)).status).toBe(409);
+    // Merged on GitHub: a new request for the same database is a conflict, in any environment (a name is
+    // one database), naming the file that holds it; the dry run answers the same, and nothing is recorded.
+    const requestsBefore = (await call('GET', '/requests')).json.requests.length;
+    const pullsBefore = sim.pulls().length;
+    for (const [path, body] of [
+      ['/provision', input],
+      ['/provision', { db_name: 'payments', engine: 'mysql', environment: 'dev' }],
+      ['/provision?dry_run=true', { db_name: 'payments', engine: 'mysql', environment: 'staging' }],
+    ] as const) {
+      const again = await call('POST', path, body);
+      expect(again.status).toBe(409);
+      expect(again.json).toEqual({
+        error: 'conflict',
+        request_id: id,
+        message: `database payments already exists: ${file} is on main`,
+      });
+    }
+    expect((await call('GET', '/requests')).json.requests).toHaveLength(requestsBefore);
+    expect(sim.pulls()).toHaveLength(pullsBefore);
     expect(server.output.join('\n')).not.toContain(TOKEN);
   });
 });

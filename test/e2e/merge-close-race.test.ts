@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileAt } from '../support/git-checks.js';
+import { fileOf } from '../support/layouts.js';
 import { serverPerSuite, waitFor } from '../support/server.js';
 
 const DATABASES = Array.from({ length: 15 }, (_, i) => `race-${i + 1}`);
 
-const fileOnMain = (repo: string, dbName: string) =>
-  fileAt(repo, 'main', `terraform/live/${dbName}.tf`) !== null;
+const fileOnMain = (repo: string, dbName: string) => fileAt(repo, 'main', fileOf(dbName, 'dev')) !== null;
 
 describe('merge and close of one pull request at once', () => {
   const suite = serverPerSuite();
