@@ -233,10 +233,12 @@ describe('the self-service page in Chromium', () => {
       const code = page.locator('#preview-code');
       await code.filter({ hasText: 'module "orders"' }).waitFor();
       const terraform = (await code.textContent()) ?? '';
-      expect(terraform).toContain('source = "../modules/rds"');
+      expect(terraform).toContain('source = "../../../modules/rds"'); // from its own root, as the file says
       expect(terraform).toMatch(/engine\s+= "aurora-postgresql"/);
       expect(terraform).toContain('cc-1234');
-      expect(await page.locator('#preview-meta').textContent()).toContain('terraform/live/orders.tf');
+      expect(await page.locator('#preview-meta').textContent()).toContain(
+        'terraform/live/dev/orders/main.tf',
+      );
       expect(await control('db_name').getAttribute('aria-invalid')).toBeNull();
       expect((await api(server)('GET', '/requests')).json.requests).toEqual([]); // a dry run queues nothing
 
