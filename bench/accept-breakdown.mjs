@@ -2,17 +2,12 @@
 // the same work as POST /provision, peeled layer by layer, each timed over many calls on the local
 // runtime's real adapters. Run by `npm run bench -- --profile`; not part of the headline figures.
 import { join } from 'node:path';
-import { LocalGitHost } from '../dist/adapters/local/local-git-host.js';
-import { openDatabase } from '../dist/adapters/local/sqlite.js';
-import { SqliteIntake } from '../dist/adapters/local/sqlite-intake.js';
-import { SqliteQueue } from '../dist/adapters/local/sqlite-queue.js';
-import { SqliteStatusStore } from '../dist/adapters/local/sqlite-status-store.js';
 import { TokenAuthenticator } from '../dist/adapters/local/token-auth.js';
 import { jsonLogger, newRequestId, silentLogger, systemClock } from '../dist/adapters/system.js';
 import { acceptRequest } from '../dist/app/accept-request.js';
 import { createApp } from '../dist/app/http/app.js';
 import { resolveRequest } from '../dist/domain/resolve.js';
-import { conventions, policy, seededRepository } from './fixtures.mjs';
+import { conventions, localAdapters, policy, seededRepository } from './fixtures.mjs';
 import { fmt, now } from './lib.mjs';
 
 async function perCall(label, n, fn) {
@@ -25,21 +20,12 @@ async function perCall(label, n, fn) {
 export async function acceptBreakdown({ n = 3000 } = {}) {
   const repo = await seededRepository('breakdown');
   const make = (logger) => {
-    const db = openDatabase(join(repo, '..', `svc-${Math.random().toString(36).slice(2)}.db`));
-    const store = new SqliteStatusStore(db);
-    const queue = new SqliteQueue(db, systemClock);
-    const git = new LocalGitHost({
-      repository: repo,
-      author: conventions.author,
-      db,
-      clock: systemClock,
-      pullUrl: (n) => `/pulls/${n}`,
-    });
+    const { db, store, intake, git } = localAdapters(repo, `svc-${Math.random().toString(36).slice(2)}.db`);
     const ctx = {
       policy,
       conventions,
       store,
-      intake: new SqliteIntake(store, queue),
+      intake,
       git,
       clock: systemClock,
       logger,

@@ -5,11 +5,16 @@ import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureInfraRepository } from '../dist/adapters/local/git-infra-repository.js';
-import { newRequestId } from '../dist/adapters/system.js';
+import { LocalGitHost } from '../dist/adapters/local/local-git-host.js';
+import { openDatabase } from '../dist/adapters/local/sqlite.js';
+import { SqliteIntake } from '../dist/adapters/local/sqlite-intake.js';
+import { SqliteQueue } from '../dist/adapters/local/sqlite-queue.js';
+import { SqliteStatusStore } from '../dist/adapters/local/sqlite-status-store.js';
+import { newRequestId, systemClock } from '../dist/adapters/system.js';
 import { resolveRequest } from '../dist/domain/resolve.js';
 import { renderTerraform } from '../dist/render/terraform.js';
 import { loadPolicyFile } from '../dist/runtime/policy-file.js';
-import { ROOT, tempDir } from './lib.mjs';
+import { now, ROOT, tempDir } from './lib.mjs';
 
 export const run = promisify(execFile);
 export const policy = loadPolicyFile();
@@ -48,8 +53,27 @@ export function rendered(request) {
 /** A fresh bare repository as the service creates it: one commit on main with the module and live root. */
 export async function seededRepository(name) {
   const path = join(tempDir(name), 'infra');
-  await ensureInfraRepository(path, { sourceDir: ROOT, author });
+  await ensureInfraRepository(path, { sourceDir: ROOT, author, layout: conventions.layout });
   return path;
+}
+
+/**
+ * The local runtime's adapters on a repository, as `src/runtime/local.ts` wires them: a SQLite database
+ * beside the repository (named `dbFile`) holding the status store, the queue and the local host's pull
+ * requests, the intake, and `LocalGitHost`.
+ */
+export function localAdapters(repo, dbFile = 'rds-provisioner.db') {
+  const db = openDatabase(join(repo, '..', dbFile));
+  const store = new SqliteStatusStore(db);
+  const queue = new SqliteQueue(db, systemClock);
+  const git = new LocalGitHost({
+    repository: repo,
+    author,
+    db,
+    clock: systemClock,
+    pullUrl: (n) => `http://127.0.0.1/pulls/${n}`,
+  });
+  return { db, store, queue, intake: new SqliteIntake(store, queue), git };
 }
 
 export async function headOf(repo, branch = 'main') {
@@ -92,4 +116,12 @@ export async function addDatabases(repo, count) {
   child.stdin.end();
   await done;
   return headOf(repo);
+}
+
+/** A seeded repository whose main holds `count` databases, and how long adding them took (ms). */
+export async function repositoryWith(name, count) {
+  const repo = await seededRepository(name);
+  const start = now();
+  await addDatabases(repo, count);
+  return { repo, setupMs: now() - start };
 }

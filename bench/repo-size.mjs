@@ -2,20 +2,14 @@
 // real adapters: SQLite status store, intake and queue, LocalGitHost on a bare repository) when main
 // already holds 10 and 10,000 databases in terraform/live. Requests are accepted first (not timed),
 // then processed alternately on the two repositories (ABBA order) so both share the machine's noise.
-import { join } from 'node:path';
-import { LocalGitHost } from '../dist/adapters/local/local-git-host.js';
-import { openDatabase } from '../dist/adapters/local/sqlite.js';
-import { SqliteIntake } from '../dist/adapters/local/sqlite-intake.js';
-import { SqliteQueue } from '../dist/adapters/local/sqlite-queue.js';
-import { SqliteStatusStore } from '../dist/adapters/local/sqlite-status-store.js';
 import { newRequestId, silentLogger, systemClock } from '../dist/adapters/system.js';
 import { acceptRequest } from '../dist/app/accept-request.js';
 import { processRequest } from '../dist/app/process-request.js';
-import { addDatabases, conventions, policy, requestFor, seededRepository } from './fixtures.mjs';
+import { conventions, localAdapters, policy, repositoryWith, requestFor } from './fixtures.mjs';
 import { fmt, mean, now, percentile, row } from './lib.mjs';
 
 /** The object with the named async methods wrapped to add their time to `steps` (while measuring). */
-function timed(target, methods, steps, prefix) {
+export function timed(target, methods, steps, prefix) {
   const wrapped = Object.create(target);
   for (const method of methods) {
     wrapped[method] = async (...args) => {
@@ -34,26 +28,14 @@ function timed(target, methods, steps, prefix) {
 }
 
 async function worker(name, databases) {
-  const repo = await seededRepository(name);
-  const setupStart = now();
-  await addDatabases(repo, databases);
-  const setupMs = now() - setupStart;
-  const db = openDatabase(join(repo, '..', 'rds-provisioner.db'));
-  const store = new SqliteStatusStore(db);
-  const queue = new SqliteQueue(db, systemClock);
-  const git = new LocalGitHost({
-    repository: repo,
-    author: conventions.author,
-    db,
-    clock: systemClock,
-    pullUrl: (n) => `http://127.0.0.1/pulls/${n}`,
-  });
+  const { repo, setupMs } = await repositoryWith(name, databases);
+  const { db, store, intake, git } = localAdapters(repo);
   const steps = new Map();
   const ctx = {
     policy,
     conventions,
     store: timed(store, ['get', 'transition'], steps, 'store.'),
-    intake: new SqliteIntake(store, queue),
+    intake,
     git: timed(git, ['headOf', 'readFile', 'ensureBranch', 'ensureFile', 'ensurePullRequest'], steps, 'git.'),
     clock: systemClock,
     logger: silentLogger,
