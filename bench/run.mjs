@@ -1,6 +1,6 @@
 // `npm run bench`: the four benchmarks of the service, each figure beside a baseline measured in the
 // same run, as `figure  baseline  ratio  target  PASS/MISS`. See BENCHMARKS.md.
-//   --only=accept,e2e,repo,github,lambda   run some sections
+//   --only=accept,e2e,repo,github,lambda,roots   run some sections
 //   --quick                  shorter runs (a smoke test; figures not for BENCHMARKS.md)
 //   --profile                also CPU-profile the servers (node --cpu-prof) and break the accept path
 //                            down in-process; summaries printed, profiles kept under .tmp/bench/
@@ -15,6 +15,7 @@ import { benchLambda } from './lambda.mjs';
 import { canPin, machine, printTable, ROOT, removeTempDirs } from './lib.mjs';
 import { formatSummary } from './profile-summary.mjs';
 import { benchRepoSize } from './repo-size.mjs';
+import { benchRoots } from './roots.mjs';
 import { sqliteIntake } from './sqlite-intake.mjs';
 
 const args = process.argv.slice(2);
@@ -212,6 +213,42 @@ if (wants('lambda')) {
   }
   console.log('');
   results.sections.lambda = r;
+  targets.push(...r.rows.filter((x) => x.verdict));
+}
+
+if (wants('roots')) {
+  const r = await benchRoots(
+    quick ? { large: 2000, iterations: 10, warmup: 2, minimum: 5, seconds: 20 } : {},
+  );
+  console.log(
+    `6. Roots at fleet scale: one pull request that adds a database, in a per-database repository of ` +
+      `${r.large.roots.toLocaleString('en-US')} roots (terraform/live/<env>/<db>/main.tf, written by git fast-import in ` +
+      `${(r.large.setupMs / 1000).toFixed(1)} s) against one of ${r.small.roots}; ${r.measured} per repository after ` +
+      `${r.warmup} warm-up, alternating. In-process from dist/: find = what \`rds-provisioner changed-roots\` does ` +
+      `(resolveCommit x2, changedPaths, filesAt, changedRoots) on the pull request's branch; render = resolveRequest, ` +
+      `renderTerraform, renderPullRequest (mean of ${r.renderRepeat}); process = processRequest on the local runtime's adapters.`,
+  );
+  printTable('6. roots', r.rows);
+  const show = (title, small, large) => {
+    console.log(`   ${title}`);
+    for (const key of new Set([...Object.keys(small), ...Object.keys(large)])) {
+      const x = small[key] ?? 0;
+      const y = large[key] ?? 0;
+      console.log(
+        `     ${key.padEnd(26)} ${x.toFixed(2).padStart(7)} -> ${y.toFixed(2).padStart(7)}  (${y - x >= 0 ? '+' : ''}${(y - x).toFixed(2)})`,
+      );
+    }
+  };
+  show('find, median ms by part (small -> large):', r.small.findParts, r.large.findParts);
+  show(
+    'process, mean ms per request by git host step (small -> large):',
+    r.small.processSteps,
+    r.large.processSteps,
+  );
+  console.log(
+    `   files listed at the head: ${r.small.listedAtHead} -> ${r.large.listedAtHead.toLocaleString('en-US')}\n`,
+  );
+  results.sections.roots = r;
   targets.push(...r.rows.filter((x) => x.verdict));
 }
 
