@@ -4,22 +4,23 @@
  * Each file is validated against its platform's published JSON schema, vendored in test/fixtures/ci-schemas/
  * by scripts/update-ci-schemas.mjs (CircleCI's own config schema and SchemaStore's github-workflow.json, as
  * the PyPI package check-jsonschema 0.39.0 ships them; SOURCES.json records where each came from). Then the
- * behaviour that matters is asserted: deploy only from main, plan on the other branches, apply only the
- * plan saved earlier in the same pipeline, approval before a plan that touches prod is applied, Terraform
- * and Node.js pinned (every run that calls terraform uses the pinned one), actions pinned by commit, no
- * secrets. The plan report (a jq program, the same text in both pipelines) and the CircleCI apply gate are
- * run for real on synthetic plans (jq and bash, as in CI).
+ * behaviour that matters is asserted: deploy only from main; Terraform root by root: a detect job lists the
+ * changed roots (scripts/ci-changed-roots.sh) and drives the plan matrix or loop, plans and applies go
+ * through scripts/ci-plan-roots.sh and scripts/ci-apply-roots.sh (run for real in pipeline-roots.test.ts),
+ * applies only on main after the plans of the same run, prod roots only after approval; Terraform and
+ * Node.js pinned, actions pinned by commit, no secrets. The plan report (scripts/ci-plan-report.jq) is run
+ * for real on synthetic plans.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { TERRAFORM_REQUIRED_VERSION } from '../../src/render/terraform.js';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object in the type system.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -197,6 +198,9 @@ function upstream(i: Invocation): Invocation[] {
 
 const TERRAFORM_CALL =
   /(^|[\s;&|(])terraform\s+(-chdir=\S+\s+)?(init|plan|apply|fmt|validate|show|version|import|state|destroy)\b/m;
+/** A script that runs terraform itself or through the plan and apply scripts (scripts/ci-*-roots.sh). */
+const callsTerraform = (script: string) =>
+  TERRAFORM_CALL.test(script) || /scripts\/ci-(plan|apply)-roots\.sh "/.test(script);
 const scriptOf = (s: Step) => s.script ?? '';
 const indexWhere = (steps: Step[], test: (s: Step) => boolean, what: string): number => {
   const i = steps.findIndex(test);
@@ -274,81 +278,129 @@ describe('.circleci/config.yml', () => {
   });
 
   describe('terraform', () => {
+    const detect = jobSteps('terraform-detect');
     const plan = jobSteps('terraform-plan');
-    const applies = Object.keys(circleJobs).filter((job) =>
-      jobSteps(job).some((s) => /terraform\s+apply/.test(scriptOf(s))),
+    const applyJobs = Object.keys(circleJobs).filter((job) =>
+      jobSteps(job).some((s) => /scripts\/ci-apply-roots\.sh/.test(scriptOf(s))),
     );
-
-    it('plans on every branch: fmt -check -recursive, init, validate, plan -out, in that order', () => {
-      const order = [
-        /terraform fmt -check -recursive/,
-        /terraform init /,
-        /terraform validate/,
-        /terraform plan .*-out="\$\{PLAN_DIR\}\/tfplan"/,
-        /terraform show -no-color "\$\{PLAN_DIR\}\/tfplan"/,
-      ].map((re) => runIndex(plan, re));
-      expect([...order].sort((a, b) => a - b)).toEqual(order);
-      const uses = invocationsOf('terraform-plan');
-      expect(uses.length).toBeGreaterThan(0);
-      for (const i of uses) {
-        expect(branchFilter(i).only, 'the plan runs on every branch').toEqual([]);
-        expect(branchFilter(i).ignore).not.toContain('main');
-      }
-    });
-
-    it('keeps the plan text and summary as artifacts and the saved plan in the workspace', () => {
-      const artifacts = plan
-        .filter((s) => s.kind === 'store_artifacts')
-        .map((s) => obj(s.value, 'artifact').path);
-      expect(artifacts).toEqual(expect.arrayContaining([`${PLAN_DIR}/plan.txt`, `${PLAN_DIR}/summary.txt`]));
-      const persist = obj((plan.find((s) => s.kind === 'persist_to_workspace') as Step).value, 'persist');
-      expect(persist.root).toBe(PLAN_DIR);
-      expect(strings(persist.paths)).toEqual(
-        expect.arrayContaining(['tfplan', 'report.json', 'commit', 'workflow']),
+    const terraformWorkflow = (name: string) =>
+      invocations.find((i) => i.workflow === 'terraform' && i.name === name) as Invocation;
+    /** The requires entries of an invocation: name and the statuses it accepts (default: success). */
+    const requiresOf = (i: Invocation): [string, string[]][] =>
+      list(i.spec.requires ?? [], 'requires').map((r) =>
+        typeof r === 'string'
+          ? [r, ['success']]
+          : ((([name, statuses]) => [name, strings(statuses)])(
+              Object.entries(obj(r, 'requires entry'))[0] as [string, unknown],
+            ) as [string, string[]]),
       );
-      // The JSON rendering holds sensitive values: it is never kept.
-      expect(artifacts.some((p) => String(p).includes('plan.json'))).toBe(false);
-      expect(strings(persist.paths)).not.toContain('plan.json');
+
+    it('detects the changed roots first: npm ci --ignore-scripts, tsc, changed-roots from the merge base or the commit before the push', () => {
+      const order = [
+        indexWhere(detect, (s) => s.kind === 'checkout', 'checkout'),
+        indexWhere(detect, (s) => s.via === 'install-node', 'install-node'),
+        runIndex(detect, /^npm ci --ignore-scripts$/m),
+        runIndex(detect, /^npx tsc -p tsconfig\.json$/m),
+        runIndex(detect, /scripts\/ci-changed-roots\.sh /),
+        indexWhere(detect, (s) => s.kind === 'persist_to_workspace', 'persist_to_workspace'),
+      ];
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      const script = scriptOf(detect[order[4] as number] as Step);
+      // On main the commit before the push (CircleCI's previous build); elsewhere the merge base with main.
+      expect(script).toContain('<< pipeline.git.base_revision >>');
+      expect(script).toContain('origin/main');
+      expect(script).toMatch(/scripts\/ci-changed-roots\.sh "\$base" "\$\{CIRCLE_SHA1\}" "\$\{PLAN_DIR\}"/);
+      const persist = obj((detect[order[5] as number] as Step).value, 'persist');
+      expect(persist.root).toBe(PLAN_DIR);
+      expect(strings(persist.paths)).toEqual(expect.arrayContaining(['roots.json', 'changed-roots.json']));
+      for (const i of invocationsOf('terraform-detect')) expect(branchFilter(i).only).toEqual([]);
     });
 
-    it('applies only on main, only the saved plan of the same workflow', () => {
-      expect(applies).toEqual(['terraform-apply']);
-      for (const gate of ['auto', 'prod']) {
+    it('plans only the detected roots, in a loop, each saved with its lock file, commit and run', () => {
+      expect(upstream(terraformWorkflow('terraform-plan')).map((u) => u.job)).toEqual(['terraform-detect']);
+      const order = [
+        indexWhere(plan, (s) => s.kind === 'attach_workspace', 'attach_workspace'),
+        indexWhere(plan, (s) => s.via === 'install-terraform', 'install-terraform'),
+        runIndex(plan, /scripts\/ci-plan-roots\.sh "\$\{PLAN_DIR\}"/),
+        indexWhere(plan, (s) => s.kind === 'persist_to_workspace', 'persist_to_workspace'),
+      ];
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      expect(obj(plan[order[0] as number]?.value, 'attach').at).toBe(PLAN_DIR);
+      const run = scriptOf(plan[order[2] as number] as Step);
+      expect(run).toContain('RUN_COMMIT="${CIRCLE_SHA1}"');
+      expect(run).toContain('RUN_ID="${CIRCLE_WORKFLOW_ID}"');
+      // No terraform plan of its own: every plan is the script's, of the roots the detect job listed.
+      expect(plan.some((s) => /terraform\s+plan/.test(scriptOf(s)))).toBe(false);
+      const persist = obj(plan[order[3] as number]?.value, 'persist');
+      expect(persist.root).toBe(PLAN_DIR);
+      expect(strings(persist.paths)).toEqual(expect.arrayContaining(['roots', 'text']));
+      // Plan texts and summaries as artifacts; never the saved plans (they may hold sensitive values).
+      const artifacts = plan.filter((s) => s.kind === 'store_artifacts').map((s) => obj(s.value, 'a').path);
+      expect(artifacts).toEqual(expect.arrayContaining([`${PLAN_DIR}/text`, `${PLAN_DIR}/summary.md`]));
+      expect(
+        artifacts.some((p) => /\/(roots|tfplan|plan\.json)(\/|$)/.test(String(p).slice(PLAN_DIR.length))),
+      ).toBe(false);
+    });
+
+    it('checks formatting once, in the detect job', () => {
+      expect(runIndex(detect, /terraform fmt -check -recursive -diff terraform/)).toBeGreaterThan(
+        indexWhere(detect, (s) => s.via === 'install-terraform', 'install-terraform'),
+      );
+    });
+
+    it('applies on main only, through the apply script, after the plans of the same workflow', () => {
+      expect(applyJobs).toEqual(['terraform-apply']);
+      for (const gate of ['nonprod', 'prod']) {
         const steps = jobSteps('terraform-apply', { gate });
         const attach = indexWhere(steps, (s) => s.kind === 'attach_workspace', 'attach_workspace');
         expect(obj(steps[attach]?.value, 'attach').at).toBe(PLAN_DIR);
-        const gateStep = runIndex(steps, /CIRCLE_WORKFLOW_ID/);
-        const apply = runIndex(steps, /terraform\s+apply/);
-        expect(attach).toBeLessThan(gateStep);
-        expect(gateStep).toBeLessThan(apply);
-        const applyScript = scriptOf(steps[apply] as Step);
-        expect(applyScript).toMatch(/terraform apply .*"\$\{PLAN_DIR\}\/tfplan"\s*$/m);
-        expect(applyScript).not.toContain('-auto-approve');
-        expect(scriptOf(steps[gateStep] as Step)).toContain('CIRCLE_SHA1');
+        const check = runIndex(steps, /scripts\/ci-apply-roots\.sh --check /);
+        const apply = runIndex(steps, /scripts\/ci-apply-roots\.sh "/);
+        expect(attach).toBeLessThan(check);
+        expect(check).toBeLessThan(apply);
+        for (const at of [check, apply]) {
+          const script = scriptOf(steps[at] as Step);
+          expect(script).toContain(`"\${PLAN_DIR}" ${gate}`);
+          expect(script).toContain('RUN_COMMIT="${CIRCLE_SHA1}"');
+          expect(script).toContain('RUN_ID="${CIRCLE_WORKFLOW_ID}"');
+        }
+        expect(scriptOf(steps[check] as Step)).toContain('circleci-agent step halt');
+        expect(steps.some((s) => /terraform\s+apply/.test(scriptOf(s)))).toBe(false);
       }
       const uses = invocationsOf('terraform-apply');
-      expect(uses.map((i) => i.spec.gate).sort()).toEqual(['auto', 'prod']);
+      expect(uses.map((i) => i.spec.gate).sort()).toEqual(['nonprod', 'prod']);
       for (const i of uses) {
         expect(runsOnlyOnMain(i), i.name).toBe(true);
-        expect(
-          upstream(i).map((u) => u.job),
-          `${i.name} comes after the plan of its workflow`,
-        ).toContain('terraform-plan');
+        expect(upstream(i).map((u) => u.job)).toContain('terraform-plan');
         expect(strings(i.spec.context).length).toBeGreaterThan(0);
       }
     });
 
-    it('applies a plan that touches prod only after an approval job', () => {
-      const prod = invocationsOf('terraform-apply').find((i) => i.spec.gate === 'prod') as Invocation;
+    it('a root whose plan failed does not hold back the others: the apply paths follow the plan job whatever its end', () => {
+      for (const name of ['terraform-apply', 'hold-prod-apply']) {
+        expect(requiresOf(terraformWorkflow(name))).toEqual([['terraform-plan', ['success', 'failed']]]);
+      }
+      expect(requiresOf(terraformWorkflow('terraform-apply-prod'))).toEqual([
+        ['hold-prod-apply', ['success']],
+      ]);
+    });
+
+    it('prod roots wait for the approval job; non-prod roots never do', () => {
+      const prod = terraformWorkflow('terraform-apply-prod');
+      expect(prod.spec.gate).toBe('prod');
       const approvals = upstream(prod).filter((u) => u.spec.type === 'approval');
-      expect(approvals.length).toBe(1);
+      expect(approvals.map((a) => a.name)).toEqual(['hold-prod-apply']);
       expect(runsOnlyOnMain(approvals[0] as Invocation)).toBe(true);
-      expect(upstream(approvals[0] as Invocation).map((u) => u.job)).toContain('terraform-plan');
-      // The automatic path does not wait for approval (it halts on prod plans instead: see the gate below).
-      const auto = invocationsOf('terraform-apply').find((i) => i.spec.gate === 'auto') as Invocation;
-      expect(upstream(auto).some((u) => u.spec.type === 'approval')).toBe(false);
-      // The prod path's context (restricted to the approvers) differs from the automatic path's.
-      expect(strings(prod.spec.context)).not.toEqual(strings(auto.spec.context));
+      const nonprod = terraformWorkflow('terraform-apply');
+      expect(nonprod.spec.gate).toBe('nonprod');
+      expect(upstream(nonprod).some((u) => u.spec.type === 'approval')).toBe(false);
+      expect(strings(prod.spec.context)).not.toEqual(strings(nonprod.spec.context));
+    });
+
+    it('no global serialisation: roots are independent (each state has its own lock)', () => {
+      for (const i of invocations.filter((x) => x.workflow === 'terraform')) {
+        expect(i.spec['serial-group'], i.name).toBeUndefined();
+      }
     });
 
     it('pins Terraform, checksum verified, and every job installs it before any terraform call', () => {
@@ -363,11 +415,11 @@ describe('.circleci/config.yml', () => {
 
       let jobsCallingTerraform = 0;
       for (const job of Object.keys(circleJobs)) {
-        const params = isObj(obj(circleJobs[job], job).parameters) ? ['auto', 'prod'] : [undefined];
+        const params = isObj(obj(circleJobs[job], job).parameters) ? ['nonprod', 'prod'] : [undefined];
         for (const gate of params) {
           const steps = jobSteps(job, gate ? { gate } : {});
           const calls = steps.flatMap((s, i) =>
-            s.via !== 'install-terraform' && TERRAFORM_CALL.test(scriptOf(s)) ? [i] : [],
+            s.via !== 'install-terraform' && callsTerraform(scriptOf(s)) ? [i] : [],
           );
           if (calls.length === 0) continue;
           jobsCallingTerraform++;
@@ -377,18 +429,20 @@ describe('.circleci/config.yml', () => {
           expect(executorEnv(job).TERRAFORM_VERSION).toBe(ciEnv.TERRAFORM_VERSION);
         }
       }
-      expect(jobsCallingTerraform).toBeGreaterThanOrEqual(2);
+      expect(jobsCallingTerraform).toBe(4);
     });
 
-    it("pins a Terraform version that satisfies terraform/live's required_version", () => {
-      const required = /required_version\s*=\s*">=\s*(\d+)\.(\d+)(?:\.(\d+))?"/.exec(
-        read('terraform/live/providers.tf'),
+    it('pins a Terraform version that satisfies the required_version of both layouts', () => {
+      const singleRoot = /required_version\s*=\s*"([^"]+)"/.exec(
+        read('terraform/layouts/single-root/providers.tf'),
       );
-      expect(required, 'required_version ">= x.y" in terraform/live/providers.tf').not.toBeNull();
-      const [maj, min, pat] = TERRAFORM_VERSION.split('.').map(Number) as [number, number, number];
-      const want = [Number(required?.[1]), Number(required?.[2]), Number(required?.[3] ?? 0)] as const;
-      const cmp = maj - want[0] || min - want[1] || pat - want[2];
-      expect(cmp).toBeGreaterThanOrEqual(0);
+      for (const required of [singleRoot?.[1], TERRAFORM_REQUIRED_VERSION]) {
+        const m = /^>=\s*(\d+)\.(\d+)(?:\.(\d+))?$/.exec(String(required));
+        expect(m, `required_version ${required}`).not.toBeNull();
+        const [maj, min, pat] = TERRAFORM_VERSION.split('.').map(Number) as [number, number, number];
+        const want = [Number(m?.[1]), Number(m?.[2]), Number(m?.[3] ?? 0)] as const;
+        expect(maj - want[0] || min - want[1] || pat - want[2]).toBeGreaterThanOrEqual(0);
+      }
     });
   });
 
@@ -529,53 +583,139 @@ describe('.github/workflows', () => {
 
   describe('terraform.yml', () => {
     const jobs = ghJobs('terraform.yml');
-    const plan = ghSteps(jobs.plan as Obj);
+    const detect = jobs.detect as Obj;
+    const detectSteps = ghSteps(detect);
+    const plan = jobs.plan as Obj;
+    const planSteps = ghSteps(plan);
     const apply = jobs.apply as Obj;
     const applySteps = ghSteps(apply);
+    const stepEnv = (s: Obj | undefined): Obj => (isObj(s?.env) ? s.env : {});
+    const onMain = ["github.event_name == 'push'", "github.ref == 'refs/heads/main'"];
 
-    it('plans pull requests: fmt -check -recursive, init, validate, plan -out; artifact and job summary', () => {
+    it('has a detect, a plan and an apply job', () => {
+      expect(Object.keys(jobs)).toEqual(['detect', 'plan', 'apply']);
+    });
+
+    it('detects the changed roots: npm ci --ignore-scripts, tsc, changed-roots from the PR base or the commit before the push', () => {
       expect(Object.keys(ghOn('terraform.yml'))).toEqual(expect.arrayContaining(['pull_request', 'push']));
-      expect(jobs.plan?.if).toBeUndefined();
+      const checkout = usesIndex(detectSteps, 'actions/checkout');
+      expect(
+        obj(detectSteps[checkout]?.with, 'with')['fetch-depth'],
+        'the merge base needs the history',
+      ).toBe(0);
       const order = [
-        ghRunIndex(plan, /terraform fmt -check -recursive/),
-        ghRunIndex(plan, /terraform init /),
-        ghRunIndex(plan, /terraform validate/),
-        ghRunIndex(plan, /terraform plan .*-out="\$\{PLAN_DIR\}\/tfplan"/),
-        ghRunIndex(plan, /terraform show -no-color/),
-        ghRunIndex(plan, /GITHUB_STEP_SUMMARY/),
-        usesIndex(plan, 'actions/upload-artifact'),
+        checkout,
+        usesIndex(detectSteps, 'actions/setup-node'),
+        ghRunIndex(detectSteps, /^npm ci --ignore-scripts$/),
+        ghRunIndex(detectSteps, /^npx tsc -p tsconfig\.json$/),
+        ghRunIndex(detectSteps, /scripts\/ci-changed-roots\.sh /),
+        usesIndex(detectSteps, 'actions/upload-artifact'),
       ];
       expect([...order].sort((a, b) => a - b)).toEqual(order);
-      const upload = obj(plan[order[6] as number]?.with, 'with');
-      expect(String(upload.path)).toContain('/tfplan');
-      expect(String(upload.path)).toContain('/plan.txt');
-      expect(String(upload.path)).not.toContain('plan.json');
+      const step = detectSteps[order[4] as number] as Obj;
+      expect(str(step.run, 'run')).toMatch(
+        /scripts\/ci-changed-roots\.sh "\$BASE" "\$HEAD" "\$\{PLAN_DIR\}"/,
+      );
+      expect(str(step.run, 'run')).toMatch(/matrix=.*>> "\$\{?GITHUB_OUTPUT\}?"/);
+      expect(stepEnv(step).BASE).toBe(
+        ghExpr(
+          "github.event_name == 'pull_request' && github.event.pull_request.base.sha || github.event_name == 'push' && github.event.before || ''",
+        ),
+      );
+      expect(stepEnv(step).HEAD).toBe(ghExpr('github.sha'));
+      expect(obj(detect.outputs, 'outputs')).toMatchObject({
+        matrix: ghExpr(`steps.${String(step.id)}.outputs.matrix`),
+        count: ghExpr(`steps.${String(step.id)}.outputs.count`),
+      });
+      const upload = obj(detectSteps[order[5] as number]?.with, 'with');
+      expect(upload.name).toBe('changed-roots');
     });
 
-    it('applies on a push to main only, after the plan, the saved plan of this run', () => {
-      expect(apply.needs).toBe('plan');
-      expect(String(apply.if)).toContain("github.event_name == 'push'");
-      expect(String(apply.if)).toContain("github.ref == 'refs/heads/main'");
-      const download = usesIndex(applySteps, 'actions/download-artifact');
-      const withs = obj(applySteps[download]?.with, 'with');
-      expect(withs.name).toBe('terraform-plan');
-      expect(withs['run-id'], 'the artifact of this run, not another').toBeUndefined();
-      const check = ghRunIndex(applySteps, /GITHUB_RUN_ID/);
-      const applyAt = ghRunIndex(applySteps, /terraform apply/);
-      expect(download).toBeLessThan(check);
-      expect(check).toBeLessThan(applyAt);
-      const applyRun = str(applySteps[applyAt]?.run, 'run');
-      expect(applyRun).toMatch(/terraform apply .*"\$\{PLAN_DIR\}\/tfplan"\s*$/);
-      expect(applyRun).not.toContain('-auto-approve');
+    it('plans only the detected roots: a matrix of their batches (fail-fast off), each job looping over its batch', () => {
+      expect(plan.needs).toBe('detect');
+      expect(String(plan.if)).toContain("needs.detect.outputs.count != '0'");
+      const strategy = obj(plan.strategy, 'strategy');
+      expect(strategy['fail-fast']).toBe(false);
+      expect(strategy.matrix).toBe(ghExpr('fromJSON(needs.detect.outputs.matrix)'));
+      const order = [
+        usesIndex(planSteps, 'actions/checkout'),
+        usesIndex(planSteps, 'actions/download-artifact'),
+        usesIndex(planSteps, 'hashicorp/setup-terraform'),
+        usesIndex(planSteps, 'aws-actions/configure-aws-credentials'),
+        ghRunIndex(planSteps, /scripts\/ci-plan-roots\.sh "\$\{PLAN_DIR\}" "\$BATCH"/),
+        ghRunIndex(planSteps, /GITHUB_STEP_SUMMARY/),
+        usesIndex(planSteps, 'actions/upload-artifact'),
+      ];
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      expect(obj(planSteps[order[1] as number]?.with, 'with').name).toBe('changed-roots');
+      // Destroying from the base needs the base commit: the whole history when the batch destroys.
+      expect(obj(planSteps[order[0] as number]?.with, 'with')['fetch-depth']).toBe(
+        ghExpr("matrix.destroy && '0' || '1'"),
+      );
+      const run = planSteps[order[4] as number] as Obj;
+      expect(stepEnv(run)).toMatchObject({ BATCH: ghExpr('matrix.batch') });
+      expect(planSteps.some((s) => typeof s.run === 'string' && /terraform\s+plan/.test(s.run))).toBe(false);
+      const upload = planSteps[order[6] as number] as Obj;
+      expect(upload.if).toBe('always()');
+      expect(obj(upload.with, 'with')).toMatchObject({
+        name: `plan-${ghExpr('matrix.batch')}`,
+        path: `${ghExpr('env.PLAN_DIR')}/roots`,
+      });
+      expect(String(plan.name)).toContain(ghExpr('matrix.label'));
     });
 
-    it('applies a plan that touches prod in the prod environment (its required reviewers approve)', () => {
-      expect(apply.environment).toBe(
-        ghExpr("needs.plan.outputs.touches_prod == 'false' && 'terraform' || 'prod'"),
+    it('applies on a push to main only, each batch its own saved plans of this run', () => {
+      expect(apply.needs).toEqual(['detect', 'plan']);
+      for (const part of [...onMain, '!cancelled()', "needs.detect.result == 'success'"]) {
+        expect(String(apply.if)).toContain(part);
+      }
+      const strategy = obj(apply.strategy, 'strategy');
+      expect(strategy['fail-fast']).toBe(false);
+      expect(strategy.matrix).toBe(ghExpr('fromJSON(needs.detect.outputs.matrix)'));
+      const downloads = applySteps.flatMap((s, i) =>
+        typeof s.uses === 'string' && s.uses.startsWith('actions/download-artifact@') ? [i] : [],
       );
-      expect(obj(jobs.plan?.outputs, 'outputs').touches_prod).toBe(
-        ghExpr('steps.report.outputs.touches_prod'),
+      expect(downloads.map((i) => obj(applySteps[i]?.with, 'with').name)).toEqual([
+        'changed-roots',
+        `plan-${ghExpr('matrix.batch')}`,
+      ]);
+      for (const i of downloads) {
+        expect(obj(applySteps[i]?.with, 'with')['run-id'], 'the artifacts of this run').toBeUndefined();
+      }
+      const run = ghRunIndex(
+        applySteps,
+        /scripts\/ci-apply-roots\.sh "\$\{PLAN_DIR\}" "\$APPLY_GATE" "\$BATCH"/,
       );
+      expect(run).toBeGreaterThan(Math.max(...downloads));
+      expect(run).toBeGreaterThan(usesIndex(applySteps, 'hashicorp/setup-terraform'));
+      expect(stepEnv(applySteps[run])).toMatchObject({ BATCH: ghExpr('matrix.batch') });
+      expect(applySteps.some((s) => typeof s.run === 'string' && /terraform\s+apply/.test(s.run))).toBe(
+        false,
+      );
+      const env = obj(wf('terraform.yml').env, 'env');
+      expect(env.RUN_COMMIT).toBe(ghExpr('github.sha'));
+      expect(env.RUN_ID).toBe(ghExpr('github.run_id'));
+    });
+
+    it('prod batches (and the single root when its plan touches prod) apply in the prod environment; the others never wait', () => {
+      const environment =
+        "(matrix.gate == 'nonprod' || (matrix.gate == 'by-plan' && needs.plan.outputs.touches_prod == 'false')) && 'terraform' || 'prod'";
+      expect(apply.environment).toBe(ghExpr(environment));
+      // The script is told the same gate the environment was chosen by.
+      expect(obj(apply.env, 'env').APPLY_GATE).toBe(ghExpr(environment.replace("'terraform'", "'nonprod'")));
+      expect(obj(plan.outputs, 'outputs').touches_prod).toBe(ghExpr('steps.plan.outputs.touches_prod'));
+    });
+
+    it('no global serialisation on main: a pull request cancels its older plans, applies queue per batch', () => {
+      const concurrency = obj(wf('terraform.yml').concurrency, 'concurrency');
+      expect(concurrency.group).toBe(
+        ghExpr("format('terraform-{0}', github.event_name == 'pull_request' && github.ref || github.run_id)"),
+      );
+      expect(concurrency['cancel-in-progress']).toBe(ghExpr("github.event_name == 'pull_request'"));
+      expect(obj(apply.concurrency, 'concurrency')).toEqual({
+        group: ghExpr("format('terraform-apply-{0}', matrix.label)"),
+        'cancel-in-progress': false,
+      });
     });
   });
 
@@ -587,7 +727,7 @@ describe('.github/workflows', () => {
       for (const [name, job] of Object.entries(ghJobs(file))) {
         const steps = ghSteps(job);
         const calls = steps.flatMap((s, i) =>
-          typeof s.run === 'string' && TERRAFORM_CALL.test(s.run) ? [i] : [],
+          typeof s.run === 'string' && callsTerraform(s.run) ? [i] : [],
         );
         if (calls.length === 0) continue;
         jobsCallingTerraform++;
@@ -599,11 +739,11 @@ describe('.github/workflows', () => {
         expect(withs.terraform_wrapper).toBe(false);
       }
     }
-    expect(jobsCallingTerraform).toBe(2);
+    expect(jobsCallingTerraform).toBe(3);
   });
 
   it('uses the Node.js version CircleCI pins', () => {
-    for (const file of ['test.yml', 'deploy-serverless.yml']) {
+    for (const file of ['test.yml', 'deploy-serverless.yml', 'terraform.yml']) {
       expect(String(obj(wf(file).env, 'env').NODE_VERSION)).toBe(NODE_VERSION);
     }
   });
@@ -615,6 +755,8 @@ const allFiles: Record<string, string> = {
   '.circleci/config.yml': circleText,
   ...Object.fromEntries(workflowFiles.map((f) => [`${WORKFLOW_DIR}/${f}`, workflowText[f] as string])),
 };
+
+const allText = () => Object.values(allFiles).join('\n');
 
 describe('both pipelines', () => {
   it('hold no secrets: no keys, tokens or account-specific ARNs; credentials come from contexts/OIDC', () => {
@@ -652,19 +794,15 @@ describe('both pipelines', () => {
     for (const file of workflowFiles) expect(workflowText[file], file).not.toMatch(/\bsecrets\./);
   });
 
-  describe('the plan report (jq), run on synthetic `terraform show -json` plans', () => {
-    const JQ = /jq --arg prod "\$\{PROD_ENVIRONMENTS:-prod\}" '([^']*)'/;
-    const fromCircle = JQ.exec(expandSteps(['summarise-plan'], {}).map(scriptOf).join('\n'))?.[1];
-    const fromGitHub = JQ.exec(
-      ghSteps(ghJobs('terraform.yml').plan as Obj)
-        .map((s) => (typeof s.run === 'string' ? s.run : ''))
-        .join('\n'),
-    )?.[1];
+  describe('the plan report (scripts/ci-plan-report.jq), run on synthetic `terraform show -json` plans', () => {
+    const REPORT = 'scripts/ci-plan-report.jq';
     const hasJq = spawnSync('jq', ['--version']).status === 0;
 
-    it('is the same program in both pipelines', () => {
-      expect(fromCircle).toBeTruthy();
-      expect(fromGitHub).toBe(fromCircle);
+    it('is the one program both pipelines run, through scripts/ci-plan-roots.sh', () => {
+      expect(read('scripts/ci-plan-roots.sh')).toContain(
+        'jq --arg prod "${PROD_ENVIRONMENTS:-prod}" -f "$here/ci-plan-report.jq"',
+      );
+      expect(allText()).not.toMatch(/terraform show -json/);
     });
 
     const moduleCall = (env: string, tags = true) => ({
@@ -688,7 +826,7 @@ describe('both pipelines', () => {
     });
     const report = (plan: unknown, prod = 'prod'): Obj =>
       JSON.parse(
-        execFileSync('jq', ['--arg', 'prod', prod, fromCircle as string], {
+        execFileSync('jq', ['--arg', 'prod', prod, '-f', resolve(root, REPORT)], {
           input: JSON.stringify(plan),
         }).toString(),
       );
@@ -763,84 +901,6 @@ describe('both pipelines', () => {
       ]);
       expect(report(production).touches_prod).toBe(false);
       expect(report(production, 'prod production').touches_prod).toBe(true);
-    });
-  });
-
-  describe('the CircleCI apply gate, run with bash on a saved report', () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'pipeline-gate-'));
-    afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-    const bin = join(tmp, 'bin');
-    mkdirSync(bin);
-    // circleci-agent step halt: ends the job after this step, successfully. Recorded here.
-    writeFileSync(join(bin, 'circleci-agent'), '#!/bin/sh\necho "$*" >> "$HALT_LOG"\n');
-    chmodSync(join(bin, 'circleci-agent'), 0o755);
-
-    const gateScript = (gate: string) =>
-      scriptOf(
-        jobSteps('terraform-apply', { gate }).find((s) => /CIRCLE_WORKFLOW_ID/.test(scriptOf(s))) as Step,
-      );
-
-    let n = 0;
-    function runGate(
-      gate: string,
-      report: Obj,
-      commit = 'abc123',
-    ): { status: number | null; applies: boolean } {
-      const dir = join(tmp, String(n++));
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'report.json'), JSON.stringify(report));
-      writeFileSync(join(dir, 'summary.txt'), 'Plan: ...\n');
-      writeFileSync(join(dir, 'commit'), `${commit}\n`);
-      writeFileSync(join(dir, 'workflow'), 'wf-1\n');
-      const halt = join(dir, 'halt.log');
-      const result = spawnSync('bash', ['-eo', 'pipefail', '-c', gateScript(gate)], {
-        env: {
-          PATH: `${bin}:${process.env.PATH ?? ''}`,
-          PLAN_DIR: dir,
-          CIRCLE_SHA1: 'abc123',
-          CIRCLE_WORKFLOW_ID: 'wf-1',
-          HALT_LOG: halt,
-        },
-        encoding: 'utf8',
-      });
-      let halted = false;
-      try {
-        halted = readFileSync(halt, 'utf8').includes('step halt');
-      } catch {}
-      return { status: result.status, applies: result.status === 0 && !halted };
-    }
-
-    it.skipIf(spawnSync('jq', ['--version']).status !== 0)(
-      'exactly one path applies a plan with changes; prod plans only after approval',
-      () => {
-        const cases: [Obj, { auto: boolean; prod: boolean }][] = [
-          [
-            { has_changes: false, touches_prod: false },
-            { auto: false, prod: false },
-          ],
-          [
-            { has_changes: true, touches_prod: false },
-            { auto: true, prod: false },
-          ],
-          [
-            { has_changes: true, touches_prod: true },
-            { auto: false, prod: true },
-          ],
-          // A report that does not say "false" is treated as prod.
-          [{ has_changes: true }, { auto: false, prod: true }],
-        ];
-        for (const [report, want] of cases) {
-          const auto = runGate('auto', report);
-          const prod = runGate('prod', report);
-          expect(auto.status, JSON.stringify(report)).toBe(0);
-          expect(prod.status, JSON.stringify(report)).toBe(0);
-          expect({ auto: auto.applies, prod: prod.applies }, JSON.stringify(report)).toEqual(want);
-        }
-      },
-    );
-
-    it('refuses a plan of another commit', () => {
-      expect(runGate('auto', { has_changes: true, touches_prod: false }, 'other').status).not.toBe(0);
     });
   });
 });

@@ -1,0 +1,65 @@
+# Shared by scripts/ci-plan-roots.sh and scripts/ci-apply-roots.sh (sourced, not run): where a root's
+# configuration is, and how it is initialised. docs/pipelines.md describes the flow.
+
+# Terraform downloads each provider once per job, not once per root; the cache may fill a root's lock file
+# (the plan records it and the apply uses exactly that one).
+export TF_PLUGIN_CACHE_DIR="${TF_PLUGIN_CACHE_DIR:-$HOME/.terraform.d/plugin-cache}"
+export TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE=true
+mkdir -p "$TF_PLUGIN_CACHE_DIR"
+
+# A root path from changed-roots, refused if it could leave the repository (it never should).
+safe_root() {
+  case "$1" in
+    '' | /* | *..* | *//*) echo "refusing root '$1': not a relative path inside the repository" >&2; return 1 ;;
+  esac
+}
+
+# The directory a root is planned or applied in: the checkout for a root to plan; for a root to destroy,
+# the same root in a worktree of the commit it was last in (the base), so it is destroyed from its own
+# configuration and state, never by planning an empty directory.
+config_dir() { # ACTION COMMIT ROOT
+  local action=$1 commit=$2 root=$3
+  safe_root "$root" || return 1
+  if [ "$action" = plan ]; then
+    [ -d "$root" ] || { echo "$root is not in this checkout" >&2; return 1; }
+    printf '%s\n' "$root"
+    return 0
+  fi
+  [ "$action" = destroy ] || { echo "unknown action '$action' for $root" >&2; return 1; }
+  local tree="$PLAN_DIR/base/$commit"
+  if [ ! -d "$tree" ]; then
+    git worktree add --detach --quiet "$tree" "$commit" >&2 || {
+      echo "cannot check out $commit, the commit $root is destroyed from (is the history fetched?)" >&2
+      return 1
+    }
+  fi
+  [ -d "$tree/$root" ] || { echo "$root is not in $commit: nothing to destroy it from" >&2; return 1; }
+  printf '%s\n' "$tree/$root"
+}
+
+# terraform init of a root: a per-database root with the shared backend file changed-roots names
+# (relative to the root), the single root with the TF_STATE_* variables, as the original system did.
+tf_init() { # DIR BACKEND_CONFIG(empty for the single root) LOCKFILE(update|readonly)
+  local dir=$1 backend=$2 lockfile=$3
+  set -- -input=false
+  if [ -n "$backend" ]; then
+    set -- "$@" -backend-config="$backend"
+  else
+    : "${TF_STATE_BUCKET:?set TF_STATE_BUCKET (the single root's state bucket)}"
+    : "${TF_STATE_REGION:?set TF_STATE_REGION (the single root's state bucket region)}"
+    set -- "$@" -backend-config="bucket=${TF_STATE_BUCKET}" \
+      -backend-config="region=${TF_STATE_REGION}" \
+      -backend-config="key=${TF_STATE_KEY:-rds-provisioner/live/terraform.tfstate}"
+    if [ -n "${TF_STATE_KMS_KEY_ID:-}" ]; then
+      set -- "$@" -backend-config="kms_key_id=${TF_STATE_KMS_KEY_ID}"
+    fi
+  fi
+  if [ "$lockfile" = readonly ]; then set -- "$@" -lockfile=readonly; fi
+  terraform -chdir="$dir" init "$@"
+}
+
+# The roots of this run (PLAN_DIR/roots.json, written by ci-changed-roots.sh), one JSON object a line;
+# with a batch, only that batch's.
+roots_of_batch() { # BATCH(optional)
+  jq -c --arg batch "${1-}" '.[] | select($batch == "" or (.batch | tostring) == $batch)' "$PLAN_DIR/roots.json"
+}
