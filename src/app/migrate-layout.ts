@@ -298,7 +298,7 @@ check() {
     terraform -chdir="$root" plan -input=false -lock=false -detailed-exitcode > /dev/null || code=$?
     case $code in
       0) echo "$root: no changes" ;;
-      2) echo "$root: the plan is not empty: do not resume the pipeline; see terraform -chdir=$root plan" >&2; failed=1 ;;
+      2) echo "$root: the plan is not empty: read it (terraform -chdir=$root plan); only in-place tags_all updates may be accepted (docs/migration.md), anything else means roll back" >&2; failed=1 ;;
       *) echo "$root: the plan failed (exit $code)" >&2; failed=1 ;;
     esac
   done
