@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
-import { changedPaths, filesAt, resolveCommit } from '../adapters/local/git-changes.js';
+import {
+  changedPaths,
+  filesAt,
+  isRepository,
+  mergeBase,
+  resolveCommit,
+} from '../adapters/local/git-changes.js';
 import { type ChangedRoots, changedRoots, type Root } from '../domain/changed-roots.js';
-import { type LayoutSettings, locate } from '../domain/layout.js';
+import { type LayoutSettings, layoutDirectory, locate } from '../domain/layout.js';
 import { loadPolicyFile } from '../runtime/policy-file.js';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -36,15 +42,31 @@ export function registerChangedRoots(program: Command): void {
     .action(async (options: Options) => {
       const { policy } = loadPolicyFile(options.config);
       const layout = policy.git;
-      const head = await resolveCommit(options.repo, options.head);
-      const base = await resolveCommit(options.repo, options.base);
-      const changes = await changedPaths(options.repo, base, head);
-      const top = layout.file.slice(0, layout.file.indexOf('{')).replace(/\/[^/]*$/, '') || '.';
-      const result = changedRoots(changes, layout, await filesAt(options.repo, head, top));
+      const { repo } = options;
+      if (!(await isRepository(repo))) throw invalid(`--repo ${repo}: not a git repository`);
+      const base = await commitOf(repo, '--base', options.base);
+      const head = await commitOf(repo, '--head', options.head);
+      // What the pull request changes: from where it left the base (base...head), not the base's tip.
+      const since = await mergeBase(repo, base, head);
+      if (since === null)
+        throw invalid(
+          `--base ${options.base} and --head ${options.head} have no common commit: fetch more history (a shallow clone has none)`,
+        );
+      const changes = await changedPaths(repo, since, head);
+      const result = changedRoots(changes, layout, await filesAt(repo, head, layoutDirectory(layout)));
       const prod = new Set(options.prodEnvironments.split(/[\s,]+/).filter(Boolean));
       process.stdout.write(`${JSON.stringify(report(result, layout, prod, base, head), null, 2)}\n`);
       if (result.problems.length > 0) throw new CliError(result.problems, EXIT.invalid);
     });
+}
+
+const invalid = (line: string) => new CliError([line], EXIT.invalid);
+
+/** The commit a revision option names; refused naming the option when it names none. */
+async function commitOf(repo: string, option: string, revision: string): Promise<string> {
+  const commit = await resolveCommit(repo, revision);
+  if (commit === null) throw invalid(`${option} ${revision}: not a commit in ${repo}`);
+  return commit;
 }
 
 /** The JSON the pipelines read: snake_case, every root with what `terraform init` and the approval need. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   LAYOUT_DEFAULTS,
   type LayoutSettings,
+  layoutDirectory,
   layoutProblems,
   locate,
   pathClassifier,
@@ -78,6 +79,15 @@ describe('possibleFiles', () => {
     expect(
       possibleFiles(single({ file: 'terraform/live/{environment}-{db_name}.tf' }), 'a', ['dev', 'prod']),
     ).toEqual(['terraform/live/dev-a.tf', 'terraform/live/prod-a.tf']);
+  });
+});
+
+describe('layoutDirectory', () => {
+  it('is the single root itself, or the fixed directory above the per-database roots', () => {
+    expect(layoutDirectory(SINGLE)).toBe('terraform/live');
+    expect(layoutDirectory(single({ file: 'terraform/live/db-{db_name}.tf' }))).toBe('terraform/live');
+    expect(layoutDirectory(PER_DB)).toBe('terraform/live');
+    expect(layoutDirectory(perDb({ file: 'infra/dbs/{db_name}/x/{environment}/main.tf' }))).toBe('infra/dbs');
   });
 });
 

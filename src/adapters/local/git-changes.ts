@@ -16,27 +16,35 @@ async function git(cwd: string, args: readonly string[]): Promise<string> {
   return run.stdout.toString('utf8');
 }
 
-/** A commit id for a revision (branch, tag, sha); the error names the revision. */
-export async function resolveCommit(cwd: string, revision: string): Promise<string> {
-  const run = await runGit(['rev-parse', '--verify', '--end-of-options', `${revision}^{commit}`], { cwd });
-  if (run.code !== 0) throw new GitChangesError(`${revision} is not a commit in ${cwd}`);
+/** Whether `dir` is (inside) a git working copy or repository; false for a directory that does not exist. */
+export async function isRepository(dir: string): Promise<boolean> {
+  // -C rather than cwd: a missing directory is a plain "no", not a failure to start git.
+  return (await runGit(['-C', dir, 'rev-parse', '--git-dir'])).code === 0;
+}
+
+/** The commit id of a revision (branch, tag, sha), or null when it names no commit here. */
+export async function resolveCommit(cwd: string, revision: string): Promise<string | null> {
+  const run = await runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${revision}^{commit}`], {
+    cwd,
+  });
+  return run.code === 0 ? run.stdout.toString('utf8').trim() : null;
+}
+
+/** The commit a pull request from `head` into `base` starts from, or null when they share no history. */
+export async function mergeBase(cwd: string, base: string, head: string): Promise<string | null> {
+  const run = await runGit(['merge-base', base, head], { cwd });
+  // Exit 1 with nothing printed: no common ancestor (unrelated histories, or a clone too shallow to see it).
+  if (run.code === 1 && run.stdout.length === 0) return null;
+  if (run.code !== 0) throw new GitChangesError(`git merge-base: ${firstLine(run.stderr)}`);
   return run.stdout.toString('utf8').trim();
 }
 
 /**
- * The paths changed from the merge base of `base` and `head` to `head` (what a pull request changes),
- * renames detected. `-z` keeps any path byte for byte.
+ * The paths changed from commit `from` to commit `to`, renames detected; with the merge base as `from`,
+ * what a pull request changes. `-z` keeps any path byte for byte.
  */
-export async function changedPaths(cwd: string, base: string, head: string): Promise<PathChange[]> {
-  const out = await git(cwd, [
-    'diff',
-    '--name-status',
-    '-z',
-    '-M',
-    '--no-ext-diff',
-    `${base}...${head}`,
-    '--',
-  ]);
+export async function changedPaths(cwd: string, from: string, to: string): Promise<PathChange[]> {
+  const out = await git(cwd, ['diff', '--name-status', '-z', '-M', '--no-ext-diff', from, to, '--']);
   const fields = out.split('\0');
   const changes: PathChange[] = [];
   for (let i = 0; i + 1 < fields.length; ) {
