@@ -9,9 +9,13 @@ interface RenderOptions extends RequestOptions {
   json?: string;
   config?: string;
   requestId: string;
+  path?: boolean;
 }
 
-/** `render`: print the Terraform file a request would produce, or each problem with it. */
+/**
+ * `render`: print the Terraform file a request would produce for the policy's layout, or each problem with
+ * it; `--path` prints where that file goes in the repository instead (the layout decides, src/domain/layout.ts).
+ */
 export function registerRender(program: Command): void {
   const command = program
     .command('render')
@@ -21,13 +25,18 @@ export function registerRender(program: Command): void {
       '--config <file>',
       'policy file (default: $RDS_PROVISIONER_CONFIG or the packaged config/policy.yaml)',
     )
-    .option('--request-id <id>', 'request id written into the header and tags', 'preview');
+    .option('--request-id <id>', 'request id written into the header and tags', 'preview')
+    .option(
+      '--path',
+      "print where the file goes in the repository (the policy's git.layout decides) instead of the file",
+    );
   requestOptions(command).action((options: RenderOptions) => {
     const input = options.json !== undefined ? parseJsonOption(options) : requestFromOptions(options);
     const { policy } = loadPolicyFile(options.config);
     const result = resolveRequest(input, policy, { requestId: options.requestId });
     if (!result.ok) throw invalidInput(result.issues);
-    process.stdout.write(renderTerraform(result.value.spec));
+    const { spec } = result.value;
+    process.stdout.write(options.path ? `${spec.location.file}\n` : renderTerraform(spec));
   });
 }
 

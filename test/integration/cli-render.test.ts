@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_PATH } from '../../src/runtime/policy-file.js';
 import { ROOT, runCli } from '../support/cli.js';
+import { writeSingleRootPolicy } from '../support/layouts.js';
 
 /** A policy file in a temp dir: the shipped policy with one edit, as a platform team would make it. */
 function editedPolicyFile(edit: (text: string) => string): string {
@@ -162,6 +163,43 @@ describe('rds-provisioner render', () => {
     expect(run.stderr).toContain("unknown option '--colour'");
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it.each([
+    [
+      'the packaged policy (per-database)',
+      [],
+      'terraform/live/dev/my-app-db/main.tf',
+      '../../../modules/rds',
+    ],
+    [
+      'a single-root policy',
+      ['--config', writeSingleRootPolicy().path],
+      'terraform/live/my-app-db.tf',
+      '../modules/rds',
+    ],
+  ])(
+    'with %s, prints the file for its layout, and with --path only where it goes',
+    async (_, config, path, source) => {
+      const args = [
+        'render',
+        '--db-name',
+        'my-app-db',
+        '--engine',
+        'mysql',
+        '--environment',
+        'dev',
+        ...config,
+      ];
+      const file = await runCli(args);
+      expect(file).toMatchObject({ code: 0, stderr: '' });
+      expect(file.stdout).toContain(`  source = "${source}"`);
+      expect(file.stdout.includes('backend "s3"')).toBe(path.endsWith('/main.tf'));
+      expect(await runCli([...args, '--path'])).toEqual({ code: 0, stdout: `${path}\n`, stderr: '' });
+      // Bad input is refused the same way with --path: nothing on stdout.
+      const bad = await runCli([...args.filter((a) => a !== 'mysql' && a !== '--engine'), '--path']);
+      expect(bad).toEqual({ code: 2, stdout: '', stderr: 'engine: is required\n' });
+    },
+  );
 
   it('uses --config and $RDS_PROVISIONER_CONFIG', async () => {
     const file = editedPolicyFile((text) =>
