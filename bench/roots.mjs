@@ -1,16 +1,17 @@
 // 6. Roots at fleet scale (issue 11): what the service controls for one pull request that adds a database,
 // in a per-database repository of 10,000 roots against one of 10, measured in the same run:
-// - finding its changed roots exactly as `rds-provisioner changed-roots` does (resolveCommit twice,
-//   changedPaths, filesAt, changedRoots), against the pull request's branch;
+// - finding its changed roots exactly as `rds-provisioner changed-roots` does (resolveCommit twice, then
+//   changedRootsBetween's steps: mergeBase, changedPaths, filesAt of directoriesToList, changedRoots),
+//   against the pull request's branch;
 // - rendering it (resolveRequest, renderTerraform, renderPullRequest);
 // - processing the request into a branch, commit and pull request (processRequest on the local runtime's
 //   adapters: SQLite store, intake and queue, LocalGitHost on a bare repository).
 // In-process from dist/ (git runs as the service runs it), the two repositories alternating (ABBA).
-import { changedPaths, filesAt, resolveCommit } from '../dist/adapters/local/git-changes.js';
+import { changedPaths, filesAt, mergeBase, resolveCommit } from '../dist/adapters/local/git-changes.js';
 import { silentLogger } from '../dist/adapters/system.js';
 import { acceptRequest } from '../dist/app/accept-request.js';
 import { processRequest } from '../dist/app/process-request.js';
-import { changedRoots } from '../dist/domain/changed-roots.js';
+import { changedRoots, directoriesToList } from '../dist/domain/changed-roots.js';
 import { locate } from '../dist/domain/layout.js';
 import { branchName } from '../dist/domain/naming.js';
 import { resolveRequest } from '../dist/domain/resolve.js';
@@ -26,18 +27,15 @@ const TARGET = 1.5;
 if (conventions.layout !== 'per-database')
   throw new Error(`the roots benchmark needs the packaged per-database layout, not ${conventions.layout}`);
 
-// The directory the changed-roots command lists at the head: the layout's file up to its first placeholder.
-const TOP = conventions.file.slice(0, conventions.file.indexOf('{')).replace(/\/[^/]*$/, '') || '.';
-
 /** What `rds-provisioner changed-roots` does before printing, timed by part. */
 async function findChangedRoots(repo, baseRev, headRev) {
   const t0 = now();
   const head = await resolveCommit(repo, headRev);
   const base = await resolveCommit(repo, baseRev);
   const t1 = now();
-  const changes = await changedPaths(repo, base, head);
+  const changes = await changedPaths(repo, await mergeBase(repo, base, head), head);
   const t2 = now();
-  const files = await filesAt(repo, head, TOP);
+  const files = await filesAt(repo, head, directoriesToList(changes, conventions));
   const t3 = now();
   const result = changedRoots(changes, conventions, files);
   const t4 = now();

@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
-import {
-  changedPaths,
-  filesAt,
-  isRepository,
-  mergeBase,
-  resolveCommit,
-} from '../adapters/local/git-changes.js';
-import { type ChangedRoots, changedRoots, type Root } from '../domain/changed-roots.js';
-import { type LayoutSettings, layoutDirectory, locate } from '../domain/layout.js';
+import { changedRootsBetween, isRepository, resolveCommit } from '../adapters/local/git-changes.js';
+import type { ChangedRoots, Root } from '../domain/changed-roots.js';
+import { type LayoutSettings, locate } from '../domain/layout.js';
 import { loadPolicyFile } from '../runtime/policy-file.js';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -47,13 +41,11 @@ export function registerChangedRoots(program: Command): void {
       const base = await commitOf(repo, '--base', options.base);
       const head = await commitOf(repo, '--head', options.head);
       // What the pull request changes: from where it left the base (base...head), not the base's tip.
-      const since = await mergeBase(repo, base, head);
-      if (since === null)
+      const result = await changedRootsBetween(repo, layout, base, head);
+      if (result === null)
         throw invalid(
           `--base ${options.base} and --head ${options.head} have no common commit: fetch more history (a shallow clone has none)`,
         );
-      const changes = await changedPaths(repo, since, head);
-      const result = changedRoots(changes, layout, await filesAt(repo, head, layoutDirectory(layout)));
       const prod = new Set(options.prodEnvironments.split(/[\s,]+/).filter(Boolean));
       process.stdout.write(`${JSON.stringify(report(result, layout, prod, base, head), null, 2)}\n`);
       if (result.problems.length > 0) throw new CliError(result.problems, EXIT.invalid);

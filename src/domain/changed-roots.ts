@@ -1,4 +1,4 @@
-import { type LayoutSettings, pathClassifier } from './layout.js';
+import { type LayoutSettings, layoutDirectory, pathClassifier } from './layout.js';
 
 /**
  * Which Terraform roots a change touches, by the layout: what the pipelines plan on a pull request and
@@ -30,8 +30,28 @@ export interface ChangedRoots {
 }
 
 /**
+ * The directories whose files at the head changedRoots needs for these changes: only the touched roots'
+ * (whether each still has its main file), unless a shared file changed and every root is planned (then
+ * the whole layout directory); none for the single root. A change to one root of a large fleet then
+ * reads one root, not the fleet.
+ */
+export function directoriesToList(changes: readonly PathChange[], layout: LayoutSettings): string[] {
+  if (layout.layout === 'single-root') return [];
+  const classify = pathClassifier(layout);
+  const roots = new Set<string>();
+  for (const change of changes) {
+    for (const path of change.status === 'renamed' ? [change.from, change.path] : [change.path]) {
+      const role = classify(path);
+      if (role.kind === 'shared') return [layoutDirectory(layout)];
+      if (role.kind === 'database') roots.add(role.root);
+    }
+  }
+  return [...roots].sort();
+}
+
+/**
  * @param changes the changed paths between the base (merge base) and the head
- * @param filesAtHead every file path at the head under the layout's directories (at least each root's file)
+ * @param filesAtHead file paths at the head: at least those under directoriesToList(changes, layout)
  */
 export function changedRoots(
   changes: readonly PathChange[],
@@ -44,7 +64,9 @@ export function changedRoots(
   const fileName = layout.file.slice(layout.file.lastIndexOf('/') + 1);
   const isMainFile = (path: string, root: string) => path === `${root}/${fileName}`;
   const atHead = new Map<string, Root>();
+  const mainFileSuffix = `/${fileName}`;
   for (const path of filesAtHead) {
+    if (!path.endsWith(mainFileSuffix)) continue;
     const role = classify(path);
     if (role.kind === 'database' && isMainFile(path, role.root))
       atHead.set(role.root, { root: role.root, environment: role.environment, dbName: role.dbName });

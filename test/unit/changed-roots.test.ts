@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type ChangedRoots,
   changedRoots,
+  directoriesToList,
   type PathChange,
   type Root,
 } from '../../src/domain/changed-roots.js';
@@ -219,26 +220,29 @@ describe('changedRoots, the single root', () => {
   });
 });
 
-describe('changedRoots properties', () => {
-  const envs = ['dev', 'prod'];
-  const names = ['a', 'b', 'c'];
-  const roots = envs.flatMap((e) => names.map((n) => `terraform/live/${e}/${n}`));
-  const files = roots.flatMap((r) => [`${r}/main.tf`, `${r}/.terraform.lock.hcl`]);
-  const anyPath = fc.constantFrom(
-    ...files,
-    'terraform/live/backend.hcl',
-    'terraform/modules/rds/main.tf',
-    'terraform/live/x.tf',
-    'README.md',
-  );
-  const change = fc.oneof(
-    fc.record({ status: fc.constantFrom('added', 'modified', 'deleted'), path: anyPath }),
-    fc.record({ status: fc.constant('renamed'), from: anyPath, path: anyPath }),
-  ) as fc.Arbitrary<PathChange>;
+/** For properties: six roots in two environments, each with a main file and a lock file, and changes to them. */
+const FLEET_FILES = ['dev', 'prod'].flatMap((e) =>
+  ['a', 'b', 'c'].flatMap((n) => [
+    `terraform/live/${e}/${n}/main.tf`,
+    `terraform/live/${e}/${n}/.terraform.lock.hcl`,
+  ]),
+);
+const anyPath = fc.constantFrom(
+  ...FLEET_FILES,
+  'terraform/live/backend.hcl',
+  'terraform/modules/rds/main.tf',
+  'terraform/live/x.tf',
+  'README.md',
+);
+const anyChange = fc.oneof(
+  fc.record({ status: fc.constantFrom('added', 'modified', 'deleted'), path: anyPath }),
+  fc.record({ status: fc.constant('renamed'), from: anyPath, path: anyPath }),
+) as fc.Arbitrary<PathChange>;
 
+describe('changedRoots properties', () => {
   it('plans only roots with a main file at the head, destroys only roots without one, never both', () => {
     fc.assert(
-      fc.property(fc.array(change, { maxLength: 8 }), fc.subarray(files), (changes, head) => {
+      fc.property(fc.array(anyChange, { maxLength: 8 }), fc.subarray(FLEET_FILES), (changes, head) => {
         const result = changedRoots(changes, PER_DB, head);
         const alive = new Set(
           head.filter((p) => p.endsWith('/main.tf')).map((p) => p.slice(0, -'/main.tf'.length)),
@@ -252,6 +256,52 @@ describe('changedRoots properties', () => {
         expect(result.plan).toEqual(sorted(result.plan));
         expect(result.destroy).toEqual(sorted(result.destroy));
       }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('directoriesToList: what to read at the head, so a large fleet costs a small change little', () => {
+  it("lists only the touched roots' directories, both sides of a rename", () => {
+    expect(
+      directoriesToList(
+        [
+          modified(main('dev', 'orders')),
+          added('terraform/live/dev/orders/.terraform.lock.hcl'),
+          deleted(main('prod', 'payments')),
+          renamed('terraform/live/dev/a/notes.md', 'terraform/live/dev/b/notes.md'),
+          added('terraform/live/stray.tf'),
+          modified('README.md'),
+        ],
+        PER_DB,
+      ),
+    ).toEqual([
+      'terraform/live/dev/a',
+      'terraform/live/dev/b',
+      'terraform/live/dev/orders',
+      'terraform/live/prod/payments',
+    ]);
+    expect(directoriesToList([modified('README.md')], PER_DB)).toEqual([]);
+  });
+
+  it('lists the whole layout directory when a shared file changes, and nothing for the single root', () => {
+    expect(
+      directoriesToList([modified(main('dev', 'orders')), modified('terraform/live/backend.hcl')], PER_DB),
+    ).toEqual(['terraform/live']);
+    expect(directoriesToList([modified('terraform/live/orders.tf')], SINGLE)).toEqual([]);
+  });
+
+  it('gives changedRoots the same answer from the listed directories as from the whole head', () => {
+    fc.assert(
+      fc.property(
+        fc.array(anyChange, { maxLength: 6 }),
+        fc.subarray([...FLEET_FILES, 'terraform/live/README.md']),
+        (changes, head) => {
+          const dirs = directoriesToList(changes, PER_DB);
+          const listed = head.filter((p) => dirs.some((d) => p.startsWith(`${d}/`)));
+          expect(changedRoots(changes, PER_DB, listed)).toEqual(changedRoots(changes, PER_DB, head));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -1,7 +1,13 @@
-import type { PathChange } from '../../domain/changed-roots.js';
+import {
+  type ChangedRoots,
+  changedRoots,
+  directoriesToList,
+  type PathChange,
+} from '../../domain/changed-roots.js';
+import type { LayoutSettings } from '../../domain/layout.js';
 import { firstLine, runGit } from './git-process.js';
 
-/** What changed between two commits of a working copy, and what is at the head: the input of changedRoots. */
+/** What changed between two commits of a working copy and what is at the head, for changedRoots. */
 
 export class GitChangesError extends Error {
   constructor(message: string) {
@@ -59,8 +65,31 @@ export async function changedPaths(cwd: string, from: string, to: string): Promi
   return changes;
 }
 
-/** Every file path at `head` under `directory`. */
-export async function filesAt(cwd: string, head: string, directory: string): Promise<string[]> {
-  const out = await git(cwd, ['ls-tree', '-r', '-z', '--name-only', '--full-tree', head, '--', directory]);
-  return out.split('\0').filter((p) => p.length > 0);
+/** Every file path at `head` under the given directories (none listed: none read). */
+export async function filesAt(cwd: string, head: string, directories: readonly string[]): Promise<string[]> {
+  if (directories.length === 0) return [];
+  const args = ['ls-tree', '-r', '-z', '--name-only', '--full-tree', head, '--', ...directories];
+  // Directory names are paths, never patterns.
+  const run = await runGit(args, { cwd, env: { GIT_LITERAL_PATHSPECS: '1' } });
+  if (run.code !== 0) throw new GitChangesError(`git ls-tree: ${firstLine(run.stderr)}`);
+  return run.stdout
+    .toString('utf8')
+    .split('\0')
+    .filter((p) => p.length > 0);
+}
+
+/**
+ * The roots a pull request from commit `head` into commit `base` touches (base...head: from their merge
+ * base), reading at the head only the directories the change needs; null when they share no history.
+ */
+export async function changedRootsBetween(
+  cwd: string,
+  layout: LayoutSettings,
+  base: string,
+  head: string,
+): Promise<ChangedRoots | null> {
+  const since = await mergeBase(cwd, base, head);
+  if (since === null) return null;
+  const changes = await changedPaths(cwd, since, head);
+  return changedRoots(changes, layout, await filesAt(cwd, head, directoriesToList(changes, layout)));
 }
