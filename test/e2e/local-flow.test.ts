@@ -37,8 +37,13 @@ describe('local runtime over HTTP and the CLI', () => {
     const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
       openapi: string;
       paths: Record<string, unknown>;
+      components: { schemas: { Preview: { properties: { file_path: { description: string } } } } };
     };
     expect(doc.openapi).toBe('3.1.0');
+    // The dry run's file_path says that the layout decides it, naming both.
+    expect(doc.components.schemas.Preview.properties.file_path.description).toMatch(
+      /git\.layout.*terraform\/live\/\{environment\}\/\{db_name\}\/main\.tf.*terraform\/live\/\{db_name\}\.tf/,
+    );
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
         '/health',

@@ -92,7 +92,10 @@ const provisionRoute = createRoute({
     202: json(Accepted, 'Accepted and queued'),
     400: json(InvalidRequestError, 'Invalid request: each bad field named'),
     401: UNAUTHORIZED,
-    409: json(ConflictError, 'The database exists in the repository or a request for it is in flight'),
+    409: json(
+      ConflictError,
+      'The database exists in the repository, in any environment (a name is one database; the message names its file), or a request for it is in flight',
+    ),
     413: json(PayloadTooLargeError, `Body over ${MAX_BODY_BYTES} bytes`),
     415: json(UnsupportedMediaTypeError, 'Body is not application/json'),
     431: HEADERS_TOO_LARGE,

@@ -66,7 +66,11 @@ export const ProvisionQuery = z.object({
 export const Preview = z
   .object({
     dry_run: z.literal(true),
-    file_path: z.string(),
+    file_path: z.string().openapi({
+      description:
+        "Where the file goes in the repository, as the policy's git.layout puts it: terraform/live/{environment}/{db_name}/main.tf (per-database, a root of its own) or terraform/live/{db_name}.tf (single-root, the original system's).",
+      example: 'terraform/live/dev/my-app-db/main.tf',
+    }),
     branch: z.string(),
     base: z.string(),
     content: z.string().openapi({ description: 'The Terraform file, as the pull request would add it.' }),
