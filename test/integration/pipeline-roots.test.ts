@@ -454,7 +454,7 @@ describe.skipIf(!hasDist || !hasJq)('plan and apply on what the detect step foun
     ]);
     expect(check('prod').stdout.trim()).toBe('terraform/live/prod/delta');
     // Another commit or another run: everything refused, the step fails, nothing is applied.
-    for (const env of [{ RUN_COMMIT: p.base }, { RUN_ID: 'run-2' }]) {
+    for (const env of [{ RUN_COMMIT: p.base }, { RUN_ID: 'run-2' }] as Record<string, string>[]) {
       const run = check('nonprod', env);
       expect(run.status).toBe(1);
       expect(run.stdout).toBe('');

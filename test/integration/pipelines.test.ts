@@ -327,8 +327,8 @@ describe('.circleci/config.yml', () => {
       expect([...order].sort((a, b) => a - b)).toEqual(order);
       expect(obj(plan[order[0] as number]?.value, 'attach').at).toBe(PLAN_DIR);
       const run = scriptOf(plan[order[2] as number] as Step);
-      expect(run).toContain('RUN_COMMIT="${CIRCLE_SHA1}"');
-      expect(run).toContain('RUN_ID="${CIRCLE_WORKFLOW_ID}"');
+      expect(run).toMatch(/RUN_COMMIT="\$\{CIRCLE_SHA1\}"/);
+      expect(run).toMatch(/RUN_ID="\$\{CIRCLE_WORKFLOW_ID\}"/);
       // No terraform plan of its own: every plan is the script's, of the roots the detect job listed.
       expect(plan.some((s) => /terraform\s+plan/.test(scriptOf(s)))).toBe(false);
       const persist = obj(plan[order[3] as number]?.value, 'persist');
@@ -361,8 +361,8 @@ describe('.circleci/config.yml', () => {
         for (const at of [check, apply]) {
           const script = scriptOf(steps[at] as Step);
           expect(script).toContain(`"\${PLAN_DIR}" ${gate}`);
-          expect(script).toContain('RUN_COMMIT="${CIRCLE_SHA1}"');
-          expect(script).toContain('RUN_ID="${CIRCLE_WORKFLOW_ID}"');
+          expect(script).toMatch(/RUN_COMMIT="\$\{CIRCLE_SHA1\}"/);
+          expect(script).toMatch(/RUN_ID="\$\{CIRCLE_WORKFLOW_ID\}"/);
         }
         expect(scriptOf(steps[check] as Step)).toContain('circleci-agent step halt');
         expect(steps.some((s) => /terraform\s+apply/.test(scriptOf(s)))).toBe(false);
@@ -799,8 +799,8 @@ describe('both pipelines', () => {
     const hasJq = spawnSync('jq', ['--version']).status === 0;
 
     it('is the one program both pipelines run, through scripts/ci-plan-roots.sh', () => {
-      expect(read('scripts/ci-plan-roots.sh')).toContain(
-        'jq --arg prod "${PROD_ENVIRONMENTS:-prod}" -f "$here/ci-plan-report.jq"',
+      expect(read('scripts/ci-plan-roots.sh')).toMatch(
+        /jq --arg prod "\$\{PROD_ENVIRONMENTS:-prod\}" -f "\$here\/ci-plan-report\.jq"/,
       );
       expect(allText()).not.toMatch(/terraform show -json/);
     });
