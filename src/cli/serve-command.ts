@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type LocalOptions, startLocal } from '../runtime/local.js';
+import type { LocalOptions } from '../runtime/local.js';
 import { invalidInput } from './exit-codes.js';
 
 interface ServeOptions {
@@ -70,6 +70,9 @@ export function registerServe(program: Command): void {
       // stops it cleanly instead of killing the process.
       const stopAsked = untilSignal();
       try {
+        // Loaded here, not at start-up: the other commands (changed-roots in CI, after
+        // `npm ci --ignore-scripts`) run without the local runtime's SQLite and servers.
+        const { startLocal } = await import('../runtime/local.js');
         const server = await startLocal(local);
         await stopAsked.promise;
         await server.stop();
