@@ -161,7 +161,7 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
       number: pulls[0]?.number,
       url: pulls[0]?.html_url,
     });
-    expect(sim.file('terraform/live/orders.tf', 'feature/provision-rds-orders')).toContain(id);
+    expect(sim.file('terraform/live/dev/orders/main.tf', 'feature/provision-rds-orders')).toContain(id);
 
     const merged = sim.mergePull(pulls[0]?.number as number);
     const payload = JSON.stringify(closedPullRequestEvent('acme/infra', merged));
