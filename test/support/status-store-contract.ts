@@ -213,12 +213,12 @@ export function statusStoreContract(harness: () => StoreHarness): void {
       const b = await submitted('billing');
       const failed = await store().transition(b.id, 'failed', {
         at: at(3),
-        failureReason: 'terraform/live/billing.tf belongs to someone else',
+        failureReason: 'terraform/live/prod/billing/main.tf belongs to someone else',
       });
       expect(failed?.record).toMatchObject({
         status: 'failed',
-        failureReason: 'terraform/live/billing.tf belongs to someone else',
-        history: [{}, { status: 'failed', detail: 'terraform/live/billing.tf belongs to someone else' }],
+        failureReason: 'terraform/live/prod/billing/main.tf belongs to someone else',
+        history: [{}, { status: 'failed', detail: 'terraform/live/prod/billing/main.tf belongs to someone else' }],
       });
     });
 

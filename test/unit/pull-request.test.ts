@@ -14,7 +14,7 @@ function prFor(input: object, requester = 'alice@example.com') {
     spec: result.value.spec,
     requester,
     policySource: 'config/policy.yaml (default)',
-    filePath: 'terraform/live/orders.tf',
+    filePath: result.value.spec.location.file,
     branch: 'feature/provision-rds-orders',
     base: 'main',
   });
@@ -45,7 +45,7 @@ describe('pull request text', () => {
     expect(prod.body).toContain('- Requested by: `alice@example.com`');
     expect(prod.body).toContain('- Request id: `req-123`');
     expect(prod.body).toContain(
-      '- File: `terraform/live/orders.tf` on `feature/provision-rds-orders`, into `main`',
+      '- File: `terraform/live/prod/orders/main.tf` on `feature/provision-rds-orders`, into `main`',
     );
     expect(prod.body).toContain('- Policy: environment `prod` of `config/policy.yaml (default)`');
     expect(prod.body).toContain('<!-- rds-provisioner request-id: req-123 -->');
