@@ -36,17 +36,18 @@ export function registerChangedRoots(program: Command): void {
     .action(async (options: Options) => {
       const { policy } = loadPolicyFile(options.config);
       const layout = policy.git;
+      const environments = Object.keys(policy.environments);
+      const prod = new Set(options.prodEnvironments.split(/[\s,]+/).filter(Boolean));
       const { repo } = options;
       if (!(await isRepository(repo))) throw invalid(`--repo ${repo}: not a git repository`);
       const base = await commitOf(repo, '--base', options.base);
       const head = await commitOf(repo, '--head', options.head);
       // What the pull request changes: from where it left the base (base...head), not the base's tip.
-      const result = await changedRootsBetween(repo, layout, base, head);
+      const result = await changedRootsBetween(repo, layout, environments, base, head);
       if (result === null)
         throw invalid(
           `--base ${options.base} and --head ${options.head} have no common commit: fetch more history (a shallow clone has none)`,
         );
-      const prod = new Set(options.prodEnvironments.split(/[\s,]+/).filter(Boolean));
       process.stdout.write(`${JSON.stringify(report(result, layout, prod, base, head), null, 2)}\n`);
       if (result.problems.length > 0) throw new CliError(result.problems, EXIT.invalid);
     });

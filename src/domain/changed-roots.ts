@@ -52,11 +52,13 @@ export function directoriesToList(changes: readonly PathChange[], layout: Layout
 /**
  * @param changes the changed paths between the base (merge base) and the head
  * @param filesAtHead file paths at the head: at least those under directoriesToList(changes, layout)
+ * @param environments the policy's environments: a root in any other is refused (unknown: not checked)
  */
 export function changedRoots(
   changes: readonly PathChange[],
   layout: LayoutSettings,
   filesAtHead: Iterable<string>,
+  environments?: readonly string[],
 ): ChangedRoots {
   const classify = pathClassifier(layout);
   if (layout.layout === 'single-root') return singleRoot(changes, layout, classify);
@@ -131,9 +133,22 @@ export function changedRoots(
       );
   }
 
+  const planned = everything ? [...atHead.values()] : [...plan.values()];
+  // A root's environment gives its account and whether it waits for approval: one the policy does not
+  // configure has neither, so the pipelines must not run it as if it were dev.
+  if (environments) {
+    const known = new Set(environments);
+    for (const r of [...planned, ...destroy.values()]) {
+      if (!known.has(r.environment as string))
+        problems.push(
+          `${r.root} is in environment ${r.environment}, which the policy does not configure (${environments.join(', ')}): no account to run it in and no rule for whether it waits for approval`,
+        );
+    }
+  }
+
   const byRoot = (a: Root, b: Root) => (a.root < b.root ? -1 : a.root > b.root ? 1 : 0);
   return {
-    plan: (everything ? [...atHead.values()] : [...plan.values()]).sort(byRoot),
+    plan: planned.sort(byRoot),
     destroy: [...destroy.values()].sort(byRoot),
     everything,
     // Sorted, like the roots: the same change gives the same answer whatever order git lists it in.

@@ -158,6 +158,15 @@ describe('rds-provisioner changed-roots', () => {
     expect(JSON.parse(run.stdout).problems).toEqual(problems);
   });
 
+  it('refuses a root in an environment the policy does not configure', async () => {
+    const head = branch('feature/qa', () => write(repo, main('qa', 'reports'), moduleCall('reports')));
+    const run = await changedRoots(repo, ['--base', 'main', '--head', head]);
+    const problem =
+      'terraform/live/qa/reports is in environment qa, which the policy does not configure (dev, staging, prod): no account to run it in and no rule for whether it waits for approval';
+    expect([run.code, run.stderr]).toEqual([2, `${problem}\n`]);
+    expect(JSON.parse(run.stdout).problems).toEqual([problem]);
+  });
+
   it('names a bad --base or --head, and a directory that is not a repository, in one line without a stack', async () => {
     const cases: Array<[string[], string]> = [
       [['--base', 'no-such-branch'], `--base no-such-branch: not a commit in ${repo}`],

@@ -200,6 +200,30 @@ describe('changedRoots, a root per database', () => {
   });
 });
 
+describe('changedRoots with the configured environments', () => {
+  const ENVS = ['dev', 'staging', 'prod'];
+  it('refuses a root in an environment the policy does not configure: no account, no approval rule', () => {
+    const head = [...HEAD, main('qa', 'orders2')];
+    expect(
+      changedRoots([added(main('qa', 'orders2')), modified(main('dev', 'orders'))], PER_DB, head, ENVS),
+    ).toEqual({
+      ...none,
+      plan: [root('dev', 'orders'), root('qa', 'orders2')],
+      problems: [
+        'terraform/live/qa/orders2 is in environment qa, which the policy does not configure (dev, staging, prod): no account to run it in and no rule for whether it waits for approval',
+      ],
+    });
+    // Also when everything is planned, and when such a root is removed.
+    expect(changedRoots([modified('terraform/live/backend.hcl')], PER_DB, head, ENVS).problems).toHaveLength(
+      1,
+    );
+    expect(changedRoots([deleted(main('qa', 'gone'))], PER_DB, HEAD, ENVS).problems).toEqual([
+      'terraform/live/qa/gone is in environment qa, which the policy does not configure (dev, staging, prod): no account to run it in and no rule for whether it waits for approval',
+    ]);
+    expect(changedRoots([modified(main('dev', 'orders'))], PER_DB, HEAD, ENVS).problems).toEqual([]);
+  });
+});
+
 describe('changedRoots, the single root', () => {
   const plan = [{ root: 'terraform/live', environment: null, dbName: null }];
   it('plans the one root when a database file, its own files or the module change', () => {

@@ -85,11 +85,13 @@ export async function filesAt(cwd: string, head: string, directories: readonly s
 export async function changedRootsBetween(
   cwd: string,
   layout: LayoutSettings,
+  environments: readonly string[],
   base: string,
   head: string,
 ): Promise<ChangedRoots | null> {
   const since = await mergeBase(cwd, base, head);
   if (since === null) return null;
   const changes = await changedPaths(cwd, since, head);
-  return changedRoots(changes, layout, await filesAt(cwd, head, directoriesToList(changes, layout)));
+  const files = await filesAt(cwd, head, directoriesToList(changes, layout));
+  return changedRoots(changes, layout, files, environments);
 }
