@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { LayoutKind } from '../../domain/layout.js';
+import { type LayoutKind, MODULE_DIR } from '../../domain/layout.js';
 import { GitHostError } from '../../ports.js';
 import { locateRepository } from './git-location.js';
 import {
@@ -59,7 +59,7 @@ export interface SeededDirectory {
  */
 export function seededDirectories(layout: LayoutKind): SeededDirectory[] {
   const both = [
-    { from: 'terraform/modules/rds', to: 'terraform/modules/rds' },
+    { from: MODULE_DIR, to: MODULE_DIR },
     { from: 'terraform/live', to: 'terraform/live' },
   ];
   return layout === 'single-root'

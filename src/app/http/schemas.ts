@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { LAYOUT_DEFAULTS, locate } from '../../domain/layout.js';
 import { requestV1Schema } from '../../domain/request.js';
 import { STATUSES } from '../../domain/status.js';
 
@@ -67,9 +68,8 @@ export const Preview = z
   .object({
     dry_run: z.literal(true),
     file_path: z.string().openapi({
-      description:
-        "Where the file goes in the repository, as the policy's git.layout puts it: terraform/live/{environment}/{db_name}/main.tf (per-database, a root of its own) or terraform/live/{db_name}.tf (single-root, the original system's).",
-      example: 'terraform/live/dev/my-app-db/main.tf',
+      description: `Where the file goes in the repository, as the policy's git.layout puts it: by default ${LAYOUT_DEFAULTS['per-database'].file} (per-database, a root of its own) or ${LAYOUT_DEFAULTS['single-root'].file} (single-root, the original system's).`,
+      example: locate(LAYOUT_DEFAULTS['per-database'], 'my-app-db', 'dev').file,
     }),
     branch: z.string(),
     base: z.string(),
