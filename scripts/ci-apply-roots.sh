@@ -32,6 +32,7 @@ case "$gate" in nonprod | prod) ;; *) echo "GATE must be nonprod or prod, not '$
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=ci-terraform-lib.sh
 . "$here/ci-terraform-lib.sh"
+require_roots
 
 # The verdict on one root: "apply", "skip: why" or "refuse: why".
 verdict() { # ENTRY

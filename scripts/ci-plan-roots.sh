@@ -22,6 +22,7 @@ batch="${2-}"
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=ci-terraform-lib.sh
 . "$here/ci-terraform-lib.sh"
+require_roots
 
 mapfile -t entries < <(roots_of_batch "$batch")
 # GitHub keeps at most 1 MiB of one step's summary: each root's plan text gets its share.

@@ -58,8 +58,15 @@ tf_init() { # DIR BACKEND_CONFIG(empty for the single root) LOCKFILE(update|read
   terraform -chdir="$dir" init "$@"
 }
 
-# The roots of this run (PLAN_DIR/roots.json, written by ci-changed-roots.sh), one JSON object a line;
-# with a batch, only that batch's.
+# This run's list of roots (PLAN_DIR/roots.json, written by ci-changed-roots.sh): without it, nothing.
+require_roots() {
+  [ -f "$PLAN_DIR/roots.json" ] || {
+    echo "no $PLAN_DIR/roots.json: the detect step's list of this run's roots is missing" >&2
+    exit 1
+  }
+}
+
+# The roots of this run, one JSON object a line; with a batch, only that batch's.
 roots_of_batch() { # BATCH(optional)
   jq -c --arg batch "${1-}" '.[] | select($batch == "" or (.batch | tostring) == $batch)' "$PLAN_DIR/roots.json"
 }

@@ -486,6 +486,20 @@ describe.skipIf(!hasDist || !hasJq)('plan and apply on what the detect step foun
     ).toEqual(['terraform/live/dev/alpha', 'terraform/live/dev/bravo']);
   });
 
+  it("without this run's list of roots (roots.json), the plan and apply steps fail and touch nothing", () => {
+    const planDir = fresh('no-list');
+    const env = { PLAN_DIR: planDir, RUN_COMMIT: 'abc', RUN_ID: 'r', BATCH: '0', APPLY_GATE: 'nonprod' };
+    for (const script of [
+      String(ghPlan.run),
+      String(ghApply.run),
+      'bash scripts/ci-apply-roots.sh --check "$PLAN_DIR" nonprod',
+    ]) {
+      const run = runStep(script, root, env);
+      expect(run.status, script).not.toBe(0);
+      expect(run.stderr).toContain(`${planDir}/roots.json`);
+    }
+  });
+
   it('the single root: its plan decides the gate, and anything but "false" is prod', () => {
     const planDir = fresh('single');
     const entry = {
