@@ -72,6 +72,7 @@ describe('git.layout single-root on the local git host', () => {
         'terraform/live/providers.auto.tfvars',
       ]),
     );
+    expect(live).not.toContain('terraform/live/backend.hcl'); // read only by per-database roots
 
     const input = { db_name: 'ledger', engine: 'mysql', environment: 'dev' };
     const preview = await call('POST', '/provision?dry_run=true', input);

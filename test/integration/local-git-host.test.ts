@@ -145,9 +145,11 @@ function listFiles(root: string): string[] {
   return out.sort();
 }
 
-/** `[path in the new repository, path in the package]` of every file under a package directory. */
-const packaged = (from: string, to = from): Array<[string, string]> =>
-  listFiles(join(ROOT, from)).map((file) => [`${to}/${file}`, `${from}/${file}`]);
+/** `[path in the new repository, path in the package]` of the files under a package directory, all or some. */
+const packaged = (from: string, to = from, only = (_file: string) => true): Array<[string, string]> =>
+  listFiles(join(ROOT, from))
+    .filter(only)
+    .map((file) => [`${to}/${file}`, `${from}/${file}`]);
 
 describe('ensureInfraRepository', () => {
   it.each<[LayoutKind, () => Array<[string, string]>, string[], RegExp]>([
@@ -159,13 +161,15 @@ describe('ensureInfraRepository', () => {
     ],
     [
       'single-root',
+      // As terraform/layouts/single-root/README.md says to set it up by hand: its .tf and .tfvars files
+      // copied into terraform/live, whose backend.hcl (read only by per-database roots) is left out.
       () => [
         ...packaged('terraform/modules/rds'),
-        ...packaged('terraform/live'),
-        ...packaged('terraform/layouts/single-root', 'terraform/live'),
+        ...packaged('terraform/live', 'terraform/live', (file) => file !== 'backend.hcl'),
+        ...packaged('terraform/layouts/single-root', 'terraform/live', (file) => /\.(tf|tfvars)$/.test(file)),
       ],
       ['terraform/live/providers.tf', 'terraform/live/backend.tf', 'terraform/live/networks.tf'],
-      /^terraform\/layouts\//, // copied into the root, not kept beside it
+      /^terraform\/layouts\/|^terraform\/live\/backend\.hcl$/,
     ],
   ])(
     "with layout %s, creates a bare repository whose one commit on main holds the module and that layout's live files",

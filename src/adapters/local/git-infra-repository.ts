@@ -49,22 +49,29 @@ export interface InfraRepository {
 export interface SeededDirectory {
   from: string;
   to: string;
+  /** Which of the directory's own entries to copy (by name); all when absent. */
+  only?: (name: string) => boolean;
 }
 
 /**
  * What a new repository starts with for a layout. Per-database: the module and terraform/live (its README
- * and the shared backend.hcl; each database brings its own root). Single root: the same, plus the root's
- * own files, kept in the package apart (terraform/layouts/single-root) so per-database setups do not get
- * a root that nothing uses. Later entries win over earlier ones for a file of the same path.
+ * and the shared backend.hcl; each database brings its own root). Single root: what
+ * terraform/layouts/single-root/README.md says to set up by hand: the root's own .tf and .tfvars files
+ * copied into terraform/live, without backend.hcl (only per-database roots read it). Kept apart in the
+ * package so per-database setups do not get a root that nothing uses.
  */
 export function seededDirectories(layout: LayoutKind): SeededDirectory[] {
-  const both = [
-    { from: MODULE_DIR, to: MODULE_DIR },
-    { from: 'terraform/live', to: 'terraform/live' },
+  const module = { from: MODULE_DIR, to: MODULE_DIR };
+  if (layout === 'per-database') return [module, { from: 'terraform/live', to: 'terraform/live' }];
+  return [
+    module,
+    { from: 'terraform/live', to: 'terraform/live', only: (name) => name !== 'backend.hcl' },
+    {
+      from: 'terraform/layouts/single-root',
+      to: 'terraform/live',
+      only: (name) => /\.(tf|tfvars)$/.test(name),
+    },
   ];
-  return layout === 'single-root'
-    ? [...both, { from: 'terraform/layouts/single-root', to: 'terraform/live' }]
-    : both;
 }
 
 /** Left out of the copy: what `terraform init`/`apply` leave behind in a source checkout. */
@@ -100,12 +107,12 @@ export async function ensureInfraRepository(
 
     const writer = new LooseObjectWriter(join(staging, 'objects'));
     const root = new DirectoryNode();
-    for (const { from, to } of seededDirectories(options.layout)) {
+    for (const { from, to, only } of seededDirectories(options.layout)) {
       const source = join(options.sourceDir, from);
       if (!lstatSafe(source)?.isDirectory()) {
         throw new GitHostError(`${source} is missing: cannot seed the repository`, 'permanent');
       }
-      collect(source, root.dir(to.split('/')), writer);
+      collect(source, root.dir(to.split('/')), writer, only);
     }
     const tree = root.write(writer);
     const commit = writer.write(
@@ -188,9 +195,14 @@ class DirectoryNode {
   }
 }
 
-function collect(source: string, into: DirectoryNode, writer: LooseObjectWriter): void {
+function collect(
+  source: string,
+  into: DirectoryNode,
+  writer: LooseObjectWriter,
+  only: (name: string) => boolean = () => true,
+): void {
   for (const name of readdirSync(source).sort()) {
-    if (SKIPPED(name)) continue;
+    if (SKIPPED(name) || !only(name)) continue;
     const file = join(source, name);
     const stat = lstatSync(file);
     if (stat.isDirectory()) {
