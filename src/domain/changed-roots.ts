@@ -67,8 +67,12 @@ export function changedRoots(
   const isMainFile = (path: string, root: string) => path === `${root}/${fileName}`;
   const atHead = new Map<string, Root>();
   const mainFileSuffix = `/${fileName}`;
+  const otherFiles: string[] = [];
   for (const path of filesAtHead) {
-    if (!path.endsWith(mainFileSuffix)) continue;
+    if (!path.endsWith(mainFileSuffix)) {
+      otherFiles.push(path);
+      continue;
+    }
     const role = classify(path);
     if (role.kind === 'database' && isMainFile(path, role.root))
       atHead.set(role.root, { root: role.root, environment: role.environment, dbName: role.dbName });
@@ -130,6 +134,20 @@ export function changedRoots(
     if (moved)
       problems.push(
         `${gone.dbName} cannot move from ${gone.environment} to ${moved.environment} (${gone.root} to ${moved.root}): a database stays in its environment; retire it and request it in ${moved.environment}`,
+      );
+  }
+
+  // A root being destroyed goes whole: files left in its directory would be a root without its main file.
+  if (destroy.size > 0) {
+    const leftIn = new Map<string, string>();
+    for (const path of otherFiles) {
+      const role = classify(path);
+      if (role.kind === 'database' && destroy.has(role.root) && !leftIn.has(role.root))
+        leftIn.set(role.root, path);
+    }
+    for (const [root, path] of leftIn)
+      problems.push(
+        `${root} has no ${fileName} at the head but still holds ${path}: remove the directory whole`,
       );
   }
 

@@ -34,6 +34,9 @@ const HEAD = [
   main('prod', 'payments'),
   'terraform/modules/rds/main.tf',
 ];
+/** The head without a root's directory: the database removed whole. */
+const withoutRoot = (environment: string, dbName: string) =>
+  HEAD.filter((p) => !p.startsWith(`terraform/live/${environment}/${dbName}/`));
 const perDb = (changes: PathChange[], head: readonly string[] = HEAD) => changedRoots(changes, PER_DB, head);
 const none: ChangedRoots = { plan: [], destroy: [], everything: false, problems: [] };
 
@@ -49,15 +52,20 @@ describe('changedRoots, a root per database', () => {
   });
 
   it('destroys a root only when its main file is gone at the head', () => {
-    const head = HEAD.filter((p) => !p.startsWith('terraform/live/dev/orders/'));
+    const head = withoutRoot('dev', 'orders');
     expect(
       perDb([deleted(main('dev', 'orders')), deleted('terraform/live/dev/orders/.terraform.lock.hcl')], head),
     ).toEqual({ ...none, destroy: [root('dev', 'orders')] });
-    // The lock file left behind does not keep the root alive: main.tf is what makes it one.
+  });
+
+  it('refuses a root whose main file is gone but other files stay: remove the directory whole', () => {
     const lockLeft = HEAD.filter((p) => p !== main('dev', 'orders'));
     expect(perDb([deleted(main('dev', 'orders'))], lockLeft)).toEqual({
       ...none,
       destroy: [root('dev', 'orders')],
+      problems: [
+        'terraform/live/dev/orders has no main.tf at the head but still holds terraform/live/dev/orders/.terraform.lock.hcl: remove the directory whole',
+      ],
     });
   });
 
@@ -79,7 +87,7 @@ describe('changedRoots, a root per database', () => {
   });
 
   it("refuses a database's main file renamed to another database", () => {
-    const head = HEAD.filter((p) => p !== main('dev', 'orders')).concat(main('dev', 'sales'));
+    const head = withoutRoot('dev', 'orders').concat(main('dev', 'sales'));
     const result = perDb([renamed(main('dev', 'orders'), main('dev', 'sales'))], head);
     expect(result.problems).toEqual([
       'terraform/live/dev/orders/main.tf is renamed to terraform/live/dev/sales/main.tf: that would destroy orders and create sales; a database keeps its name',
@@ -97,7 +105,7 @@ describe('changedRoots, a root per database', () => {
   });
 
   it('refuses a database moving environment, as a git rename and as a delete and an add', () => {
-    const head = HEAD.filter((p) => p !== main('dev', 'orders')).concat(main('prod', 'orders'));
+    const head = withoutRoot('dev', 'orders').concat(main('prod', 'orders'));
     const message =
       'orders cannot move from dev to prod (terraform/live/dev/orders/main.tf to terraform/live/prod/orders/main.tf): a database stays in its environment; retire it and request it in prod';
     expect(perDb([renamed(main('dev', 'orders'), main('prod', 'orders'))], head).problems).toEqual([message]);
@@ -109,7 +117,7 @@ describe('changedRoots, a root per database', () => {
 
   it('is not fooled into a move by a same-named root that already existed and merely changed', () => {
     // Legacy: orders in dev and in prod. Retiring dev's while prod's changes is no move.
-    const head = HEAD.filter((p) => p !== main('dev', 'orders')).concat(main('prod', 'orders'));
+    const head = withoutRoot('dev', 'orders').concat(main('prod', 'orders'));
     expect(perDb([deleted(main('dev', 'orders')), modified(main('prod', 'orders'))], head)).toEqual({
       ...none,
       plan: [root('prod', 'orders')],
