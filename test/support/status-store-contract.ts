@@ -218,7 +218,10 @@ export function statusStoreContract(harness: () => StoreHarness): void {
       expect(failed?.record).toMatchObject({
         status: 'failed',
         failureReason: 'terraform/live/prod/billing/main.tf belongs to someone else',
-        history: [{}, { status: 'failed', detail: 'terraform/live/prod/billing/main.tf belongs to someone else' }],
+        history: [
+          {},
+          { status: 'failed', detail: 'terraform/live/prod/billing/main.tf belongs to someone else' },
+        ],
       });
     });
 
