@@ -97,11 +97,12 @@ while IFS= read -r entry; do
       if $check; then
         printf '%s\n' "$root"
         applied+=("$root")
-      elif apply_one "$entry"; then
-        applied+=("$root")
-      else
-        failed+=("$root")
+        continue
       fi
+      # Called on its own, not as a condition: bash ignores set -e inside a condition, even in a subshell.
+      apply_one "$entry" < /dev/null
+      status=$?
+      if [ "$status" -eq 0 ]; then applied+=("$root"); else failed+=("$root"); fi
       ;;
     refuse:*)
       echo "$root: ${v}" >&2

@@ -80,7 +80,10 @@ for entry in "${entries[@]}"; do
   title="$root"
   if [ "$action" = destroy ]; then title="$root (destroy, from $(jq -r '.commit[0:12]' <<< "$entry"))"; fi
   if [ -n "${GITHUB_ACTIONS:-}" ]; then echo "::group::plan $title"; fi
-  if plan_one "$entry"; then
+  # Called on its own, not as a condition: bash ignores set -e inside a condition, even in a subshell.
+  plan_one "$entry"
+  status=$?
+  if [ "$status" -eq 0 ]; then
     summary="$(cat "$PLAN_DIR/text/$root/summary.txt")"
   else
     failed+=("$root")

@@ -307,6 +307,7 @@ cmd=$1; shift
 echo "$cmd $dir $*" >> "$TF_CALLS"
 case "$cmd" in
   init)
+    if grep -q BROKEN "$dir/main.tf"; then echo "init failed in $dir" >&2; exit 1; fi
     if [[ " $* " == *" -lockfile=readonly "* ]]; then
       [ -f "$dir/.terraform.lock.hcl" ] || { echo "no lock file in $dir" >&2; exit 1; }
     elif [ ! -f "$dir/.terraform.lock.hcl" ]; then
@@ -484,6 +485,45 @@ describe.skipIf(!hasDist || !hasJq)('plan and apply on what the detect step foun
     expect(
       p.applied().map((l) => /^applied (\S+)/.exec(l)?.[1]?.replace(/^.*\/terraform/, 'terraform')),
     ).toEqual(['terraform/live/dev/alpha', 'terraform/live/dev/bravo']);
+  });
+
+  it('a root whose init fails leaves no plan and fails the step; the other roots are planned and applied', () => {
+    const p = pipeline({ module: false });
+    write(p.dir, 'terraform/live/dev/echo/main.tf', `${mainTf('dev', 'echo')}# BROKEN\n`);
+    const runs = p.matrix.include.map((batch) =>
+      runStep(String(ghPlan.run), p.dir, { ...p.env, BATCH: String(batch.batch) }),
+    );
+    expect(runs.map((r) => r.status)).toEqual([1, 0]);
+    expect(runs[0]?.stdout).toContain('terraform/live/dev/echo: The plan FAILED');
+    expect(existsSync(join(p.planDir, 'roots/terraform/live/dev/echo'))).toBe(false);
+    expect(
+      p
+        .calls()
+        .filter((c) => c.includes('dev/echo'))
+        .map((c) => c.split(' ')[0]),
+    ).toEqual(['init']);
+    // At apply, nothing is applied there; the destroy of bravo is.
+    const apply = runStep(String(ghApply.run), p.dir, { ...p.env, BATCH: '', APPLY_GATE: 'nonprod' });
+    expect(apply.status).toBe(1);
+    expect(apply.stderr).toContain('terraform/live/dev/echo: refuse: not planned in this run');
+    expect(p.applied()).toHaveLength(1);
+    expect(p.applied()[0]).toMatch(/\/terraform\/live\/dev\/bravo with lock/);
+  });
+
+  it('a root whose init fails at apply time is not applied, and the step fails', () => {
+    const p = pipeline({ module: false });
+    for (const batch of p.matrix.include)
+      runStep(String(ghPlan.run), p.dir, { ...p.env, BATCH: String(batch.batch) });
+    write(p.dir, 'terraform/live/dev/echo/main.tf', `${mainTf('dev', 'echo')}# BROKEN\n`);
+    const apply = runStep(String(ghApply.run), p.dir, { ...p.env, BATCH: '', APPLY_GATE: 'nonprod' });
+    expect(apply.status).toBe(1);
+    expect(
+      p
+        .calls()
+        .filter((c) => c.startsWith('apply '))
+        .some((c) => c.includes('dev/echo')),
+    ).toBe(false);
+    expect(p.applied().map((l) => l.includes('dev/bravo'))).toEqual([true]);
   });
 
   it("without this run's list of roots (roots.json), the plan and apply steps fail and touch nothing", () => {
