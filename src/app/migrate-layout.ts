@@ -9,7 +9,7 @@ import {
 import { ownValue } from '../domain/own-keys.js';
 import type { Policy } from '../domain/policy.js';
 import { dbNameProblems } from '../domain/request.js';
-import type { NetworkRef } from '../domain/spec.js';
+import { accountOf, defaultTagsOf, networkRef } from '../domain/resolve.js';
 import { generatedForRequest, ownRootParts } from '../render/terraform.js';
 
 /**
@@ -168,22 +168,18 @@ function planMove(
 
   const dbName = nameInPath;
   const singleRoot = { layout: 'single-root', file: from, state_key: null, backend_config: null } as const;
-  const network: NetworkRef = {
-    kind: 'literal',
-    vpcId: env.network.vpc_id,
-    subnetIds: [...env.network.subnet_ids],
-    allowedSecurityGroupIds: [...env.network.allowed_security_group_ids],
-    allowedCidrBlocks: [...env.network.allowed_cidr_blocks],
-  };
+  const network = networkRef(environment, env);
   const to = locate(policy.git, dbName, environment);
-  const account = { region: env.aws.region, roleArn: env.aws.role_arn ?? null };
+  const account = accountOf(env);
+  const defaultTags = defaultTagsOf(policy);
   const before = ownRootParts({
     dbName,
     location: locate(singleRoot, dbName, environment),
     account: null,
     network: { kind: 'live-variable', environment },
+    defaultTags,
   });
-  const after = ownRootParts({ dbName, location: to, account, network });
+  const after = ownRootParts({ dbName, location: to, account, network, defaultTags });
   const content = splice(file.content, dbName, before, after);
   if (typeof content !== 'string') return content;
   return { dbName, environment, requestId, from: file.path, to, content };
@@ -298,7 +294,7 @@ check() {
     terraform -chdir="$root" plan -input=false -lock=false -detailed-exitcode > /dev/null || code=$?
     case $code in
       0) echo "$root: no changes" ;;
-      2) echo "$root: the plan is not empty: read it (terraform -chdir=$root plan); only in-place tags_all updates may be accepted (docs/migration.md), anything else means roll back" >&2; failed=1 ;;
+      2) echo "$root: the plan is not empty: read it (terraform -chdir=$root plan); a migration changes nothing: fix the policy (network, aws, default_tags) or roll back (docs/migration.md)" >&2; failed=1 ;;
       *) echo "$root: the plan failed (exit $code)" >&2; failed=1 ;;
     esac
   done

@@ -14,6 +14,8 @@ import {
   type Result,
   SIZES,
   type Size,
+  TAG_KEY,
+  TAG_VALUE,
   toFieldIssues,
 } from './request.js';
 import { runsOn } from './spec.js';
@@ -241,10 +243,31 @@ const environmentName = z
       `${String(issue.input)} is a property every JavaScript object has; choose another environment name`,
   });
 
+/**
+ * Tags every resource of a per-database root carries besides managed-by: the provider's default_tags
+ * (the single root keeps its own in providers.tf). E.g. { repository: github.com/acme/infra }.
+ */
+const defaultTags = ownKeyRecord(
+  z.record(
+    z
+      .string()
+      .regex(TAG_KEY, { message: 'must be an AWS tag key' })
+      .refine((key) => !key.toLowerCase().startsWith('aws:'), {
+        message: 'aws: tag keys are reserved by AWS',
+      })
+      .refine((key) => key !== 'managed-by', { message: 'managed-by is set by the service' }),
+    z.string().regex(TAG_VALUE, { message: 'must be an AWS tag value' }),
+  ),
+  'tag key',
+)
+  .refine((tags) => Object.keys(tags).length <= 20, { message: 'at most 20 default tags' })
+  .default({});
+
 export const policySchema = z
   .strictObject({
     version: z.literal(1, { error: 'must be 1' }),
     git: git.default(() => git.parse({})),
+    default_tags: defaultTags,
     pull_requests: pullRequests.default(() => pullRequests.parse({})),
     engines: z.strictObject({ mysql: engineCatalogue, postgres: engineCatalogue, mariadb: engineCatalogue }),
     sizes: z.strictObject({ small: size, medium: size, large: size, xlarge: size }),
@@ -264,6 +287,7 @@ export type VersionPolicy = z.infer<typeof versions>;
 function checkConsistency(
   policy: {
     git: LayoutSettings;
+    default_tags: Record<string, string>;
     pull_requests: { reviewers: Record<string, unknown> };
     engines: Policy['engines'];
     sizes: Policy['sizes'];
@@ -298,6 +322,11 @@ function checkConsistency(
   );
   if (gitParsed) for (const { path, message } of layoutProblems(policy.git)) problem(path, message);
   const perDatabase = policy.git.layout === 'per-database';
+  if (!perDatabase && Object.keys(policy.default_tags).length > 0)
+    problem(
+      ['default_tags'],
+      "applies only to git.layout per-database: the single root's default_tags are in its providers.tf",
+    );
   for (const [name, env] of Object.entries(policy.environments)) {
     if (perDatabase && !env.aws)
       problem(

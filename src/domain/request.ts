@@ -23,8 +23,8 @@ export const SERVICE_TAG_KEYS = ['environment', 'owner', 'managed-by', 'request-
  * AWS tag character set, without `aws:` prefixes (reserved by AWS) and without `__proto__`, which no
  * plain object can hold as a key (see ownKeyRecord).
  */
-const TAG_KEY = /^(?!__proto__$)[A-Za-z0-9_.:/=+@-][A-Za-z0-9 _.:/=+@-]{0,127}$/;
-const TAG_VALUE = /^[A-Za-z0-9 _.:/=+@-]{0,256}$/;
+export const TAG_KEY = /^(?!__proto__$)[A-Za-z0-9_.:/=+@-][A-Za-z0-9 _.:/=+@-]{0,127}$/;
+export const TAG_VALUE = /^[A-Za-z0-9 _.:/=+@-]{0,256}$/;
 const OWNER = /^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,127}$/;
 /** Environment names, in a request and in the policy file. */
 export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;

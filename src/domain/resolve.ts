@@ -68,7 +68,8 @@ export function resolve(request: RequestV1, policy: Policy, ctx: ResolveContext)
     autoMinorVersionUpgrade: true,
     engineLifecycleSupport: 'open-source-rds-extended-support-disabled',
     network: networkRef(envName, env),
-    account: env.aws ? { region: env.aws.region, roleArn: env.aws.role_arn ?? null } : null,
+    account: accountOf(env),
+    defaultTags: defaultTagsOf(policy),
     location: locate(policy.git, request.db_name, envName),
     tags: sortKeys({
       ...request.tags,
@@ -81,7 +82,18 @@ export function resolve(request: RequestV1, policy: Policy, ctx: ResolveContext)
   return { ok: true, value: spec };
 }
 
-function networkRef(environment: string, env: EnvironmentPolicy): NetworkRef {
+/** The environment's account and region, for a root of its own; null when it gives none. */
+export function accountOf(env: EnvironmentPolicy): DatabaseSpec['account'] {
+  return env.aws ? { region: env.aws.region, roleArn: env.aws.role_arn ?? null } : null;
+}
+
+/** A root's provider default_tags: managed-by, then the policy's by key. */
+export function defaultTagsOf(policy: Policy): Record<string, string> {
+  return { 'managed-by': MANAGED_BY, ...sortKeys(policy.default_tags) };
+}
+
+/** The policy's literal network for the environment, or its entry in terraform/live's `networks` variable. */
+export function networkRef(environment: string, env: EnvironmentPolicy): NetworkRef {
   if (!env.network) return { kind: 'live-variable', environment };
   return {
     kind: 'literal',

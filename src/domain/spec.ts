@@ -73,6 +73,8 @@ export interface DatabaseSpec {
   network: NetworkRef;
   /** The environment's AWS region and role, when its databases have roots of their own; else null. */
   account: { region: string; roleArn: string | null } | null;
+  /** The provider's default_tags in a root of its own: managed-by, then the policy's default_tags by key. */
+  defaultTags: Record<string, string>;
   /** Where its Terraform lives: root, file, module source, state key (./layout.ts). */
   location: DatabaseLocation;
   /** Final tags: the requester's plus the four the service sets, sorted by key. */

@@ -9,7 +9,7 @@ export class HclExpression {
 }
 export const expression = (text: string) => new HclExpression(text);
 
-/** An object whose keys are identifiers, written bare (`source = ...`), as in `required_providers`. */
+/** An object whose identifier keys are written bare (`source = ...`), as in `required_providers`. */
 export class HclFields {
   constructor(readonly fields: { readonly [key: string]: HclValue }) {}
 }
@@ -152,11 +152,9 @@ function writeList(items: readonly HclValue[], depth: number): string {
 function writeObject(record: { readonly [key: string]: HclValue }, depth: number, bare = false): string {
   const entries = Object.entries(record);
   if (entries.length === 0) return '{}';
-  const key = (name: string) => {
-    if (!bare) return quote(name);
-    if (!IDENTIFIER.test(name)) throw new Error(`not an HCL identifier: ${JSON.stringify(name)}`);
-    return name;
-  };
+  // Bare where HCL reads a bare key as that string (`source = ...`); any other key stays quoted.
+  const key = (name: string) =>
+    bare && IDENTIFIER.test(name) && !['true', 'false', 'null'].includes(name) ? name : quote(name);
   const segments = entries.map(
     ([name, v]): Segment => ({ left: key(name), value: writeValue(v, depth + 1) }),
   );

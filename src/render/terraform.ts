@@ -1,4 +1,4 @@
-import { type DatabaseSpec, MANAGED_BY, type NetworkRef } from '../domain/spec.js';
+import type { DatabaseSpec, NetworkRef } from '../domain/spec.js';
 import {
   attribute,
   type BodyItem,
@@ -107,7 +107,7 @@ function header(spec: DatabaseSpec): string {
 }
 
 /** The parts of a database's own root that its single-root file lacks or spells differently. */
-type OwnRootSpec = Pick<DatabaseSpec, 'dbName' | 'location' | 'account' | 'network'>;
+type OwnRootSpec = Pick<DatabaseSpec, 'dbName' | 'location' | 'account' | 'network' | 'defaultTags'>;
 
 /**
  * The text a database's own root has where its single-root file differs: the terraform and provider
@@ -128,7 +128,7 @@ export function ownRootParts(spec: OwnRootSpec): { rootBlocks: string; source: s
 
 /** The blocks that make a database's own root: nothing in the single root, whose root files hold them. */
 function rootBlocks(spec: OwnRootSpec): BodyItem[] {
-  const { stateKey, backendConfig, root } = spec.location;
+  const { stateKey, backendConfig } = spec.location;
   if (stateKey === null) return [];
   const terraform = block(
     'terraform',
@@ -168,11 +168,7 @@ function rootBlocks(spec: OwnRootSpec): BodyItem[] {
             blank,
           ]
         : []),
-      block(
-        'default_tags',
-        [],
-        [attribute('tags', fields({ 'managed-by': MANAGED_BY, 'terraform-root': root }))],
-      ),
+      block('default_tags', [], [attribute('tags', fields(spec.defaultTags))]),
     ],
   );
   const environment = spec.location.environment;

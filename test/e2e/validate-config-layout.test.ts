@@ -55,6 +55,7 @@ const CASES: Array<[string, (doc: ReturnType<typeof parseDocument>) => void, str
     (doc) => {
       doc.setIn(['git', 'layout'], 'single-root');
       for (const key of ['file', 'state_key', 'backend_config']) doc.deleteIn(['git', key]);
+      doc.deleteIn(['default_tags']);
       for (const env of ['dev', 'staging']) doc.deleteIn(['environments', env, 'aws']);
     },
     [

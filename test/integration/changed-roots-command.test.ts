@@ -3,13 +3,13 @@
  * stdout), problems on stderr with exit 2, bad revisions named, and a pull request's base...head
  * (merge base) semantics. Runs the built CLI (`npx tsc -p tsconfig.json` first).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
 import { DEFAULT_POLICY_PATH } from '../../src/runtime/policy-file.js';
 import { runCli } from '../support/cli.js';
 import { git } from '../support/git-checks.js';
+import { policyTextWithLayout } from '../support/layouts.js';
 import { tempDir } from '../support/server.js';
 
 const main = (environment: string, db: string) => `terraform/live/${environment}/${db}/main.tf`;
@@ -200,10 +200,7 @@ describe('rds-provisioner changed-roots', () => {
 
   it('plans the single root when the policy keeps the original layout', async () => {
     const config = join(tempDir('single-root-policy'), 'policy.json');
-    const doc = parseDocument(readFileSync(DEFAULT_POLICY_PATH, 'utf8'));
-    doc.deleteIn(['git']);
-    for (const env of ['dev', 'staging', 'prod']) doc.deleteIn(['environments', env, 'aws']);
-    writeFileSync(config, doc.toString());
+    writeFileSync(config, policyTextWithLayout('single-root'));
     const head = branch('feature/single', () =>
       write(repo, 'terraform/live/orders.tf', moduleCall('orders')),
     );

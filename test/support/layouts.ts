@@ -26,7 +26,7 @@ export interface LayoutPolicyOptions {
 
 /**
  * The packaged policy's text with a layout. `single-root` is the original system's: no file, state key or
- * backend settings (their single-root defaults apply) and no `aws` or `network` per environment, so the
+ * backend settings (their single-root defaults apply), no `default_tags`, and no `aws` or `network` per environment, so the
  * generated files read terraform/live's `networks` variable as they always did.
  */
 export function policyTextWithLayout(layout: LayoutKind, options: LayoutPolicyOptions = {}): string {
@@ -35,6 +35,8 @@ export function policyTextWithLayout(layout: LayoutKind, options: LayoutPolicyOp
   if (layout === 'single-root') {
     doc.setIn(['git', 'layout'], 'single-root');
     for (const key of ['file', 'state_key', 'backend_config']) doc.deleteIn(['git', key]);
+    // The single root's default tags are in its providers.tf.
+    doc.deleteIn(['default_tags']);
     for (const env of environments) {
       doc.deleteIn(['environments', env, 'aws']);
       doc.deleteIn(['environments', env, 'network']);

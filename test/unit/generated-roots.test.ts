@@ -185,7 +185,7 @@ describe('every generated root', () => {
           });
         else expect(provider).not.toHaveProperty('assume_role');
         expect(only(provider.default_tags)).toEqual({
-          tags: { 'managed-by': 'rds-provisioner', 'terraform-root': spec.location.root },
+          tags: { 'managed-by': 'rds-provisioner', ...policy.default_tags },
         });
 
         const call = only((hcl.module as Body)[spec.dbName]);

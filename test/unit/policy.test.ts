@@ -340,7 +340,7 @@ describe('policy problems in plain words: the key path and what is expected', ()
       {
         path: '(file)',
         message:
-          'must be an object with version, git, pull_requests, engines, sizes and environments, got nothing',
+          'must be an object with version, git, default_tags, pull_requests, engines, sizes and environments, got nothing',
       },
     ]);
     const all = [
@@ -362,6 +362,7 @@ describe('policy git layout: refused at start-up naming the key', () => {
   const singleRootText = () => {
     const doc = parseDocument(defaultText);
     doc.deleteIn(['git']);
+    doc.deleteIn(['default_tags']);
     for (const env of ['dev', 'staging', 'prod']) {
       doc.deleteIn(['environments', env, 'aws']);
       doc.deleteIn(['environments', env, 'network']);
@@ -439,6 +440,20 @@ describe('policy git layout: refused at start-up naming the key', () => {
     expect(lines(edited(['environments', 'prod', 'aws'], { region: 'Europe', role_arn: 'admin' }))).toEqual([
       'environments.prod.aws.region: must be an AWS Region name such as eu-west-1',
       'environments.prod.aws.role_arn: must be an IAM role ARN such as arn:aws:iam::123456789012:role/rds-provisioner-terraform',
+    ]);
+  });
+
+  it('refuses default_tags the service sets, AWS reserves or the single root keeps in providers.tf', () => {
+    expect(
+      lines(edited(['default_tags'], { 'managed-by': 'me', 'aws:createdBy': 'x', 'cost center': 'ok' })),
+    ).toEqual([
+      'default_tags.managed-by: managed-by is set by the service',
+      'default_tags.aws:createdBy: aws: tag keys are reserved by AWS',
+    ]);
+    const doc = parseDocument(singleRootText());
+    doc.setIn(['default_tags'], { team: 'platform' });
+    expect(lines(doc.toString())).toEqual([
+      "default_tags: applies only to git.layout per-database: the single root's default_tags are in its providers.tf",
     ]);
   });
 });

@@ -210,13 +210,14 @@ describe('rendered Terraform', () => {
     expect(text).toContain(
       '\n\n# prod\'s account and region (environments.prod.aws in the policy).\nprovider "aws" {\n',
     );
-    // The provider's own tags are a fixed set of identifiers, written bare as in a hand-written provider.
+    // managed-by, then the policy's default_tags (the single root's providers.tf sets the same two, so a
+    // migrated root plans no tag change); identifier keys written bare as in a hand-written provider.
     expect(text).toContain(
       [
         '  default_tags {',
         '    tags = {',
-        '      managed-by     = "rds-provisioner"',
-        '      terraform-root = "terraform/live/prod/orders"',
+        '      managed-by = "rds-provisioner"',
+        '      repository = "github.com/REPLACE-ME/rds-provisioner"',
         '    }',
         '  }',
       ].join('\n'),

@@ -56,6 +56,7 @@ describe('resolve', () => {
         allowedCidrBlocks: [],
       },
       account: { region: 'eu-west-1', roleArn: null },
+      defaultTags: { 'managed-by': 'rds-provisioner', repository: 'github.com/REPLACE-ME/rds-provisioner' },
       location: {
         environment: 'dev',
         dbName: 'my-app-db',
