@@ -38,6 +38,11 @@ export function registerChangedRoots(program: Command): void {
       const layout = policy.git;
       const environments = Object.keys(policy.environments);
       const prod = new Set(options.prodEnvironments.split(/[\s,]+/).filter(Boolean));
+      const unknown = [...prod].filter((name) => !environments.includes(name));
+      if (unknown.length > 0)
+        throw invalid(
+          `--prod-environments: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not an environment' : 'are not environments'} of the policy (${environments.join(', ')}); a misspelt name would let its roots apply without approval`,
+        );
       const { repo } = options;
       if (!(await isRepository(repo))) throw invalid(`--repo ${repo}: not a git repository`);
       const base = await commitOf(repo, '--base', options.base);

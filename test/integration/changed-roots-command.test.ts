@@ -167,6 +167,18 @@ describe('rds-provisioner changed-roots', () => {
     expect(JSON.parse(run.stdout).problems).toEqual([problem]);
   });
 
+  it('refuses --prod-environments naming an environment the policy lacks: its roots would apply unapproved', async () => {
+    const run = await changedRoots(repo, ['--base', 'main', '--prod-environments', 'production staging']);
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        '--prod-environments: production is not an environment of the policy (dev, staging, prod); a misspelt name would let its roots apply without approval\n',
+    });
+    // None at all is a choice, not a typo.
+    expect((await changedRoots(repo, ['--base', 'main', '--prod-environments', ''])).code).toBe(0);
+  });
+
   it('names a bad --base or --head, and a directory that is not a repository, in one line without a stack', async () => {
     const cases: Array<[string[], string]> = [
       [['--base', 'no-such-branch'], `--base no-such-branch: not a commit in ${repo}`],
