@@ -50,7 +50,6 @@ export async function previewRequest(
     spec,
     requester,
     policySource: ctx.policy.source,
-    filePath: path,
     branch,
     base: conventions.base,
   });

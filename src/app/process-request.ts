@@ -89,7 +89,6 @@ async function openPullRequest(ctx: AppContext, record: RequestRecord) {
     spec,
     requester: record.requester,
     policySource: ctx.policy.source,
-    filePath: path,
     branch,
     base: conventions.base,
   });

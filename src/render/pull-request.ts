@@ -8,7 +8,6 @@ export interface PullRequestContext {
   requester: string;
   /** Where the policy came from, e.g. the config file's path. */
   policySource: string;
-  filePath: string;
   branch: string;
   base: string;
 }
@@ -81,7 +80,8 @@ export function renderPullRequest(ctx: PullRequestContext): PullRequestText {
     '',
     `- Requested by: ${literal(ctx.requester)}`,
     `- Request id: ${literal(spec.requestId)}`,
-    `- File: ${literal(ctx.filePath)} on ${literal(ctx.branch)}, into ${literal(ctx.base)}`,
+    `- File: ${literal(spec.location.file)} on ${literal(ctx.branch)}, into ${literal(ctx.base)}`,
+    `- Terraform root: ${rootLine(spec)}`,
     `- Policy: environment ${literal(spec.environment)} of ${literal(ctx.policySource)}`,
     '',
     '## Resolved settings',
@@ -97,13 +97,29 @@ export function renderPullRequest(ctx: PullRequestContext): PullRequestText {
     '',
     '## What happens next',
     '',
-    '1. CI runs `terraform fmt -check`, `terraform validate` and `terraform plan` on this pull request and',
-    '   posts the plan. Review it: it should only add resources for this database.',
+    ...(spec.location.stateKey === null
+      ? [
+          '1. CI runs `terraform fmt -check`, `terraform validate` and `terraform plan` on this pull request and',
+          '   posts the plan. Review it: it should only add resources for this database.',
+        ]
+      : [
+          '1. CI plans this root alone (`terraform fmt -check`, `terraform validate`, `terraform plan`) and posts',
+          '   the plan. Review it: it should only add resources for this database.',
+        ]),
     `2. Merging applies the saved plan to ${literal(spec.environment)}${spec.environment === 'prod' ? ' after a manual approval' : ''}; the request becomes \`merged\`.`,
     '3. Closing without merging creates nothing; the request becomes `closed`.',
     '',
   ].join('\n');
   return { title, body };
+}
+
+/** Where Terraform runs for this database: a root and state of its own, or the one shared root. */
+function rootLine(spec: DatabaseSpec): string {
+  const { root, stateKey } = spec.location;
+  if (stateKey === null) return `${literal(root)}, shared by every database`;
+  const region = spec.account ? `, region ${literal(spec.account.region)}` : '';
+  const role = spec.account?.roleArn ? `, assuming ${literal(spec.account.roleArn)}` : '';
+  return `${literal(root)}, its own state ${literal(stateKey)}${region}${role}`;
 }
 
 function capacity(spec: DatabaseSpec): string {

@@ -188,7 +188,6 @@ function expected(record: RequestRecord) {
     spec,
     requester: record.requester,
     policySource: policy.source,
-    filePath: path,
     branch,
     base: conventions.base,
   });

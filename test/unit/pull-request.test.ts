@@ -4,6 +4,7 @@ import { resolveRequest } from '../../src/domain/resolve.js';
 import { literal, renderPullRequest, tableRow } from '../../src/render/pull-request.js';
 import { requestIdFromBody } from '../../src/render/pull-request-marker.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
+import { writeSingleRootPolicy } from '../support/layouts.js';
 
 const { policy } = loadPolicyFile();
 
@@ -14,7 +15,6 @@ function prFor(input: object, requester = 'alice@example.com') {
     spec: result.value.spec,
     requester,
     policySource: 'config/policy.yaml (default)',
-    filePath: result.value.spec.location.file,
     branch: 'feature/provision-rds-orders',
     base: 'main',
   });
@@ -49,6 +49,33 @@ describe('pull request text', () => {
     );
     expect(prod.body).toContain('- Policy: environment `prod` of `config/policy.yaml (default)`');
     expect(prod.body).toContain('<!-- rds-provisioner request-id: req-123 -->');
+  });
+
+  it('names the root of its own, its state key and its region, and says CI plans that root alone', () => {
+    expect(prod.body).toContain(
+      '- Terraform root: `terraform/live/prod/orders`, its own state `rds-provisioner/prod/orders/terraform.tfstate`, region `eu-west-1`',
+    );
+    expect(prod.body).toContain('1. CI plans this root alone');
+  });
+
+  it('in the single root, names the shared root and no state key of its own', () => {
+    const single = writeSingleRootPolicy().policy.policy;
+    const result = resolveRequest({ db_name: 'orders', engine: 'mysql', environment: 'dev' }, single, {
+      requestId: 'req-9',
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const { body } = renderPullRequest({
+      spec: result.value.spec,
+      requester: 'a',
+      policySource: 'p',
+      branch: 'feature/provision-rds-orders',
+      base: 'main',
+    });
+    expect(body).toContain(
+      '- File: `terraform/live/orders.tf` on `feature/provision-rds-orders`, into `main`',
+    );
+    expect(body).toContain('- Terraform root: `terraform/live`, shared by every database');
+    expect(body).not.toContain('its own state');
   });
 
   it('tabulates the resolved settings', () => {
