@@ -6,10 +6,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveRequest } from '../../src/domain/resolve.js';
+import { renderTerraform } from '../../src/render/terraform.js';
 import { DEFAULT_POLICY_PATH } from '../../src/runtime/policy-file.js';
 import { runCli } from '../support/cli.js';
 import { git } from '../support/git-checks.js';
-import { policyTextWithLayout } from '../support/layouts.js';
+import { packagedPolicy, policyTextWithLayout } from '../support/layouts.js';
 import { tempDir } from '../support/server.js';
 
 const main = (environment: string, db: string) => `terraform/live/${environment}/${db}/main.tf`;
@@ -95,6 +97,44 @@ describe('rds-provisioner changed-roots', () => {
       destroy: [entry('prod', 'payments', base)],
       problems: [],
     });
+  });
+
+  it('retires one database and adds another in one change, however alike their files are', async () => {
+    // Generated roots differ in a few names, so git's rename detection pairs one removed with one added.
+    const rendered = (db: string) => {
+      const result = resolveRequest(
+        { db_name: db, engine: 'mysql', environment: 'dev' },
+        packagedPolicy.policy,
+        {
+          requestId: `req-${db}`,
+        },
+      );
+      if (!result.ok) throw new Error(JSON.stringify(result.issues));
+      return renderTerraform(result.value.spec);
+    };
+    git(repo, 'checkout', '-q', '-b', 'feature/retire-base', base);
+    write(repo, main('dev', 'ledger'), rendered('ledger'));
+    const withLedger = commit(repo, 'ledger');
+    git(repo, 'checkout', '-q', '-b', 'feature/retire-and-add');
+    rmSync(join(repo, 'terraform/live/dev/ledger'), { recursive: true });
+    write(repo, main('dev', 'invoices'), rendered('invoices'));
+    const head = commit(repo, 'retire ledger, add invoices');
+    git(repo, 'checkout', '-q', 'main');
+
+    const run = await changedRoots(repo, ['--base', withLedger, '--head', head]);
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    const out = JSON.parse(run.stdout);
+    expect(out.plan).toEqual([entry('dev', 'invoices', head)]);
+    expect(out.destroy).toEqual([entry('dev', 'ledger', withLedger)]);
+
+    // The same file moved whole to another name is a rename of the database: refused.
+    git(repo, 'checkout', '-q', '-b', 'feature/rename-whole', withLedger);
+    git(repo, 'mv', 'terraform/live/dev/ledger', 'terraform/live/dev/ledger-two');
+    const renamed = commit(repo, 'rename ledger');
+    git(repo, 'checkout', '-q', 'main');
+    const refused = await changedRoots(repo, ['--base', withLedger, '--head', renamed]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('is renamed to terraform/live/dev/ledger-two/main.tf');
   });
 
   it('marks the --prod-environments roots prod, and plans every root when a shared file changes', async () => {

@@ -46,11 +46,13 @@ export async function mergeBase(cwd: string, base: string, head: string): Promis
 }
 
 /**
- * The paths changed from commit `from` to commit `to`, renames detected; with the merge base as `from`,
- * what a pull request changes. `-z` keeps any path byte for byte.
+ * The paths changed from commit `from` to commit `to`; with the merge base as `from`, what a pull request
+ * changes. Only exact renames (a file moved unchanged) are paired: generated roots differ in a few names,
+ * so git's default 50% similarity would pair a retired database with an unrelated new one and refuse the
+ * change as a rename. `-z` keeps any path byte for byte.
  */
 export async function changedPaths(cwd: string, from: string, to: string): Promise<PathChange[]> {
-  const out = await git(cwd, ['diff', '--name-status', '-z', '-M', '--no-ext-diff', from, to, '--']);
+  const out = await git(cwd, ['diff', '--name-status', '-z', '--find-renames=100%', '--no-ext-diff', from, to, '--']);
   const fields = out.split('\0');
   const changes: PathChange[] = [];
   for (let i = 0; i + 1 < fields.length; ) {
