@@ -52,7 +52,16 @@ export async function mergeBase(cwd: string, base: string, head: string): Promis
  * change as a rename. `-z` keeps any path byte for byte.
  */
 export async function changedPaths(cwd: string, from: string, to: string): Promise<PathChange[]> {
-  const out = await git(cwd, ['diff', '--name-status', '-z', '--find-renames=100%', '--no-ext-diff', from, to, '--']);
+  const out = await git(cwd, [
+    'diff',
+    '--name-status',
+    '-z',
+    '--find-renames=100%',
+    '--no-ext-diff',
+    from,
+    to,
+    '--',
+  ]);
   const fields = out.split('\0');
   const changes: PathChange[] = [];
   for (let i = 0; i + 1 < fields.length; ) {
