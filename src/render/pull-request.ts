@@ -138,7 +138,7 @@ function instancesText(n: number): string {
 function network(spec: DatabaseSpec): string {
   const n = spec.network;
   if (n.kind === 'live-variable')
-    return `from ${literal(`var.networks["${n.environment}"]`)} in terraform/live`;
+    return `from ${literal(`var.networks["${n.environment}"]`)} in ${literal(spec.location.root)}`;
   const parts = [`VPC ${literal(n.vpcId)}`, `${n.subnetIds.length} subnets`];
   if (n.allowedSecurityGroupIds.length)
     parts.push(`ingress from ${n.allowedSecurityGroupIds.map(literal).join(', ')}`);

@@ -75,6 +75,7 @@ describe('pull request text', () => {
       '- File: `terraform/live/orders.tf` on `feature/provision-rds-orders`, into `main`',
     );
     expect(body).toContain('- Terraform root: `terraform/live`, shared by every database');
+    expect(table(body).get('Network')).toBe('from `var.networks["dev"]` in `terraform/live`');
     expect(body).not.toContain('its own state');
   });
 
