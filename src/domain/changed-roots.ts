@@ -1,8 +1,9 @@
-import { type LayoutSettings, layoutDirectory, pathClassifier } from './layout.js';
+import { posix } from 'node:path';
+import { type LayoutSettings, layoutDirectory, type PathRole, pathClassifier } from './layout.js';
 
 /**
  * Which Terraform roots a change touches, by the layout: what the pipelines plan on a pull request and
- * apply on merge. Pure: the caller lists the changed paths (git diff --name-status -M) and the files at
+ * apply on merge. Pure: the caller lists the changed paths (git diff --name-status, exact renames) and the files at
  * the head; nothing here runs git.
  */
 
@@ -28,6 +29,13 @@ export interface ChangedRoots {
   /** Why the change cannot be planned as it is; the pipelines stop and print these. */
   problems: string[];
 }
+
+type DatabaseRole = Extract<PathRole, { kind: 'database' }>;
+const rootOf = ({ root, environment, dbName }: DatabaseRole): Root => ({ root, environment, dbName });
+
+/** A database cannot change environment: its account, state and approval rule all come from it. */
+const moveProblem = (dbName: string | null, from: string, to: string, fromPath: string, toPath: string) =>
+  `${dbName} cannot move from ${from} to ${to} (${fromPath} to ${toPath}): a database stays in its environment; retire it and request it in ${to}`;
 
 /**
  * The directories whose files at the head changedRoots needs for these changes: only the touched roots'
@@ -63,7 +71,7 @@ export function changedRoots(
   const classify = pathClassifier(layout);
   if (layout.layout === 'single-root') return singleRoot(changes, layout, classify);
 
-  const fileName = layout.file.slice(layout.file.lastIndexOf('/') + 1);
+  const fileName = posix.basename(layout.file);
   const isMainFile = (path: string, root: string) => path === `${root}/${fileName}`;
   const atHead = new Map<string, Root>();
   const mainFileSuffix = `/${fileName}`;
@@ -74,8 +82,7 @@ export function changedRoots(
       continue;
     }
     const role = classify(path);
-    if (role.kind === 'database' && isMainFile(path, role.root))
-      atHead.set(role.root, { root: role.root, environment: role.environment, dbName: role.dbName });
+    if (role.kind === 'database' && isMainFile(path, role.root)) atHead.set(role.root, rootOf(role));
   }
 
   const plan = new Map<string, Root>();
@@ -92,7 +99,7 @@ export function changedRoots(
     // Deleting a stray file leaves every root as it was (the migration from the single root does it).
     else if (role.kind === 'stray' && !removed) problems.push(role.reason);
     else if (role.kind === 'database') {
-      const root = { root: role.root, environment: role.environment, dbName: role.dbName };
+      const root = rootOf(role);
       if (atHead.has(role.root)) {
         plan.set(role.root, root);
         if (how === 'added' && isMainFile(path, role.root)) created.set(role.root, root);
@@ -118,7 +125,7 @@ export function changedRoots(
     ) {
       problems.push(
         from.dbName === to.dbName
-          ? `${from.dbName} cannot move from ${from.environment} to ${to.environment} (${change.from} to ${change.path}): a database stays in its environment; retire it and request it in ${to.environment}`
+          ? moveProblem(from.dbName, from.environment, to.environment, change.from, change.path)
           : `${change.from} is renamed to ${change.path}: that would destroy ${from.dbName} and create ${to.dbName}; a database keeps its name`,
       );
       continue;
@@ -133,7 +140,13 @@ export function changedRoots(
     const moved = createdByName.get(gone.dbName);
     if (moved)
       problems.push(
-        `${gone.dbName} cannot move from ${gone.environment} to ${moved.environment} (${gone.root} to ${moved.root}): a database stays in its environment; retire it and request it in ${moved.environment}`,
+        moveProblem(
+          gone.dbName,
+          gone.environment as string,
+          moved.environment as string,
+          gone.root,
+          moved.root,
+        ),
       );
   }
 
@@ -180,7 +193,7 @@ function singleRoot(
   layout: LayoutSettings,
   classify: ReturnType<typeof pathClassifier>,
 ): ChangedRoots {
-  const root = layout.file.slice(0, layout.file.lastIndexOf('/'));
+  const root = posix.dirname(layout.file);
   const touched = changes.some(
     (c) =>
       classify(c.path).kind === 'shared' || (c.status === 'renamed' && classify(c.from).kind === 'shared'),
