@@ -2,7 +2,7 @@
  * The ports the use cases need. Each runtime wires adapters that implement them: SQLite and a local git
  * repository on one machine; DynamoDB, SNS/SQS and GitHub on AWS.
  */
-import type { PullRequestRef, RequestRecord, Status } from './domain/status.js';
+import type { Position, PullRequestRef, RequestKind, RequestRecord, Status } from './domain/status.js';
 
 export interface Clock {
   now(): Date;
@@ -21,6 +21,16 @@ export type SubmitResult = { ok: true } | { ok: false; inFlight: string };
 export interface Intake {
   /** `inFlight` names the request already queued, processing or pr_open for the same database. */
   submit(record: RequestRecord): Promise<SubmitResult>;
+  /**
+   * Moves a request on to its next step (queued again, `step` one higher: a retirement whose first pull
+   * request merged) and hands it to the queue, as one step: never one without the other. A move the
+   * state machine forbids (a replayed merge) changes nothing and sends nothing: `changed` is false.
+   */
+  advance(
+    id: string,
+    from: Position,
+    change: StatusChange,
+  ): Promise<{ record: RequestRecord; changed: boolean } | undefined>;
 }
 
 export interface StatusChange {
@@ -34,6 +44,9 @@ export interface StatusChange {
 
 export interface ListQuery {
   status?: Status;
+  kind?: RequestKind;
+  /** Only this database's requests. */
+  dbName?: string;
   limit: number;
   /** Opaque: the `nextCursor` of the previous page. */
   cursor?: string;
@@ -56,6 +69,8 @@ export interface StatusStore {
   note(id: string, at: Date, detail: string): Promise<void>;
   /** The request queued, processing or pr_open for a database, if any. */
   inFlight(dbName: string): Promise<string | undefined>;
+  /** The in-flight request of each database that has one, for a page of the inventory. */
+  inFlightMany(dbNames: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** A leased message: invisible to other consumers until acknowledged, released, or its lease expires. */
@@ -101,6 +116,18 @@ export interface FileChange {
   message: string;
 }
 
+export interface FileRemoval {
+  branch: string;
+  path: string;
+  message: string;
+}
+
+/** A file of a tree, and its blob: the same blob id is the same content, so it caches by it. */
+export interface TreeFile {
+  path: string;
+  blob: string;
+}
+
 /**
  * The repository the Terraform lands in. Every mutation is idempotent: calling it again after a crash,
  * or for a duplicate message, finds the work done and changes nothing.
@@ -114,6 +141,12 @@ export interface GitHost {
   ensureBranch(branch: string, fromCommit: string): Promise<{ created: boolean; head: string }>;
   /** Commits the content on the branch unless the branch already holds exactly that content. */
   ensureFile(change: FileChange): Promise<{ committed: boolean; head: string }>;
+  /** Commits the file's removal on the branch unless the branch no longer has it. */
+  ensureFileRemoved(removal: FileRemoval): Promise<{ committed: boolean; head: string }>;
+  /** Every file under a directory (recursively) at a commit, sorted by path; [] when there is none. */
+  listFiles(commit: string, directory: string): Promise<TreeFile[]>;
+  /** A blob's text by its id (from listFiles). */
+  readBlob(blob: string): Promise<string>;
   /** Pull requests open from the branch, whatever their base. */
   openPullRequests(branch: string): Promise<OpenPullRequest[]>;
   /**

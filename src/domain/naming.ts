@@ -6,14 +6,20 @@ import { LAYOUT_DEFAULTS, type LayoutSettings } from './layout.js';
  * `feature/provision-rds-{db_name}`, file `terraform/live/{db_name}.tf` in one root, base `main`.
  */
 export interface GitConventions extends LayoutSettings {
-  /** Branch template; `{db_name}` is replaced. */
+  /** A creation's branch template; `{db_name}` is replaced. */
   branch: string;
+  /** A change's branch template; `{db_name}` and `{short_id}` are replaced. */
+  change_branch: string;
+  /** A retirement's branch template, the same way. */
+  retire_branch: string;
   /** Branch pull requests target. */
   base: string;
 }
 
 export const DEFAULT_GIT_CONVENTIONS: GitConventions = {
   branch: 'feature/provision-rds-{db_name}',
+  change_branch: 'feature/change-rds-{db_name}-{short_id}',
+  retire_branch: 'feature/retire-rds-{db_name}-{short_id}',
   base: 'main',
   ...LAYOUT_DEFAULTS['single-root'],
 };
@@ -38,4 +44,30 @@ export function dbNameFromBranch(
   if (after === undefined || !branch.startsWith(before) || !branch.endsWith(after)) return null;
   const name = branch.slice(before.length, branch.length - after.length);
   return name.length > 0 && !name.includes('/') ? name : null;
+}
+
+/** The first characters of a request id that name its branch: unique enough beside the database's name. */
+export const shortId = (requestId: string) => requestId.slice(0, 8).toLowerCase();
+
+/** What decides a request's branch. */
+export interface BranchFor {
+  id: string;
+  kind: 'create' | 'change' | 'retire';
+  dbName: string;
+  /** A retirement's first step, when the database must lose its deletion protection before it goes. */
+  unprotect?: boolean;
+}
+
+/**
+ * The branch a request's pull request comes from: the creation template for a creation, else the
+ * change or retire template with the request's short id, so each change has a branch of its own.
+ */
+export function requestBranch(
+  request: BranchFor,
+  conventions: GitConventions = DEFAULT_GIT_CONVENTIONS,
+): string {
+  if (request.kind === 'create') return branchName(request.dbName, conventions);
+  const template = request.kind === 'change' ? conventions.change_branch : conventions.retire_branch;
+  const branch = fill(template, request.dbName).replaceAll('{short_id}', shortId(request.id));
+  return request.unprotect ? `${branch}-unprotect` : branch;
 }

@@ -135,9 +135,33 @@ const environment = z.strictObject({
     .default('sun:04:00-sun:05:00'),
   network: network.optional(),
   aws: aws.optional(),
+  /**
+   * Whether a change is applied by AWS as soon as it is merged and applied (true), or waits for the
+   * maintenance window (false, RDS's default): an instance class change restarts the instance.
+   */
+  apply_immediately: z.boolean().default(false),
+  /** Retiring a database: whether it is allowed, only by whoever asked for it, and whether a final snapshot is kept. */
+  retire: z
+    .strictObject({
+      allowed: z.boolean().default(true),
+      owner_only: z.boolean().default(false),
+      /** Absent: as the environment's skip_final_snapshot says. */
+      final_snapshot: z.boolean().optional(),
+    })
+    .default({ allowed: true, owner_only: false }),
 });
 
 const engineCatalogue = z.strictObject({ aurora: versions.optional(), instance: versions.optional() });
+
+const requestBranchTemplate = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/{}-]{0,99}$/, { message: 'must be a branch name template' })
+  .refine((t) => t.includes('{db_name}') && t.includes('{short_id}'), {
+    message: 'must contain {db_name} and {short_id}',
+  })
+  .refine((t) => !t.includes('..') && !t.endsWith('/') && !t.endsWith('.lock'), {
+    message: 'must give a valid git branch name',
+  });
 
 /** Where generated work lands; defaults are the original system's. */
 const git = z
@@ -154,6 +178,10 @@ const git = z
         message: 'must give a valid git branch name',
       })
       .default(DEFAULT_GIT_CONVENTIONS.branch),
+    /** A change's branch; `{db_name}` and `{short_id}` (the request id's first 8 characters) are replaced. */
+    change_branch: requestBranchTemplate.default(DEFAULT_GIT_CONVENTIONS.change_branch),
+    /** A retirement's branch, the same way; its first step, when it needs one, adds `-unprotect`. */
+    retire_branch: requestBranchTemplate.default(DEFAULT_GIT_CONVENTIONS.retire_branch),
     /** single-root (the original system's, the default for existing policies) or per-database. */
     layout: z.enum(LAYOUT_KINDS).default('single-root'),
     /** Where a database's file lives; the default follows the layout. */
@@ -354,6 +382,11 @@ function checkConsistency(
       problem(at('deployments', 'default'), `${env.deployments.default} is not in allowed`);
     if (!env.sizes.allowed.includes(env.sizes.default))
       problem(at('sizes', 'default'), `${env.sizes.default} is not in allowed`);
+    if (env.deletion_protection && env.retire.final_snapshot === false)
+      problem(
+        at('retire', 'final_snapshot'),
+        'must be true where deletion_protection is on: a protected database keeps a final snapshot when retired',
+      );
     const { min, max, default: def } = env.instances;
     if (min > max) problem(at('instances', 'min'), `must not exceed max (${max})`);
     if (def < min || def > max)

@@ -1,5 +1,5 @@
 import { locate } from './layout.js';
-import { engineDatabaseName } from './naming.js';
+import { engineDatabaseName, shortId } from './naming.js';
 import type { EnvironmentPolicy, Policy } from './policy.js';
 import { applyPolicy } from './policy-rules.js';
 import type { FieldIssue, RequestV1, Result } from './request.js';
@@ -36,6 +36,8 @@ export function resolve(request: RequestV1, policy: Policy, ctx: ResolveContext)
     size,
     awsEngine: awsEngine(engine, deployment),
     engineVersion,
+    allowMajorVersionUpgrade: false,
+    applyImmediately: env.apply_immediately,
     instanceClass: deployment === 'aurora-serverless' ? null : sizing.instance_class,
     instances,
     serverless:
@@ -55,6 +57,7 @@ export function resolve(request: RequestV1, policy: Policy, ctx: ResolveContext)
     deletionProtection: env.deletion_protection,
     backupRetentionDays: env.backup_retention_days,
     skipFinalSnapshot: env.skip_final_snapshot,
+    finalSnapshotIdentifier: `${request.db_name}-final-${shortId(ctx.requestId)}`,
     backupWindow: env.backup_window,
     maintenanceWindow: env.maintenance_window,
     monitoringInterval: env.monitoring_interval,

@@ -46,6 +46,13 @@ export interface DatabaseSpec {
   size: Size;
   awsEngine: AwsEngine;
   engineVersion: string;
+  /** Set once a change has upgraded the major version: RDS refuses a major upgrade without it. */
+  allowMajorVersionUpgrade: boolean;
+  /**
+   * Whether AWS applies a change at once (true) or in the next maintenance window (false); the policy's.
+   * Null in files written before the policy said (the module's default, false, applies).
+   */
+  applyImmediately: boolean | null;
   /** Aurora provisioned and instance deployments; null for Serverless v2 (db.serverless). */
   instanceClass: string | null;
   /** Aurora writer plus readers; 1 for an instance deployment. */
@@ -58,6 +65,12 @@ export interface DatabaseSpec {
   deletionProtection: boolean;
   backupRetentionDays: number;
   skipFinalSnapshot: boolean;
+  /**
+   * The final snapshot's name, unique to this database's life (its creating request's short id), so a
+   * name retired and asked for again never collides with the first one's snapshot. Null in files written
+   * before (the module's default, `<name>-final`).
+   */
+  finalSnapshotIdentifier: string | null;
   backupWindow: string;
   maintenanceWindow: string;
   monitoringInterval: number;

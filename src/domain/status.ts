@@ -1,4 +1,9 @@
+import type { ChangeV1 } from './change.js';
 import type { RequestV1 } from './request.js';
+
+/** What a request does to its database: create it, change its settings, or retire it. */
+export const REQUEST_KINDS = ['create', 'change', 'retire'] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 /** A request's life: queued → processing → pr_open → merged | closed; failed with a reason. */
 export const STATUSES = ['queued', 'processing', 'pr_open', 'merged', 'closed', 'failed'] as const;
@@ -32,6 +37,26 @@ export function canMove(from: Status, to: Status): boolean {
   return NEXT[from].includes(to);
 }
 
+/** Where a request is: its status within its current step (a retirement may take two pull requests). */
+export interface Position {
+  status: Status;
+  step: number;
+}
+
+/**
+ * The whole state machine: a move within a step follows {@link canMove}; the one move to a later step is
+ * a merged step's pull request handing over to the next one (to `queued`, exactly one step on, from a
+ * status a merge may arrive in). A replayed or late event for an earlier step never moves a request.
+ */
+export function canMoveTo(from: Position, to: Position): boolean {
+  if (to.step === from.step) return canMove(from.status, to.status);
+  return (
+    to.step === from.step + 1 &&
+    to.status === 'queued' &&
+    (from.status === 'pr_open' || from.status === 'processing' || from.status === 'queued')
+  );
+}
+
 export interface PullRequestRef {
   number: number;
   url: string;
@@ -48,8 +73,17 @@ export interface HistoryEntry {
 /** What the status store keeps for a request. Times are ISO 8601 UTC. */
 export interface RequestRecord {
   id: string;
+  kind: RequestKind;
   status: Status;
+  /** 1, then 2 when a retirement's first pull request (lifting deletion protection) has merged. */
+  step: number;
+  /**
+   * The database as the request leaves it: for a creation what was asked; for a change the database's
+   * settings with the change applied; for a retirement its settings when retirement was asked.
+   */
   request: RequestV1;
+  /** A change's fields as asked (null for other kinds). */
+  change: ChangeV1 | null;
   requester: string;
   createdAt: string;
   updatedAt: string;
@@ -62,12 +96,22 @@ export interface RequestRecord {
 }
 
 /** A request as it is first recorded: queued, with that one history entry. */
-export function queuedRecord(id: string, request: RequestV1, requester: string, at: Date): RequestRecord {
+export function queuedRecord(
+  id: string,
+  request: RequestV1,
+  requester: string,
+  at: Date,
+  kind: RequestKind = 'create',
+  change: ChangeV1 | null = null,
+): RequestRecord {
   const time = at.toISOString();
   return {
     id,
+    kind,
     status: 'queued',
+    step: 1,
     request,
+    change,
     requester,
     createdAt: time,
     updatedAt: time,
