@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { RESERVED_DB_NAMES } from './request.js';
 
 /**
  * Where a database's Terraform lives, in one place: its root directory, its file, the module source
@@ -116,6 +117,31 @@ export function layoutDirectory(settings: LayoutSettings): string {
   const segments = posix.dirname(settings.file).split('/');
   const first = segments.findIndex((s) => s.includes('{'));
   return (first === -1 ? segments : segments.slice(0, first)).join('/') || '.';
+}
+
+/**
+ * Which database a repository path is the file of, by the file template: its name, and its environment
+ * when the path holds one (per-database); null for any other path, and for a root's own files.
+ */
+export function databaseFileMatcher(
+  settings: LayoutSettings,
+): (path: string) => { dbName: string; environment: string | null } | null {
+  const parts = settings.file.split(/(\{environment\}|\{db_name\})/);
+  const order: string[] = parts.filter((p) => p === '{environment}' || p === '{db_name}');
+  const pattern = new RegExp(
+    `^${parts.map((p) => (p === '{environment}' || p === '{db_name}' ? NAME_SEGMENT : escapeRegExp(p))).join('')}$`,
+  );
+  return (path) => {
+    const match = pattern.exec(path);
+    if (!match) return null;
+    const value = (name: string) => {
+      const at = order.indexOf(name);
+      return at === -1 ? null : (match[at + 1] as string);
+    };
+    const dbName = value('{db_name}') as string;
+    if (RESERVED_DB_NAMES.includes(dbName)) return null;
+    return { dbName, environment: value('{environment}') };
+  };
 }
 
 /** Per-database: which root a path is in, read by the root template (`{environment}`, `{db_name}` whole segments). */
