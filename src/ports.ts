@@ -40,6 +40,8 @@ export interface StatusChange {
   failureReason?: string;
   /** With `processing`: the delivery attempt that starts now. */
   attempt?: number;
+  /** The step the move goes to; absent: the record's current step. */
+  step?: number;
 }
 
 export interface ListQuery {

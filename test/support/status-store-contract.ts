@@ -15,8 +15,11 @@ export function newRecord(dbName: string, time: number | string = T0, id = `req-
   const iso = new Date(time).toISOString();
   return {
     id,
+    kind: 'create',
     status: 'queued',
+    step: 1,
     request: { db_name: dbName, engine: 'postgres', environment: 'dev', tags: { team: 'a' } },
+    change: null,
     requester: 'alice',
     createdAt: iso,
     updatedAt: iso,
