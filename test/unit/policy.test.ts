@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
+import { DEFAULT_GIT_CONVENTIONS } from '../../src/domain/naming.js';
 import { parsePolicy } from '../../src/domain/policy.js';
+import { keepsFinalSnapshot } from '../../src/domain/retire.js';
 import { DEFAULT_POLICY_PATH, loadPolicyFile, PolicyFileError } from '../../src/runtime/policy-file.js';
 
 const defaultText = readFileSync(DEFAULT_POLICY_PATH, 'utf8');
@@ -73,6 +75,36 @@ describe('default policy', () => {
       performanceInsights: true,
       ownerRequired: true,
     });
+  });
+
+  it('applies changes at once in dev and staging, and in the maintenance window in prod', () => {
+    const applyImmediately = Object.fromEntries(
+      Object.entries(policy.environments).map(([name, env]) => [name, env.apply_immediately]),
+    );
+    expect(applyImmediately).toEqual({ dev: true, staging: true, prod: false });
+  });
+
+  it('lets dev and staging retire, prod only whoever asked, with final snapshots as skip_final_snapshot says and always in prod', () => {
+    const retire = Object.fromEntries(
+      Object.entries(policy.environments).map(([name, env]) => [
+        name,
+        { ...env.retire, keepsFinalSnapshot: keepsFinalSnapshot(env) },
+      ]),
+    );
+    expect(retire).toEqual({
+      dev: { allowed: true, owner_only: false, keepsFinalSnapshot: false },
+      staging: { allowed: true, owner_only: false, keepsFinalSnapshot: true },
+      prod: { allowed: true, owner_only: true, final_snapshot: true, keepsFinalSnapshot: true },
+    });
+  });
+
+  it('leaves the change and retire branches at their defaults, and says so in comments', () => {
+    expect(policy.git).toMatchObject({
+      change_branch: DEFAULT_GIT_CONVENTIONS.change_branch,
+      retire_branch: DEFAULT_GIT_CONVENTIONS.retire_branch,
+    });
+    expect(defaultText).toContain(`# change_branch: ${DEFAULT_GIT_CONVENTIONS.change_branch}`);
+    expect(defaultText).toContain(`# retire_branch: ${DEFAULT_GIT_CONVENTIONS.retire_branch}`);
   });
 
   it('offers MariaDB only as an instance and the engine generations the module supports', () => {
@@ -454,6 +486,66 @@ describe('policy git layout: refused at start-up naming the key', () => {
     doc.setIn(['default_tags'], { team: 'platform' });
     expect(lines(doc.toString())).toEqual([
       "default_tags: applies only to git.layout per-database: the single root's default_tags are in its providers.tf",
+    ]);
+  });
+});
+
+describe('policy lifecycle keys: apply_immediately, retire, change and retire branches', () => {
+  const lines = (text: string) => issuesFor(text).map((i) => `${i.path}: ${i.message}`);
+  /** The packaged policy without any of the lifecycle keys, as a policy written before them reads. */
+  const withoutLifecycleKeys = () => {
+    const doc = parseDocument(defaultText);
+    for (const env of ['dev', 'staging', 'prod']) {
+      doc.deleteIn(['environments', env, 'apply_immediately']);
+      doc.deleteIn(['environments', env, 'retire']);
+    }
+    doc.deleteIn(['git', 'change_branch']);
+    doc.deleteIn(['git', 'retire_branch']);
+    return doc.toString();
+  };
+
+  it('gives a policy without them the defaults: changes wait for the maintenance window, anyone may retire, default branches', () => {
+    const loaded = parsePolicy(withoutLifecycleKeys(), 'old.yaml');
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    const { policy } = loaded.value;
+    for (const env of Object.values(policy.environments)) {
+      expect(env.apply_immediately).toBe(false);
+      expect(env.retire).toEqual({ allowed: true, owner_only: false });
+      // Absent final_snapshot: a final snapshot exactly where skip_final_snapshot does not skip it.
+      expect(keepsFinalSnapshot(env)).toBe(!env.skip_final_snapshot);
+    }
+    expect(policy.git.change_branch).toBe('feature/change-rds-{db_name}-{short_id}');
+    expect(policy.git.retire_branch).toBe('feature/retire-rds-{db_name}-{short_id}');
+  });
+
+  it('refuses retire.final_snapshot false where deletion_protection is on, naming the key', () => {
+    expect(lines(edited(['environments', 'prod', 'retire', 'final_snapshot'], false))).toEqual([
+      'environments.prod.retire.final_snapshot: must be true where deletion_protection is on: a protected database keeps a final snapshot when retired',
+    ]);
+    // Without deletion protection (dev), a retirement may go without a final snapshot.
+    expect(parsePolicy(edited(['environments', 'dev', 'retire', 'final_snapshot'], false), 'p.yaml').ok).toBe(
+      true,
+    );
+  });
+
+  it('refuses a change or retire branch without {short_id} or {db_name}, naming the key', () => {
+    expect(lines(edited(['git', 'change_branch'], 'feature/change-rds-{db_name}'))).toEqual([
+      'git.change_branch: must contain {db_name} and {short_id}',
+    ]);
+    expect(lines(edited(['git', 'retire_branch'], 'feature/retire-{short_id}'))).toEqual([
+      'git.retire_branch: must contain {db_name} and {short_id}',
+    ]);
+    expect(lines(edited(['git', 'change_branch'], 'feature/{db_name}..{short_id}'))).toEqual([
+      'git.change_branch: must give a valid git branch name',
+    ]);
+  });
+
+  it('refuses a retire section with an unknown key or a text for a flag, naming the key', () => {
+    expect(lines(edited(['environments', 'prod', 'retire', 'owner_onyl'], true))[0]).toMatch(
+      /^environments\.prod\.retire\.owner_onyl: is not a known key; allowed: allowed, owner_only, final_snapshot; did you mean owner_only\?$/,
+    );
+    expect(lines(edited(['environments', 'dev', 'apply_immediately'], 'yes'))).toEqual([
+      'environments.dev.apply_immediately: must be true or false, got "yes"',
     ]);
   });
 });
