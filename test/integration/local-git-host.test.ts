@@ -702,10 +702,373 @@ describe('LocalGitHost', () => {
       git(repo, 'worktree', 'add', '-q', worktree, branchFor('checked-out-base'));
       const busy = await gitHostError(host.ensureFile(change('checked-out-base', ' v2')));
       expect(busy.kind).toBe('transient');
+      const removal = {
+        branch: branchFor('checked-out-base'),
+        path: fileFor('checked-out-base'),
+        message: 'Retire',
+      };
+      expect((await gitHostError(host.ensureFileRemoved(removal))).kind).toBe('transient');
       git(repo, 'worktree', 'remove', worktree);
       expect((await host.ensureFile(change('checked-out-base', ' v2'))).committed).toBe(true);
       expect(snapshot(repo)).toEqual(before);
       expect(existsSync(worktree)).toBe(false);
     });
+  });
+});
+
+describe('LocalGitHost: removing files, listing a directory, reading blobs', () => {
+  const rootFile = (db: string) => `terraform/live/dev/${db}/main.tf`;
+  const retireBranch = (db: string) => `feature/retire-rds-${db}`;
+
+  /** A repository whose main holds per-database roots for the names, committed by the host itself. */
+  async function withRoots(...names: string[]): Promise<{ repo: string; host: LocalGitHost }> {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    for (const db of names) {
+      await host.ensureFile({ branch: 'main', path: rootFile(db), content: contentFor(db), message: db });
+    }
+    return { repo, host };
+  }
+
+  async function retire(host: LocalGitHost, db: string) {
+    const base = (await host.headOf('main')) as string;
+    await host.ensureBranch(retireBranch(db), base);
+    const removed = await host.ensureFileRemoved({
+      branch: retireBranch(db),
+      path: rootFile(db),
+      message: `Retire ${db}\n\nrds-provisioner request req-retire-${db}`,
+    });
+    const pr = await host.ensurePullRequest({
+      branch: retireBranch(db),
+      base: 'main',
+      title: `Retire ${db}`,
+      body: `Retire ${db}`,
+      requestId: `req-retire-${db}`,
+    });
+    return { base, removed, pr };
+  }
+
+  it('ensureFileRemoved commits the removal once; a directory left empty goes with it', async () => {
+    const { repo, host } = await withRoots('orders', 'billing');
+    const { base, removed } = await retire(host, 'orders');
+    const branch = retireBranch('orders');
+    expect(removed.committed).toBe(true);
+    expect(git(repo, 'rev-parse', branch)).toBe(removed.head);
+    expect(git(repo, 'rev-parse', `${branch}^`)).toBe(base);
+    expect(git(repo, 'diff-tree', '--no-commit-id', '--name-status', '-r', branch)).toBe(
+      `D\t${rootFile('orders')}`,
+    );
+    expect(git(repo, 'log', '-1', '--format=%an|%ae|%cn|%ce|%s|%b', branch)).toBe(
+      `${AUTHOR.name}|${AUTHOR.email}|${AUTHOR.name}|${AUTHOR.email}|Retire orders|rds-provisioner request req-retire-orders`,
+    );
+    // The root's directory is gone (git has no empty directories); its neighbour stays.
+    expect(git(repo, 'ls-tree', '--name-only', `${branch}:terraform/live/dev`)).toBe('billing');
+    expect(await host.readFile(branch, rootFile('orders'))).toBeNull();
+    expect(git(repo, 'rev-parse', 'main')).toBe(base);
+
+    // Again, in this process or after a restart: done already.
+    const removal = { branch, path: rootFile('orders'), message: 'again' };
+    expect(await host.ensureFileRemoved(removal)).toEqual({ committed: false, head: removed.head });
+    expect(await openHost(repo).ensureFileRemoved(removal)).toEqual({ committed: false, head: removed.head });
+
+    // The last root of an environment: its directory goes too, terraform/live stays.
+    const last = { branch, path: rootFile('billing'), message: 'Retire billing' };
+    const second = await host.ensureFileRemoved(last);
+    expect(second.committed).toBe(true);
+    expect(gitStatus(repo, 'cat-file', '-e', `${branch}:terraform/live/dev`)).not.toBe(0);
+    expect(git(repo, 'ls-tree', '--name-only', `${branch}:terraform/live`)).toContain('backend.hcl');
+    expect(git(repo, 'rev-list', '--count', `main..${branch}`)).toBe('2');
+    fsckClean(repo);
+  });
+
+  it('ensureFileRemoved on a branch that never had the file commits nothing', async () => {
+    const { repo, host } = await withRoots('orders');
+    const base = git(repo, 'rev-parse', 'main');
+    await host.ensureBranch(retireBranch('ghost'), base);
+    const removal = { branch: retireBranch('ghost'), path: rootFile('ghost'), message: 'Retire ghost' };
+    expect(await host.ensureFileRemoved(removal)).toEqual({ committed: false, head: base });
+    expect(
+      await host.ensureFileRemoved({ ...removal, path: 'terraform/live/dev/orders/main.tf/deeper' }),
+    ).toEqual({ committed: false, head: base });
+    expect(git(repo, 'rev-parse', retireBranch('ghost'))).toBe(base);
+  });
+
+  it('ensureFileRemoved refuses bad names and paths, a directory and a missing branch, and changes nothing', async () => {
+    const { repo, host } = await withRoots('orders');
+    const base = git(repo, 'rev-parse', 'main');
+    await host.ensureBranch(retireBranch('orders'), base);
+    const removal = { branch: retireBranch('orders'), path: rootFile('orders'), message: 'Retire' };
+    for (const path of [
+      '/abs.tf',
+      'terraform/live/../live/dev/orders/main.tf',
+      'a//b.tf',
+      '.git/config',
+      '',
+    ]) {
+      const error = await gitHostError(host.ensureFileRemoved({ ...removal, path }));
+      expect({ kind: error.kind, message: error.message }).toEqual({
+        kind: 'permanent',
+        message: `invalid repository path ${JSON.stringify(path)}`,
+      });
+    }
+    for (const branch of ['feature/x..y', 'has space', '']) {
+      expect((await gitHostError(host.ensureFileRemoved({ ...removal, branch }))).kind).toBe('permanent');
+    }
+    const directory = await gitHostError(host.ensureFileRemoved({ ...removal, path: 'terraform/live/dev' }));
+    expect({ kind: directory.kind, message: directory.message }).toEqual({
+      kind: 'conflict',
+      message: 'terraform/live/dev is a directory in the repository',
+    });
+    const missing = await gitHostError(host.ensureFileRemoved({ ...removal, branch: 'feature/none' }));
+    expect(missing.kind).toBe('transient');
+    expect(git(repo, 'for-each-ref', '--format=%(refname) %(objectname)')).toBe(
+      [`refs/heads/${retireBranch('orders')} ${base}`, `refs/heads/main ${base}`].join('\n'),
+    );
+  });
+
+  it('ensureFileRemoved beside writers of other branches and of its own, across connections, loses nothing', async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `keep-${i}`);
+    const { repo } = await withRoots('orders', ...names);
+    const a = openHost(repo);
+    const b = openHost(repo);
+    const base = git(repo, 'rev-parse', 'main');
+    await a.ensureBranch(retireBranch('orders'), base);
+    const removal = { branch: retireBranch('orders'), path: rootFile('orders'), message: 'Retire orders' };
+    const [removals, writes, sameBranch] = await Promise.all([
+      Promise.all([a.ensureFileRemoved(removal), b.ensureFileRemoved(removal)]),
+      Promise.all(names.map((name, i) => provision(i % 2 === 0 ? a : b, name))),
+      b.ensureFile({
+        branch: retireBranch('orders'),
+        path: 'terraform/live/dev/note.md',
+        content: 'kept\n',
+        message: 'note',
+      }),
+    ]);
+    expect(removals.filter((r) => r.committed)).toHaveLength(1);
+    expect(sameBranch.committed).toBe(true);
+    for (const name of names) {
+      expect(git(repo, 'show', `${branchFor(name)}:${fileFor(name)}`)).toBe(contentFor(name).trim());
+    }
+    expect(writes.every((w) => w.file.committed)).toBe(true);
+    const branch = retireBranch('orders');
+    expect(git(repo, 'rev-list', '--count', `main..${branch}`)).toBe('2');
+    expect(await a.readFile(branch, rootFile('orders'))).toBeNull();
+    expect(await a.readFile(branch, 'terraform/live/dev/note.md')).toBe('kept\n');
+    expect(git(repo, 'rev-parse', 'main')).toBe(base);
+    fsckClean(repo);
+  });
+
+  it('listFiles lists a directory recursively at a commit, sorted by path, with blob ids', async () => {
+    const { repo, host } = await withRoots('orders', 'billing');
+    await host.ensureFile({
+      branch: 'main',
+      path: 'terraform/live/prod/orders/main.tf',
+      content: 'p\n',
+      message: 'p',
+    });
+    const main = git(repo, 'rev-parse', 'main');
+    const expected = git(repo, 'ls-tree', '-r', '--name-only', main, '--', 'terraform/live')
+      .split('\n')
+      .sort()
+      .map((path) => ({ path, blob: git(repo, 'rev-parse', `${main}:${path}`) }));
+    const listed = await host.listFiles(main, 'terraform/live');
+    expect(listed).toEqual(expected);
+    expect(listed.map((f) => f.path)).toEqual(
+      expect.arrayContaining([rootFile('billing'), rootFile('orders'), 'terraform/live/prod/orders/main.tf']),
+    );
+    expect(await host.listFiles(main, 'terraform/live/dev')).toEqual([
+      { path: rootFile('billing'), blob: git(repo, 'rev-parse', `${main}:${rootFile('billing')}`) },
+      { path: rootFile('orders'), blob: git(repo, 'rev-parse', `${main}:${rootFile('orders')}`) },
+    ]);
+    // A branch name reads like a commit; an older commit shows what was there then.
+    expect(await host.listFiles('main', 'terraform/live/dev')).toEqual(
+      await host.listFiles(main, 'terraform/live/dev'),
+    );
+    const older = git(repo, 'rev-parse', 'main~2');
+    expect((await host.listFiles(older, 'terraform/live/dev')).map((f) => f.path)).toEqual([
+      rootFile('orders'),
+    ]);
+    // Absent, a file, a prefix of a name, or a pattern: nothing.
+    expect(await host.listFiles(main, 'terraform/live/staging')).toEqual([]);
+    expect(await host.listFiles(main, rootFile('orders'))).toEqual([]);
+    expect(await host.listFiles(main, 'terraform/live/de')).toEqual([]);
+    expect(await host.listFiles(main, 'terraform/live/*')).toEqual([]);
+    expect(await host.listFiles(main, 'terraform/live/d?v')).toEqual([]);
+  });
+
+  it('listFiles refuses a directory that climbs out or is not a path, and a commit that is not there', async () => {
+    const { repo, host } = await withRoots('orders');
+    const main = git(repo, 'rev-parse', 'main');
+    for (const directory of [
+      '..',
+      'terraform/..',
+      'terraform/../terraform/live',
+      '/terraform',
+      'a//b',
+      '',
+      '.git',
+    ]) {
+      const error = await gitHostError(host.listFiles(main, directory));
+      expect({ kind: error.kind, message: error.message }).toEqual({
+        kind: 'permanent',
+        message: `invalid repository path ${JSON.stringify(directory)}`,
+      });
+    }
+    expect((await gitHostError(host.listFiles('0'.repeat(40), 'terraform/live'))).kind).toBe('not_found');
+    expect((await gitHostError(host.listFiles('no-such-branch', 'terraform/live'))).kind).toBe('not_found');
+    expect((await gitHostError(host.listFiles('bad..ref', 'terraform/live'))).kind).toBe('permanent');
+  });
+
+  it('listFiles reads 10,000 files quickly; a removal from a directory that large writes a valid tree', async () => {
+    const { repo, host } = await withRoots();
+    const count = 10_000;
+    const main = git(repo, 'rev-parse', 'main');
+    // One fast-import stream: a commit on main adding a root per database.
+    const lines = [
+      `commit refs/heads/main`,
+      `committer Engineer <engineer@example.com> ${T0 / 1000} +0000`,
+      'data 4',
+      'many',
+      `from ${main}`,
+    ];
+    for (let i = 0; i < count; i++) {
+      const text = `# db ${i}\n`;
+      lines.push(
+        `M 100644 inline terraform/live/dev/db-${String(i).padStart(5, '0')}/main.tf`,
+        `data ${Buffer.byteLength(text)}`,
+        text,
+      );
+    }
+    execFileSync('git', ['fast-import', '--quiet'], {
+      cwd: repo,
+      env: gitEnv(),
+      input: `${lines.join('\n')}\n`,
+    });
+    const head = git(repo, 'rev-parse', 'main');
+
+    const started = performance.now();
+    const listed = await host.listFiles(head, 'terraform/live/dev');
+    const elapsed = performance.now() - started;
+    console.log(`listFiles: ${listed.length} files in ${elapsed.toFixed(1)} ms`);
+    expect(listed).toHaveLength(count);
+    expect(listed[0]?.path).toBe('terraform/live/dev/db-00000/main.tf');
+    expect(listed[count - 1]?.path).toBe(`terraform/live/dev/db-0${count - 1}/main.tf`);
+    expect(await host.readBlob(listed[4242]?.blob as string)).toBe('# db 4242\n');
+    expect(elapsed).toBeLessThan(3000);
+
+    // A removal from a directory this large (a tree over 32 KiB, written as stored deflate blocks).
+    expect(Number(git(repo, 'cat-file', '-s', `${head}:terraform/live/dev`))).toBeGreaterThan(32 * 1024);
+    await host.ensureBranch(retireBranch('db-04242'), head);
+    const gone = 'terraform/live/dev/db-04242/main.tf';
+    expect(
+      (await host.ensureFileRemoved({ branch: retireBranch('db-04242'), path: gone, message: 'Retire' }))
+        .committed,
+    ).toBe(true);
+    const after = await host.listFiles(retireBranch('db-04242'), 'terraform/live/dev');
+    expect(after.map((f) => f.path)).toEqual(listed.map((f) => f.path).filter((path) => path !== gone));
+    expect(git(repo, 'diff', '--name-status', head, retireBranch('db-04242'))).toBe(`D\t${gone}`);
+    fsckClean(repo);
+  });
+
+  it('readBlob reads a blob by id and refuses what is not one', async () => {
+    const { repo, host } = await withRoots('orders');
+    const main = git(repo, 'rev-parse', 'main');
+    const blob = git(repo, 'rev-parse', `${main}:${rootFile('orders')}`);
+    expect(await host.readBlob(blob)).toBe(contentFor('orders'));
+    expect(await host.readBlob(blob.toUpperCase())).toBe(contentFor('orders'));
+    for (const id of ['0'.repeat(40), 'a'.repeat(64), git(repo, 'rev-parse', `${main}:terraform`), main]) {
+      const error = await gitHostError(host.readBlob(id));
+      expect({ kind: error.kind, message: error.message }).toEqual({
+        kind: 'not_found',
+        message: `no blob ${id.toLowerCase()}`,
+      });
+    }
+    for (const id of [
+      '',
+      'main',
+      blob.slice(0, 39),
+      `${blob}0`,
+      `${main}:${rootFile('orders')}`,
+      'g'.repeat(40),
+      `${blob}\n`,
+    ]) {
+      const error = await gitHostError(host.readBlob(id));
+      expect({ kind: error.kind, message: error.message }).toEqual({
+        kind: 'permanent',
+        message: `invalid blob id ${JSON.stringify(id)}: 40 or 64 hexadecimal digits expected`,
+      });
+    }
+  });
+
+  it('merges a retirement: the file and its directory leave main; the diff shows the deletion', async () => {
+    const { repo, host } = await withRoots('orders', 'billing');
+    const { removed, pr } = await retire(host, 'orders');
+    const diff = await host.diff(pr.number);
+    expect(diff).toContain(`diff --git a/${rootFile('orders')} b/${rootFile('orders')}`);
+    expect(diff).toContain('deleted file mode 100644');
+    expect(diff).toContain('+++ /dev/null');
+    expect(diff).toContain('-  source = "../modules/rds"');
+
+    const before = git(repo, 'rev-parse', 'main');
+    const merged = await host.merge(pr.number, new Date(T0));
+    expect(merged).toMatchObject({ state: 'merged', mergeCommit: git(repo, 'rev-parse', 'main') });
+    expect(git(repo, 'rev-parse', 'main^1', 'main^2').split('\n')).toEqual([before, removed.head]);
+    expect(await host.readFile('main', rootFile('orders'))).toBeNull();
+    expect((await host.listFiles('main', 'terraform/live/dev')).map((f) => f.path)).toEqual([
+      rootFile('billing'),
+    ]);
+    expect(gitStatus(repo, 'cat-file', '-e', 'main:terraform/live/dev/orders')).not.toBe(0);
+    expect(await host.diff(pr.number)).toContain('deleted file mode 100644');
+    fsckClean(repo);
+  });
+
+  it('refuses to merge a retirement whose file main changed meanwhile, as a conflict, and changes nothing', async () => {
+    const { repo, host } = await withRoots('orders');
+    const { pr } = await retire(host, 'orders');
+    const changeBranch = 'feature/change-rds-orders';
+    await host.ensureBranch(changeBranch, git(repo, 'rev-parse', 'main'));
+    await host.ensureFile({
+      branch: changeBranch,
+      path: rootFile('orders'),
+      content: contentFor('orders', ' v2'),
+      message: 'Change orders',
+    });
+    const changed = await host.ensurePullRequest({
+      branch: changeBranch,
+      base: 'main',
+      title: 'Change',
+      body: 'Change',
+      requestId: 'req-change',
+    });
+    await host.merge(changed.number, new Date(T0));
+
+    const refs = git(repo, 'for-each-ref');
+    const open = await host.get(pr.number);
+    const error = await gitHostError(host.merge(pr.number, new Date(T0 + 1000)));
+    expect(error.kind).toBe('conflict');
+    expect(error.message).toBe(`pull request #${pr.number} conflicts with main in ${rootFile('orders')}`);
+    expect(git(repo, 'for-each-ref')).toBe(refs);
+    expect(await host.get(pr.number)).toEqual(open);
+    expect(await host.readFile('main', rootFile('orders'))).toBe(contentFor('orders', ' v2'));
+    expect((await host.close(pr.number, new Date(T0 + 2000))).state).toBe('closed');
+  });
+
+  it('finishes a retirement merge a crash cut short after main moved', async () => {
+    const { repo, host } = await withRoots('orders');
+    const { removed, pr } = await retire(host, 'orders');
+    // What a merge that died after moving main leaves: the claim, and main at a merge commit.
+    dbs[0]
+      ?.prepare('UPDATE pull_requests SET merging_since = ? WHERE number = ?')
+      .run(new Date(T0).toISOString(), pr.number);
+    const main = git(repo, 'rev-parse', 'main');
+    const tree = git(repo, 'merge-tree', '--write-tree', main, removed.head);
+    const commit = git(repo, 'commit-tree', tree, '-p', main, '-p', removed.head, '-m', 'Merge');
+    git(repo, 'update-ref', 'refs/heads/main', commit, main);
+
+    const restarted = openHost(repo);
+    expect(await restarted.finishInterruptedMerges()).toBe(1);
+    expect(await restarted.get(pr.number)).toMatchObject({ state: 'merged', mergeCommit: commit });
+    expect(await restarted.readFile('main', rootFile('orders'))).toBeNull();
+    expect(await restarted.finishInterruptedMerges()).toBe(0);
   });
 });

@@ -336,20 +336,28 @@ export class Tree {
   with(name: string, mode: string, oid: string): ObjectBody {
     const existing = this.find(name);
     const entry = entryBytes(mode, name, oid);
-    let cut: number;
-    let resume: number;
-    if (existing) {
-      cut = existing.index;
-      resume = existing.index + 1;
-    } else {
-      cut = this.lowerBound(Buffer.from(mode === TREE_MODE ? `${name}/` : name, 'utf8'));
-      resume = cut;
-    }
-    const prefixEnd = this.starts[cut] as number;
-    const suffixStart = this.starts[resume] as number;
+    if (existing) return this.splice(existing.index, existing.index + 1, entry);
+    const cut = this.lowerBound(Buffer.from(mode === TREE_MODE ? `${name}/` : name, 'utf8'));
+    return this.splice(cut, cut, entry);
+  }
+
+  /** The body of this tree without the entry `name`, as slices of this tree's bytes; null when there is none. */
+  without(name: string): ObjectBody | null {
+    const existing = this.find(name);
+    return existing ? this.splice(existing.index, existing.index + 1, null) : null;
+  }
+
+  /** This tree's bytes with entries [cut, resume) replaced by `entry` (or by nothing). */
+  private splice(cut: number, resume: number, entry: Buffer | null): ObjectBody {
+    const prefix = this.raw.subarray(0, this.starts[cut] as number);
+    const suffix = this.raw.subarray(this.starts[resume] as number);
     return {
-      pieces: [this.raw.subarray(0, prefixEnd), entry, this.raw.subarray(suffixStart)],
-      adlers: () => [this.adlerOf(0, cut), adler32(entry), this.adlerOf(resume, this.length)],
+      pieces: entry ? [prefix, entry, suffix] : [prefix, suffix],
+      adlers: () => [
+        this.adlerOf(0, cut),
+        ...(entry ? [adler32(entry)] : []),
+        this.adlerOf(resume, this.length),
+      ],
     };
   }
 

@@ -85,6 +85,15 @@ export function runGit(args: readonly string[], options: RunGitOptions = {}): Pr
 
 export const firstLine = (text: string) => text.trim().split('\n')[0] ?? '';
 
+/** A one-off git command that failed: permanent when the repository is missing or corrupt. */
+export function gitFailure(what: string, stderr: string): GitHostError {
+  const text = firstLine(stderr);
+  const permanent = /not a git repository|bad object|corrupt|loose object .* is corrupt|unable to read/i.test(
+    stderr,
+  );
+  return new GitHostError(`${what} failed: ${text}`, permanent ? 'permanent' : 'transient');
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Persistent processes.
 

@@ -23,7 +23,7 @@ import {
   TREE_MODE,
   Tree,
 } from './git-objects.js';
-import { type GitRun, runGit } from './git-process.js';
+import { type GitRun, gitFailure, type RunGitOptions, runGit } from './git-process.js';
 import { RefReader } from './git-ref-reader.js';
 import { type RefUpdate, RefUpdateRefused, RefUpdater } from './git-ref-updates.js';
 import { TreeCache } from './git-tree-cache.js';
@@ -80,8 +80,8 @@ export class GitRepository {
   }
 
   /** Runs a one-off git command in this repository. */
-  run(args: readonly string[], input?: string): Promise<GitRun> {
-    return runGit([`--git-dir=${this.location.gitDir}`, ...args], { cwd: this.location.gitDir, input });
+  run(args: readonly string[], options: Omit<RunGitOptions, 'cwd'> = {}): Promise<GitRun> {
+    return runGit([`--git-dir=${this.location.gitDir}`, ...args], { ...options, cwd: this.location.gitDir });
   }
 
   /** A branch's head commit, or null. */
@@ -200,6 +200,64 @@ export class GitRepository {
       return this.writeObject('tree', tree.with(name, TREE_MODE, child));
     };
     return set(rootTree, 0);
+  }
+
+  /**
+   * A new root tree: `rootTree` without the file at `path`, and without each directory on the way that
+   * the removal leaves empty (git keeps no empty directories: a database's root goes with its file).
+   * Null when there is no file at `path`; a directory there: conflict.
+   */
+  async writeTreeWithoutFile(rootTree: string, path: string): Promise<string | null> {
+    const parts = splitPath(path);
+    /** The tree's new id; `emptied` when nothing is left of it; null when there is nothing to remove. */
+    const remove = async (treeOid: string, depth: number): Promise<string | 'emptied' | null> => {
+      const tree = await this.readTree(treeOid);
+      const name = parts[depth] as string;
+      const existing = tree.find(name);
+      if (!existing) return null;
+      const last = depth === parts.length - 1;
+      if (last && existing.isTree)
+        throw new GitHostError(`${path} is a directory in the repository`, 'conflict');
+      if (!last && !existing.isTree) return null;
+      const child = last ? 'emptied' : await remove(existing.oid, depth + 1);
+      if (child === null) return null;
+      if (child !== 'emptied') return this.writeObject('tree', tree.with(name, TREE_MODE, child));
+      if (tree.length === 1) return 'emptied';
+      return this.writeObject('tree', tree.without(name) as ObjectBody);
+    };
+    const root = await remove(rootTree, 0);
+    // A repository whose last file went: its root is the empty tree.
+    return root === 'emptied' ? this.writeObject('tree', Buffer.alloc(0)) : root;
+  }
+
+  /**
+   * Every blob under `directory` at a commit, recursively, through one `git ls-tree -r` (one process
+   * whatever the count).
+   */
+  async blobsUnder(commit: string, directory: string): Promise<Array<{ path: string; oid: string }>> {
+    splitPath(directory);
+    if (!isOid(commit)) throw new GitHostError(`${JSON.stringify(commit)} is not a commit id`, 'permanent');
+    // A path, never a pattern, whatever the caller's environment says.
+    const run = await this.run(['ls-tree', '-r', '-z', '--full-tree', commit, '--', directory], {
+      env: {
+        GIT_LITERAL_PATHSPECS: '1',
+        GIT_GLOB_PATHSPECS: '0',
+        GIT_NOGLOB_PATHSPECS: '0',
+        GIT_ICASE_PATHSPECS: '0',
+      },
+    });
+    if (run.code !== 0) throw gitFailure('git ls-tree', run.stderr);
+    const prefix = `${directory}/`;
+    const blobs: Array<{ path: string; oid: string }> = [];
+    for (const record of run.stdout.toString('utf8').split('\0')) {
+      // `<mode> <type> <oid>\t<path>`
+      const tab = record.indexOf('\t');
+      if (tab < 0) continue;
+      const [, type, oid] = record.slice(0, tab).split(' ');
+      const path = record.slice(tab + 1);
+      if (type === 'blob' && oid && path.startsWith(prefix)) blobs.push({ path, oid });
+    }
+    return blobs;
   }
 
   writeCommit(spec: {

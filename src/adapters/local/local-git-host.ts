@@ -15,12 +15,14 @@ import { belongsTo, pullRequestInUseReason } from '../../domain/pull-request-own
 import {
   type Clock,
   type FileChange,
+  type FileRemoval,
   type GitHost,
   GitHostError,
   type OpenPullRequest,
   type PullRequestInfo,
   type PullRequestReview,
   type PullRequestSpec,
+  type TreeFile,
 } from '../../ports.js';
 import {
   assertValidIdentity,
@@ -32,6 +34,7 @@ import {
   isValidRepositoryPath,
   ZERO_OID,
 } from './git-objects.js';
+import { gitFailure } from './git-process.js';
 import { GitRepository } from './git-repository.js';
 import { type PullRequestRow, PullRequestTable } from './pull-request-table.js';
 import type { SqliteDatabase } from './sqlite.js';
@@ -126,35 +129,50 @@ export class LocalGitHost implements GitHost, PullRequestReview {
   async ensureFile(change: FileChange): Promise<{ committed: boolean; head: string }> {
     assertBranch(change.branch);
     assertPath(change.path);
-    const repo = await this.repo();
     const content = Buffer.from(change.content, 'utf8');
     const blob = hashObject('blob', content);
     let written = false;
-    for (let attempt = 1; ; attempt++) {
-      const head = await repo.branchHead(change.branch);
-      if (!head) throw new GitHostError(`branch ${change.branch} does not exist`, 'transient');
+    return this.commitOnBranch(change.branch, change.message, async (repo, head) => {
       const existing = await repo.entryAt(head, change.path);
-      if (existing && !existing.isTree && existing.oid === blob) return { committed: false, head };
-      // Someone has the branch checked out: moving it would leave that checkout stale. Try again later.
-      this.assertNotCheckedOut(repo, change.branch, 'transient');
+      if (existing && !existing.isTree && existing.oid === blob) return null;
       if (!written) {
         repo.writeObject('blob', content);
         written = true;
       }
-      const tree = await repo.writeTreeWithFile(await repo.treeOfCommit(head), change.path, FILE_MODE, blob);
-      const commit = repo.writeCommit({
-        tree,
-        parents: [head],
-        author: this.author,
-        at: this.clock.now(),
-        message: change.message,
-      });
-      if (await repo.updateRef({ ref: `refs/heads/${change.branch}`, newOid: commit, oldOid: head })) {
-        return { committed: true, head: commit };
-      }
-      if (attempt >= this.maxAttempts) throw lostRace(`refs/heads/${change.branch}`);
-      await backoff(attempt);
+      return repo.writeTreeWithFile(await repo.treeOfCommit(head), change.path, FILE_MODE, blob);
+    });
+  }
+
+  async ensureFileRemoved(removal: FileRemoval): Promise<{ committed: boolean; head: string }> {
+    assertBranch(removal.branch);
+    assertPath(removal.path);
+    return this.commitOnBranch(removal.branch, removal.message, async (repo, head) =>
+      repo.writeTreeWithoutFile(await repo.treeOfCommit(head), removal.path),
+    );
+  }
+
+  async listFiles(commit: string, directory: string): Promise<TreeFile[]> {
+    assertPath(directory);
+    if (!isOid(commit)) assertRef(commit);
+    const repo = await this.repo();
+    const resolved = await repo.resolveCommit(commit);
+    if (!resolved) throw new GitHostError(`${commit} is not a commit in the repository`, 'not_found');
+    const blobs = await repo.blobsUnder(resolved, directory);
+    return blobs.map(({ path, oid }) => ({ path, blob: oid })).sort(byPath);
+  }
+
+  async readBlob(blob: string): Promise<string> {
+    if (!BLOB_ID.test(blob)) {
+      throw new GitHostError(
+        `invalid blob id ${JSON.stringify(blob)}: 40 or 64 hexadecimal digits expected`,
+        'permanent',
+      );
     }
+    const oid = blob.toLowerCase();
+    const repo = await this.repo();
+    const content = await repo.readBlob(oid);
+    if (!content) throw new GitHostError(`no blob ${oid}`, 'not_found');
+    return content.toString('utf8');
   }
 
   async ensurePullRequest(spec: PullRequestSpec): Promise<{ number: number; url: string; created: boolean }> {
@@ -263,6 +281,39 @@ export class LocalGitHost implements GitHost, PullRequestReview {
   }
 
   // -------------------------------------------------------------------------------------------------
+
+  /**
+   * One commit on the branch whose root tree `nextTree` makes from the head's, unless it answers null
+   * (the branch holds the change already). The branch moves by compare-and-swap; when another writer
+   * moved it first, it starts again from the new head.
+   */
+  private async commitOnBranch(
+    branch: string,
+    message: string,
+    nextTree: (repo: GitRepository, head: string) => Promise<string | null>,
+  ): Promise<{ committed: boolean; head: string }> {
+    const repo = await this.repo();
+    for (let attempt = 1; ; attempt++) {
+      const head = await repo.branchHead(branch);
+      if (!head) throw new GitHostError(`branch ${branch} does not exist`, 'transient');
+      const tree = await nextTree(repo, head);
+      if (tree === null) return { committed: false, head };
+      // Someone has the branch checked out: moving it would leave that checkout stale. Try again later.
+      this.assertNotCheckedOut(repo, branch, 'transient');
+      const commit = repo.writeCommit({
+        tree,
+        parents: [head],
+        author: this.author,
+        at: this.clock.now(),
+        message,
+      });
+      if (await repo.updateRef({ ref: `refs/heads/${branch}`, newOid: commit, oldOid: head })) {
+        return { committed: true, head: commit };
+      }
+      if (attempt >= this.maxAttempts) throw lostRace(`refs/heads/${branch}`);
+      await backoff(attempt);
+    }
+  }
 
   /** Runs `work` after the merges queued before it for the same base. */
   private async oneAtATime<T>(base: string, work: () => Promise<T>): Promise<T> {
@@ -484,6 +535,12 @@ function assertPath(path: string): void {
   }
 }
 
+/** A blob id: SHA-1 or SHA-256, in hexadecimal. */
+const BLOB_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/** Paths in JavaScript string order (the same as git's byte order for ASCII paths). */
+const byPath = (a: TreeFile, b: TreeFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
 /** Claims made at or before this time have outlived the lease. */
 const leaseCutoff = (now: Date) => new Date(now.getTime() - MERGE_LEASE_MS).toISOString();
 
@@ -494,14 +551,6 @@ function notOpen(pr: PullRequestRow): GitHostError {
 }
 
 const lostRace = (ref: string) => new GitHostError(`${ref} kept moving; gave up for now`, 'transient');
-
-function gitFailure(what: string, stderr: string): GitHostError {
-  const text = stderr.trim().split('\n')[0] ?? '';
-  const permanent = /not a git repository|bad object|corrupt|loose object .* is corrupt|unable to read/i.test(
-    stderr,
-  );
-  return new GitHostError(`${what} failed: ${text}`, permanent ? 'permanent' : 'transient');
-}
 
 function databaseError(error: unknown): GitHostError {
   return new GitHostError(`pull request store: ${(error as Error).message}`, 'transient');
