@@ -1,6 +1,7 @@
 import { pullRequestMismatch } from '../domain/pull-request-match.js';
 import type { RequestRecord } from '../domain/status.js';
 import type { AppContext } from './context.js';
+import { databaseOnBase } from './current-database.js';
 
 export interface PullRequestEvent {
   requestId: string;
@@ -18,8 +19,10 @@ export type PullRequestEventResult =
 
 /**
  * A pull request was merged or closed (a local review, or GitHub's webhook). It settles the request its
- * marker names only when it is that request's pull request (see pullRequestMismatch). Replays and late
- * events change nothing: the status store refuses moves backwards or out of a terminal status.
+ * marker names only when it is that request's pull request for its current step (see
+ * pullRequestMismatch). A retirement whose merged pull request left the database's file on the base
+ * (it lifted deletion protection) moves on to its next step instead. Replays and late events change
+ * nothing: the status store refuses moves backwards, out of a terminal status, or to a step twice.
  */
 export async function applyPullRequestEvent(
   ctx: AppContext,
@@ -30,8 +33,22 @@ export async function applyPullRequestEvent(
   const mismatch = pullRequestMismatch(current, event, ctx.conventions);
   if (mismatch) return { changed: false, refused: mismatch };
   const detail = `pull request #${event.number} ${event.action}`;
+  if (current.kind === 'retire' && event.action === 'merged' && (await stillOnBase(ctx, current))) {
+    const result = await ctx.intake.advance(
+      event.requestId,
+      { status: current.status, step: current.step },
+      { at: event.at, detail: `${detail}: deletion protection lifted; the removal comes next` },
+    );
+    if (!result) return { changed: false, refused: 'no request with that id' };
+    if (result.changed) ctx.logger.info(`${detail}, next step queued`, { request_id: event.requestId });
+    return result;
+  }
   const result = await ctx.store.transition(event.requestId, event.action, { at: event.at, detail });
   if (!result) return { changed: false, refused: 'no request with that id' };
   if (result.changed) ctx.logger.info(detail, { request_id: event.requestId });
   return result;
+}
+
+async function stillOnBase(ctx: AppContext, record: RequestRecord): Promise<boolean> {
+  return (await databaseOnBase(ctx, record.request.db_name)) !== undefined;
 }

@@ -1,14 +1,19 @@
-import { branchName } from '../domain/naming.js';
+import { applyChange } from '../domain/change.js';
+import { requestBranch } from '../domain/naming.js';
 import { ownValue } from '../domain/own-keys.js';
 import { describeIssues } from '../domain/policy.js';
 import { foreignPullRequest, pullRequestInUseReason } from '../domain/pull-request-owner.js';
 import { resolveRequest } from '../domain/resolve.js';
-import type { RequestRecord } from '../domain/status.js';
+import { unprotectedSpec } from '../domain/retire.js';
+import type { PullRequestRef, RequestRecord } from '../domain/status.js';
 import { isTerminal } from '../domain/status.js';
 import { GitHostError } from '../ports.js';
 import { renderPullRequest } from '../render/pull-request.js';
+import { renderChangePullRequest } from '../render/pull-request-change.js';
+import { renderRetirePullRequest } from '../render/pull-request-retire.js';
 import { generatedForRequest, renderTerraform } from '../render/terraform.js';
 import type { AppContext } from './context.js';
+import { databaseOnBase, notWrittenByUs } from './current-database.js';
 
 /** What the queue should do with the message. */
 export type ProcessOutcome =
@@ -18,6 +23,8 @@ export type ProcessOutcome =
   | { kind: 'retry'; error: string; retryAfterMs?: number };
 
 class PermanentFailure extends Error {}
+/** The request's file is on the base already: its pull request merged, and the merge settles it. */
+class AlreadyOnBase extends Error {}
 
 /**
  * The worker's steps for one delivery. Each is idempotent, so a crash or a duplicate delivery at any
@@ -48,11 +55,19 @@ export async function processRequest(
     ctx.logger.info('pull request open', { request_id: requestId, pr: pullRequest.number, attempt });
     return { kind: 'done', status: moved?.record.status ?? 'pr_open', opened: moved?.changed === true };
   } catch (error) {
+    if (error instanceof AlreadyOnBase) return { kind: 'done', status: record.status };
     return classify(ctx, requestId, attempt, error);
   }
 }
 
-async function openPullRequest(ctx: AppContext, record: RequestRecord) {
+/** The work each kind of request does; each returns the pull request it opened (or found open). */
+async function openPullRequest(ctx: AppContext, record: RequestRecord): Promise<PullRequestRef> {
+  if (record.kind === 'change') return openChange(ctx, record);
+  if (record.kind === 'retire') return openRetire(ctx, record);
+  return openCreate(ctx, record);
+}
+
+async function openCreate(ctx: AppContext, record: RequestRecord): Promise<PullRequestRef> {
   const { conventions, git } = ctx;
   const resolved = resolveRequest(record.request, ctx.policy.policy, { requestId: record.id });
   // The policy may have changed since the request was accepted.
@@ -60,17 +75,139 @@ async function openPullRequest(ctx: AppContext, record: RequestRecord) {
     throw new PermanentFailure(`no longer allowed by the policy: ${describeIssues(resolved.issues)}`);
   const { spec } = resolved.value;
   const path = spec.location.file;
-  const branch = branchName(spec.dbName, conventions);
-
-  const baseHead = await git.headOf(conventions.base);
-  if (!baseHead) throw new PermanentFailure(`the base branch ${conventions.base} does not exist`);
+  const baseHead = await baseHeadOf(ctx);
   const onBase = await git.readFile(baseHead, path);
   if (onBase !== null && generatedForRequest(onBase) !== record.id) {
     throw new PermanentFailure(
       `${path} already exists on ${conventions.base} and was not written for this request`,
     );
   }
+  const text = renderPullRequest({
+    spec,
+    requester: record.requester,
+    policySource: ctx.policy.source,
+    branch: requestBranch(ask(record), conventions),
+    base: conventions.base,
+  });
+  return writeAndOpen(ctx, record, baseHead, spec.environment, {
+    branch: requestBranch(ask(record), conventions),
+    write: { path, content: renderTerraform(spec) },
+    message: `Provision ${spec.engine} database ${spec.dbName} (${spec.environment})`,
+    text,
+  });
+}
 
+/** The database's generated file on the base branch as the worker finds it now, or a permanent failure. */
+async function generatedOnBase(ctx: AppContext, record: RequestRecord, baseHead: string) {
+  const onBase = await databaseOnBase(ctx, record.request.db_name, baseHead);
+  if (!onBase)
+    throw new PermanentFailure(`database ${record.request.db_name} is no longer on ${ctx.conventions.base}`);
+  const refusal = notWrittenByUs(onBase);
+  if (refusal || onBase.file.kind !== 'generated') throw new PermanentFailure(refusal ?? 'not generated');
+  return { path: onBase.path, current: onBase.file };
+}
+
+async function openChange(ctx: AppContext, record: RequestRecord): Promise<PullRequestRef> {
+  const baseHead = await baseHeadOf(ctx);
+  const { path, current } = await generatedOnBase(ctx, record, baseHead);
+  if (current.requestId === record.id) throw new AlreadyOnBase();
+  const changed = applyChange(current, record.change ?? {}, ctx.policy.policy, record.id);
+  if (!changed.ok) throw new PermanentFailure(`can no longer be applied: ${describeIssues(changed.issues)}`);
+  const { spec, change } = changed.value;
+  const branch = requestBranch(ask(record), ctx.conventions);
+  const text = renderChangePullRequest({
+    before: current.spec,
+    after: spec,
+    change,
+    requester: record.requester,
+    policySource: ctx.policy.source,
+    branch,
+    base: ctx.conventions.base,
+  });
+  return writeAndOpen(ctx, record, baseHead, spec.environment, {
+    branch,
+    write: { path, content: renderTerraform(spec) },
+    message: text.title,
+    text,
+  });
+}
+
+/**
+ * A retirement: first, when the database is protected or must gain a final snapshot, a pull request that
+ * only lifts the protection (step 1); once that is merged, the one that removes the file.
+ */
+async function openRetire(ctx: AppContext, record: RequestRecord): Promise<PullRequestRef> {
+  const baseHead = await baseHeadOf(ctx);
+  // Gone already, from this request's own branch: its removal merged, and the merge settles it.
+  const removal = requestBranch(ask(record), ctx.conventions);
+  if (!(await databaseOnBase(ctx, record.request.db_name, baseHead)) && (await ctx.git.headOf(removal)))
+    throw new AlreadyOnBase();
+  const { path, current } = await generatedOnBase(ctx, record, baseHead);
+  const env = ownValue(ctx.policy.policy.environments, current.spec.environment);
+  if (!env) throw new PermanentFailure(`environment ${current.spec.environment} is no longer configured`);
+  const unprotected = unprotectedSpec(current.spec, env, record.id);
+  const common = { requester: record.requester, policySource: ctx.policy.source, base: ctx.conventions.base };
+  if (unprotected) {
+    const branch = requestBranch({ ...ask(record), unprotect: true }, ctx.conventions);
+    const text = renderRetirePullRequest({
+      ...common,
+      spec: current.spec,
+      step: 'unprotect',
+      unprotected,
+      branch,
+      keepsFinalSnapshot: !unprotected.skipFinalSnapshot,
+    });
+    return writeAndOpen(ctx, record, baseHead, current.spec.environment, {
+      branch,
+      write: { path, content: renderTerraform(unprotected) },
+      message: text.title,
+      text,
+    });
+  }
+  const branch = removal;
+  const previous = record.step > 1 && record.pullRequest ? record.pullRequest : undefined;
+  const text = renderRetirePullRequest({
+    ...common,
+    spec: current.spec,
+    step: 'remove',
+    branch,
+    keepsFinalSnapshot: !current.spec.skipFinalSnapshot,
+    ...(previous ? { previousPullRequest: { number: previous.number, url: previous.url } } : {}),
+  });
+  return writeAndOpen(ctx, record, baseHead, current.spec.environment, {
+    branch,
+    remove: path,
+    message: text.title,
+    text,
+  });
+}
+
+async function baseHeadOf(ctx: AppContext): Promise<string> {
+  const baseHead = await ctx.git.headOf(ctx.conventions.base);
+  if (!baseHead) throw new PermanentFailure(`the base branch ${ctx.conventions.base} does not exist`);
+  return baseHead;
+}
+
+const ask = (record: RequestRecord) => ({ id: record.id, kind: record.kind, dbName: record.request.db_name });
+
+interface Work {
+  branch: string;
+  write?: { path: string; content: string };
+  remove?: string;
+  message: string;
+  text: { title: string; body: string };
+}
+
+/** The steps every kind shares: the branch, its one commit, the pull request, each idempotent. */
+async function writeAndOpen(
+  ctx: AppContext,
+  record: RequestRecord,
+  baseHead: string,
+  environment: string,
+  work: Work,
+): Promise<PullRequestRef> {
+  const { conventions, git } = ctx;
+  const { branch } = work;
   const { created } = await git.ensureBranch(branch, baseHead);
   // A branch just made cannot carry a pull request. One that was there may carry another request's, still
   // open (that request was settled by a forged webhook, or its pull request was reopened): committing onto
@@ -79,28 +216,18 @@ async function openPullRequest(ctx: AppContext, record: RequestRecord) {
     const foreign = foreignPullRequest(await git.openPullRequests(branch), record.id);
     if (foreign) throw new PermanentFailure(pullRequestInUseReason(foreign, branch));
   }
-  await git.ensureFile({
-    branch,
-    path,
-    content: renderTerraform(spec),
-    message: `Provision ${spec.engine} database ${spec.dbName} (${spec.environment})\n\nrds-provisioner request ${record.id}`,
-  });
-  const text = renderPullRequest({
-    spec,
-    requester: record.requester,
-    policySource: ctx.policy.source,
-    branch,
-    base: conventions.base,
-  });
+  const message = `${work.message}\n\nrds-provisioner request ${record.id}`;
+  if (work.write) await git.ensureFile({ branch, ...work.write, message });
+  if (work.remove) await git.ensureFileRemoved({ branch, path: work.remove, message });
   const dress = ctx.policy.policy.pull_requests;
-  const reviewers = ownValue(dress.reviewers, spec.environment);
+  const reviewers = ownValue(dress.reviewers, environment);
   const pr = await git.ensurePullRequest({
     branch,
     base: conventions.base,
-    title: text.title,
-    body: text.body,
+    title: work.text.title,
+    body: work.text.body,
     requestId: record.id,
-    labels: dress.labels.map((label) => label.replaceAll('{environment}', spec.environment)),
+    labels: dress.labels.map((label) => label.replaceAll('{environment}', environment)),
     draft: dress.draft,
     ...(reviewers ? { reviewers: { users: reviewers.users, teams: reviewers.teams } } : {}),
   });

@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import * as z from 'zod';
 import { formOptions } from '../../domain/form-options.js';
@@ -9,8 +9,10 @@ import { checkRequest } from '../../domain/validate.js';
 import { type Authenticator, InvalidCursorError, type PullRequestReview } from '../../ports.js';
 import { acceptRequest } from '../accept-request.js';
 import type { AppContext } from '../context.js';
+import { Inventory } from '../inventory.js';
 import { previewRequest } from '../preview-request.js';
 import { limitBodies, MAX_BODY_BYTES, WEBHOOK_PATH } from './body-limits.js';
+import { databasesApi } from './databases.js';
 import { registerPullRequestRoutes } from './pulls.js';
 import {
   Accepted,
@@ -63,6 +65,8 @@ export interface HttpDeps {
   publicBase?: (c: Context) => string;
   /** The self-service page (local runtime): served at / and /assets/. */
   web?: WebAssets;
+  /** The base branch's databases, cached across requests; one per process. */
+  inventory?: Inventory;
   /** How callers authenticate, as /openapi.json describes it: a bearer token unless the runtime says otherwise. */
   securityScheme?: SecuritySchemeObject;
 }
@@ -185,8 +189,8 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
   // An unsigned delivery is refused before any of its body is read.
   if (deps.webhook) app.use(WEBHOOK_PATH, requireSignatureHeader, limitDeliveriesAtOnce());
 
-  app.use('/provision', async (c, next) => {
-    if (c.req.method !== 'POST') return next();
+  const requireJson: MiddlewareHandler = async (c, next) => {
+    if (c.req.method !== 'POST' && c.req.method !== 'PATCH') return next();
     const type = c.req.header('content-type') ?? '';
     if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
       return c.json(
@@ -195,7 +199,9 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
       );
     }
     return next();
-  });
+  };
+  app.use('/provision', requireJson);
+  app.use('/databases/*', requireJson);
 
   // Every body, on every route, within its route's limit.
   app.use('*', limitBodies);
@@ -246,10 +252,15 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
   });
 
   app.openapi(listRequestsRoute, async (c) => {
-    const { status, limit, cursor } = c.req.valid('query');
+    const { status, kind, limit, cursor } = c.req.valid('query');
     let page: Awaited<ReturnType<typeof ctx.store.list>>;
     try {
-      page = await ctx.store.list({ limit, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
+      page = await ctx.store.list({
+        limit,
+        ...(status ? { status } : {}),
+        ...(kind ? { kind } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
     } catch (error) {
       if (error instanceof InvalidCursorError)
         return invalid(c, [{ path: 'cursor', message: 'is not a cursor this API returned' }]);
@@ -270,6 +281,15 @@ export function createApp(deps: HttpDeps): OpenAPIHono<Env> {
 
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200));
 
+  app.route(
+    '/',
+    databasesApi({
+      ctx,
+      inventory: deps.inventory ?? new Inventory(),
+      publicBase: (c) => deps.publicBase?.(c) ?? new URL(c.req.url).origin,
+      ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}),
+    }),
+  );
   if (deps.review) registerPullRequestRoutes(app, ctx, deps.review);
   if (deps.web) registerWebPage(app, deps.web);
   if (deps.webhook) registerGitHubWebhook(app, ctx, deps.webhook);

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { LAYOUT_DEFAULTS, locate } from '../../domain/layout.js';
 import { requestV1Schema } from '../../domain/request.js';
-import { STATUSES } from '../../domain/status.js';
+import { REQUEST_KINDS, STATUSES } from '../../domain/status.js';
 
 /** Response and parameter schemas of the HTTP API; the OpenAPI document is generated from these. */
 
@@ -121,15 +121,29 @@ export const HistoryEntry = z
   .object({ status: Status, at: z.string(), detail: z.string().optional() })
   .openapi('HistoryEntry');
 
+export const RequestKind = z.enum(REQUEST_KINDS).openapi('RequestKind');
+
 export const RequestView = z
   .object({
     request_id: z.string(),
+    kind: RequestKind,
     status: Status,
+    step: z
+      .number()
+      .int()
+      .openapi({
+        description: "1, or 2 for a retirement's second pull request (after lifting deletion protection)",
+      }),
     db_name: z.string(),
     engine: z.string(),
     environment: z.string(),
     requester: z.string(),
+    // The database's settings as the request leaves them (a change: with the change applied).
     request: RequestV1,
+    change: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: 'What a change asked for, as sent (null for a creation or retirement).' }),
     created_at: z.string(),
     updated_at: z.string(),
     attempts: z.number().int(),
@@ -154,6 +168,7 @@ export const RequestIdParam = z.object({
 
 export const ListQueryParams = z.object({
   status: Status.optional().openapi({ param: { name: 'status', in: 'query' } }),
+  kind: RequestKind.optional().openapi({ param: { name: 'kind', in: 'query' } }),
   limit: z.coerce
     .number()
     .int()

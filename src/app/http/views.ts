@@ -7,12 +7,15 @@ import type { PullRequestView, RequestView } from './schemas.js';
 export function requestView(record: RequestRecord): z.infer<typeof RequestView> {
   return {
     request_id: record.id,
+    kind: record.kind,
     status: record.status,
+    step: record.step,
     db_name: record.request.db_name,
     engine: record.request.engine,
     environment: record.request.environment,
     requester: record.requester,
     request: record.request,
+    change: record.change,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
     attempts: record.attempts,

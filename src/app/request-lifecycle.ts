@@ -1,0 +1,186 @@
+import { applyChange } from '../domain/change.js';
+import { requestBranch } from '../domain/naming.js';
+import { ownValue } from '../domain/own-keys.js';
+import type { FieldIssue } from '../domain/request.js';
+import { retireRefusal, unprotectedSpec } from '../domain/retire.js';
+import { queuedRecord, type RequestRecord } from '../domain/status.js';
+import { unifiedDiff } from '../render/diff.js';
+import { renderChangePullRequest } from '../render/pull-request-change.js';
+import { renderRetirePullRequest } from '../render/pull-request-retire.js';
+import { renderTerraform } from '../render/terraform.js';
+import type { AppContext } from './context.js';
+import { databaseOnBase, notWrittenByUs } from './current-database.js';
+import { DRY_RUN_ID } from './preview-request.js';
+
+/** What a change or retirement of a database answers: accepted, a preview, or why not. */
+export type LifecycleOutcome =
+  | { kind: 'accepted'; record: RequestRecord }
+  | {
+      kind: 'preview';
+      filePath: string;
+      branch: string;
+      base: string;
+      /** The file as the pull request leaves it; '' when it removes it. */
+      content: string;
+      diff: string;
+      pullRequest: { title: string; body: string };
+    }
+  | { kind: 'invalid'; issues: FieldIssue[] }
+  | { kind: 'not_found'; message: string }
+  | { kind: 'forbidden'; message: string }
+  | { kind: 'conflict'; requestId: string | null; message: string };
+
+export interface LifecycleOptions {
+  dryRun?: boolean;
+}
+
+const inFlightConflict = (dbName: string, id: string): LifecycleOutcome => ({
+  kind: 'conflict',
+  requestId: id,
+  message: `a request for database ${dbName} is still in flight: ${id}`,
+});
+
+/** The database on the base branch, or the answer that stops a change or retirement of it. */
+async function changeable(ctx: AppContext, dbName: string) {
+  const onBase = await databaseOnBase(ctx, dbName);
+  if (!onBase)
+    return {
+      stop: {
+        kind: 'not_found',
+        message: `no database ${dbName} on ${ctx.conventions.base}`,
+      } as LifecycleOutcome,
+    };
+  const refusal = notWrittenByUs(onBase);
+  if (refusal || onBase.file.kind !== 'generated')
+    return {
+      stop: {
+        kind: 'conflict',
+        requestId: onBase.file.kind === 'foreign' ? null : onBase.file.requestId,
+        message: refusal ?? 'not generated',
+      } as LifecycleOutcome,
+    };
+  return { onBase, current: onBase.file };
+}
+
+/**
+ * A change to a database that exists: checked against the database and its environment's policy
+ * (every problem in one answer), then queued like a creation, holding the database's lock.
+ */
+export async function requestChange(
+  ctx: AppContext,
+  dbName: string,
+  input: unknown,
+  requester: string,
+  options: LifecycleOptions = {},
+): Promise<LifecycleOutcome> {
+  const found = await changeable(ctx, dbName);
+  if (found.stop) return found.stop;
+  const { onBase, current } = found;
+  const id = options.dryRun ? DRY_RUN_ID : ctx.newRequestId();
+  const changed = applyChange(current, input, ctx.policy.policy, id);
+  if (!changed.ok) return { kind: 'invalid', issues: changed.issues };
+  const { change, request, spec } = changed.value;
+
+  if (options.dryRun) {
+    const inFlight = await ctx.store.inFlight(dbName);
+    if (inFlight) return inFlightConflict(dbName, inFlight);
+    const branch = requestBranch({ id, kind: 'change', dbName }, ctx.conventions);
+    const content = renderTerraform(spec);
+    const text = renderChangePullRequest({
+      before: current.spec,
+      after: spec,
+      change,
+      requester,
+      policySource: ctx.policy.source,
+      branch,
+      base: ctx.conventions.base,
+    });
+    return {
+      kind: 'preview',
+      filePath: onBase.path,
+      branch,
+      base: ctx.conventions.base,
+      content,
+      diff: unifiedDiff(onBase.path, onBase.content, content),
+      pullRequest: text,
+    };
+  }
+  return submit(ctx, queuedRecord(id, request, requester, ctx.clock.now(), 'change', change));
+}
+
+/**
+ * Retiring a database: allowed by its environment's policy (and only to whoever asked for it, where the
+ * policy says so), then queued like a creation, holding the database's lock.
+ */
+export async function requestRetire(
+  ctx: AppContext,
+  dbName: string,
+  requester: string,
+  options: LifecycleOptions = {},
+): Promise<LifecycleOutcome> {
+  const found = await changeable(ctx, dbName);
+  if (found.stop) return found.stop;
+  const { onBase, current } = found;
+  const environment = current.spec.environment;
+  const env = ownValue(ctx.policy.policy.environments, environment);
+  if (!env)
+    return {
+      kind: 'forbidden',
+      message: `environment ${environment} is no longer configured in the policy; retire it by hand`,
+    };
+  const creator = await creatorOf(ctx, dbName);
+  const refusal = retireRefusal(env, environment, requester, creator);
+  if (refusal) return { kind: 'forbidden', message: refusal };
+
+  if (options.dryRun) {
+    const inFlight = await ctx.store.inFlight(dbName);
+    if (inFlight) return inFlightConflict(dbName, inFlight);
+    const id = DRY_RUN_ID;
+    const unprotected = unprotectedSpec(current.spec, env, id);
+    const branch = requestBranch(
+      { id, kind: 'retire', dbName, unprotect: unprotected !== null },
+      ctx.conventions,
+    );
+    const content = unprotected ? renderTerraform(unprotected) : '';
+    const text = renderRetirePullRequest({
+      spec: current.spec,
+      step: unprotected ? 'unprotect' : 'remove',
+      ...(unprotected ? { unprotected } : {}),
+      requester,
+      policySource: ctx.policy.source,
+      branch,
+      base: ctx.conventions.base,
+      keepsFinalSnapshot: !(unprotected ?? current.spec).skipFinalSnapshot,
+    });
+    return {
+      kind: 'preview',
+      filePath: onBase.path,
+      branch,
+      base: ctx.conventions.base,
+      content,
+      diff: unifiedDiff(onBase.path, onBase.content, content),
+      pullRequest: text,
+    };
+  }
+  const id = ctx.newRequestId();
+  return submit(ctx, queuedRecord(id, current.request, requester, ctx.clock.now(), 'retire'));
+}
+
+/** Who asked for the database: the requester of its newest creation the store knows of. */
+async function creatorOf(ctx: AppContext, dbName: string): Promise<string | null> {
+  const page = await ctx.store.list({ dbName, kind: 'create', status: 'merged', limit: 1 });
+  return page.records[0]?.requester ?? null;
+}
+
+async function submit(ctx: AppContext, record: RequestRecord): Promise<LifecycleOutcome> {
+  const submitted = await ctx.intake.submit(record);
+  if (!submitted.ok) return inFlightConflict(record.request.db_name, submitted.inFlight);
+  ctx.logger.info('request accepted', {
+    request_id: record.id,
+    kind: record.kind,
+    db_name: record.request.db_name,
+    environment: record.request.environment,
+    requester: record.requester,
+  });
+  return { kind: 'accepted', record };
+}
