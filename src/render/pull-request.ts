@@ -38,10 +38,12 @@ export function tableRow(cells: readonly string[]): string {
 
 const onOff = (on: boolean) => (on ? 'on' : 'off');
 
-export function renderPullRequest(ctx: PullRequestContext): PullRequestText {
-  const { spec } = ctx;
-  const title = `Provision ${spec.engine} database ${spec.dbName} (${spec.environment})`;
-  const rows: Array<[string, string]> = [
+/**
+ * Every resolved setting as a table row (name, cell), in the order a reviewer reads them. The creation's
+ * table shows them all; a change's or a retirement's before/after table shows the ones that differ.
+ */
+export function settingRows(spec: DatabaseSpec): Array<[string, string]> {
+  return [
     ['Database', `${literal(spec.dbName)}, initial database ${literal(spec.databaseName)}`],
     ['Environment', literal(spec.environment)],
     ['Engine', `${literal(spec.awsEngine)} ${literal(spec.engineVersion)}`],
@@ -72,23 +74,53 @@ export function renderPullRequest(ctx: PullRequestContext): PullRequestText {
         .join(' '),
     ],
   ];
+}
+
+/** Who asked, the request, where the file goes, the Terraform root and the policy: one line each. */
+export function requestFacts(spec: DatabaseSpec, ctx: Omit<PullRequestContext, 'spec'>): string[] {
+  return [
+    `- Requested by: ${literal(ctx.requester)}`,
+    `- Request id: ${literal(spec.requestId)}`,
+    `- File: ${literal(spec.location.file)} on ${literal(ctx.branch)}, into ${literal(ctx.base)}`,
+    `- Terraform root: ${rootLine(spec)}`,
+    `- Policy: environment ${literal(spec.environment)} of ${literal(ctx.policySource)}`,
+  ];
+}
+
+/** The first step after opening: CI plans the pull request; `review` says what the plan should show. */
+export function planStep(spec: DatabaseSpec, review: string): string[] {
+  return spec.location.stateKey === null
+    ? [
+        '1. CI runs `terraform fmt -check`, `terraform validate` and `terraform plan` on this pull request and',
+        `   posts the plan. Review it: ${review}`,
+      ]
+    : [
+        '1. CI plans this root alone (`terraform fmt -check`, `terraform validate`, `terraform plan`) and posts',
+        `   the plan. Review it: ${review}`,
+      ];
+}
+
+/** What merging does: the saved plan applied to the environment, after an approval in prod. */
+export function mergeApplies(spec: DatabaseSpec): string {
+  return `Merging applies the saved plan to ${literal(spec.environment)}${spec.environment === 'prod' ? ' after a manual approval' : ''}`;
+}
+
+export function renderPullRequest(ctx: PullRequestContext): PullRequestText {
+  const { spec } = ctx;
+  const title = `Provision ${spec.engine} database ${spec.dbName} (${spec.environment})`;
   const body = [
     // First: the webhook reads the first marker in the body, and nothing a requester wrote comes before it.
     requestIdMarker(spec.requestId),
     '',
     `Provisions the ${spec.engine} database ${literal(spec.dbName)} in ${literal(spec.environment)}.`,
     '',
-    `- Requested by: ${literal(ctx.requester)}`,
-    `- Request id: ${literal(spec.requestId)}`,
-    `- File: ${literal(spec.location.file)} on ${literal(ctx.branch)}, into ${literal(ctx.base)}`,
-    `- Terraform root: ${rootLine(spec)}`,
-    `- Policy: environment ${literal(spec.environment)} of ${literal(ctx.policySource)}`,
+    ...requestFacts(spec, ctx),
     '',
     '## Resolved settings',
     '',
     '| Setting | Value |',
     '| --- | --- |',
-    ...rows.map((row) => tableRow(row)),
+    ...settingRows(spec).map((row) => tableRow(row)),
     '',
     'Always on, whatever the environment: storage encrypted with KMS; master password managed by RDS in',
     'Secrets Manager (never in code or state); not publicly accessible; IAM database authentication; TLS',
@@ -97,16 +129,8 @@ export function renderPullRequest(ctx: PullRequestContext): PullRequestText {
     '',
     '## What happens next',
     '',
-    ...(spec.location.stateKey === null
-      ? [
-          '1. CI runs `terraform fmt -check`, `terraform validate` and `terraform plan` on this pull request and',
-          '   posts the plan. Review it: it should only add resources for this database.',
-        ]
-      : [
-          '1. CI plans this root alone (`terraform fmt -check`, `terraform validate`, `terraform plan`) and posts',
-          '   the plan. Review it: it should only add resources for this database.',
-        ]),
-    `2. Merging applies the saved plan to ${literal(spec.environment)}${spec.environment === 'prod' ? ' after a manual approval' : ''}; the request becomes \`merged\`.`,
+    ...planStep(spec, 'it should only add resources for this database.'),
+    `2. ${mergeApplies(spec)}; the request becomes \`merged\`.`,
     '3. Closing without merging creates nothing; the request becomes `closed`.',
     '',
   ].join('\n');
