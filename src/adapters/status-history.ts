@@ -4,6 +4,8 @@ import type { StatusChange } from '../ports.js';
 /** The words a history entry gets for a move, the same in every status store. */
 export function historyDetail(to: Status, change: StatusChange): string | null {
   const parts: string[] = [];
+  // Only a move on to the next step goes back to queued: say which step it starts.
+  if (to === 'queued' && change.step !== undefined) parts.push(`step ${change.step}`);
   if (to === 'processing' && change.attempt !== undefined) parts.push(`attempt ${change.attempt}`);
   if (change.detail !== undefined) parts.push(change.detail);
   else if (to === 'failed' && change.failureReason !== undefined) parts.push(change.failureReason);

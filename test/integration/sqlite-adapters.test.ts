@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqlite.js';
 import { SqliteIntake } from '../../src/adapters/local/sqlite-intake.js';
@@ -11,7 +12,8 @@ import { SqliteQueue } from '../../src/adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../../src/adapters/local/sqlite-status-store.js';
 import type { RequestRecord } from '../../src/domain/status.js';
 import type { Clock } from '../../src/ports.js';
-import { at, newRecord, statusStoreContract, T0 } from '../support/status-store-contract.js';
+import { kindRecord, lifecycleStoreContract } from '../support/lifecycle-store-contract.js';
+import { at, moveTo, newRecord, PR, statusStoreContract, T0 } from '../support/status-store-contract.js';
 
 const REGISTER = fileURLToPath(new URL('../support/ts-register.mjs', import.meta.url));
 const CHILD = fileURLToPath(new URL('../support/sqlite-child.ts', import.meta.url));
@@ -52,6 +54,13 @@ async function submitted(dbName: string, time: number | string = T0): Promise<Re
   return record;
 }
 
+/** Receives every visible message as a worker would, and acknowledges it. */
+async function take(): Promise<string[]> {
+  const deliveries = await queue.receive(100, 60_000);
+  for (const d of deliveries) await queue.ack(d.receipt);
+  return deliveries.map((d) => d.requestId);
+}
+
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'rds-sqlite-'));
   file = join(dir, 'service.db');
@@ -72,6 +81,7 @@ afterEach(() => {
 describe('SqliteStatusStore', () => {
   // The behaviour both runtimes' stores share; the tests below are SQLite's own.
   statusStoreContract(() => ({ store, submit: (r) => intake.submit(r), queued: () => queue.depth() }));
+  lifecycleStoreContract('SQLite', () => ({ store, intake, queued: () => queue.depth(), take }));
 
   it('creates its tables idempotently, on the same connection and on a new one', async () => {
     const record = await submitted('orders');
@@ -108,6 +118,171 @@ describe('in-flight uniqueness', () => {
         )
         .run(),
     ).toThrow(/UNIQUE constraint failed: requests\.db_name/);
+  });
+});
+
+/** The requests table and its history as the version before the day-2 lifecycle created them. */
+const PREVIOUS_SCHEMA = `
+CREATE TABLE requests (
+  id             TEXT PRIMARY KEY,
+  db_name        TEXT NOT NULL,
+  environment    TEXT NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN ('queued', 'processing', 'pr_open', 'merged', 'closed', 'failed')),
+  requester      TEXT NOT NULL,
+  request_json   TEXT NOT NULL,
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  pr_number      INTEGER,
+  pr_url         TEXT,
+  pr_branch      TEXT,
+  failure_reason TEXT,
+  created_at     TEXT NOT NULL,
+  updated_at     TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX requests_in_flight_db_name ON requests (db_name)
+  WHERE status IN ('queued', 'processing', 'pr_open');
+CREATE INDEX requests_created ON requests (created_at, id);
+CREATE INDEX requests_status_created ON requests (status, created_at, id);
+CREATE TABLE request_history (
+  request_id TEXT NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
+  seq        INTEGER NOT NULL,
+  at         TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  detail     TEXT,
+  PRIMARY KEY (request_id, seq)
+) STRICT, WITHOUT ROWID;
+`;
+
+describe('the day-2 lifecycle on SQLite', () => {
+  it('opens a database the previous version made, its requests read back as creations at step 1', async () => {
+    const oldFile = join(dir, 'previous.db');
+    const old = openDatabase(oldFile);
+    old.exec(PREVIOUS_SCHEMA);
+    const request = { db_name: 'orders', engine: 'postgres', environment: 'dev' };
+    old
+      .prepare(
+        `INSERT INTO requests (id, db_name, environment, status, requester, request_json, pr_number, pr_url,
+           pr_branch, created_at, updated_at)
+         VALUES ('old-1', 'orders', 'dev', 'pr_open', 'alice', ?, 7, ?, ?, ?, ?)`,
+      )
+      .run(JSON.stringify(request), PR.url, PR.branch, at(0).toISOString(), at(2_000).toISOString());
+    old
+      .prepare(
+        "INSERT INTO request_history VALUES ('old-1', 1, ?, 'queued', NULL), ('old-1', 2, ?, 'pr_open', NULL)",
+      )
+      .run(at(0).toISOString(), at(2_000).toISOString());
+    old.close();
+
+    const reopened = openDatabase(oldFile);
+    extra.push(reopened);
+    const s = new SqliteStatusStore(reopened);
+    new SqliteStatusStore(reopened); // a second open finds the columns there
+    const q = new SqliteQueue(reopened, clock);
+    const i = new SqliteIntake(s, q);
+    expect(await s.get('old-1')).toEqual({
+      id: 'old-1',
+      kind: 'create',
+      status: 'pr_open',
+      step: 1,
+      request,
+      change: null,
+      requester: 'alice',
+      createdAt: at(0).toISOString(),
+      updatedAt: at(2_000).toISOString(),
+      attempts: 0,
+      pullRequest: PR,
+      failureReason: null,
+      history: [
+        { at: at(0).toISOString(), status: 'queued' },
+        { at: at(2_000).toISOString(), status: 'pr_open' },
+      ],
+    });
+    // It keeps working: the old request still holds its lock, moves on, and frees the name.
+    expect(await i.submit(kindRecord('change', 'orders', T0 + 10))).toEqual({ ok: false, inFlight: 'old-1' });
+    expect((await s.transition('old-1', 'merged', { at: at(3_000) }))?.record).toMatchObject({
+      status: 'merged',
+      step: 1,
+    });
+    const change = kindRecord('change', 'orders', T0 + 20);
+    expect(await i.submit(change)).toEqual({ ok: true });
+    expect(await s.get(change.id)).toEqual(change);
+    expect((await s.list({ kind: 'create', limit: 10 })).records.map((r) => r.id)).toEqual(['old-1']);
+    expect(() => reopened.prepare("UPDATE requests SET kind = 'rename' WHERE id = 'old-1'").run()).toThrow(
+      /CHECK constraint failed/,
+    );
+  });
+
+  it('lists every combination of filters from an index, in its order, and finds in-flight requests the same way', async () => {
+    // The statements the store runs on this connection, as it ran them (parameters in place).
+    const statements: string[] = [];
+    const traced = new Database(file, {
+      verbose: (sql) => {
+        if (typeof sql === 'string' && /^\s*SELECT (\* FROM requests|requests\.db_name)/.test(sql))
+          statements.push(sql);
+      },
+    });
+    extra.push(traced);
+    const s = new SqliteStatusStore(traced);
+    for (let n = 0; n < 3; n++) await submitted(`db-${n}`, T0 + n);
+    const first = await s.list({ limit: 1 });
+    for (const status of [undefined, 'merged'] as const)
+      for (const kind of [undefined, 'change'] as const)
+        for (const dbName of [undefined, 'db-1'])
+          for (const cursor of [undefined, first.nextCursor ?? ''])
+            await s.list({ limit: 10, status, kind, dbName, cursor });
+    await s.inFlightMany(['db-0', 'db-1']);
+    const ran = statements.splice(0);
+    expect(ran).toHaveLength(18);
+    for (const sql of ran) {
+      const plan = traced
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all()
+        .map((row) => (row as { detail: string }).detail);
+      expect(plan.join('\n'), sql).not.toMatch(/TEMP B-TREE|^SCAN requests$/m);
+      expect(plan.join('\n'), sql).toMatch(/(SEARCH|SCAN) requests USING (COVERING )?INDEX/);
+      if (/WHERE .*(status|kind|db_name) (=|IN)/s.test(sql))
+        expect(plan.join('\n'), sql).toMatch(/SEARCH requests USING (COVERING )?INDEX/);
+    }
+    // inFlightMany: one lookup per name on the index that keeps one in-flight request per database.
+    expect(ran.at(-1)).toMatch(/json_each/);
+    expect(
+      traced
+        .prepare(`EXPLAIN QUERY PLAN ${ran.at(-1)}`)
+        .all()
+        .map((row) => (row as { detail: string }).detail),
+    ).toContain('SEARCH requests USING INDEX requests_in_flight_db_name (db_name=?)');
+  });
+
+  it('advance moves and queues in one transaction: when the queue insert fails, the request has not moved', async () => {
+    const record = await submitted('orders');
+    await moveTo(store, record.id, 'pr_open');
+    const before = await store.get(record.id);
+    const depth = await queue.depth();
+    vi.spyOn(queue, 'enqueue').mockImplementation(() => {
+      throw new Error('disk I/O error');
+    });
+    await expect(
+      intake.advance(record.id, { status: 'pr_open', step: 1 }, { at: at(9_000) }),
+    ).rejects.toThrow('disk I/O error');
+    expect(await store.get(record.id)).toEqual(before);
+    expect(await queue.depth()).toBe(depth);
+    vi.restoreAllMocks();
+    const moved = await intake.advance(record.id, { status: 'pr_open', step: 1 }, { at: at(9_000) });
+    expect(moved?.record).toMatchObject({ status: 'queued', step: 2 });
+    expect(await queue.depth()).toBe(depth + 1);
+  });
+
+  it('the in-flight index refuses a second in-flight row of any kind, at any step', () => {
+    const insert = (id: string, kind: string, step: number) =>
+      db
+        .prepare(
+          `INSERT INTO requests (id, kind, step, db_name, environment, status, requester, request_json,
+             created_at, updated_at)
+           VALUES (?, ?, ?, 'orders', 'dev', 'queued', 'x', '{}', 'a', 'a')`,
+        )
+        .run(id, kind, step);
+    insert('retire-1', 'retire', 2);
+    expect(() => insert('change-1', 'change', 1)).toThrow(/UNIQUE constraint failed: requests\.db_name/);
+    expect(() => insert('create-1', 'create', 1)).toThrow(/UNIQUE constraint failed: requests\.db_name/);
   });
 });
 

@@ -1,5 +1,5 @@
-import type { RequestRecord } from '../../domain/status.js';
-import type { Intake, SubmitResult } from '../../ports.js';
+import type { Position, RequestRecord } from '../../domain/status.js';
+import type { Intake, StatusChange, SubmitResult } from '../../ports.js';
 import type { SqliteQueue } from './sqlite-queue.js';
 import type { SqliteStatusStore } from './sqlite-status-store.js';
 
@@ -19,9 +19,12 @@ interface Pending {
  * transaction, so a burst writes each touched page to the WAL once instead of once per request. Each
  * record is still all-or-nothing (a refused INSERT rolls back only its own statement, and its message
  * is not enqueued), and no caller hears `ok` before the transaction holding its rows has committed.
+ *
+ * `advance` moves a request to its next step and enqueues its message in one IMMEDIATE transaction too.
  */
 export class SqliteIntake implements Intake {
   private readonly submitBatch;
+  private readonly advanceTx;
   private pending: Pending[] = [];
 
   constructor(store: SqliteStatusStore, queue: SqliteQueue) {
@@ -34,6 +37,20 @@ export class SqliteIntake implements Intake {
         return inserted;
       }),
     );
+    // Queued again one step on, only from the position the caller saw; a refused move (a replay) sends nothing.
+    this.advanceTx = store.db.transaction((id: string, from: Position, change: StatusChange) => {
+      const moved = store.moveSync(id, 'queued', { ...change, step: from.step + 1 }, from);
+      if (moved?.changed) queue.enqueue(id);
+      return moved;
+    });
+  }
+
+  async advance(
+    id: string,
+    from: Position,
+    change: StatusChange,
+  ): Promise<{ record: RequestRecord; changed: boolean } | undefined> {
+    return this.advanceTx.immediate(id, from, change);
   }
 
   submit(record: RequestRecord): Promise<SubmitResult> {

@@ -1,7 +1,11 @@
+import type { Statement } from 'better-sqlite3';
 import {
-  canMove,
+  canMoveTo,
   type HistoryEntry,
   IN_FLIGHT_STATUSES,
+  type Position,
+  REQUEST_KINDS,
+  type RequestKind,
   type RequestRecord,
   STATUSES,
   type Status,
@@ -14,9 +18,22 @@ const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join('
 /** The partial index's predicate; queries repeat it verbatim so SQLite can use that index. */
 const IN_FLIGHT = `status IN (${quoted(IN_FLIGHT_STATUSES)})`;
 
-const SCHEMA = `
+/**
+ * The columns the day-2 lifecycle added. A database an earlier version created gets them by ALTER TABLE
+ * on open, its requests reading as what they were: creations at step 1.
+ */
+const LIFECYCLE_COLUMNS = {
+  kind: `TEXT NOT NULL DEFAULT 'create' CHECK (kind IN (${quoted(REQUEST_KINDS)}))`,
+  step: 'INTEGER NOT NULL DEFAULT 1 CHECK (step >= 1)',
+  change_json: 'TEXT',
+} as const;
+
+const TABLES = `
 CREATE TABLE IF NOT EXISTS requests (
   id             TEXT PRIMARY KEY,
+${Object.entries(LIFECYCLE_COLUMNS)
+  .map(([name, definition]) => `  ${name.padEnd(14)} ${definition},`)
+  .join('\n')}
   db_name        TEXT NOT NULL,
   environment    TEXT NOT NULL,
   status         TEXT NOT NULL CHECK (status IN (${quoted(STATUSES)})),
@@ -30,9 +47,6 @@ CREATE TABLE IF NOT EXISTS requests (
   created_at     TEXT NOT NULL,
   updated_at     TEXT NOT NULL
 ) STRICT;
-CREATE UNIQUE INDEX IF NOT EXISTS requests_in_flight_db_name ON requests (db_name) WHERE ${IN_FLIGHT};
-CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at, id);
-CREATE INDEX IF NOT EXISTS requests_status_created ON requests (status, created_at, id);
 CREATE TABLE IF NOT EXISTS request_history (
   request_id TEXT NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
   seq        INTEGER NOT NULL,
@@ -43,8 +57,43 @@ CREATE TABLE IF NOT EXISTS request_history (
 ) STRICT, WITHOUT ROWID;
 `;
 
+/** One index for each filter `list` takes (and kind with status), each ending in the list's order. */
+const INDEXES = `
+CREATE UNIQUE INDEX IF NOT EXISTS requests_in_flight_db_name ON requests (db_name) WHERE ${IN_FLIGHT};
+CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at, id);
+CREATE INDEX IF NOT EXISTS requests_status_created ON requests (status, created_at, id);
+CREATE INDEX IF NOT EXISTS requests_kind_created ON requests (kind, created_at, id);
+CREATE INDEX IF NOT EXISTS requests_kind_status_created ON requests (kind, status, created_at, id);
+CREATE INDEX IF NOT EXISTS requests_db_name_created ON requests (db_name, created_at, id);
+`;
+
+/**
+ * Creates the tables, adds the lifecycle columns a database from an earlier version lacks, then the
+ * indexes (some are on those columns). One IMMEDIATE transaction: two processes opening an old database
+ * at once add each column once.
+ */
+function createSchema(db: SqliteDatabase): void {
+  db.transaction(() => {
+    db.exec(TABLES);
+    const columns = new Set(db.prepare("SELECT name FROM pragma_table_info('requests')").pluck().all());
+    for (const [name, definition] of Object.entries(LIFECYCLE_COLUMNS))
+      if (!columns.has(name)) db.exec(`ALTER TABLE requests ADD COLUMN ${name} ${definition}`);
+    db.exec(INDEXES);
+  }).immediate();
+}
+
+/** The filters `list` takes, each an equality its indexes serve. */
+const LIST_FILTERS = [
+  ['status', 'status = @status'],
+  ['kind', 'kind = @kind'],
+  ['dbName', 'db_name = @dbName'],
+] as const;
+
 interface RequestRow {
   id: string;
+  kind: RequestKind;
+  step: number;
+  change_json: string | null;
   db_name: string;
   environment: string;
   status: Status;
@@ -91,8 +140,11 @@ function toEntry(row: HistoryRow): HistoryEntry {
 function toRecord(row: RequestRow, history: HistoryEntry[]): RequestRecord {
   return {
     id: row.id,
+    kind: row.kind,
     status: row.status,
+    step: row.step,
     request: JSON.parse(row.request_json),
+    change: row.change_json === null ? null : JSON.parse(row.change_json),
     requester: row.requester,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -108,21 +160,24 @@ function toRecord(row: RequestRow, history: HistoryEntry[]): RequestRecord {
 
 /**
  * The status store on the local runtime's SQLite database. Tables `requests` and `request_history` are
- * created on construction (idempotent DDL). A partial unique index on `requests(db_name)` over the
- * in-flight statuses keeps at most one in-flight request per database, whichever connection or process
- * inserts. Times are stored as ISO 8601 UTC text (`Date#toISOString`), which sorts chronologically.
+ * created on construction (idempotent DDL; an earlier version's database gains the lifecycle columns).
+ * A partial unique index on `requests(db_name)` over the in-flight statuses keeps at most one in-flight
+ * request per database, of any kind and at any step, whichever connection or process inserts. Times are
+ * stored as ISO 8601 UTC text (`Date#toISOString`), which sorts chronologically.
  *
- * The promise-returning methods implement {@link StatusStore}; `insertQueued` and `inFlightIdSync` are
- * synchronous so that {@link SqliteIntake} can compose them with the queue in one transaction.
+ * The promise-returning methods implement {@link StatusStore}; `insertQueued`, `moveSync` and
+ * `inFlightIdSync` are synchronous so that {@link SqliteIntake} can compose them with the queue in one
+ * transaction.
  */
 export class SqliteStatusStore implements StatusStore {
   private readonly stmt;
-  private readonly listStmts;
+  /** `list`'s statements by their WHERE clause: one for each combination of filters in use. */
+  private readonly listStmts = new Map<string, Statement<Record<string, string | number>, RequestRow>>();
   private readonly transitionTx;
   private readonly noteTx;
 
   constructor(readonly db: SqliteDatabase) {
-    db.exec(SCHEMA);
+    createSchema(db);
     const historyColumns = 'request_id, at, status, detail';
     this.stmt = {
       record: db.prepare<[string], RequestRow>('SELECT * FROM requests WHERE id = ?'),
@@ -133,23 +188,30 @@ export class SqliteStatusStore implements StatusStore {
         `SELECT ${historyColumns} FROM request_history
          WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY request_id, seq`,
       ),
-      state: db.prepare<[string], { status: Status; attempts: number }>(
-        'SELECT status, attempts FROM requests WHERE id = ?',
+      state: db.prepare<[string], { status: Status; step: number; attempts: number }>(
+        'SELECT status, step, attempts FROM requests WHERE id = ?',
       ),
       inFlight: db.prepare<[string], { id: string }>(
         `SELECT id FROM requests WHERE db_name = ? AND ${IN_FLIGHT}`,
       ),
-      insert: db.prepare(
-        `INSERT INTO requests (id, db_name, environment, status, requester, request_json, attempts,
-           pr_number, pr_url, pr_branch, failure_reason, created_at, updated_at)
-         VALUES (@id, @db_name, @environment, @status, @requester, @request_json, @attempts,
-           NULL, NULL, NULL, NULL, @created_at, @updated_at)`,
+      // CROSS JOIN keeps the names as the outer loop, so each is one lookup on the in-flight index
+      // (left to itself, the planner reads every in-flight request through the status index).
+      inFlightMany: db.prepare<[string], { db_name: string; id: string }>(
+        `SELECT requests.db_name, requests.id FROM json_each(?) AS names
+         CROSS JOIN requests ON requests.db_name = names.value WHERE ${IN_FLIGHT}`,
       ),
+      insert: db.prepare(
+        `INSERT INTO requests (id, kind, step, change_json, db_name, environment, status, requester,
+           request_json, attempts, pr_number, pr_url, pr_branch, failure_reason, created_at, updated_at)
+         VALUES (@id, @kind, @step, @change_json, @db_name, @environment, @status, @requester,
+           @request_json, @attempts, NULL, NULL, NULL, NULL, @created_at, @updated_at)`,
+      ),
+      // Compare-and-swap on the position the move was decided from.
       update: db.prepare(
-        `UPDATE requests SET status = @status, updated_at = @at, attempts = @attempts,
+        `UPDATE requests SET status = @status, step = @step, updated_at = @at, attempts = @attempts,
            pr_number = COALESCE(@pr_number, pr_number), pr_url = COALESCE(@pr_url, pr_url),
            pr_branch = COALESCE(@pr_branch, pr_branch), failure_reason = @failure_reason
-         WHERE id = @id`,
+         WHERE id = @id AND status = @from_status AND step = @from_step`,
       ),
       touch: db.prepare('UPDATE requests SET updated_at = MAX(updated_at, @at) WHERE id = @id'),
       appendHistory: db.prepare(
@@ -158,38 +220,9 @@ export class SqliteStatusStore implements StatusStore {
            @at, @status, @detail)`,
       ),
     };
-    const page = (where: string) =>
-      db.prepare<Record<string, string | number>, RequestRow>(
-        `SELECT * FROM requests ${where} ORDER BY created_at DESC, id DESC LIMIT @limit`,
-      );
-    this.listStmts = {
-      all: page(''),
-      after: page('WHERE (created_at, id) < (@createdAt, @id)'),
-      status: page('WHERE status = @status'),
-      statusAfter: page('WHERE status = @status AND (created_at, id) < (@createdAt, @id)'),
-    };
-    this.transitionTx = db.transaction((id: string, to: Status, change: StatusChange) => {
-      const current = this.stmt.state.get(id);
-      if (!current) return undefined;
-      if (!canMove(current.status, to)) return { record: this.getSync(id) as RequestRecord, changed: false };
-      const at = iso(change.at);
-      let attempts = current.attempts;
-      if (to === 'processing') attempts = Math.max(attempts, change.attempt ?? attempts + 1);
-      const pr = change.pullRequest;
-      this.stmt.update.run({
-        id,
-        status: to,
-        at,
-        attempts,
-        pr_number: pr?.number ?? null,
-        pr_url: pr?.url ?? null,
-        pr_branch: pr?.branch ?? null,
-        // A reason belongs to failed only: a failed request whose pull request merged after all drops it.
-        failure_reason: to === 'failed' ? (change.failureReason ?? change.detail ?? 'failed') : null,
-      });
-      this.stmt.appendHistory.run({ id, at, status: to, detail: historyDetail(to, change) });
-      return { record: this.getSync(id) as RequestRecord, changed: true };
-    });
+    this.transitionTx = db.transaction((id: string, to: Status, change: StatusChange) =>
+      this.moveSync(id, to, change),
+    );
     this.noteTx = db.transaction((id: string, at: string, detail: string) => {
       const current = this.stmt.state.get(id);
       if (!current) return;
@@ -204,26 +237,28 @@ export class SqliteStatusStore implements StatusStore {
   }
 
   /**
-   * Newest first (created_at, then id, descending), optionally only one status. Each record carries its
-   * whole history, fetched for the page in one query. `cursor` is the previous page's `nextCursor`; a
-   * cursor from elsewhere throws {@link InvalidCursorError}. `limit` must be a positive integer.
+   * Newest first (created_at, then id, descending), optionally only one status, kind or database, in any
+   * combination; an index serves each. Each record carries its whole history, fetched for the page in one
+   * query. `cursor` is the previous page's `nextCursor`; a cursor from elsewhere throws
+   * {@link InvalidCursorError}. `limit` must be a positive integer.
    */
   async list(query: ListQuery): Promise<{ records: RequestRecord[]; nextCursor: string | null }> {
-    const { limit, status, cursor } = query;
+    const { limit, cursor } = query;
     if (!Number.isInteger(limit) || limit < 1)
       throw new RangeError(`limit must be a positive integer: ${limit}`);
     const params: Record<string, string | number> = { limit: limit + 1 };
-    if (status !== undefined) params.status = status;
-    if (cursor !== undefined) Object.assign(params, decodeCursor(cursor));
-    const stmt =
-      status === undefined
-        ? cursor === undefined
-          ? this.listStmts.all
-          : this.listStmts.after
-        : cursor === undefined
-          ? this.listStmts.status
-          : this.listStmts.statusAfter;
-    const rows = stmt.all(params);
+    const conditions: string[] = [];
+    for (const [name, condition] of LIST_FILTERS) {
+      const value = query[name];
+      if (value === undefined) continue;
+      params[name] = value;
+      conditions.push(condition);
+    }
+    if (cursor !== undefined) {
+      Object.assign(params, decodeCursor(cursor));
+      conditions.push('(created_at, id) < (@createdAt, @id)');
+    }
+    const rows = this.listStatement(conditions).all(params);
     const more = rows.length > limit;
     if (more) rows.pop();
     const histories = new Map<string, HistoryEntry[]>();
@@ -239,12 +274,25 @@ export class SqliteStatusStore implements StatusStore {
     return { records, nextCursor: more && last ? encodeCursor(last.created_at, last.id) : null };
   }
 
+  private listStatement(conditions: readonly string[]) {
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    let stmt = this.listStmts.get(where);
+    if (!stmt) {
+      stmt = this.db.prepare<Record<string, string | number>, RequestRow>(
+        `SELECT * FROM requests ${where} ORDER BY created_at DESC, id DESC LIMIT @limit`,
+      );
+      this.listStmts.set(where, stmt);
+    }
+    return stmt;
+  }
+
   /**
-   * Follows `canMove` exactly, in one immediate transaction: read the status, check, update, append
-   * history. A forbidden move writes nothing and returns the current record with `changed: false`.
-   * `processing` sets attempts to `change.attempt` (never lowering them; one more when no attempt is
-   * given), even processing → processing, which starts a new attempt. `pullRequest` is stored when given
-   * (pr_open, or a merge reported before pr_open); `failed` stores `failureReason`.
+   * Follows `canMoveTo` exactly, in one immediate transaction: read the position, check, update, append
+   * history (see {@link moveSync}). A forbidden move writes nothing and returns the current record with
+   * `changed: false`. `processing` sets attempts to `change.attempt` (never lowering them; one more when
+   * no attempt is given), even processing → processing, which starts a new attempt. `pullRequest` is
+   * stored when given (pr_open, or a merge reported before pr_open); `failed` stores `failureReason`.
+   * `change.step` is the step the move goes to (absent: the current one).
    */
   async transition(
     id: string,
@@ -262,6 +310,55 @@ export class SqliteStatusStore implements StatusStore {
   /** The id of the request queued, processing or pr_open for this database, if any. */
   async inFlight(dbName: string): Promise<string | undefined> {
     return this.inFlightIdSync(dbName);
+  }
+
+  /** The in-flight request of each named database that has one, in one query on the in-flight index. */
+  async inFlightMany(dbNames: readonly string[]): Promise<Map<string, string>> {
+    if (dbNames.length === 0) return new Map();
+    const rows = this.stmt.inFlightMany.all(JSON.stringify(dbNames));
+    return new Map(rows.map((row) => [row.db_name, row.id]));
+  }
+
+  /**
+   * The move `transition` and the intake's `advance` share: reads the request's position, asks
+   * `canMoveTo` whether it may go to `to` at `change.step` (absent: its current step), and
+   * compare-and-swaps status and step together. With `expected`, it moves only from exactly that
+   * position. Synchronous, so it joins the caller's transaction; the caller makes it IMMEDIATE.
+   */
+  moveSync(
+    id: string,
+    to: Status,
+    change: StatusChange,
+    expected?: Position,
+  ): { record: RequestRecord; changed: boolean } | undefined {
+    const current = this.stmt.state.get(id);
+    if (!current) return undefined;
+    const unchanged = () => ({ record: this.getSync(id) as RequestRecord, changed: false });
+    const from: Position = { status: current.status, step: current.step };
+    const target: Position = { status: to, step: change.step ?? current.step };
+    if (expected && (expected.status !== from.status || expected.step !== from.step)) return unchanged();
+    if (!canMoveTo(from, target)) return unchanged();
+    const at = iso(change.at);
+    let attempts = current.attempts;
+    if (to === 'processing') attempts = Math.max(attempts, change.attempt ?? attempts + 1);
+    const pr = change.pullRequest;
+    const { changes } = this.stmt.update.run({
+      id,
+      status: to,
+      step: target.step,
+      from_status: from.status,
+      from_step: from.step,
+      at,
+      attempts,
+      pr_number: pr?.number ?? null,
+      pr_url: pr?.url ?? null,
+      pr_branch: pr?.branch ?? null,
+      // A reason belongs to failed only: a failed request whose pull request merged after all drops it.
+      failure_reason: to === 'failed' ? (change.failureReason ?? change.detail ?? 'failed') : null,
+    });
+    if (changes === 0) return unchanged();
+    this.stmt.appendHistory.run({ id, at, status: to, detail: historyDetail(to, change) });
+    return { record: this.getSync(id) as RequestRecord, changed: true };
   }
 
   getSync(id: string): RequestRecord | undefined {
@@ -284,6 +381,9 @@ export class SqliteStatusStore implements StatusStore {
     const createdAt = iso(record.createdAt);
     const row = {
       id: record.id,
+      kind: record.kind,
+      step: record.step,
+      change_json: record.change === null ? null : JSON.stringify(record.change),
       db_name: record.request.db_name,
       environment: record.request.environment,
       status: record.status,
