@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { applyChange } from '../../src/domain/change.js';
 import { MODULE_DIR } from '../../src/domain/layout.js';
 import type { Policy } from '../../src/domain/policy.js';
 import { resolveRequest } from '../../src/domain/resolve.js';
@@ -71,14 +72,42 @@ const REQUESTS = [
   { db_name: 'orders', engine: 'postgres', environment: 'prod', deployment: 'aurora', owner: 'team-orders' },
 ];
 
-const CASES = POLICIES.flatMap(([layout, policy]) =>
-  REQUESTS.map((request) => ({ layout, policy, request })),
-);
+/** Databases after a change: a major version upgrade sets allow_major_version_upgrade, beside apply_immediately. */
+const CHANGED = [
+  {
+    request: {
+      db_name: 'orders',
+      engine: 'postgres',
+      environment: 'prod',
+      owner: 'team-orders',
+      engine_version: '16.9',
+    },
+    change: { engine_version: '17.5', allow_major_version_upgrade: true, size: 'large', instances: 3 },
+  },
+  {
+    request: {
+      db_name: 'legacy-cms',
+      engine: 'mysql',
+      environment: 'staging',
+      deployment: 'instance',
+      engine_version: '8.0',
+    },
+    change: { engine_version: '8.4', allow_major_version_upgrade: true, size: 'medium' },
+  },
+];
 
-function specFor(policy: Policy, request: object): DatabaseSpec {
+const CASES = POLICIES.flatMap(([layout, policy]) => [
+  ...REQUESTS.map((request) => ({ layout, policy, request, change: undefined, after: '' })),
+  ...CHANGED.map(({ request, change }) => ({ layout, policy, request, change, after: ' after a change' })),
+]);
+
+function specFor(policy: Policy, request: object, change?: object): DatabaseSpec {
   const result = resolveRequest(request, policy, { requestId: '01JD6Z3Q8W4M2N5P7R9T1V3X5Z' });
   if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return result.value.spec;
+  if (change === undefined) return result.value.spec;
+  const changed = applyChange(result.value, change, policy, '01JD7A0000CHANGE0000000000');
+  if (!changed.ok) throw new Error(JSON.stringify(changed.issues));
+  return changed.value.spec;
 }
 
 /** Parsed files named by their path in the repository, so `baseDir` finds the directory they run in. */
@@ -115,10 +144,20 @@ describe('every generated root', () => {
   }
 
   describe.each(CASES)(
-    '$layout: $request.environment $request.deployment $request.engine',
-    ({ policy, request }) => {
-      const spec = specFor(policy, request);
+    '$layout: $request.environment $request.deployment $request.engine$after',
+    ({ policy, request, change }) => {
+      const spec = specFor(policy, request, change);
       const text = renderTerraform(spec);
+      if (change)
+        it('carries the change: allow_major_version_upgrade and apply_immediately for the environment', async () => {
+          const call = only(((await parseHcl('main.tf', text)).module as Body)[spec.dbName]);
+          expect(call).toMatchObject({
+            engine_version: change.engine_version,
+            allow_major_version_upgrade: true,
+            apply_immediately: policy.environments[spec.environment]?.apply_immediately,
+            final_snapshot_identifier: `${spec.dbName}-final-01jd6z3q`,
+          });
+        });
 
       it('parses and is terraform fmt clean', async () => {
         await parseHcl(spec.location.file, text);
