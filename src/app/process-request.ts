@@ -146,7 +146,12 @@ async function openRetire(ctx: AppContext, record: RequestRecord): Promise<PullR
   const env = ownValue(ctx.policy.policy.environments, current.spec.environment);
   if (!env) throw new PermanentFailure(`environment ${current.spec.environment} is no longer configured`);
   const unprotected = unprotectedSpec(current.spec, env, record.id);
-  const common = { requester: record.requester, policySource: ctx.policy.source, base: ctx.conventions.base };
+  const common = {
+    requestId: record.id,
+    requester: record.requester,
+    policySource: ctx.policy.source,
+    base: ctx.conventions.base,
+  };
   if (unprotected) {
     const branch = requestBranch({ ...ask(record), unprotect: true }, ctx.conventions);
     const text = renderRetirePullRequest({

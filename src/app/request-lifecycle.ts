@@ -143,6 +143,7 @@ export async function requestRetire(
     );
     const content = unprotected ? renderTerraform(unprotected) : '';
     const text = renderRetirePullRequest({
+      requestId: id,
       spec: current.spec,
       step: unprotected ? 'unprotect' : 'remove',
       ...(unprotected ? { unprotected } : {}),
