@@ -11,7 +11,8 @@ export interface ResolveContext {
   requestId: string;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** What a request id looks like; a generated file names one in its header and its request-id tag. */
+export const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /**
  * Applies the environment's policy to a schema-valid request: either a spec with every setting
