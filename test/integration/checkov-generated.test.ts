@@ -9,8 +9,10 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyChange, type CurrentDatabase } from '../../src/domain/change.js';
 import type { Policy } from '../../src/domain/policy.js';
 import { resolveRequest } from '../../src/domain/resolve.js';
+import type { DatabaseSpec } from '../../src/domain/spec.js';
 import { renderTerraform } from '../../src/render/terraform.js';
 import { checkov, describeCheck, type Report } from '../support/checkov.js';
 import { ROOT } from '../support/cli.js';
@@ -69,29 +71,47 @@ const POLICY_DECIDED: Record<string, Set<string>> = {
   ]),
 };
 
+/** A created database's settings and spec, as a change starts from them. */
+function created(request: object, policy: Policy): CurrentDatabase {
+  const result = resolveRequest(request, policy, {
+    requestId: `req-${(request as { db_name: string }).db_name}`,
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.value;
+}
+
+/**
+ * A copy of the repository's terraform/ tree with each database's root written where the policy puts
+ * it, calling the real module; checkov's report on terraform/live. The caller removes `dir`.
+ */
+async function scanRoots(specs: DatabaseSpec[], ownFiles?: string): Promise<{ dir: string; report: Report }> {
+  const dir = mkdtempSync(join(tmpdir(), 'rdsp-checkov-'));
+  cpSync(join(ROOT, 'terraform'), join(dir, 'terraform'), { recursive: true });
+  // The single root's own files (providers, backend, networks) stand in terraform/live in that layout.
+  if (ownFiles) cpSync(join(ROOT, ownFiles), join(dir, 'terraform/live'), { recursive: true });
+  for (const spec of specs) {
+    const file = join(dir, spec.location.file);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, renderTerraform(spec));
+  }
+  return { dir, report: await checkov(['-d', 'terraform/live'], dir) };
+}
+
+const ofModule = (checks: Report['failed'], name: string) =>
+  checks.filter((c) => c.resource.startsWith(`module.${name}.`));
+
 describe.each(LAYOUTS)('checkov on generated roots: $layout', ({ policy, ownFiles }) => {
   let dir: string;
   let report: Report;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rdsp-checkov-'));
-    cpSync(join(ROOT, 'terraform'), join(dir, 'terraform'), { recursive: true });
-    // The single root's own files (providers, backend, networks) stand in terraform/live in that layout.
-    if (ownFiles) cpSync(join(ROOT, ownFiles), join(dir, 'terraform/live'), { recursive: true });
-    for (const request of REQUESTS) {
-      const result = resolveRequest(request, policy, { requestId: `req-${request.db_name}` });
-      if (!result.ok) throw new Error(JSON.stringify(result.issues));
-      const file = join(dir, result.value.spec.location.file);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, renderTerraform(result.value.spec));
-    }
-    report = await checkov(['-d', 'terraform/live'], dir);
+    ({ dir, report } = await scanRoots(
+      REQUESTS.map((request) => created(request, policy).spec),
+      ownFiles,
+    ));
   }, 300_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  const ofModule = (checks: Report['failed'], name: string) =>
-    checks.filter((c) => c.resource.startsWith(`module.${name}.`));
 
   it('scans every generated database', () => {
     expect(report.parsingErrors).toEqual([]);
@@ -116,4 +136,95 @@ describe.each(LAYOUTS)('checkov on generated roots: $layout', ({ policy, ownFile
     expect(dev).toContain('CKV_AWS_139');
     expect(dev).toContain('CKV_AWS_338');
   });
+});
+
+/**
+ * Prod roots stay clean after their life goes on: each database is created, then changed one request
+ * after another as the service does (a bigger size, more instances, a minor version, then a major
+ * upgrade with allow_major_version_upgrade), and checkov scans the module as the changed roots call it.
+ */
+describe('checkov on prod roots after changes', () => {
+  // A minor version below the packaged policy's, so one database goes minor then major.
+  const policy = withProdRole(packagedPolicy.policy);
+  const aurora = policy.engines.postgres.aurora;
+  if (aurora) aurora.allowed = [...aurora.allowed, '16.6'];
+
+  const LIVES: Array<{ request: object; changes: object[] }> = [
+    {
+      request: {
+        db_name: 'prod-orders',
+        engine: 'postgres',
+        environment: 'prod',
+        owner: 'team-orders',
+        engine_version: '16.6',
+      },
+      changes: [
+        { size: 'large' },
+        { instances: 3 },
+        { engine_version: '16.9' },
+        { engine_version: '17.5', allow_major_version_upgrade: true },
+      ],
+    },
+    {
+      request: {
+        db_name: 'prod-cms',
+        engine: 'mysql',
+        environment: 'prod',
+        deployment: 'instance',
+        owner: 'team-web',
+        engine_version: '8.0',
+      },
+      changes: [{ size: 'large' }, { engine_version: '8.4', allow_major_version_upgrade: true }],
+    },
+    {
+      request: {
+        db_name: 'prod-ledger',
+        engine: 'mysql',
+        environment: 'prod',
+        deployment: 'aurora-serverless',
+        owner: 'team-ledger',
+        engine_version: '8.0.mysql_aurora.3.04.4',
+      },
+      changes: [{ size: 'xlarge', instances: 3 }, { engine_version: '8.0.mysql_aurora.3.08.2' }],
+    },
+  ];
+
+  /** Each database after every one of its changes, each change applied by its own request. */
+  const changed = LIVES.map(({ request, changes }) => {
+    let current = created(request, policy);
+    changes.forEach((change, n) => {
+      const outcome = applyChange(current, change, policy, `chg-${n}-${current.spec.dbName}`);
+      if (!outcome.ok) throw new Error(`${JSON.stringify(change)}: ${JSON.stringify(outcome.issues)}`);
+      current = outcome.value;
+    });
+    return current.spec;
+  });
+  let dir: string;
+  let report: Report;
+
+  beforeAll(async () => {
+    ({ dir, report } = await scanRoots(changed));
+  }, 300_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('renders the changes: bigger, more instances, the new versions, major upgrades allowed, changes held for the maintenance window', () => {
+    const [orders, cms, ledger] = changed.map((spec) => renderTerraform(spec));
+    expect(orders).toMatch(
+      / engine_version += "17\.5"\n {2}allow_major_version_upgrade = true\n {2}instance_class += "db\.r7g\.xlarge"\n {2}instances += 3\n/,
+    );
+    expect(cms).toMatch(/ engine_version += "8\.4"\n {2}allow_major_version_upgrade = true\n/);
+    expect(ledger).toMatch(/ engine_version += "8\.0\.mysql_aurora\.3\.08\.2"\n {2}instances += 3\n/);
+    expect(ledger).not.toContain('allow_major_version_upgrade');
+    for (const text of [orders, cms, ledger]) expect(text).toMatch(/\n {2}apply_immediately += false\n/);
+  });
+
+  it.each(LIVES.map(({ request }) => (request as { db_name: string }).db_name))(
+    '%s passes every check after its changes',
+    (name) => {
+      expect(report.parsingErrors).toEqual([]);
+      expect(ofModule(report.passed, name).length, name).toBeGreaterThan(15);
+      expect(ofModule(report.failed, name).map(describeCheck)).toEqual([]);
+    },
+  );
 });
