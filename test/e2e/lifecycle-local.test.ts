@@ -1,6 +1,10 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { commitBehindTheService, fileAt } from '../support/git-checks.js';
-import { api, type RunningServer, startServer, waitFor } from '../support/server.js';
+import { writeSingleRootPolicy } from '../support/layouts.js';
+import { api, type RunningServer, startServer, tempDir, waitFor } from '../support/server.js';
 
 /** The whole life of a database on the local runtime: create → change → change → retire → create again. */
 describe('a database for its whole life on the local runtime', () => {
@@ -191,5 +195,66 @@ describe('a database for its whole life on the local runtime', () => {
 
     const after = await call('GET', '/requests?limit=200');
     expect(after.json.requests.length).toBe(before.json.requests.length);
+  });
+});
+
+describe('the whole life under a single root, and a policy that forbids retiring', () => {
+  it('changes and retires a database of the single root; a policy without retire in dev answers 403', async () => {
+    const { path: singleRoot } = writeSingleRootPolicy();
+    const text = readFileSync(singleRoot, 'utf8');
+    const doc = parseDocument(text);
+    doc.setIn(['environments', 'dev', 'retire'], { allowed: false });
+    doc.setIn(['environments', 'staging', 'deletion_protection'], false);
+    const policyPath = join(tempDir('policy'), 'policy.yaml');
+    writeFileSync(policyPath, String(doc));
+    const server = await startServer({ args: ['--config', policyPath] });
+    try {
+      const call = api(server);
+      const mergeOpen = async (id: string) => {
+        const open = await waitFor(
+          () => call('GET', `/requests/${id}`),
+          (r) => r.json?.status === 'pr_open',
+        );
+        expect((await call('POST', `/pulls/${open.json.pull_request.number}/merge`)).status).toBe(200);
+        return waitFor(
+          () => call('GET', `/requests/${id}`),
+          (r) => r.json?.status === 'merged',
+        );
+      };
+      for (const [db, environment] of [
+        ['kept', 'dev'],
+        ['gone', 'staging'],
+      ] as const) {
+        const created = await call('POST', '/provision', { db_name: db, engine: 'mysql', environment });
+        await mergeOpen(created.json.request_id);
+      }
+      expect((await call('GET', '/databases')).json.databases.map((d: { file: string }) => d.file)).toEqual([
+        'terraform/live/gone.tf',
+        'terraform/live/kept.tf',
+      ]);
+      const changed = await call('PATCH', '/databases/kept', { owner: 'team-a' });
+      expect(changed.status).toBe(202);
+      await mergeOpen(changed.json.request_id);
+      expect(fileAt(server.repo, 'main', 'terraform/live/kept.tf')).toContain('"owner"       = "team-a"');
+
+      const before = (await call('GET', '/requests')).json.requests.length;
+      const forbidden = await call('DELETE', '/databases/kept');
+      expect(forbidden.status).toBe(403);
+      expect(forbidden.json).toEqual({
+        error: 'forbidden',
+        message: expect.stringMatching(/retire\.allowed/),
+      });
+      expect((await call('GET', '/requests')).json.requests).toHaveLength(before);
+
+      // Unprotected and without a final snapshot to turn on: one pull request removes the file.
+      const retired = await call('DELETE', '/databases/gone');
+      expect(retired.status).toBe(202);
+      const done = await mergeOpen(retired.json.request_id);
+      expect(done.json).toMatchObject({ kind: 'retire', step: 1 });
+      expect(fileAt(server.repo, 'main', 'terraform/live/gone.tf')).toBeNull();
+      expect(fileAt(server.repo, 'main', 'terraform/live/kept.tf')).not.toBeNull();
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
   });
 });
