@@ -1,4 +1,5 @@
-import { branchName, dbNameFromBranch } from '../domain/naming.js';
+import { dbNameFromAnyBranch } from '../domain/naming.js';
+import { stepBranches } from '../domain/pull-request-match.js';
 import type { AppContext } from './context.js';
 
 /** A check run or commit status on a pull request's head: CI's plan, reported to the requester. */
@@ -18,12 +19,12 @@ export type CheckEventResult = { requestId: string; refused?: undefined } | { re
  */
 export async function applyCheckEvent(ctx: AppContext, event: CheckEvent): Promise<CheckEventResult> {
   for (const branch of event.branches) {
-    const dbName = dbNameFromBranch(branch, ctx.conventions);
+    const dbName = dbNameFromAnyBranch(branch, ctx.conventions);
     if (!dbName) continue;
     const id = await ctx.store.inFlight(dbName);
     if (!id) continue;
     const record = await ctx.store.get(id);
-    if (!record || branchName(record.request.db_name, ctx.conventions) !== branch) continue;
+    if (!record || !stepBranches(record, ctx.conventions).includes(branch)) continue;
     if (record.history.some((h) => h.detail === event.detail))
       return { refused: 'a replay: already recorded' };
     await ctx.store.note(id, event.at, event.detail);

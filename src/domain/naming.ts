@@ -39,10 +39,24 @@ export function engineDatabaseName(dbName: string): string {
 export function dbNameFromBranch(
   branch: string,
   conventions: GitConventions = DEFAULT_GIT_CONVENTIONS,
+  /** A placeholder in the template standing for a request's short id. */
+  shortIdMark?: string,
 ): string | null {
-  const [before, after] = conventions.branch.split('{db_name}') as [string, string | undefined];
-  if (after === undefined || !branch.startsWith(before) || !branch.endsWith(after)) return null;
-  const name = branch.slice(before.length, branch.length - after.length);
+  const [before, rawAfter] = conventions.branch.split('{db_name}') as [string, string | undefined];
+  if (rawAfter === undefined || !branch.startsWith(before)) return null;
+  let rest = branch.slice(before.length);
+  let after = rawAfter;
+  if (shortIdMark !== undefined) {
+    const [head, tail] = after.split(shortIdMark) as [string, string | undefined];
+    if (tail === undefined || !rest.endsWith(tail)) return null;
+    rest = rest.slice(0, rest.length - tail.length);
+    // The short id: 8 characters of the request id.
+    if (!/^[0-9a-z-]{8}$/.test(rest.slice(-8))) return null;
+    rest = rest.slice(0, -8);
+    after = head;
+  }
+  if (!rest.endsWith(after)) return null;
+  const name = rest.slice(0, rest.length - after.length);
   return name.length > 0 && !name.includes('/') ? name : null;
 }
 
@@ -70,4 +84,27 @@ export function requestBranch(
   const template = request.kind === 'change' ? conventions.change_branch : conventions.retire_branch;
   const branch = fill(template, request.dbName).replaceAll('{short_id}', shortId(request.id));
   return request.unprotect ? `${branch}-unprotect` : branch;
+}
+
+/**
+ * The database any request's branch was made for, by the creation, change or retire template (a
+ * retirement's first step adds `-unprotect`); null for any other branch.
+ */
+export function dbNameFromAnyBranch(
+  branch: string,
+  conventions: GitConventions = DEFAULT_GIT_CONVENTIONS,
+): string | null {
+  const created = dbNameFromBranch(branch, conventions);
+  if (created) return created;
+  for (const template of [conventions.change_branch, conventions.retire_branch]) {
+    for (const candidate of [branch, branch.replace(/-unprotect$/, '')]) {
+      const name = dbNameFromBranch(
+        candidate,
+        { ...conventions, branch: template.replace('{short_id}', '\u0000') },
+        '\u0000',
+      );
+      if (name) return name;
+    }
+  }
+  return null;
 }
