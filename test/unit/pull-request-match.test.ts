@@ -6,10 +6,13 @@ import { pullRequestMismatch } from '../../src/domain/pull-request-match.js';
 const BRANCH = 'feature/provision-rds-orders';
 const request = { db_name: 'orders', engine: 'mysql', environment: 'dev' } as const;
 const recorded = {
+  id: '01JD6Z3Q8W4M2N5P7R9T1V3X5Z',
+  kind: 'create' as const,
+  step: 1,
   request,
   pullRequest: { number: 7, url: 'https://github.example/pull/7', branch: BRANCH },
 };
-const notYetRecorded = { request, pullRequest: null };
+const notYetRecorded = { ...recorded, pullRequest: null };
 
 describe('pullRequestMismatch: which merged or closed pull request settles a request', () => {
   it("accepts the request's own pull request: its branch and its recorded number", () => {
