@@ -46,6 +46,8 @@ describe('local runtime over HTTP and the CLI', () => {
     );
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/databases',
+        '/databases/{db_name}',
         '/health',
         '/provision',
         '/pulls',
