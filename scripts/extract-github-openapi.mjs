@@ -22,6 +22,9 @@ const OPERATIONS = [
   // The host reads files only: of the four 200 forms (directory array, file, symlink, submodule), the file one.
   { method: 'get', path: '/repos/{owner}/{repo}/contents/{path}', only200: 'Content File' },
   { method: 'put', path: '/repos/{owner}/{repo}/contents/{path}' },
+  { method: 'delete', path: '/repos/{owner}/{repo}/contents/{path}' },
+  { method: 'get', path: '/repos/{owner}/{repo}/git/trees/{tree_sha}' },
+  { method: 'get', path: '/repos/{owner}/{repo}/git/blobs/{file_sha}' },
   { method: 'get', path: '/repos/{owner}/{repo}/pulls' },
   { method: 'post', path: '/repos/{owner}/{repo}/pulls' },
   { method: 'get', path: '/repos/{owner}/{repo}/pulls/{pull_number}' },

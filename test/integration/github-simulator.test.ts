@@ -3,7 +3,9 @@
  * answers and errors, validation against GitHub's OpenAPI description, rate limits and injected faults.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
@@ -474,6 +476,278 @@ describe('GitHub simulator: endpoints as GitHub documents them', () => {
   });
 });
 
+describe('GitHub simulator: removing files, trees and blobs', () => {
+  const files = {
+    'README.md': '# infra\n',
+    'terraform/live/a.tf': 'a\n',
+    'terraform/live/b.tf': 'b\n',
+    'terraform/live/nested/c.tf': 'c\n',
+    'terraform/live-old/d.tf': 'd\n',
+    'terraform/livestock.tf': 'e\n',
+  };
+
+  it('DELETE contents commits the removal on the branch; 404 when the file or branch is missing, 409 for a stale sha', async () => {
+    const sim = await start({ files });
+    const octokit = bare(sim);
+    const branch = 'feature/retire-rds-a';
+    const before = sim.createBranch(branch);
+    const path = 'terraform/live/a.tf';
+
+    const removed = await octokit.request('DELETE /repos/{owner}/{repo}/contents/{path}', {
+      ...repoOf(sim),
+      path,
+      message: 'Retire a',
+      sha: gitBlobSha('a\n'),
+      branch,
+    });
+    expect(removed.status).toBe(200);
+    expect(removed.data.content).toBeNull();
+    expect(removed.data.commit.sha).toBe(sim.branches()[branch]);
+    expect(removed.data.commit.message).toBe('Retire a');
+    expect(removed.data.commit.parents?.map((p) => p.sha)).toEqual([before]);
+    expect(sim.commit(removed.data.commit.sha as string)?.files).toEqual(
+      Object.fromEntries(Object.entries(files).filter(([p]) => p !== path)),
+    );
+    expect(sim.file(path)).toBe('a\n');
+
+    const again = await failure(
+      octokit.request('DELETE /repos/{owner}/{repo}/contents/{path}', {
+        ...repoOf(sim),
+        path,
+        message: 'Retire a',
+        sha: gitBlobSha('a\n'),
+        branch,
+      }),
+    );
+    expect(again.status).toBe(404);
+    expect(again.response?.data).toMatchObject({ message: 'Not Found' });
+
+    const stale = await failure(
+      octokit.request('DELETE /repos/{owner}/{repo}/contents/{path}', {
+        ...repoOf(sim),
+        path: 'terraform/live/b.tf',
+        message: 'Retire b',
+        sha: gitBlobSha('not b\n'),
+        branch,
+      }),
+    );
+    expect(stale.status).toBe(409);
+    expect(stale.response?.data).toMatchObject({
+      message: `terraform/live/b.tf does not match ${gitBlobSha('not b\n')}`,
+    });
+
+    const noBranch = await failure(
+      octokit.request('DELETE /repos/{owner}/{repo}/contents/{path}', {
+        ...repoOf(sim),
+        path: 'terraform/live/b.tf',
+        message: 'Retire b',
+        sha: gitBlobSha('b\n'),
+        branch: 'feature/none',
+      }),
+    );
+    expect(noBranch.status).toBe(404);
+    expect(noBranch.response?.data).toMatchObject({ message: 'Branch feature/none not found' });
+
+    // Without a branch: the default branch.
+    await octokit.request('DELETE /repos/{owner}/{repo}/contents/{path}', {
+      ...repoOf(sim),
+      path: 'terraform/livestock.tf',
+      message: 'Remove livestock',
+      sha: gitBlobSha('e\n'),
+    });
+    expect(sim.file('terraform/livestock.tf')).toBeUndefined();
+    expect(sim.file('terraform/livestock.tf', branch)).toBe('e\n');
+
+    expect(sim.counters.mutationsByBranch).toEqual({ [branch]: 3, 'feature/none': 1, main: 1 });
+    expect(sim.problems).toEqual([]);
+  });
+
+  it('GET git/trees lists the tree git makes of the files: by commit, tree or branch, recursively on request', async () => {
+    const sim = await start({ files });
+    const octokit = bare(sim);
+    // The same files in a real repository: git's own tree shas and listing.
+    const dir = mkdtempSync(join(tmpdir(), 'sim-tree-'));
+    try {
+      for (const [path, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), text);
+      }
+      const git = (...args: string[]) => {
+        const out = spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
+        expect(out.status, out.stderr).toBe(0);
+        return out.stdout;
+      };
+      git('init', '-q');
+      git('add', '.');
+      const rootTree = git('write-tree').trim();
+      const lsTree = (recursive: boolean) =>
+        git('ls-tree', ...(recursive ? ['-r', '-t'] : []), rootTree)
+          .trim()
+          .split('\n')
+          .map((line) => {
+            const [meta, path] = line.split('\t') as [string, string];
+            const [mode, type, sha] = meta.split(' ') as [string, string, string];
+            return { path, mode, type, sha };
+          });
+
+      const head = sim.resolve('main') as string;
+      expect(sim.commit(head)?.tree).toBe(rootTree);
+      const recursive = await octokit.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', {
+        ...repoOf(sim),
+        tree_sha: head,
+        recursive: '1',
+      });
+      expect(recursive.data.sha).toBe(rootTree);
+      expect(recursive.data.truncated).toBe(false);
+      expect(recursive.data.tree.map(({ path, mode, type, sha }) => ({ path, mode, type, sha }))).toEqual(
+        lsTree(true),
+      );
+      const blob = recursive.data.tree.find((e) => e.path === 'terraform/live/a.tf');
+      expect(blob).toMatchObject({
+        size: 2,
+        url: `${sim.url}/repos/${sim.owner}/${sim.repo}/git/blobs/${blob?.sha}`,
+      });
+      const subtree = recursive.data.tree.find((e) => e.path === 'terraform/live');
+      expect(subtree?.size).toBeUndefined();
+
+      const top = await octokit.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', {
+        ...repoOf(sim),
+        tree_sha: 'main',
+      });
+      expect(top.data.tree.map(({ path, mode, type, sha }) => ({ path, mode, type, sha }))).toEqual(
+        lsTree(false),
+      );
+      // A subtree by its sha lists its entries by name, as git does.
+      const live = await octokit.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', {
+        ...repoOf(sim),
+        tree_sha: subtree?.sha as string,
+      });
+      expect(live.data.tree.map((e) => [e.path, e.type])).toEqual([
+        ['a.tf', 'blob'],
+        ['b.tf', 'blob'],
+        ['nested', 'tree'],
+      ]);
+      // GitHub: any value of `recursive` (even "0" or "false") lists recursively.
+      const anyValue = await octokit.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', {
+        ...repoOf(sim),
+        tree_sha: subtree?.sha as string,
+        recursive: 'false',
+      });
+      expect(anyValue.data.tree.map((e) => e.path)).toEqual(['a.tf', 'b.tf', 'nested', 'nested/c.tf']);
+
+      const unknown = await failure(
+        octokit.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', {
+          ...repoOf(sim),
+          tree_sha: 'f'.repeat(40),
+        }),
+      );
+      expect(unknown.status).toBe(404);
+      expect(unknown.response?.data).toMatchObject({ message: 'Not Found' });
+      expect(sim.problems).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('GET git/trees?recursive says truncated past the entry limit and lists only that many', async () => {
+    const sim = await start({ files, treeEntryLimit: 4 });
+    const octokit = bare(sim);
+    const recursive = await octokit.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', {
+      ...repoOf(sim),
+      tree_sha: sim.resolve('main') as string,
+      recursive: '1',
+    });
+    expect(recursive.data.truncated).toBe(true);
+    expect(recursive.data.tree.map((e) => e.path)).toEqual([
+      'README.md',
+      'terraform',
+      'terraform/live-old',
+      'terraform/live-old/d.tf',
+    ]);
+    const top = await octokit.request('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', {
+      ...repoOf(sim),
+      tree_sha: sim.resolve('main') as string,
+    });
+    expect(top.data.truncated).toBe(false);
+    expect(sim.problems).toEqual([]);
+  });
+
+  it('GET git/blobs answers the base64 content with its sha and size; 404 for an unknown blob', async () => {
+    const sim = await start({ files });
+    const octokit = bare(sim);
+    const text = `${'résumé ✓ '.repeat(20)}\n`;
+    sim.commitFiles('main', { 'terraform/live/long.tf': text });
+    const sha = gitBlobSha(text);
+    const blob = await octokit.request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', {
+      ...repoOf(sim),
+      file_sha: sha,
+    });
+    expect(blob.data).toMatchObject({
+      sha,
+      size: Buffer.byteLength(text),
+      encoding: 'base64',
+      url: `${sim.url}/repos/${sim.owner}/${sim.repo}/git/blobs/${sha}`,
+    });
+    expect(Buffer.from(blob.data.content, 'base64').toString('utf8')).toBe(text);
+    const unknown = await failure(
+      octokit.request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', {
+        ...repoOf(sim),
+        file_sha: 'f'.repeat(40),
+      }),
+    );
+    expect(unknown.status).toBe(404);
+    expect(unknown.response?.data).toMatchObject({ message: 'Not Found' });
+    expect(sim.problems).toEqual([]);
+  });
+
+  it('merges a pull request whose branch deletes a file; a merge conflict when the base changed that file', async () => {
+    const sim = await start({ files });
+    const octokit = bare(sim);
+    const removeOn = async (branch: string, path: string) => {
+      sim.createBranch(branch);
+      await octokit.request('DELETE /repos/{owner}/{repo}/contents/{path}', {
+        ...repoOf(sim),
+        path,
+        message: `Remove ${path}`,
+        sha: gitBlobSha(sim.file(path) as string),
+        branch,
+      });
+      return octokit.request('POST /repos/{owner}/{repo}/pulls', {
+        ...repoOf(sim),
+        title: `Remove ${path}`,
+        head: branch,
+        base: sim.defaultBranch,
+      });
+    };
+    const pr = await removeOn('feature/retire-rds-a', 'terraform/live/a.tf');
+    expect(pr.data.changed_files).toBe(1);
+    const merged = await octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', {
+      ...repoOf(sim),
+      pull_number: pr.data.number,
+    });
+    expect(merged.data.merged).toBe(true);
+    expect(sim.file('terraform/live/a.tf')).toBeUndefined();
+    expect(Object.keys(sim.files()).sort()).toEqual(
+      Object.keys(files)
+        .filter((p) => p !== 'terraform/live/a.tf')
+        .sort(),
+    );
+
+    const conflicting = await removeOn('feature/retire-rds-b', 'terraform/live/b.tf');
+    sim.commitFiles('main', { 'terraform/live/b.tf': 'b changed\n' });
+    const conflict = await failure(
+      octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', {
+        ...repoOf(sim),
+        pull_number: conflicting.data.number,
+      }),
+    );
+    expect(conflict.status).toBe(405);
+    expect(conflict.response?.data).toMatchObject({ message: 'Merge conflict' });
+    expect(sim.file('terraform/live/b.tf')).toBe('b changed\n');
+    expect(sim.problems).toEqual([]);
+  });
+});
+
 describe('GitHub simulator: validation against GitHub OpenAPI description', () => {
   it('records a request GitHub would refuse (POST /pulls without head) and answers 422', async () => {
     const sim = await start();
@@ -578,10 +852,13 @@ describe('GitHub simulator: validation against GitHub OpenAPI description', () =
     expect(fixture.source).toMatchObject({ package: '@octokit/openapi', package_version: '23.0.2' });
     expect(fixture.operations.map((o) => `${o.method.toUpperCase()} ${o.path}`)).toEqual([
       'GET /repos/{owner}/{repo}',
+      'DELETE /repos/{owner}/{repo}/contents/{path}',
       'GET /repos/{owner}/{repo}/contents/{path}',
       'PUT /repos/{owner}/{repo}/contents/{path}',
+      'GET /repos/{owner}/{repo}/git/blobs/{file_sha}',
       'GET /repos/{owner}/{repo}/git/ref/{ref}',
       'POST /repos/{owner}/{repo}/git/refs',
+      'GET /repos/{owner}/{repo}/git/trees/{tree_sha}',
       'POST /repos/{owner}/{repo}/issues/{issue_number}/labels',
       'GET /repos/{owner}/{repo}/pulls',
       'POST /repos/{owner}/{repo}/pulls',
@@ -615,6 +892,8 @@ describe('GitHub simulator: validation against GitHub OpenAPI description', () =
       '/repos/{owner}/{repo}/git/ref/{ref}',
       '/repos/{owner}/{repo}/git/refs',
       '/repos/{owner}/{repo}/contents/{path}',
+      '/repos/{owner}/{repo}/git/trees/{tree_sha}',
+      '/repos/{owner}/{repo}/git/blobs/{file_sha}',
       '/repos/{owner}/{repo}/pulls',
       '/repos/{owner}/{repo}/issues/{issue_number}/labels',
       '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',

@@ -1,7 +1,8 @@
 /**
  * A stateful GitHub REST API simulator for tests: an HTTP server on a loopback port that holds one repository
  * (refs, commits, files, pull requests, labels) and implements exactly the operations the GitHub host uses,
- * answering as GitHub does, errors included.
+ * answering as GitHub does, errors included. Newer resources live in modules of ./github-simulator/ (file
+ * removal, git trees and blobs), which see the repository through `SimRepository`.
  *
  * Every request and every response passes through validators built from GitHub's published OpenAPI
  * description (./github-openapi.ts); what GitHub would refuse, or a response GitHub could not have sent, is
@@ -18,7 +19,7 @@
  * Faults: 5xx answers, connection resets, delays and forced primary/secondary limits, by request ordinal or
  * predicate (`options.faults`, `schedule()`).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +30,23 @@ import {
   validateRequestDetailed,
   validateResponse,
 } from './github-openapi.js';
+import { contentsEndpoints, signatures } from './github-simulator/contents.js';
+import { gitDataEndpoints } from './github-simulator/git-data.js';
+import { gitBlobSha, gitObjectSha, TreeStore } from './github-simulator/git-objects.js';
+import type { Commit, Person, SimRepository } from './github-simulator/repository.js';
+import {
+  type Answer,
+  base64Lines,
+  DOCS,
+  type EndpointContext,
+  isoSeconds,
+  message,
+  nodeId,
+  notFound,
+  validationFailed,
+} from './github-simulator/wire.js';
+
+export { gitBlobSha };
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types
@@ -70,6 +88,8 @@ export interface GitHubSimulatorOptions {
   pathPrefix?: string;
   /** Base of html_url values. Default 'https://github.com'. */
   htmlBaseUrl?: string;
+  /** Most entries a recursive GET git/trees lists before it says `truncated` (GitHub: 100,000). */
+  treeEntryLimit?: number;
   /**
    * Validate every response against GitHub's description (about 1 ms for a pull request). Default true;
    * a benchmark may turn it off. Requests are always validated.
@@ -246,70 +266,6 @@ export interface GitHubSimulator {
   stop(): Promise<void>;
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Git objects
-
-/** The sha git gives a blob: sha1("blob <length>\0" + content), as `git hash-object` computes it. */
-export function gitBlobSha(content: string | Uint8Array): string {
-  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
-  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
-}
-
-function gitObjectSha(type: string, body: Buffer): string {
-  return createHash('sha1').update(`${type} ${body.length}\0`).update(body).digest('hex');
-}
-
-/** The sha git gives the tree of these files (path -> blob sha), nested directories included. */
-function gitTreeSha(files: Map<string, string>): string {
-  interface Dir {
-    files: Map<string, string>;
-    dirs: Map<string, Dir>;
-  }
-  const root: Dir = { files: new Map(), dirs: new Map() };
-  for (const [path, sha] of files) {
-    const parts = path.split('/');
-    let dir = root;
-    for (const part of parts.slice(0, -1)) {
-      let next = dir.dirs.get(part);
-      if (!next) {
-        next = { files: new Map(), dirs: new Map() };
-        dir.dirs.set(part, next);
-      }
-      dir = next;
-    }
-    dir.files.set(parts[parts.length - 1] as string, sha);
-  }
-  const hashDir = (dir: Dir): string => {
-    // git orders entries by name, a directory's name compared as if it ended in '/'.
-    const entries: { key: string; mode: string; name: string; sha: string }[] = [];
-    for (const [name, sha] of dir.files) entries.push({ key: name, mode: '100644', name, sha });
-    for (const [name, sub] of dir.dirs)
-      entries.push({ key: `${name}/`, mode: '40000', name, sha: hashDir(sub) });
-    entries.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
-    const body = Buffer.concat(
-      entries.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.sha, 'hex')]),
-    );
-    return gitObjectSha('tree', body);
-  };
-  return hashDir(root);
-}
-
-interface Person {
-  name: string;
-  email: string;
-  date: string;
-}
-
-interface Commit {
-  sha: string;
-  tree: string;
-  parents: string[];
-  message: string;
-  author: Person;
-  committer: Person;
-  files: Map<string, string>;
-}
-
 interface Pull {
   number: number;
   id: number;
@@ -334,29 +290,18 @@ interface Pull {
   maintainerCanModify: boolean;
 }
 
-/** An answer from an endpoint. `anywhere`: a status GitHub may send from any endpoint (checked as Basic Error). */
-interface Answer {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-  anywhere?: boolean;
-}
-
 class HttpAnswer extends Error {
   constructor(readonly answer: Answer) {
     super(`HTTP ${answer.status}`);
   }
 }
 
-const DOCS = 'https://docs.github.com/rest';
 const DEFAULT_FILES: Record<string, string> = {
   'README.md': '# infrastructure\n\nTerraform for the platform. Databases are added by rds-provisioner.\n',
   'terraform/live/existing.tf':
     '# Provisioned by hand before rds-provisioner.\nmodule "existing" {\n  source = "../modules/rds"\n}\n',
 };
 
-const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-const nodeId = (kind: string, id: number | string) => Buffer.from(`${kind}${id}`).toString('base64');
 const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
 const isContentCreating = (method: string) => method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
 
@@ -388,6 +333,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
 
   // --- state
   const blobs = new Map<string, Buffer>();
+  const trees = new TreeStore();
   const commits = new Map<string, Commit>();
   const refs = new Map<string, string>(); // 'refs/heads/main' -> sha
   const pulls: Pull[] = [];
@@ -442,7 +388,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
     author: Person,
     committer: Person,
   ): Commit {
-    const tree = gitTreeSha(files);
+    const tree = trees.add(files);
     const stamp = (p: Person) => `${p.name} <${p.email}> ${Math.floor(Date.parse(p.date) / 1000)} +0000`;
     const text = [
       `tree ${tree}`,
@@ -791,9 +737,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
       _links: links,
     };
     if (!withContent) return json;
-    // GitHub wraps the base64 content at 60 characters.
-    const content = (bytes.toString('base64').match(/.{1,60}/g) ?? []).join('\n');
-    return { ...json, content: content ? `${content}\n` : '', encoding: 'base64' };
+    return { ...json, content: base64Lines(bytes), encoding: 'base64' };
   }
 
   function commitJson(commit: Commit) {
@@ -820,22 +764,6 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
       },
     };
   }
-
-  // --- errors as GitHub words them
-
-  const notFound = (docs = DOCS): Answer => ({
-    status: 404,
-    body: { message: 'Not Found', documentation_url: docs, status: '404' },
-    anywhere: true,
-  });
-  const validationFailed = (errors: Record<string, unknown>[], docs: string): Answer => ({
-    status: 422,
-    body: { message: 'Validation Failed', errors, documentation_url: docs, status: '422' },
-  });
-  const message = (status: number, text: string, docs: string): Answer => ({
-    status,
-    body: { message: text, documentation_url: docs, status: String(status) },
-  });
 
   function findPull(params: Record<string, string>, key: 'pull_number' | 'issue_number'): Pull {
     const number = Number(params[key]);
@@ -901,12 +829,29 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
 
   // --- endpoints
 
-  interface Ctx {
-    params: Record<string, string>;
-    query: URLSearchParams;
-    body: unknown;
+  interface Ctx extends EndpointContext {
     record: RequestRecord;
   }
+
+  /** What the resource modules under ./github-simulator/ see of the repository. */
+  const repoView: SimRepository = {
+    defaultBranch,
+    apiUrl: repoApi,
+    blobs,
+    trees,
+    treeEntryLimit: options.treeEntryLimit ?? 100_000,
+    branchSha,
+    resolveRef,
+    commit: (sha) => commits.get(sha),
+    commitOnBranch(branch, files, commitMessage, author, committer) {
+      const head = branchSha(branch);
+      const commit = makeCommit(files, head ? [head] : [], commitMessage, author, committer);
+      refs.set(`refs/heads/${branch}`, commit.sha);
+      return commit;
+    },
+    person,
+    commitJson,
+  };
 
   const handlers: Record<string, (ctx: Ctx) => Answer> = {
     'repos/get': () => ({ status: 200, body: repository(true) }),
@@ -990,15 +935,8 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
       const blob = storeBlob(Buffer.from(compact, 'base64'));
       const files = new Map(head.files);
       files.set(path, blob);
-      const now = Date.now();
-      const committer = input.committer
-        ? { ...input.committer, date: input.committer.date ?? isoSeconds(now) }
-        : person(now);
-      const author = input.author
-        ? { ...input.author, date: input.author.date ?? isoSeconds(now) }
-        : committer;
-      const commit = makeCommit(files, [headSha], input.message, author, committer);
-      refs.set(`refs/heads/${record.branch}`, commit.sha);
+      const { author, committer } = signatures(input, person);
+      const commit = repoView.commitOnBranch(record.branch, files, input.message, author, committer);
       return {
         status: current === undefined ? 201 : 200,
         body: { content: fileJson(path, blob, record.branch, false), commit: commitJson(commit) },
@@ -1193,6 +1131,9 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
         body: { sha: commit.sha, merged: true, message: 'Pull Request successfully merged' },
       };
     },
+
+    ...contentsEndpoints(repoView),
+    ...gitDataEndpoints(repoView),
   };
 
   // --- rate limits
