@@ -16,6 +16,7 @@ import { gitHostError } from '../support/git-host-error.js';
 import {
   type GitHubSimulator,
   type GitHubSimulatorOptions,
+  gitBlobSha,
   startGitHubSimulator,
 } from '../support/github-simulator.js';
 
@@ -158,6 +159,24 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+}
+
+/**
+ * Runs `act` (another actor's commit) just before the first request of this method reaches its endpoint,
+ * through an observing rule; returns whether it ran.
+ */
+function justBefore(sim: GitHubSimulator, method: string, act: () => void): () => boolean {
+  let done = false;
+  sim.schedule({
+    match: (r) => {
+      if (r.method === method && !done) {
+        done = true;
+        act();
+      }
+      return false;
+    },
+  });
+  return () => done;
 }
 
 function expectNoSecrets(s: Setup, ...texts: string[]) {
@@ -325,21 +344,13 @@ describe('GitHubHost: the worker steps', () => {
     await provision(s.host, j, 3);
     if (before !== null) s.sim.commitFiles(j.branch, { [j.path]: before });
     // Someone writes the file just before our PUT arrives (a fault rule that never fires, for its timing).
-    let raced = false;
-    s.sim.schedule({
-      match: (r) => {
-        if (r.method === 'PUT' && !raced) {
-          raced = true;
-          s.sim.commitFiles(j.branch, { [j.path]: '# someone else\n' });
-        }
-        return false;
-      },
-      fault: { kind: 'delay', ms: 0 },
-    });
+    const raced = justBefore(s.sim, 'PUT', () =>
+      s.sim.commitFiles(j.branch, { [j.path]: '# someone else\n' }),
+    );
     const result = await s
       .freshHost()
       .ensureFile({ branch: j.branch, path: j.path, content: j.content, message: 'x' });
-    expect(raced).toBe(true);
+    expect(raced()).toBe(true);
     expect(result).toEqual({ committed: true, head: s.sim.branches()[j.branch] });
     expect(s.sim.file(j.path, j.branch)).toBe(j.content);
     const puts = s.sim.log.filter((r) => r.method === 'PUT').map((r) => r.status);
@@ -681,5 +692,206 @@ describe('GitHubHost: where GitHub is', () => {
     expect(host.counters()).toEqual({ reads: 2, mutations: 3 });
     expect(logger.text()).not.toContain(installationToken);
     expect(sim.problems).toEqual([]);
+  });
+});
+
+/** A database file on main, as a merged creation leaves it; returns main's new head. */
+const onMain = (s: Setup, j: Job) => s.sim.commitFiles('main', { [j.path]: j.content }, `Provision ${j.db}`);
+
+function without(files: Record<string, string>, path: string): Record<string, string> {
+  const { [path]: _gone, ...rest } = files;
+  return rest;
+}
+
+const deletes = (sim: GitHubSimulator) => sim.log.filter((r) => r.method === 'DELETE').map((r) => r.status);
+
+describe('GitHubHost: removing a file', () => {
+  it('removes the file on the branch in one commit, and commits nothing when the branch no longer has it', async () => {
+    const s = await setup();
+    const j = job('orders');
+    const base = onMain(s, j);
+    const branch = 'feature/retire-rds-orders';
+    await s.host.ensureBranch(branch, base);
+    const removal = { branch, path: j.path, message: 'Retire orders' };
+    const before = s.host.counters();
+    const removed = await s.host.ensureFileRemoved(removal);
+    expect(removed).toEqual({ committed: true, head: s.sim.branches()[branch] });
+    expect(s.sim.commit(removed.head)).toMatchObject({ parents: [base], message: 'Retire orders' });
+    expect(s.sim.files(branch)).toEqual(without(s.sim.files('main'), j.path));
+    expect(s.sim.file(j.path)).toBe(j.content);
+    // The branch was just made from a commit we had not read: one read of the file there, one removal.
+    const after = s.host.counters();
+    expect({ reads: after.reads - before.reads, mutations: after.mutations - before.mutations }).toEqual({
+      reads: 1,
+      mutations: 1,
+    });
+
+    expect(await s.host.ensureFileRemoved(removal)).toEqual({ committed: false, head: removed.head });
+    expect(await s.freshHost().ensureFileRemoved(removal)).toEqual({ committed: false, head: removed.head });
+    expect(deletes(s.sim)).toEqual([200]);
+    expect(s.sim.problems).toEqual([]);
+  });
+
+  it.each([
+    ['409: someone changed it, so it is removed again', '# someone else\n', true, [409, 200]],
+    ['404: someone removed it, so the work is done', null, false, [404]],
+  ] as const)(
+    'when the file moves between its read and its removal (%s)',
+    async (_name, theirs, committed, statuses) => {
+      const s = await setup();
+      const j = job('racing');
+      const branch = 'feature/retire-rds-racing';
+      await s.host.ensureBranch(branch, onMain(s, j));
+      const raced = justBefore(s.sim, 'DELETE', () => s.sim.commitFiles(branch, { [j.path]: theirs }));
+      const result = await s.host.ensureFileRemoved({ branch, path: j.path, message: 'Retire racing' });
+      expect(raced()).toBe(true);
+      expect(result).toEqual({ committed, head: s.sim.branches()[branch] });
+      expect(s.sim.file(j.path, branch)).toBeUndefined();
+      expect(deletes(s.sim)).toEqual(statuses);
+      expect(s.sim.problems).toEqual([]);
+    },
+  );
+
+  it('a 404 while the file is still there (no write access): permanent; a branch that is not there: transient', async () => {
+    const s = await setup({
+      client: {
+        fetch: async (input, init) => {
+          if ((init?.method ?? 'GET') === 'DELETE') {
+            return new Response(
+              JSON.stringify({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }),
+              { status: 404, headers: { 'content-type': 'application/json' } },
+            );
+          }
+          return fetch(input, init);
+        },
+      },
+    });
+    const j = job('locked');
+    const branch = 'feature/retire-rds-locked';
+    await s.host.ensureBranch(branch, onMain(s, j));
+    const denied = await gitHostError(s.host.ensureFileRemoved({ branch, path: j.path, message: 'x' }));
+    expect(denied.kind).toBe('permanent');
+    expect(denied.message).toMatch(/404 Not Found.*remove terraform\/live\/locked\.tf on branch/);
+    expect(s.sim.file(j.path, branch)).toBe(j.content);
+
+    const missing = await gitHostError(
+      s.host.ensureFileRemoved({ branch: 'feature/none', path: j.path, message: 'x' }),
+    );
+    expect(missing.kind).toBe('transient');
+    expect(missing.message).toMatch(/branch feature\/none does not exist/);
+    expectNoSecrets(s, denied.message, missing.message);
+    expect(s.sim.problems).toEqual([]);
+  });
+
+  it('a removal is a mutation to the pacing: counted, spaced after the previous one, one at a time', async () => {
+    const s = await setup({ sim: { secondary: { maxConcurrentContent: 1 } } });
+    const jobs = ['r1', 'r2', 'r3'].map((db) => job(db));
+    for (const j of jobs) onMain(s, j);
+    const base = s.sim.branches().main as string;
+    const stats = s.client.stats();
+    await Promise.all(
+      jobs.map(async (j, i) => {
+        const branch = `feature/retire-rds-${j.db}`;
+        const host = i % 2 ? s.host : s.freshHost();
+        await host.ensureBranch(branch, base);
+        await host.ensureFileRemoved({ branch, path: j.path, message: `Retire ${j.db}` });
+      }),
+    );
+    for (const j of jobs) expect(s.sim.file(j.path, `feature/retire-rds-${j.db}`)).toBeUndefined();
+    expect(deletes(s.sim)).toEqual([200, 200, 200]);
+    // The shared host's client: its branch and removal, and those of the fresh hosts on the same token.
+    expect(s.client.stats().mutations - stats.mutations).toBe(2);
+    expect(s.client.pacer.recentWrites(60_000)).toBe(6);
+    const writes = s.sim.log.filter((r) => r.method !== 'GET');
+    expect(writes).toHaveLength(6);
+    for (let i = 1; i < writes.length; i++) {
+      const prev = writes[i - 1] as (typeof writes)[0];
+      const next = writes[i] as (typeof writes)[0];
+      expect(next.startedAt).toBeGreaterThanOrEqual(prev.endedAt as number);
+      expect(next.startedAt - prev.startedAt).toBeGreaterThanOrEqual(1000 / SCALE);
+    }
+    expect(s.sim.violations).toEqual([]);
+    expect(s.sim.problems).toEqual([]);
+  });
+});
+
+describe('GitHubHost: listing files and reading blobs', () => {
+  const files = {
+    'README.md': '# infra\n',
+    'terraform/live/b.tf': 'b\n',
+    'terraform/live/a.tf': 'a\n',
+    'terraform/live/nested/c.tf': 'c\n',
+    'terraform/live-old/d.tf': 'd\n',
+    'terraform/livestock.tf': 'e\n',
+    'terraform/modules/rds/main.tf': 'module\n',
+  };
+  const live = [
+    { path: 'terraform/live/a.tf', blob: gitBlobSha('a\n') },
+    { path: 'terraform/live/b.tf', blob: gitBlobSha('b\n') },
+    { path: 'terraform/live/nested/c.tf', blob: gitBlobSha('c\n') },
+  ];
+  const trees = (sim: GitHubSimulator) => sim.log.filter((r) => r.route?.includes('/git/trees/'));
+
+  it('lists the files under a directory at a commit in one call: blobs only, sorted by path, [] when absent', async () => {
+    const s = await setup({ sim: { files } });
+    const head = s.sim.branches().main as string;
+    const before = s.host.counters();
+    expect(await s.host.listFiles(head, 'terraform/live')).toEqual(live);
+    expect(s.host.counters().reads - before.reads).toBe(1);
+    expect(trees(s.sim).map((r) => r.path)).toEqual([`/repos/acme/infrastructure/git/trees/${head}`]);
+    expect(s.sim.log.at(-1)?.status).toBe(200);
+
+    expect(await s.host.listFiles(head, 'terraform/live/')).toEqual(live);
+    expect(await s.host.listFiles(head, 'terraform/live/nested')).toEqual([live[2]]);
+    expect(await s.host.listFiles(head, 'terraform/nowhere')).toEqual([]);
+    expect(await s.host.listFiles(head, 'README.md')).toEqual([]);
+    // An older commit lists what it held.
+    const next = s.sim.commitFiles('main', { 'terraform/live/a.tf': null, 'terraform/live/z.tf': 'z\n' });
+    expect(await s.host.listFiles(next, 'terraform/live')).toEqual([
+      live[1],
+      live[2],
+      { path: 'terraform/live/z.tf', blob: gitBlobSha('z\n') },
+    ]);
+    expect(await s.host.listFiles(head, 'terraform/live')).toEqual(live);
+
+    const unknown = await gitHostError(s.host.listFiles('f'.repeat(40), 'terraform/live'));
+    expect(unknown.kind).toBe('not_found');
+    expect(unknown.message).toMatch(/commit f{40} not found in acme\/infrastructure/);
+    expect(s.sim.problems).toEqual([]);
+  });
+
+  it("walks the directory's subtrees one at a time when GitHub truncates the recursive listing", async () => {
+    const s = await setup({ sim: { files, treeEntryLimit: 3 } });
+    const head = s.sim.branches().main as string;
+    expect(await s.host.listFiles(head, 'terraform/live')).toEqual(live);
+    // The truncated recursive listing, then root → terraform → live → live/nested, without `recursive`.
+    const calls = trees(s.sim);
+    expect(calls).toHaveLength(5);
+    expect(s.sim.counters.byRoute['GET /repos/{owner}/{repo}/git/trees/{tree_sha}']).toBe(5);
+    expect(await s.host.listFiles(head, 'terraform/nowhere')).toEqual([]);
+    expect(s.sim.problems).toEqual([]);
+  });
+
+  it("reads a blob's text; an unknown or malformed blob id is not_found", async () => {
+    const s = await setup({ sim: { files } });
+    const [a] = await s.host.listFiles(s.sim.branches().main as string, 'terraform/live');
+    expect(await s.host.readBlob(a?.blob as string)).toBe('a\n');
+    const text = `${'résumé ✓ '.repeat(2000)}\n`;
+    s.sim.commitFiles('main', { 'terraform/live/long.tf': text });
+    expect(await s.host.readBlob(gitBlobSha(text))).toBe(text);
+
+    const unknown = await gitHostError(s.host.readBlob('f'.repeat(40)));
+    expect(unknown.kind).toBe('not_found');
+    expect(unknown.message).toMatch(/blob f{40} not found in acme\/infrastructure/);
+    const requests = s.sim.counters.requests;
+    const malformed = await gitHostError(s.host.readBlob('../../pulls'));
+    expect(malformed.kind).toBe('not_found');
+    expect(malformed.message).toMatch(/not a blob id/);
+    expect(s.sim.counters.requests).toBe(requests);
+
+    const gone = new GitHubHost({ client: s.client, owner: s.sim.owner, repo: 'gone' });
+    expect((await gitHostError(gone.readBlob('f'.repeat(40)))).kind).toBe('permanent');
+    expect((await gitHostError(gone.listFiles('f'.repeat(40), 'terraform/live'))).kind).toBe('permanent');
+    expect(s.sim.problems).toEqual([]);
   });
 });

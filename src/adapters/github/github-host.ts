@@ -15,6 +15,15 @@
  *                                                                   when its marker names this request)
  *                             POST issues/{n}/labels, POST pulls/{n}/requested_reviewers
  *
+ * Changing and retiring a database, and listing what the base holds:
+ *
+ *   ensureFileRemoved         DELETE contents/{path}              (only when the branch has the file; with its
+ *                                                                   blob sha, read like ensureFile's)
+ *   listFiles(commit, dir)    GET  git/trees/{commit}?recursive=1  (one call for the whole tree; when GitHub
+ *                                                                   truncates it, one call per tree on the way
+ *                                                                   down to the directory and below it)
+ *   readBlob(blob)            GET  git/blobs/{blob}
+ *
  * A 404 is "not there" only once the repository has answered; otherwise one GET of the repository tells a
  * missing branch or file from a repository that is missing or hidden from these credentials.
  */
@@ -23,15 +32,18 @@ import type { Endpoints } from '@octokit/types';
 import { belongsTo, pullRequestInUseReason } from '../../domain/pull-request-owner.js';
 import {
   type FileChange,
+  type FileRemoval,
   type GitHost,
   GitHostError,
   type Logger,
   type OpenPullRequest,
   type PullRequestSpec,
+  type TreeFile,
 } from '../../ports.js';
 import { requestIdFromBody } from '../../render/pull-request-marker.js';
 import { classifyError, githubMessage, isRequestError, type RequestErrorLike, redact } from './errors.js';
 import type { GitHubClient } from './octokit.js';
+import { listTreeFiles } from './tree-listing.js';
 
 export interface GitHubHostOptions {
   client: GitHubClient;
@@ -55,6 +67,12 @@ export interface GitHubHostCounters {
 interface FileState {
   sha: string;
   content: string;
+}
+
+/** What a file write made: its commit, and the file there (null: gone; undefined: not known). */
+interface Written {
+  commit: string | undefined;
+  file: FileState | null | undefined;
 }
 
 interface PullData {
@@ -154,10 +172,9 @@ export class GitHubHost implements GitHost {
 
   async ensureFile(change: FileChange): Promise<{ committed: boolean; head: string }> {
     const what = `write ${change.path} on branch ${change.branch} in ${this.repository}`;
-    let { head, state } = await this.branchFile(change.branch, change.path, true);
-    for (let attempt = 1; ; attempt++) {
-      if (state && state.content === change.content) return { committed: false, head };
-      try {
+    return this.settleFile(change.branch, change.path, what, (state) => {
+      if (state && state.content === change.content) return undefined;
+      return async () => {
         const { data } = await this.mutate('PUT /repos/{owner}/{repo}/contents/{path}', {
           path: change.path,
           branch: change.branch,
@@ -165,31 +182,57 @@ export class GitHubHost implements GitHost {
           content: Buffer.from(change.content, 'utf8').toString('base64'),
           ...(state ? { sha: state.sha } : {}),
         });
-        const commit = data.commit.sha;
         const blob = data.content?.sha;
-        if (!commit)
-          throw new GitHostError(`GitHub did not name the commit after it tried to ${what}`, 'transient');
-        if (blob) this.remember(commit, change.path, { sha: blob, content: change.content });
-        return { committed: true, head: commit };
+        return { commit: data.commit.sha, file: blob ? { sha: blob, content: change.content } : undefined };
+      };
+    });
+  }
+
+  async ensureFileRemoved(removal: FileRemoval): Promise<{ committed: boolean; head: string }> {
+    const what = `remove ${removal.path} on branch ${removal.branch} in ${this.repository}`;
+    return this.settleFile(removal.branch, removal.path, what, (state) => {
+      if (!state) return undefined;
+      return async () => {
+        const { data } = await this.mutate('DELETE /repos/{owner}/{repo}/contents/{path}', {
+          path: removal.path,
+          branch: removal.branch,
+          message: removal.message,
+          sha: state.sha,
+        });
+        return { commit: data.commit.sha, file: null };
+      };
+    });
+  }
+
+  async listFiles(commit: string, directory: string): Promise<TreeFile[]> {
+    const what = `list the files under ${directory || 'the root'} at ${commit} in ${this.repository}`;
+    return listTreeFiles(commit, directory, async (sha, recursive) => {
+      try {
+        const { data } = await this.read('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', {
+          tree_sha: sha,
+          ...(recursive ? { recursive: '1' } : {}),
+        });
+        return data;
       } catch (error) {
-        const status = statusOf(error);
-        // The branch moved under us (or an earlier attempt of ours already wrote it): read again, once.
-        const raced = status === 409 || this.isValidation(error, /\bsha\b/i);
-        if (!raced && status !== 404) throw this.classify(error, what);
-        if (status === 404) {
-          // A branch deleted after we read it, or a repository we cannot write to.
-          const now = await this.headOf(change.branch);
-          if (now) throw this.classify(error, what);
-          throw new GitHostError(`branch ${change.branch} does not exist in ${this.repository}`, 'transient');
-        }
-        if (attempt >= 2) {
-          throw new GitHostError(
-            `branch ${change.branch} in ${this.repository} moved twice while we tried to ${what}`,
-            'transient',
-          );
-        }
-        ({ head, state } = await this.branchFile(change.branch, change.path, false));
+        if (statusOf(error) !== 404) throw this.classify(error, what);
+        await this.confirmRepository(what, error);
+        const which = sha === commit ? 'commit' : 'tree';
+        throw new GitHostError(`${which} ${sha} not found in ${this.repository}`, 'not_found');
       }
+    });
+  }
+
+  async readBlob(blob: string): Promise<string> {
+    if (!SHA.test(blob)) {
+      throw new GitHostError(`not a blob id: ${JSON.stringify(blob.slice(0, 80))}`, 'not_found');
+    }
+    const what = `read blob ${blob} in ${this.repository}`;
+    try {
+      return await this.blobText(blob);
+    } catch (error) {
+      if (statusOf(error) !== 404) throw this.classify(error, what);
+      await this.confirmRepository(what, error);
+      throw new GitHostError(`blob ${blob} not found in ${this.repository}`, 'not_found');
     }
   }
 
@@ -344,6 +387,48 @@ export class GitHubHost implements GitHost {
     }
   }
 
+  /**
+   * Brings one file on a branch to what `plan` wants, idempotently: reads the file there, and writes only
+   * when `plan` returns a write (none: the branch holds it as wanted). When the branch moved under the write
+   * (409, or a 422 about the sha: someone else's commit, or an earlier attempt of ours) it reads again and
+   * writes once more. After a 404 it reads again too: a branch gone since is transient (the next attempt
+   * makes it again); a file that is as wanted by then (someone removed it first) is done; else the 404
+   * stands (we cannot write there).
+   */
+  private async settleFile(
+    branch: string,
+    path: string,
+    what: string,
+    plan: (state: FileState | null) => (() => Promise<Written>) | undefined,
+  ): Promise<{ committed: boolean; head: string }> {
+    let { head, state } = await this.branchFile(branch, path, true);
+    let notFound: unknown;
+    for (let attempt = 1; ; attempt++) {
+      const write = plan(state);
+      if (!write) return { committed: false, head };
+      if (notFound) throw this.classify(notFound, what);
+      try {
+        const { commit, file } = await write();
+        if (!commit)
+          throw new GitHostError(`GitHub did not name the commit after it tried to ${what}`, 'transient');
+        if (file !== undefined) this.remember(commit, path, file);
+        return { committed: true, head: commit };
+      } catch (error) {
+        const status = statusOf(error);
+        const raced = status === 409 || this.isValidation(error, /\bsha\b/i);
+        if (!raced && status !== 404) throw this.classify(error, what);
+        if (raced && attempt >= 2) {
+          throw new GitHostError(
+            `branch ${branch} in ${this.repository} moved twice while we tried to ${what}`,
+            'transient',
+          );
+        }
+        if (status === 404) notFound = error;
+        ({ head, state } = await this.branchFile(branch, path, false));
+      }
+    }
+  }
+
   /** The branch's head and the file there: from what ensureBranch just saw when it can, else two reads. */
   private async branchFile(
     branch: string,
@@ -392,12 +477,15 @@ export class GitHubHost implements GitHost {
       return { sha: file.sha, content: Buffer.from(file.content, 'base64').toString('utf8') };
     }
     // Files over 1 MB come without content: fetch the blob.
-    const { data: blob } = await this.read('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', {
-      file_sha: file.sha,
-    }).catch((error: unknown) => {
+    const content = await this.blobText(file.sha).catch((error: unknown) => {
       throw this.classify(error, what);
     });
-    return { sha: file.sha, content: Buffer.from(blob.content, 'base64').toString('utf8') };
+    return { sha: file.sha, content };
+  }
+
+  private async blobText(sha: string): Promise<string> {
+    const { data } = await this.read('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', { file_sha: sha });
+    return data.encoding === 'base64' ? Buffer.from(data.content, 'base64').toString('utf8') : data.content;
   }
 
   private fileKey(commit: string, path: string): string {
