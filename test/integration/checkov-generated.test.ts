@@ -9,13 +9,12 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyChange, type CurrentDatabase } from '../../src/domain/change.js';
 import type { Policy } from '../../src/domain/policy.js';
-import { resolveRequest } from '../../src/domain/resolve.js';
 import type { DatabaseSpec } from '../../src/domain/spec.js';
 import { renderTerraform } from '../../src/render/terraform.js';
 import { checkov, describeCheck, type Report } from '../support/checkov.js';
 import { ROOT } from '../support/cli.js';
+import { afterChanges, createdDatabase } from '../support/database-life.js';
 import { packagedPolicy, writeSingleRootPolicy } from '../support/layouts.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/rds-provisioner-terraform';
@@ -71,15 +70,6 @@ const POLICY_DECIDED: Record<string, Set<string>> = {
   ]),
 };
 
-/** A created database's settings and spec, as a change starts from them. */
-function created(request: object, policy: Policy): CurrentDatabase {
-  const result = resolveRequest(request, policy, {
-    requestId: `req-${(request as { db_name: string }).db_name}`,
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  return result.value;
-}
-
 /**
  * A copy of the repository's terraform/ tree with each database's root written where the policy puts
  * it, calling the real module; checkov's report on terraform/live. The caller removes `dir`.
@@ -106,7 +96,7 @@ describe.each(LAYOUTS)('checkov on generated roots: $layout', ({ policy, ownFile
 
   beforeAll(async () => {
     ({ dir, report } = await scanRoots(
-      REQUESTS.map((request) => created(request, policy).spec),
+      REQUESTS.map((request) => createdDatabase(request, policy).spec),
       ownFiles,
     ));
   }, 300_000);
@@ -190,15 +180,9 @@ describe('checkov on prod roots after changes', () => {
   ];
 
   /** Each database after every one of its changes, each change applied by its own request. */
-  const changed = LIVES.map(({ request, changes }) => {
-    let current = created(request, policy);
-    changes.forEach((change, n) => {
-      const outcome = applyChange(current, change, policy, `chg-${n}-${current.spec.dbName}`);
-      if (!outcome.ok) throw new Error(`${JSON.stringify(change)}: ${JSON.stringify(outcome.issues)}`);
-      current = outcome.value;
-    });
-    return current.spec;
-  });
+  const changed = LIVES.map(
+    ({ request, changes }) => afterChanges(createdDatabase(request, policy), changes, policy).spec,
+  );
   let dir: string;
   let report: Report;
 

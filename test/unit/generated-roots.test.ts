@@ -9,12 +9,11 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyChange } from '../../src/domain/change.js';
 import { MODULE_DIR } from '../../src/domain/layout.js';
 import type { Policy } from '../../src/domain/policy.js';
-import { resolveRequest } from '../../src/domain/resolve.js';
 import type { DatabaseSpec } from '../../src/domain/spec.js';
 import { AWS_PROVIDER, renderTerraform, TERRAFORM_REQUIRED_VERSION } from '../../src/render/terraform.js';
+import { afterChanges, createdDatabase } from '../support/database-life.js';
 import {
   formatHcl,
   lineDiff,
@@ -102,12 +101,8 @@ const CASES = POLICIES.flatMap(([layout, policy]) => [
 ]);
 
 function specFor(policy: Policy, request: object, change?: object): DatabaseSpec {
-  const result = resolveRequest(request, policy, { requestId: '01JD6Z3Q8W4M2N5P7R9T1V3X5Z' });
-  if (!result.ok) throw new Error(JSON.stringify(result.issues));
-  if (change === undefined) return result.value.spec;
-  const changed = applyChange(result.value, change, policy, '01JD7A0000CHANGE0000000000');
-  if (!changed.ok) throw new Error(JSON.stringify(changed.issues));
-  return changed.value.spec;
+  const created = createdDatabase(request, policy);
+  return (change === undefined ? created : afterChanges(created, [change], policy)).spec;
 }
 
 /** Parsed files named by their path in the repository, so `baseDir` finds the directory they run in. */

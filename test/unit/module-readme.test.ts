@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyChange, type CurrentDatabase } from '../../src/domain/change.js';
-import { resolveRequest } from '../../src/domain/resolve.js';
 import type { DatabaseSpec } from '../../src/domain/spec.js';
 import { renderTerraform } from '../../src/render/terraform.js';
 import { ROOT } from '../support/cli.js';
+import { createdDatabase } from '../support/database-life.js';
 import { parseHcl } from '../support/hcl.js';
 import { packagedPolicy } from '../support/layouts.js';
 
@@ -34,7 +34,6 @@ describe('terraform/modules/rds/README.md', () => {
  */
 describe('terraform/modules/rds/README.md: changes in place and replacements', () => {
   const README = readFileSync(join(ROOT, 'terraform/modules/rds/README.md'), 'utf8');
-  const REQUEST_ID = '01JD6Z3Q8W4M2N5P7R9T1V3X5Z';
   const CHANGE_ID = '01JD7A0000CHANGE0000000000';
   const { policy } = packagedPolicy;
 
@@ -74,10 +73,10 @@ describe('terraform/modules/rds/README.md: changes in place and replacements', (
     return ((hcl.module as Record<string, Array<Record<string, unknown>>>)[spec.dbName] ?? [])[0] ?? {};
   }
 
+  /** A created database, with what an older file wrote differently. */
   function created(request: object, written: Partial<DatabaseSpec> = {}): CurrentDatabase {
-    const result = resolveRequest(request, policy, { requestId: REQUEST_ID });
-    if (!result.ok) throw new Error(JSON.stringify(result.issues));
-    return { ...result.value, spec: { ...result.value.spec, ...written } };
+    const database = createdDatabase(request, policy);
+    return { ...database, spec: { ...database.spec, ...written } };
   }
 
   const prodAurora = {
