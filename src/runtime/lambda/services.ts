@@ -74,6 +74,9 @@ function lazyGitHost(create: () => Promise<GitHost>): GitHost {
     readFile: async (ref, path) => (await host.get()).readFile(ref, path),
     ensureBranch: async (branch, from) => (await host.get()).ensureBranch(branch, from),
     ensureFile: async (change) => (await host.get()).ensureFile(change),
+    ensureFileRemoved: async (removal) => (await host.get()).ensureFileRemoved(removal),
+    listFiles: async (commit, directory) => (await host.get()).listFiles(commit, directory),
+    readBlob: async (blob) => (await host.get()).readBlob(blob),
     openPullRequests: async (branch) => (await host.get()).openPullRequests(branch),
     ensurePullRequest: async (spec) => (await host.get()).ensurePullRequest(spec),
   };
