@@ -1,11 +1,12 @@
 // `npm run bench`: the four benchmarks of the service, each figure beside a baseline measured in the
 // same run, as `figure  baseline  ratio  target  PASS/MISS`. See BENCHMARKS.md.
-//   --only=accept,e2e,repo,github,lambda,roots   run some sections
+//   --only=accept,e2e,repo,github,lambda,roots,lifecycle   run some sections
 //   --quick                  shorter runs (a smoke test; figures not for BENCHMARKS.md)
 //   --profile                also CPU-profile the servers (node --cpu-prof) and break the accept path
 //                            down in-process; summaries printed, profiles kept under .tmp/bench/
 //   --keep                   keep the temporary data dirs and repositories (listed under the system temp dir)
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { benchAccept } from './accept.mjs';
 import { acceptBreakdown } from './accept-breakdown.mjs';
@@ -13,6 +14,7 @@ import { benchEndToEnd } from './end-to-end.mjs';
 import { benchGitHubBurst } from './github-burst.mjs';
 import { benchLambda } from './lambda.mjs';
 import { canPin, machine, printTable, ROOT, removeTempDirs } from './lib.mjs';
+import { benchLifecycle } from './lifecycle.mjs';
 import { formatSummary } from './profile-summary.mjs';
 import { benchRepoSize } from './repo-size.mjs';
 import { benchRoots } from './roots.mjs';
@@ -58,6 +60,22 @@ function profileDir(name) {
 function printProfile(dir, title) {
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
     console.log(`\n${title}:\n${formatSummary(join(dir, file), 15)}`);
+  }
+}
+
+/** Ms by step, before -> after with the difference; keys ranked by the first `order` prefix they start with. */
+function printSteps(title, before, after, order = []) {
+  const rank = (key) => order.findIndex((prefix) => key.startsWith(prefix));
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort(
+    (x, y) => rank(x) - rank(y),
+  );
+  console.log(`   ${title}`);
+  for (const key of keys) {
+    const x = before[key] ?? 0;
+    const y = after[key] ?? 0;
+    console.log(
+      `     ${key.padEnd(26)} ${x.toFixed(2).padStart(7)} -> ${y.toFixed(2).padStart(7)}  (${y - x >= 0 ? '+' : ''}${(y - x).toFixed(2)})`,
+    );
   }
 }
 
@@ -126,19 +144,12 @@ if (wants('repo')) {
       `${(r.large.setupMs / 1000).toFixed(1)} s).`,
   );
   printTable('3. repository size', r.rows);
-  const order = ['store.', 'git.', '  '];
-  const rank = (key) => order.findIndex((prefix) => key.startsWith(prefix));
-  const steps = [...new Set([...Object.keys(r.small.steps), ...Object.keys(r.large.steps)])].sort(
-    (x, y) => rank(x) - rank(y),
+  printSteps(
+    'mean ms per request by step (small -> large); indented: inside the git host steps above:',
+    r.small.steps,
+    r.large.steps,
+    ['store.', 'git.', '  '],
   );
-  console.log('   mean ms per request by step (small -> large); indented: inside the git host steps above:');
-  for (const step of steps) {
-    const a = r.small.steps[step] ?? 0;
-    const b = r.large.steps[step] ?? 0;
-    console.log(
-      `     ${step.padEnd(26)} ${a.toFixed(2).padStart(6)} -> ${b.toFixed(2).padStart(6)}  (${b - a >= 0 ? '+' : ''}${(b - a).toFixed(2)})`,
-    );
-  }
   console.log('');
   results.sections.repo = r;
   targets.push(...r.rows.filter((x) => x.verdict));
@@ -229,18 +240,8 @@ if (wants('roots')) {
       `renderTerraform, renderPullRequest (mean of ${r.renderRepeat}); process = processRequest on the local runtime's adapters.`,
   );
   printTable('6. roots', r.rows);
-  const show = (title, small, large) => {
-    console.log(`   ${title}`);
-    for (const key of new Set([...Object.keys(small), ...Object.keys(large)])) {
-      const x = small[key] ?? 0;
-      const y = large[key] ?? 0;
-      console.log(
-        `     ${key.padEnd(26)} ${x.toFixed(2).padStart(7)} -> ${y.toFixed(2).padStart(7)}  (${y - x >= 0 ? '+' : ''}${(y - x).toFixed(2)})`,
-      );
-    }
-  };
-  show('find, median ms by part (small -> large):', r.small.findParts, r.large.findParts);
-  show(
+  printSteps('find, median ms by part (small -> large):', r.small.findParts, r.large.findParts);
+  printSteps(
     'process, mean ms per request by git host step (small -> large):',
     r.small.processSteps,
     r.large.processSteps,
@@ -249,6 +250,37 @@ if (wants('roots')) {
     `   files listed at the head: ${r.small.listedAtHead} -> ${r.large.listedAtHead.toLocaleString('en-US')}\n`,
   );
   results.sections.roots = r;
+  targets.push(...r.rows.filter((x) => x.verdict));
+}
+
+if (wants('lifecycle')) {
+  const r = await benchLifecycle(
+    quick ? { large: 2000, gets: 60, databases: 100, requests: 15, warmup: 2 } : {},
+  );
+  const inv = r.inventory;
+  const w = r.worker;
+  console.log(
+    `7. Day-2 lifecycle (load average at section start ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')}). Inventory: two ` +
+      `\`rds-provisioner serve --workers 0\`${inv.pinned ? ' (both on CPU 1)' : ''}, each on its own repository whose main holds ` +
+      `${inv.small.databases} or ${inv.large.databases.toLocaleString('en-US')} rendered databases (git fast-import, ` +
+      `${(inv.large.setupMs / 1000).toFixed(1)} s), every one listed back page by page as managed: generated; after a cold ` +
+      `first GET and one warm-up GET per query, ${inv.gets} rounds of the two GETs per server, alternating (ABBA), ` +
+      'timed to the last byte by a client in the bench process.',
+  );
+  console.log(
+    `   Worker: processRequest (dist/) on the local runtime's adapters, a repository of ${w.databases} databases on main; ` +
+      `${w.requests} creations (acceptRequest) and ${w.requests} changes of a database on main (requestChange, {size}) ` +
+      `after ${w.warmup} of each, alternating.`,
+  );
+  printTable('7. lifecycle', r.rows);
+  printSteps('worker, mean ms per request by step (creation -> change):', w.create.steps, w.change.steps, [
+    'store.',
+    'git.',
+  ]);
+  console.log('');
+  results.sections.lifecycle = r;
   targets.push(...r.rows.filter((x) => x.verdict));
 }
 
