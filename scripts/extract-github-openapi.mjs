@@ -31,6 +31,8 @@ const OPERATIONS = [
   { method: 'post', path: '/repos/{owner}/{repo}/issues/{issue_number}/labels' },
   { method: 'post', path: '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers' },
   { method: 'put', path: '/repos/{owner}/{repo}/pulls/{pull_number}/merge' },
+  // The files of a directory in one call (GitHubHost.readDirectory): a 302 to the archive on codeload.
+  { method: 'get', path: '/repos/{owner}/{repo}/tarball/{ref}' },
 ];
 
 /** Error bodies GitHub sends from any endpoint (authentication, rate limits, server errors). */

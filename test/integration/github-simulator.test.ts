@@ -865,6 +865,7 @@ describe('GitHub simulator: validation against GitHub OpenAPI description', () =
       'GET /repos/{owner}/{repo}/pulls/{pull_number}',
       'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge',
       'POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',
+      'GET /repos/{owner}/{repo}/tarball/{ref}',
     ]);
     expect(toJsonSchema({ type: 'string', nullable: true, enum: ['a'] })).toEqual({
       type: ['string', 'null'],
@@ -897,6 +898,7 @@ describe('GitHub simulator: validation against GitHub OpenAPI description', () =
       '/repos/{owner}/{repo}/pulls',
       '/repos/{owner}/{repo}/issues/{issue_number}/labels',
       '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',
+      '/repos/{owner}/{repo}/tarball/{ref}',
     ]) {
       expect(text).toContain(path);
     }
