@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { versionMove } from './engine-version.js';
-import { ownValue } from './own-keys.js';
-import type { Policy } from './policy.js';
+import { ownKeyRecord, ownValue } from './own-keys.js';
+import type { EnvironmentPolicy, Policy } from './policy.js';
 import { applyPolicy } from './policy-rules.js';
 import {
   type FieldIssue,
@@ -42,64 +42,75 @@ const FIXED: Record<string, string> = {
 const { size, instances, engine_version, owner, deployment } = requestV1Schema.shape;
 
 /** Tags by key: a string sets the tag, null removes it (RFC 7396). */
-const tagPatch = z
-  .record(
-    z.string().regex(TAG_KEY, {
-      message: 'tag keys are 1-128 characters of letters, digits, spaces and _ . : / = + @ -',
+const tagPatch = ownKeyRecord(
+  z
+    .record(
+      z.string().regex(TAG_KEY, {
+        message: 'tag keys are 1-128 characters of letters, digits, spaces and _ . : / = + @ -',
+      }),
+      z.union(
+        [
+          z.string().regex(TAG_VALUE, {
+            message: 'tag values are at most 256 characters of letters, digits, spaces and _ . : / = + @ -',
+          }),
+          z.null(),
+        ],
+        {
+          error: 'tag values must be strings, or null to remove the tag',
+        },
+      ),
+      { error: 'tags must be an object of tag keys and string values (null removes a tag)' },
+    )
+    .superRefine((value, ctx) => {
+      for (const key of Object.keys(value)) {
+        if (key.toLowerCase().startsWith('aws:'))
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'tag keys starting with aws: are reserved by AWS',
+          });
+        if ((SERVICE_TAG_KEYS as readonly string[]).includes(key.toLowerCase()))
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `tag ${key} is set by the service and cannot be requested`,
+          });
+      }
     }),
-    z.union(
-      [
-        z.string().regex(TAG_VALUE, {
-          message: 'tag values are at most 256 characters of letters, digits, spaces and _ . : / = + @ -',
-        }),
-        z.null(),
-      ],
-      {
-        error: 'tag values must be strings, or null to remove the tag',
-      },
-    ),
-    { error: 'tags must be an object of tag keys and string values (null removes a tag)' },
-  )
-  .superRefine((value, ctx) => {
-    for (const key of Object.keys(value)) {
-      if (key.toLowerCase().startsWith('aws:'))
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: 'tag keys starting with aws: are reserved by AWS',
-        });
-      if ((SERVICE_TAG_KEYS as readonly string[]).includes(key.toLowerCase()))
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `tag ${key} is set by the service and cannot be requested`,
-        });
-    }
-  });
+  'tag key',
+);
 
-export const changeV1Schema = z
-  .object({
-    size: size.optional(),
-    instances: instances.optional(),
-    engine_version: engine_version.optional(),
-    owner: owner.optional(),
-    tags: tagPatch.optional(),
-    deployment: deployment.optional(),
-    allow_major_version_upgrade: z.boolean({ error: 'must be true or false' }).optional(),
-  })
-  .catchall(z.unknown())
-  .superRefine((value, ctx) => {
-    for (const key of Object.keys(value)) {
-      if ((CHANGEABLE as readonly string[]).includes(key)) continue;
-      const fixed = Object.hasOwn(FIXED, key) ? FIXED[key] : undefined;
-      ctx.addIssue({
-        code: 'custom',
-        path: [key],
-        message: fixed ?? `is not a setting a change can name; allowed: ${CHANGEABLE.join(', ')}`,
-      });
-    }
-  })
-  .describe('A change to a database, version 1: the settings to change (a JSON merge patch).');
+const changeFields = z.object({
+  size: size.optional(),
+  instances: instances.optional(),
+  engine_version: engine_version.optional(),
+  owner: owner.optional(),
+  tags: tagPatch.optional(),
+  deployment: deployment.optional(),
+  allow_major_version_upgrade: z.boolean({ error: 'must be true or false' }).optional(),
+});
+
+const isObject = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export const changeV1Schema = ownKeyRecord(
+  changeFields.catchall(z.unknown()).superRefine(
+    (value, ctx) => {
+      for (const key of Object.keys(value)) {
+        if ((CHANGEABLE as readonly string[]).includes(key)) continue;
+        const fixed = Object.hasOwn(FIXED, key) ? FIXED[key] : undefined;
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: fixed ?? `is not a setting a change can name; allowed: ${CHANGEABLE.join(', ')}`,
+        });
+      }
+    },
+    // Also when a field is refused, so one answer names every problem.
+    { when: (payload) => isObject(payload.value) },
+  ),
+  'field',
+).describe('A change to a database, version 1: the settings to change (a JSON merge patch).');
 
 export type ChangeV1 = Pick<z.infer<typeof changeV1Schema>, (typeof CHANGEABLE)[number]>;
 
@@ -128,21 +139,34 @@ export function applyChange(
   policy: Policy,
   requestId: string,
 ): Result<ChangeOutcome> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input))
-    return fail([{ path: '(body)', message: 'the change must be a JSON object' }]);
+  if (!isObject(input)) return fail([{ path: '(body)', message: 'the change must be a JSON object' }]);
   const parsed = changeV1Schema.safeParse(input);
-  if (!parsed.success) return fail(toFieldIssues(parsed.error));
-  const change = Object.fromEntries(
-    Object.entries(parsed.data).filter(([key]) => (CHANGEABLE as readonly string[]).includes(key)),
-  ) as ChangeV1;
+  // A refused field is left out and the rest judged still: one answer names every problem.
+  const issues: FieldIssue[] = parsed.success ? [] : toFieldIssues(parsed.error);
+  const change = fieldsThatPass(input);
   const named = Object.keys(change).filter((k) => k !== 'allow_major_version_upgrade');
   if (named.length === 0)
-    return fail([
-      { path: '(body)', message: `names nothing to change; give one or more of: ${CHANGEABLE.join(', ')}` },
-    ]);
+    return fail(
+      issues.length > 0
+        ? issues
+        : [
+            {
+              path: '(body)',
+              message: `names nothing to change; give one or more of: ${CHANGEABLE.join(', ')}`,
+            },
+          ],
+    );
 
   const { spec } = current;
-  const issues: FieldIssue[] = [];
+  const env = ownValue(policy.environments, spec.environment);
+  if (!env)
+    return fail([
+      ...issues,
+      {
+        path: 'environment',
+        message: `environment ${spec.environment} is no longer configured in the policy, so no change can be checked against it; change the database by hand`,
+      },
+    ]);
   const tags = mergeTags(current.request.tags ?? {}, change.tags);
   if (Object.keys(tags).length > TAGS_MAX)
     issues.push({ path: 'tags', message: `at most ${TAGS_MAX} tags are allowed` });
@@ -191,7 +215,7 @@ export function applyChange(
   issues.push(...policyIssues);
   if (issues.length > 0) return fail(issues);
 
-  const next = nextSpec(spec, request, change, policy, requestId, majorUpgrade);
+  const next = nextSpec(spec, request, change, policy, env, requestId, majorUpgrade);
   if (sameSettings(spec, next))
     return fail([{ path: '(body)', message: 'changes nothing: the database already has these settings' }]);
   return { ok: true, value: { change, request, spec: next } };
@@ -202,6 +226,7 @@ function nextSpec(
   request: RequestV1,
   change: ChangeV1,
   policy: Policy,
+  env: EnvironmentPolicy,
   requestId: string,
   majorUpgrade: boolean,
 ): DatabaseSpec {
@@ -209,7 +234,6 @@ function nextSpec(
   const sizing = policy.sizes[size];
   const deployment = request.deployment ?? spec.deployment;
   const resized = change.size !== undefined || change.deployment !== undefined;
-  const env = ownValue(policy.environments, spec.environment);
   const owner = request.owner ?? spec.owner;
   const next: DatabaseSpec = {
     ...spec,
@@ -220,7 +244,7 @@ function nextSpec(
     engineVersion: request.engine_version ?? spec.engineVersion,
     owner,
     // The environment's rule for how a change reaches AWS, as it is now.
-    applyImmediately: env ? env.apply_immediately : spec.applyImmediately,
+    applyImmediately: env.apply_immediately,
     allowMajorVersionUpgrade: spec.allowMajorVersionUpgrade || majorUpgrade,
     tags: serviceTags(spec.tags, request.tags ?? {}, owner),
   };
@@ -239,6 +263,17 @@ function nextSpec(
       };
   }
   return next;
+}
+
+/** The changeable fields of the input that pass their own schema; a refused one is left out. */
+function fieldsThatPass(input: object): ChangeV1 {
+  const passed: Record<string, unknown> = {};
+  for (const field of CHANGEABLE) {
+    if (!Object.hasOwn(input, field)) continue;
+    const result = changeFields.shape[field].safeParse((input as Record<string, unknown>)[field]);
+    if (result.success && result.data !== undefined) passed[field] = result.data;
+  }
+  return passed as ChangeV1;
 }
 
 /** The requester's tags with the service's four kept from the file (owner follows the owner). */

@@ -50,8 +50,8 @@ export function dbNameFromBranch(
     const [head, tail] = after.split(shortIdMark) as [string, string | undefined];
     if (tail === undefined || !rest.endsWith(tail)) return null;
     rest = rest.slice(0, rest.length - tail.length);
-    // The short id: 8 characters of the request id.
-    if (!/^[0-9a-z-]{8}$/.test(rest.slice(-8))) return null;
+    // The short id: 8 letters and digits of the request id (see shortId).
+    if (!/^[0-9a-z]{8}$/.test(rest.slice(-8))) return null;
     rest = rest.slice(0, -8);
     after = head;
   }
@@ -60,8 +60,16 @@ export function dbNameFromBranch(
   return name.length > 0 && !name.includes('/') ? name : null;
 }
 
-/** The first characters of a request id that name its branch: unique enough beside the database's name. */
-export const shortId = (requestId: string) => requestId.slice(0, 8).toLowerCase();
+/**
+ * The characters of a request id that name its branch and its final snapshot: the last 8 letters and
+ * digits, lowercased. The service's ids are UUIDv7, whose leading characters are the time and repeat for
+ * a minute; the tail is random. Letters and digits only, so a snapshot name stays valid.
+ */
+export const shortId = (requestId: string) =>
+  requestId
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(-8)
+    .toLowerCase();
 
 /** What decides a request's branch. */
 export interface BranchFor {

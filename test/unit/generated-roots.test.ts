@@ -150,7 +150,7 @@ describe('every generated root', () => {
             engine_version: change.engine_version,
             allow_major_version_upgrade: true,
             apply_immediately: policy.environments[spec.environment]?.apply_immediately,
-            final_snapshot_identifier: `${spec.dbName}-final-01jd6z3q`,
+            final_snapshot_identifier: `${spec.dbName}-final-9t1v3x5z`,
           });
         });
 

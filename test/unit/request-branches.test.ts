@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_GIT_CONVENTIONS, dbNameFromAnyBranch, requestBranch } from '../../src/domain/naming.js';
+import {
+  DEFAULT_GIT_CONVENTIONS,
+  dbNameFromAnyBranch,
+  requestBranch,
+  shortId,
+} from '../../src/domain/naming.js';
 import { pullRequestMismatch, stepBranches } from '../../src/domain/pull-request-match.js';
 import type { RequestRecord } from '../../src/domain/status.js';
 
@@ -16,23 +21,31 @@ const record = (kind: RequestRecord['kind'], step = 1, branch?: string) =>
 describe('request branches', () => {
   it('gives each kind its branch: the creation template, or a change or retirement with the short id', () => {
     expect(requestBranch({ id, kind: 'create', dbName: 'my-db' })).toBe('feature/provision-rds-my-db');
-    expect(requestBranch({ id, kind: 'change', dbName: 'my-db' })).toBe('feature/change-rds-my-db-01jd6z3q');
+    expect(requestBranch({ id, kind: 'change', dbName: 'my-db' })).toBe('feature/change-rds-my-db-9t1v3x5z');
     expect(requestBranch({ id, kind: 'retire', dbName: 'my-db', unprotect: true })).toBe(
-      'feature/retire-rds-my-db-01jd6z3q-unprotect',
+      'feature/retire-rds-my-db-9t1v3x5z-unprotect',
     );
+  });
+
+  it('names two changes asked within the same minute apart: the short id is the random tail of a UUIDv7', () => {
+    const first = '019af0c2-1234-7abc-8def-0123456789ab';
+    const second = '019af0c2-9999-7abc-8def-fedcba987654';
+    expect(shortId(first)).not.toBe(shortId(second));
+    expect(shortId(first)).toMatch(/^[0-9a-z]{8}$/);
+    expect(shortId('run_7.ab-x')).toBe('run7abx');
   });
 
   it('reads the database back from any request branch, and nothing from another branch', () => {
     for (const kind of ['create', 'change', 'retire'] as const)
       expect(dbNameFromAnyBranch(requestBranch({ id, kind, dbName: 'a-b-c' }))).toBe('a-b-c');
-    expect(dbNameFromAnyBranch('feature/retire-rds-a-b-c-01jd6z3q-unprotect')).toBe('a-b-c');
-    for (const other of ['main', 'feature/change-rds-x', 'feature/change-rds-x/y-01jd6z3q', 'patch-1'])
+    expect(dbNameFromAnyBranch('feature/retire-rds-a-b-c-9t1v3x5z-unprotect')).toBe('a-b-c');
+    for (const other of ['main', 'feature/change-rds-x', 'feature/change-rds-x/y-9t1v3x5z', 'patch-1'])
       expect(dbNameFromAnyBranch(other, DEFAULT_GIT_CONVENTIONS)).toBeNull();
   });
 
   it("settles a retirement's step only from that step's branches: a replayed step-1 merge moves nothing at step 2", () => {
-    const unprotect = 'feature/retire-rds-my-db-01jd6z3q-unprotect';
-    const remove = 'feature/retire-rds-my-db-01jd6z3q';
+    const unprotect = 'feature/retire-rds-my-db-9t1v3x5z-unprotect';
+    const remove = 'feature/retire-rds-my-db-9t1v3x5z';
     expect(stepBranches(record('retire'), DEFAULT_GIT_CONVENTIONS)).toEqual([unprotect, remove]);
     expect(stepBranches(record('retire', 2, unprotect), DEFAULT_GIT_CONVENTIONS)).toEqual([remove]);
     expect(
@@ -51,8 +64,8 @@ describe('request branches', () => {
     ).toBeNull();
     expect(
       pullRequestMismatch(
-        record('change', 1, 'feature/change-rds-my-db-01jd6z3q'),
-        { number: 9, headBranch: 'feature/change-rds-my-db-01jd6z3q' },
+        record('change', 1, 'feature/change-rds-my-db-9t1v3x5z'),
+        { number: 9, headBranch: 'feature/change-rds-my-db-9t1v3x5z' },
         DEFAULT_GIT_CONVENTIONS,
       ),
     ).toMatch(/not the request's pull request #7/);

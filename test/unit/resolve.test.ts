@@ -40,7 +40,7 @@ describe('resolve', () => {
       deletionProtection: false,
       backupRetentionDays: 1,
       skipFinalSnapshot: true,
-      finalSnapshotIdentifier: 'my-app-db-final-01jd6z3q',
+      finalSnapshotIdentifier: 'my-app-db-final-9t1v3x5z',
       backupWindow: '02:00-03:00',
       maintenanceWindow: 'sun:04:00-sun:05:00',
       monitoringInterval: 0,
