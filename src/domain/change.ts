@@ -8,6 +8,7 @@ import {
   type RequestV1,
   type Result,
   requestV1Schema,
+  reservedTagKey,
   SERVICE_TAG_KEYS,
   TAG_KEY,
   TAG_VALUE,
@@ -63,18 +64,8 @@ const tagPatch = ownKeyRecord(
     )
     .superRefine((value, ctx) => {
       for (const key of Object.keys(value)) {
-        if (key.toLowerCase().startsWith('aws:'))
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: 'tag keys starting with aws: are reserved by AWS',
-          });
-        if ((SERVICE_TAG_KEYS as readonly string[]).includes(key.toLowerCase()))
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: `tag ${key} is set by the service and cannot be requested`,
-          });
+        const reserved = reservedTagKey(key);
+        if (reserved) ctx.addIssue({ code: 'custom', path: [key], message: reserved });
       }
     }),
   'tag key',
@@ -188,6 +179,17 @@ export function applyChange(
     issues.push({
       path: 'deployment',
       message: `moving between an RDS instance and Aurora (${spec.deployment} to ${change.deployment}) is a migration, not a change: ask for a new database and move the data`,
+    });
+  else if (
+    change.deployment !== undefined &&
+    change.deployment !== spec.deployment &&
+    spec.awsEngine === 'aurora-mysql'
+  )
+    // The module gives Aurora MySQL provisioned clusters Backtrack, which AWS sets only when a cluster is
+    // created: to Serverless v2 it would be switched off for good, and back it could not be switched on.
+    issues.push({
+      path: 'deployment',
+      message: `an Aurora MySQL cluster cannot move between ${spec.deployment} and ${change.deployment}: Backtrack (on for aurora) can only be set when a cluster is created; ask for a new database and move the data`,
     });
 
   let majorUpgrade = false;

@@ -25,6 +25,14 @@ export const SERVICE_TAG_KEYS = ['environment', 'owner', 'managed-by', 'request-
  */
 export const TAG_KEY = /^(?!__proto__$)[A-Za-z0-9_.:/=+@-][A-Za-z0-9 _.:/=+@-]{0,127}$/;
 export const TAG_VALUE = /^[A-Za-z0-9 _.:/=+@-]{0,256}$/;
+/** Why a requester may not set a tag key (AWS's prefix, or one the service sets), or null when they may. */
+export function reservedTagKey(key: string): string | null {
+  const lower = key.toLowerCase();
+  if (lower.startsWith('aws:')) return 'tag keys starting with aws: are reserved by AWS';
+  if ((SERVICE_TAG_KEYS as readonly string[]).includes(lower))
+    return `tag ${key} is set by the service and cannot be requested`;
+  return null;
+}
 const OWNER = /^[A-Za-z0-9][A-Za-z0-9 _.:/=+@-]{0,127}$/;
 /** Environment names, in a request and in the policy file. */
 export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
@@ -96,18 +104,8 @@ const tags = ownKeyRecord(
       if (keys.length > TAGS_MAX)
         ctx.addIssue({ code: 'custom', message: `at most ${TAGS_MAX} tags are allowed` });
       for (const key of keys) {
-        if (key.toLowerCase().startsWith('aws:'))
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: 'tag keys starting with aws: are reserved by AWS',
-          });
-        if ((SERVICE_TAG_KEYS as readonly string[]).includes(key.toLowerCase()))
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: `tag ${key} is set by the service and cannot be requested`,
-          });
+        const reserved = reservedTagKey(key);
+        if (reserved) ctx.addIssue({ code: 'custom', path: [key], message: reserved });
       }
     })
     // The OpenAPI generator leaves a record's key rule out; stated here, /openapi.json carries it too.
