@@ -71,3 +71,32 @@ describe('request branches', () => {
     ).toMatch(/not the request's pull request #7/);
   });
 });
+
+describe('deployment changes of Aurora MySQL', () => {
+  it('refuses aurora ↔ aurora-serverless for Aurora MySQL (Backtrack is set only at creation), allows it for PostgreSQL', async () => {
+    const { applyChange } = await import('../../src/domain/change.js');
+    const { resolveRequest } = await import('../../src/domain/resolve.js');
+    const { packagedPolicy } = await import('../support/layouts.js');
+    const policy = packagedPolicy.policy;
+    for (const [engine, refused] of [
+      ['mysql', true],
+      ['postgres', false],
+    ] as const) {
+      const request = { db_name: 'bt', engine, environment: 'dev', deployment: 'aurora' } as const;
+      const resolved = resolveRequest(request, policy, { requestId: id });
+      if (!resolved.ok) throw new Error('unreachable');
+      const outcome = applyChange(
+        { request, spec: resolved.value.spec },
+        { deployment: 'aurora-serverless' },
+        policy,
+        'r2',
+      );
+      if (refused)
+        expect(outcome).toEqual({
+          ok: false,
+          issues: [{ path: 'deployment', message: expect.stringMatching(/Backtrack/) }],
+        });
+      else expect(outcome.ok).toBe(true);
+    }
+  });
+});
