@@ -47,8 +47,11 @@ export async function processRequest(
   await ctx.store.transition(requestId, 'processing', { at: ctx.clock.now(), attempt });
   try {
     const pullRequest = await openPullRequest(ctx, record);
+    // At the step this delivery worked on: a merge reported meanwhile may have moved the request on to
+    // its next step, whose own delivery records that step's pull request.
     const moved = await ctx.store.transition(requestId, 'pr_open', {
       at: ctx.clock.now(),
+      step: record.step,
       pullRequest,
       detail: `pull request #${pullRequest.number}`,
     });
@@ -56,7 +59,7 @@ export async function processRequest(
     return { kind: 'done', status: moved?.record.status ?? 'pr_open', opened: moved?.changed === true };
   } catch (error) {
     if (error instanceof AlreadyOnBase) return { kind: 'done', status: record.status };
-    return classify(ctx, requestId, attempt, error);
+    return classify(ctx, record, attempt, error);
   }
 }
 
@@ -241,10 +244,11 @@ async function writeAndOpen(
 
 async function classify(
   ctx: AppContext,
-  requestId: string,
+  record: RequestRecord,
   attempt: number,
   error: unknown,
 ): Promise<ProcessOutcome> {
+  const requestId = record.id;
   const permanent =
     error instanceof PermanentFailure ||
     (error instanceof GitHostError && (error.kind === 'permanent' || error.kind === 'conflict'));
@@ -252,6 +256,7 @@ async function classify(
   if (permanent) {
     await ctx.store.transition(requestId, 'failed', {
       at: ctx.clock.now(),
+      step: record.step,
       failureReason: message,
       detail: message,
     });

@@ -16,20 +16,28 @@ import { SqliteQueue } from '../../src/adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../../src/adapters/local/sqlite-status-store.js';
 import { newRequestId, silentLogger } from '../../src/adapters/system.js';
 import { acceptRequest } from '../../src/app/accept-request.js';
+import { applyPullRequestEvent } from '../../src/app/apply-pull-request-event.js';
 import type { AppContext } from '../../src/app/context.js';
 import { reconcilePullRequests } from '../../src/app/reconcile-pull-requests.js';
+import { type LifecycleOutcome, requestChange, requestRetire } from '../../src/app/request-lifecycle.js';
 import { type RetryPolicy, settleDelivery } from '../../src/app/settle-delivery.js';
-import { branchName } from '../../src/domain/naming.js';
+import { applyChange } from '../../src/domain/change.js';
+import { branchName, shortId } from '../../src/domain/naming.js';
+import type { EnvironmentPolicy } from '../../src/domain/policy.js';
 import { resolveRequest } from '../../src/domain/resolve.js';
+import { unprotectedSpec } from '../../src/domain/retire.js';
 import type { RequestRecord } from '../../src/domain/status.js';
 import {
   type Delivery,
   type FileChange,
+  type FileRemoval,
   type GitHost,
   GitHostError,
+  type PullRequestInfo,
   type PullRequestSpec,
 } from '../../src/ports.js';
 import { renderPullRequest } from '../../src/render/pull-request.js';
+import { readDatabaseFile } from '../../src/render/read-database-file.js';
 import { renderTerraform } from '../../src/render/terraform.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { branches, commitBehindTheService, commitsAhead, fileAt, fsck, git } from '../support/git-checks.js';
@@ -48,14 +56,20 @@ type Method =
   | 'ensureBranch'
   | 'openPullRequests'
   | 'ensureFile'
+  | 'ensureFileRemoved'
+  | 'listFiles'
+  | 'readBlob'
   | 'ensurePullRequest';
 
 /**
  * A git host that fails on purpose: each planned failure makes one call of a method throw, either
  * before reaching the host or after it (the mutation done, the answer lost, as on a network timeout).
+ * It can also let something happen elsewhere right after a call returns (a reviewer merging the pull
+ * request the moment it opens).
  */
 class FlakyGitHost implements GitHost {
   private readonly plan: Array<{ method: Method; error: GitHostError; after: boolean }> = [];
+  private readonly hooks: Array<{ method: Method; action: (result: unknown) => Promise<void> }> = [];
   readonly calls: Method[] = [];
 
   constructor(private readonly inner: GitHost) {}
@@ -65,8 +79,13 @@ class FlakyGitHost implements GitHost {
       this.plan.push({ method, error, after: options.after ?? false });
   }
 
+  /** Runs `action` with the answer of the next call of `method`, before the caller gets it. */
+  afterNext<T>(method: Method, action: (result: T) => Promise<void>) {
+    this.hooks.push({ method, action: action as (result: unknown) => Promise<void> });
+  }
+
   get pending() {
-    return this.plan.length;
+    return this.plan.length + this.hooks.length;
   }
 
   private async call<T>(method: Method, run: () => Promise<T>): Promise<T> {
@@ -75,6 +94,8 @@ class FlakyGitHost implements GitHost {
     const planned = at === -1 ? undefined : this.plan.splice(at, 1)[0];
     if (planned && !planned.after) throw planned.error;
     const result = await run();
+    const hook = this.hooks.findIndex((t) => t.method === method);
+    if (hook !== -1) await this.hooks.splice(hook, 1)[0]?.action(result);
     if (planned) throw planned.error;
     return result;
   }
@@ -93,6 +114,15 @@ class FlakyGitHost implements GitHost {
   }
   ensureFile(change: FileChange) {
     return this.call('ensureFile', () => this.inner.ensureFile(change));
+  }
+  ensureFileRemoved(removal: FileRemoval) {
+    return this.call('ensureFileRemoved', () => this.inner.ensureFileRemoved(removal));
+  }
+  listFiles(commit: string, directory: string) {
+    return this.call('listFiles', () => this.inner.listFiles(commit, directory));
+  }
+  readBlob(blob: string) {
+    return this.call('readBlob', () => this.inner.readBlob(blob));
   }
   ensurePullRequest(spec: PullRequestSpec) {
     return this.call('ensurePullRequest', () => this.inner.ensurePullRequest(spec));
@@ -201,36 +231,90 @@ const processingDetails = (record: RequestRecord) =>
     .filter((h) => h.status === 'processing' && /attempt \d+/.test(h.detail ?? ''))
     .map((h) => h.detail);
 
+/** The request's message and a duplicate of it, each leased by its own worker and settled at once. */
+async function settleOnTwoWorkersAtOnce(a: Worker, b: Worker, id: string) {
+  a.queue.enqueue(id);
+  const first = await receiveOne(a);
+  const second = await receiveOne(b);
+  expect(second.receipt).not.toBe(first.receipt);
+  await Promise.all([
+    settleDelivery(a.ctx, a.queue, RETRY, first),
+    settleDelivery(b.ctx, b.queue, RETRY, second),
+  ]);
+}
+
+/** What one step leaves: its branch, and the file on it (null: the step removes it). */
+interface StepWork {
+  branch: string;
+  path: string;
+  content: string | null;
+  /** The pull request's title, where the test knows it. */
+  title?: string;
+}
+
+/** The statuses of the request's current step: from the `queued` that began it. */
+const stepStatuses = (record: RequestRecord) => {
+  const all = statuses(record);
+  return all.slice(all.lastIndexOf('queued'));
+};
+
 /**
- * The end state every delivery pattern must reach: pr_open with the one PR, exactly one branch for the
- * database holding exactly one commit beyond main with exactly the rendered file, one open PR for it.
+ * The end state of one step every delivery pattern must reach: pr_open at that step with the one pull
+ * request; besides the branches of earlier steps, exactly one new branch, holding one commit on main
+ * that writes (or removes) exactly the request's file; one open pull request in the whole repository;
+ * the queue empty.
  */
-async function expectOnePullRequest(w: Worker, id: string) {
+async function expectOneStepPullRequest(
+  w: Worker,
+  id: string,
+  step: number,
+  work: StepWork,
+  earlier: readonly string[],
+) {
   const record = (await w.store.get(id)) as RequestRecord;
-  const want = expected(record);
-  expect(record.status).toBe('pr_open');
-  expect(record.failureReason).toBeNull();
-  expect(branches(repo)).toEqual([want.branch, 'main'].sort());
-  expect(commitsAhead(repo, want.branch)).toBe(1);
-  expect(git(repo, 'diff', '--name-only', `main...${want.branch}`).trim()).toBe(want.path);
-  expect(fileAt(repo, want.branch, want.path)).toBe(want.content);
-  expect(fileAt(repo, 'main', want.path)).toBeNull();
-  const pulls = (await w.host.list()).filter((p) => p.branch === want.branch);
-  expect(pulls).toHaveLength(1);
-  expect(pulls[0]).toMatchObject({ state: 'open', requestId: id, base: 'main', title: want.text.title });
-  expect(record.pullRequest).toEqual({
-    number: pulls[0]?.number,
-    url: `http://127.0.0.1:8080/pulls/${pulls[0]?.number}`,
-    branch: want.branch,
+  expect(record).toMatchObject({ status: 'pr_open', step, failureReason: null });
+  expect(branches(repo)).toEqual([...earlier, work.branch, 'main'].sort());
+  expect(commitsAhead(repo, work.branch)).toBe(1);
+  expect(git(repo, 'rev-parse', `${work.branch}^`)).toBe(git(repo, 'rev-parse', 'main'));
+  expect(git(repo, 'diff', '--name-only', `main...${work.branch}`).trim()).toBe(work.path);
+  expect(fileAt(repo, work.branch, work.path)).toBe(work.content);
+  const pulls = await w.host.list();
+  const open = pulls.filter((p) => p.state === 'open');
+  expect(open).toHaveLength(1);
+  expect(open[0]).toMatchObject({
+    branch: work.branch,
+    requestId: id,
+    base: 'main',
+    ...(work.title ? { title: work.title } : {}),
   });
-  expect(statuses(record).filter((s) => s === 'pr_open')).toHaveLength(1);
-  expect(statuses(record).at(-1)).toBe('pr_open');
+  // One pull request per step: the earlier steps' are merged.
+  expect(pulls.filter((p) => p.requestId === id)).toHaveLength(step);
+  expect(record.pullRequest).toEqual({
+    number: open[0]?.number,
+    url: `http://127.0.0.1:8080/pulls/${open[0]?.number}`,
+    branch: work.branch,
+  });
+  expect(statuses(record).filter((s) => s === 'queued')).toHaveLength(step);
+  expect(stepStatuses(record).filter((s) => s === 'pr_open')).toHaveLength(1);
+  expect(stepStatuses(record).at(-1)).toBe('pr_open');
   expect(await w.queue.depth()).toBe(0);
   expect(await w.queue.deadLetters()).toEqual([]);
   const checked = fsck(repo);
   expect(checked.problems).toEqual([]);
   expect(checked.status).toBe(0);
-  return { record, pull: pulls[0] as NonNullable<(typeof pulls)[0]> };
+  return { record, pull: open[0] as PullRequestInfo };
+}
+
+/**
+ * The end state every delivery pattern of a creation must reach: the one step's, with the rendered file
+ * and title, and nothing on main yet.
+ */
+async function expectOnePullRequest(w: Worker, id: string) {
+  const want = expected((await w.store.get(id)) as RequestRecord);
+  const work = { branch: want.branch, path: want.path, content: want.content, title: want.text.title };
+  const found = await expectOneStepPullRequest(w, id, 1, work, []);
+  expect(fileAt(repo, 'main', want.path)).toBeNull();
+  return found;
 }
 
 const ORDERS = { db_name: 'orders', engine: 'postgres', environment: 'staging', owner: 'team-orders' };
@@ -259,15 +343,7 @@ describe('the same message delivered twice', () => {
     const a = openWorker();
     const b = openWorker();
     const record = await accept(a, ORDERS);
-    a.queue.enqueue(record.id);
-    const first = await receiveOne(a);
-    const second = await receiveOne(b);
-    expect(second.receipt).not.toBe(first.receipt);
-
-    await Promise.all([
-      settleDelivery(a.ctx, a.queue, RETRY, first),
-      settleDelivery(b.ctx, b.queue, RETRY, second),
-    ]);
+    await settleOnTwoWorkersAtOnce(a, b, record.id);
 
     const { record: done } = await expectOnePullRequest(b, record.id);
     expect(statuses(done).at(0)).toBe('queued');
@@ -510,4 +586,300 @@ describe('a merge recorded on the pull request but not yet on the request (crash
     expect(await reconcilePullRequests(w.ctx, w.host)).toBe(0);
     expect((await w.store.get(record.id))?.history).toEqual(merged?.history);
   });
+});
+
+// ------------------------------------------------------------------------------------------------------
+// Day 2: a change, and each step of a retirement, go through the same worker steps as a creation.
+
+const PATH = fileOf(ORDERS.db_name, ORDERS.environment);
+const CREATE_BRANCH = 'feature/provision-rds-orders';
+const STAGING = policy.policy.environments[ORDERS.environment] as EnvironmentPolicy;
+
+async function lifecycle(outcome: Promise<LifecycleOutcome>): Promise<RequestRecord> {
+  const answer = await outcome;
+  if (answer.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(answer)}`);
+  return answer.record;
+}
+
+/** Reports a merged pull request to its request, as the merge route and GitHub's webhook do. */
+const reportMerge = (w: Worker, id: string, pr: PullRequestInfo) =>
+  applyPullRequestEvent(w.ctx, {
+    requestId: id,
+    action: 'merged',
+    number: pr.number,
+    headBranch: pr.branch,
+    at: clock.now(),
+  });
+
+/** Merges the pull request the request names, as a reviewer does; the merge is not reported yet. */
+async function mergeNamed(w: Worker, id: string): Promise<PullRequestInfo> {
+  const pr = (await w.store.get(id))?.pullRequest;
+  if (!pr) throw new Error(`${id} names no pull request`);
+  clock.advance(1_000);
+  return w.host.merge(pr.number, clock.now());
+}
+
+/** `orders` created through the worker and its pull request merged: on main, written by the service. */
+async function existing(w: Worker): Promise<void> {
+  const created = await accept(w, ORDERS);
+  await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+  await reportMerge(w, created.id, await mergeNamed(w, created.id));
+  expect((await w.store.get(created.id))?.status).toBe('merged');
+}
+
+/** The database as main holds it now, read back. */
+function databaseOnMain() {
+  const file = readDatabaseFile(fileAt(repo, 'main', PATH) as string, PATH, policy.policy.git);
+  if (file.kind !== 'generated') throw new Error(`${PATH} on main is ${file.kind}`);
+  return file;
+}
+
+function changeWork(record: RequestRecord): StepWork {
+  const changed = applyChange(databaseOnMain(), record.change, policy.policy, record.id);
+  if (!changed.ok) throw new Error(`the change no longer applies: ${JSON.stringify(changed.issues)}`);
+  return {
+    branch: `feature/change-rds-orders-${shortId(record.id)}`,
+    path: PATH,
+    content: renderTerraform(changed.value.spec),
+  };
+}
+
+function unprotectWork(record: RequestRecord): StepWork {
+  const spec = unprotectedSpec(databaseOnMain().spec, STAGING, record.id);
+  if (!spec) throw new Error('staging keeps deletion protection on: a retirement takes two steps');
+  return {
+    branch: `feature/retire-rds-orders-${shortId(record.id)}-unprotect`,
+    path: PATH,
+    content: renderTerraform(spec),
+  };
+}
+
+const removalWork = (record: RequestRecord): StepWork => ({
+  branch: `feature/retire-rds-orders-${shortId(record.id)}`,
+  path: PATH,
+  content: null,
+});
+
+interface Day2Step {
+  id: string;
+  step: number;
+  work: StepWork;
+  /** Branches earlier requests and steps left. */
+  earlier: string[];
+}
+
+/** Each kind of day-2 step, prepared up to its message waiting in the queue. */
+const DAY2_STEPS: Record<string, (w: Worker) => Promise<Day2Step>> = {
+  'a change': async (w) => {
+    await existing(w);
+    const change = { size: 'medium', tags: { team: 'payments' } };
+    const record = await lifecycle(requestChange(w.ctx, 'orders', change, 'alice'));
+    return { id: record.id, step: 1, work: changeWork(record), earlier: [CREATE_BRANCH] };
+  },
+  "a retirement's first step (deletion protection lifted)": async (w) => {
+    await existing(w);
+    const record = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
+    return { id: record.id, step: 1, work: unprotectWork(record), earlier: [CREATE_BRANCH] };
+  },
+  "a retirement's second step (the file removed)": async (w) => {
+    await existing(w);
+    const record = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
+    const first = unprotectWork(record);
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    await reportMerge(w, record.id, await mergeNamed(w, record.id));
+    expect(await w.store.get(record.id)).toMatchObject({ status: 'queued', step: 2 });
+    return { id: record.id, step: 2, work: removalWork(record), earlier: [CREATE_BRANCH, first.branch] };
+  },
+};
+
+describe.each(Object.entries(DAY2_STEPS))('%s: the same message delivered twice', (_, prepare) => {
+  it('settled concurrently by one worker: one branch, one commit, one PR', async () => {
+    const w = openWorker();
+    const { id, step, work, earlier } = await prepare(w);
+    w.queue.enqueue(id);
+    const deliveries = await w.queue.receive(10, VISIBILITY_MS);
+    expect(deliveries.map((d) => d.requestId)).toEqual([id, id]);
+
+    await Promise.all(deliveries.map((d) => settleDelivery(w.ctx, w.queue, RETRY, d)));
+
+    const { record } = await expectOneStepPullRequest(w, id, step, work, earlier);
+    expect(stepStatuses(record)).toEqual(['queued', 'processing', 'processing', 'pr_open']);
+  });
+
+  it('settled concurrently by two workers on their own connections: one branch, one commit, one PR', async () => {
+    const a = openWorker();
+    const b = openWorker();
+    const { id, step, work, earlier } = await prepare(a);
+    await settleOnTwoWorkersAtOnce(a, b, id);
+
+    const { record } = await expectOneStepPullRequest(b, id, step, work, earlier);
+    const processing = stepStatuses(record).filter((s) => s === 'processing').length;
+    expect(processing).toBeGreaterThanOrEqual(1);
+    expect(processing).toBeLessThanOrEqual(2);
+  });
+
+  it('redelivered after pr_open: acknowledged, nothing written, nothing recorded', async () => {
+    const w = openWorker();
+    const { id, step, work, earlier } = await prepare(w);
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    const { record: open, pull } = await expectOneStepPullRequest(w, id, step, work, earlier);
+    expect(stepStatuses(open)).toEqual(['queued', 'processing', 'pr_open']);
+    const heads = git(repo, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads');
+
+    for (let n = 0; n < 3; n++) {
+      clock.advance(1_000);
+      w.queue.enqueue(id);
+      w.flaky.calls.length = 0;
+      await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+      expect(w.flaky.calls).toEqual([]); // the git host is not even asked
+    }
+
+    const { record: after, pull: samePull } = await expectOneStepPullRequest(w, id, step, work, earlier);
+    expect(after).toEqual(open);
+    expect(samePull).toEqual(pull);
+    expect(git(repo, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads')).toBe(heads);
+  });
+});
+
+describe("a retirement's first merge reported again", () => {
+  /** `orders` on main, its retirement's first pull request open (step 1). */
+  async function firstStepOpen(w: Worker) {
+    await existing(w);
+    const record = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
+    const first = unprotectWork(record);
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    await expectOneStepPullRequest(w, record.id, 1, first, [CREATE_BRANCH]);
+    return { record, earlier: [CREATE_BRANCH, first.branch] };
+  }
+
+  /** ...and merged, reported once: queued at step 2 with its one message. */
+  async function firstStepMerged(w: Worker) {
+    const open = await firstStepOpen(w);
+    const first = await mergeNamed(w, open.record.id);
+    expect(await reportMerge(w, open.record.id, first)).toMatchObject({
+      changed: true,
+      record: { status: 'queued', step: 2 },
+    });
+    return { ...open, first };
+  }
+
+  /** The removal step through the worker: its one pull request open. */
+  async function openRemoval(w: Worker, id: string, earlier: string[]) {
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    const removal = removalWork((await w.store.get(id)) as RequestRecord);
+    return (await expectOneStepPullRequest(w, id, 2, removal, earlier)).record;
+  }
+
+  /** ...and its pull request merged and reported: the retirement is over, the file gone from main. */
+  async function mergeRemoval(w: Worker, id: string) {
+    const merged = await reportMerge(w, id, await mergeNamed(w, id));
+    expect(merged).toMatchObject({ changed: true, record: { status: 'merged', step: 2 } });
+    expect(fileAt(repo, 'main', PATH)).toBeNull();
+    return (await w.store.get(id)) as RequestRecord;
+  }
+
+  it('three times at once and twice more later: it moves on exactly once, with one removal message', async () => {
+    const w = openWorker();
+    const { record, earlier } = await firstStepOpen(w);
+    const first = await mergeNamed(w, record.id);
+
+    const reports = await Promise.all([1, 2, 3].map(() => reportMerge(w, record.id, first)));
+    expect(reports.filter((r) => r.changed)).toHaveLength(1);
+    const moved = (await w.store.get(record.id)) as RequestRecord;
+    expect(moved).toMatchObject({ status: 'queued', step: 2 });
+    expect(statuses(moved).filter((s) => s === 'queued')).toHaveLength(2);
+    expect(await w.queue.depth()).toBe(1);
+    for (let n = 0; n < 2; n++) {
+      clock.advance(1_000);
+      expect(await reportMerge(w, record.id, first)).toMatchObject({ changed: false });
+    }
+    expect(await w.store.get(record.id)).toEqual(moved);
+    expect(await w.queue.depth()).toBe(1);
+
+    await openRemoval(w, record.id, earlier);
+    const done = await mergeRemoval(w, record.id);
+    expect(statuses(done)).toEqual([
+      'queued',
+      'processing',
+      'pr_open',
+      'queued',
+      'processing',
+      'pr_open',
+      'merged',
+    ]);
+  });
+
+  it('after the removal pull request opened, and after it merged: nothing changes, never a step 3', async () => {
+    const w = openWorker();
+    const { record, earlier, first } = await firstStepMerged(w);
+    const open = await openRemoval(w, record.id, earlier);
+
+    expect(await reportMerge(w, record.id, first)).toMatchObject({ changed: false });
+    expect(await w.store.get(record.id)).toEqual(open);
+    expect(await w.queue.depth()).toBe(0);
+
+    const done = await mergeRemoval(w, record.id);
+    expect(await reportMerge(w, record.id, first)).toMatchObject({ changed: false });
+    expect(await w.store.get(record.id)).toEqual(done);
+    expect(await w.queue.depth()).toBe(0);
+    expect(fileAt(repo, 'main', PATH)).toBeNull();
+  });
+
+  it('a restart (start-up reconcile) after the first step merged, after the second opened and after it merged leaves it alone', async () => {
+    const w = openWorker();
+    const { record, earlier } = await firstStepMerged(w);
+    const restart = async () => {
+      const before = await w.store.get(record.id);
+      const depth = await w.queue.depth();
+      const again = openWorker();
+      expect(await reconcilePullRequests(again.ctx, again.host)).toBe(0);
+      expect(await again.store.get(record.id)).toEqual(before);
+      expect(await again.queue.depth()).toBe(depth);
+    };
+
+    await restart(); // queued at step 2, its message waiting
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    expect(await w.store.get(record.id)).toMatchObject({ status: 'pr_open', step: 2 });
+    await restart(); // the removal open
+    const removal = removalWork(record);
+    await expectOneStepPullRequest(w, record.id, 2, removal, earlier);
+    expect(await reportMerge(w, record.id, await mergeNamed(w, record.id))).toMatchObject({ changed: true });
+    await restart(); // merged
+    expect(await w.store.get(record.id)).toMatchObject({ status: 'merged', step: 2 });
+    expect(fileAt(repo, 'main', PATH)).toBeNull();
+  });
+
+  // The pull request is merged, and the merge reported, between its opening and the worker's pr_open (a
+  // reviewer faster than the worker); the host then answers with the pull request, or with an error
+  // retrying cannot help (dressing the pull request was refused, say).
+  it.each([
+    ['the pull request', undefined],
+    ['a permanent error', new GitHostError('labels refused', 'permanent')],
+  ])(
+    'reported before the worker records pr_open, the host answering %s: the removal still follows',
+    async (_, error) => {
+      const w = openWorker();
+      await existing(w);
+      const record = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
+      const first = unprotectWork(record);
+      w.flaky.afterNext<{ number: number }>('ensurePullRequest', async ({ number }) => {
+        clock.advance(1_000);
+        const merged = await w.host.merge(number, clock.now());
+        expect(await reportMerge(w, record.id, merged)).toMatchObject({ changed: true });
+      });
+      if (error) w.flaky.failNext('ensurePullRequest', error, { after: true });
+      await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+      expect(w.flaky.pending).toBe(0);
+
+      // The step the merge finished is over: what the worker records late does not land on the next one.
+      const moved = (await w.store.get(record.id)) as RequestRecord;
+      expect(moved).toMatchObject({ status: 'queued', step: 2, failureReason: null });
+      expect(statuses(moved)).toEqual(['queued', 'processing', 'queued']);
+      expect(await w.queue.depth()).toBe(1);
+
+      await openRemoval(w, record.id, [CREATE_BRANCH, first.branch]);
+      const done = await mergeRemoval(w, record.id);
+      expect(statuses(done)).toEqual(['queued', 'processing', 'queued', 'processing', 'pr_open', 'merged']);
+    },
+  );
 });
