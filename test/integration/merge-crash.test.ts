@@ -18,9 +18,14 @@ import { SqliteQueue } from '../../src/adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../../src/adapters/local/sqlite-status-store.js';
 import { newRequestId, silentLogger } from '../../src/adapters/system.js';
 import { acceptRequest } from '../../src/app/accept-request.js';
+import { applyPullRequestEvent } from '../../src/app/apply-pull-request-event.js';
 import type { AppContext } from '../../src/app/context.js';
 import { processRequest } from '../../src/app/process-request.js';
 import { reconcilePullRequests } from '../../src/app/reconcile-pull-requests.js';
+import { requestRetire } from '../../src/app/request-lifecycle.js';
+import { DEFAULT_RETRY, settleDelivery } from '../../src/app/settle-delivery.js';
+import type { RequestRecord } from '../../src/domain/status.js';
+import { generatedForRequest } from '../../src/render/terraform.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { fileAt, git } from '../support/git-checks.js';
 import { gitHostError } from '../support/git-host-error.js';
@@ -59,7 +64,7 @@ afterEach(async () => {
 });
 
 /** One server process's parts on the shared data dir: a start (or a restart) opens a new set. */
-function start(): { ctx: AppContext; host: LocalGitHost; db: SqliteDatabase } {
+function start(): { ctx: AppContext; host: LocalGitHost; db: SqliteDatabase; queue: SqliteQueue } {
   const db = openDatabase(join(dir, 'rds-provisioner.db'));
   const host = new LocalGitHost({
     repository: repo,
@@ -70,17 +75,18 @@ function start(): { ctx: AppContext; host: LocalGitHost; db: SqliteDatabase } {
   });
   opened.push({ db, host });
   const store = new SqliteStatusStore(db);
+  const queue = new SqliteQueue(db, clock);
   const ctx: AppContext = {
     policy,
     conventions: policy.policy.git,
     store,
-    intake: new SqliteIntake(store, new SqliteQueue(db, clock)),
+    intake: new SqliteIntake(store, queue),
     git: host,
     clock,
     logger: silentLogger,
     newRequestId: () => newRequestId(clock.now().getTime()),
   };
-  return { ctx, host, db };
+  return { ctx, host, db, queue };
 }
 
 /** A request for `orders` taken to pr_open; its id and pull request number. */
@@ -105,9 +111,9 @@ function claimAsADeadProcess(db: SqliteDatabase, number: number): void {
 }
 
 /** ...and, when it died after moving the base, the merge commit on main. */
-function moveMainAsADeadProcess(number: number): string {
+function moveMainAsADeadProcess(number: number, branch = BRANCH): string {
   const main = git(repo, 'rev-parse', 'main').trim();
-  const head = git(repo, 'rev-parse', BRANCH).trim();
+  const head = git(repo, 'rev-parse', branch).trim();
   const tree = git(repo, 'merge-tree', '--write-tree', main, head).trim();
   const commit = git(
     repo,
@@ -122,7 +128,7 @@ function moveMainAsADeadProcess(number: number): string {
     '-p',
     head,
     '-m',
-    `Merge pull request #${number} from ${BRANCH}`,
+    `Merge pull request #${number} from ${branch}`,
   ).trim();
   git(repo, 'update-ref', 'refs/heads/main', commit, main);
   return commit;
@@ -220,5 +226,133 @@ describe('the pull request table of an older version', () => {
     expect((await ctx.store.get(id))?.status).toBe('merged');
     // A second process opening the same database finds the column there.
     expect(() => start()).not.toThrow();
+  });
+});
+
+describe("a retirement's merge cut short by a crash", () => {
+  type Parts = ReturnType<typeof start>;
+
+  /** The next message through the worker, as the worker loop settles it. */
+  async function work({ ctx, queue }: Parts) {
+    const [delivery] = await queue.receive(1, 30_000);
+    if (!delivery) throw new Error('no message queued');
+    await settleDelivery(ctx, queue, DEFAULT_RETRY, delivery);
+  }
+
+  /** Merges the request's pull request and reports it, as the merge route does. */
+  async function mergeAndReport({ ctx, host }: Parts, id: string) {
+    const number = (await ctx.store.get(id))?.pullRequest?.number as number;
+    const merged = await host.merge(number, clock.now());
+    await applyPullRequestEvent(ctx, {
+      requestId: id,
+      action: 'merged',
+      number,
+      headBranch: merged.branch,
+      at: clock.now(),
+    });
+  }
+
+  /**
+   * `orders` in the environment, created and merged, and its retirement taken to the pull request of its
+   * step `step` (staging lifts deletion protection first; dev's retirement is one removal).
+   */
+  async function retirementAt(parts: Parts, environment: 'dev' | 'staging', step: 1 | 2) {
+    const created = await acceptRequest(
+      parts.ctx,
+      { db_name: 'orders', engine: 'postgres', environment },
+      'alice',
+    );
+    if (created.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(created)}`);
+    await work(parts);
+    await mergeAndReport(parts, created.record.id);
+    const retire = await requestRetire(parts.ctx, 'orders', 'alice');
+    if (retire.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(retire)}`);
+    const id = retire.record.id;
+    await work(parts);
+    if (step === 2) {
+      await mergeAndReport(parts, id);
+      await work(parts);
+    }
+    const record = (await parts.ctx.store.get(id)) as RequestRecord;
+    expect(record).toMatchObject({ status: 'pr_open', step });
+    const pr = record.pullRequest as NonNullable<RequestRecord['pullRequest']>;
+    return { id, number: pr.number, branch: pr.branch, path: fileOf('orders', environment) };
+  }
+
+  // The removal: dev's one step, and staging's second.
+  it.each([
+    ['dev', 1],
+    ['staging', 2],
+  ] as const)(
+    'a removal (%s, step %i) after the base moved: start-up records it merged, and the file is gone',
+    async (environment, step) => {
+      const first = start();
+      const { id, number, branch, path } = await retirementAt(first, environment, step);
+      claimAsADeadProcess(first.db, number);
+      moveMainAsADeadProcess(number, branch);
+      expect(fileAt(repo, 'main', path)).toBeNull();
+      expect((await first.ctx.store.get(id))?.status).toBe('pr_open');
+
+      const restarted = start();
+      expect(await reconcilePullRequests(restarted.ctx, restarted.host)).toBe(1);
+      expect((await restarted.host.get(number))?.state).toBe('merged');
+      const merged = await restarted.ctx.store.get(id);
+      expect(merged).toMatchObject({ status: 'merged', step });
+      expect(fileAt(repo, 'main', path)).toBeNull();
+      expect(await restarted.queue.depth()).toBe(0);
+      expect(await reconcilePullRequests(restarted.ctx, restarted.host)).toBe(0);
+      expect(await restarted.ctx.store.get(id)).toEqual(merged);
+    },
+  );
+
+  it.each([
+    ['dev', 1],
+    ['staging', 2],
+  ] as const)(
+    'a removal (%s, step %i) before the base moved: closed after the lease, the file stays on main',
+    async (environment, step) => {
+      const first = start();
+      const { id, number, path } = await retirementAt(first, environment, step);
+      claimAsADeadProcess(first.db, number);
+      const main = git(repo, 'rev-parse', 'main');
+
+      const restarted = start();
+      expect(await reconcilePullRequests(restarted.ctx, restarted.host)).toBe(0);
+      expect((await restarted.ctx.store.get(id))?.status).toBe('pr_open');
+      expect(fileAt(repo, 'main', path)).not.toBeNull();
+
+      clock.advance(MERGE_LEASE_MS + 1);
+      expect((await restarted.host.close(number, clock.now())).state).toBe('closed');
+      expect(await reconcilePullRequests(restarted.ctx, restarted.host)).toBe(1);
+      expect(await restarted.ctx.store.get(id)).toMatchObject({ status: 'closed', step });
+      expect(git(repo, 'rev-parse', 'main')).toBe(main);
+      expect(fileAt(repo, 'main', path)).not.toBeNull();
+    },
+  );
+
+  it('the first step (deletion protection lifted) after the base moved: start-up moves the retirement on once', async () => {
+    const first = start();
+    const { id, number, branch, path } = await retirementAt(first, 'staging', 1);
+    claimAsADeadProcess(first.db, number);
+    moveMainAsADeadProcess(number, branch);
+    expect(generatedForRequest(fileAt(repo, 'main', path) as string)).toBe(id);
+    expect(await first.queue.depth()).toBe(0);
+
+    const restarted = start();
+    expect(await reconcilePullRequests(restarted.ctx, restarted.host)).toBe(1);
+    expect((await restarted.host.get(number))?.state).toBe('merged');
+    const moved = await restarted.ctx.store.get(id);
+    expect(moved).toMatchObject({ status: 'queued', step: 2 });
+    expect(await restarted.queue.depth()).toBe(1);
+    expect(await reconcilePullRequests(restarted.ctx, restarted.host)).toBe(0);
+    expect(await restarted.ctx.store.get(id)).toEqual(moved);
+    expect(await restarted.queue.depth()).toBe(1);
+
+    // The removal follows, and its merge takes the file away.
+    await work(restarted);
+    expect(await restarted.ctx.store.get(id)).toMatchObject({ status: 'pr_open', step: 2 });
+    await mergeAndReport(restarted, id);
+    expect(await restarted.ctx.store.get(id)).toMatchObject({ status: 'merged', step: 2 });
+    expect(fileAt(repo, 'main', path)).toBeNull();
   });
 });
