@@ -349,12 +349,13 @@ describe('template.yaml: queue, worker and dead letters', () => {
     expect(errors?.Dimensions).toEqual([{ Name: 'FunctionName', Value: ref('WorkerFunction') }]);
   });
 
-  it('keeps the status table on demand, with point-in-time recovery and both indexes', () => {
+  it('keeps the status table on demand, with point-in-time recovery and its three indexes', () => {
     const table = props('StatusTable');
     expect(table.BillingMode).toBe('PAY_PER_REQUEST');
     expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect((table.GlobalSecondaryIndexes as { IndexName: string }[]).map((i) => i.IndexName).sort()).toEqual([
       'by-created',
+      'by-db',
       'by-status',
     ]);
     expect(resources.StatusTable?.DeletionPolicy).toBe('Retain');
@@ -552,7 +553,14 @@ describe('template.yaml: IAM', () => {
         'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:\${${name}}-??????`,
       });
     expect(grants('ApiRole')).toEqual({
-      [table]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      // BatchGetItem: the in-flight requests of a page of the inventory.
+      [table]: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ],
       [indexes]: ['dynamodb:Query'],
       [JSON.stringify(ref('RequestsTopic'))]: ['sns:Publish'],
       [JSON.stringify([
