@@ -17,6 +17,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
+  BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -27,6 +29,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dynamoDbDocumentClient } from '../../src/adapters/aws/clients.js';
+import { lockKey, toItem } from '../../src/adapters/aws/dynamodb-items.js';
 import { DynamoDbStatusStore } from '../../src/adapters/aws/dynamodb-status-store.js';
 import {
   SecretsManagerSource,
@@ -34,8 +37,10 @@ import {
 } from '../../src/adapters/aws/secrets-manager-source.js';
 import { publishRequest, SnsIntake } from '../../src/adapters/aws/sns-intake.js';
 import { requestIdOf, SqsQueue, visibilitySeconds } from '../../src/adapters/aws/sqs-queue.js';
+import type { RequestKind, RequestRecord } from '../../src/domain/status.js';
 import { InvalidCursorError } from '../../src/ports.js';
 import { type AwsStack, createStack, readTemplate } from '../support/aws-stack.js';
+import { kindRecord, lifecycleStoreContract } from '../support/lifecycle-store-contract.js';
 import { type MotoServer, startMoto } from '../support/moto.js';
 import { at, moveTo, newRecord, PR, statusStoreContract, T0 } from '../support/status-store-contract.js';
 
@@ -106,20 +111,26 @@ async function emptyStack() {
     ),
   );
   // moto allows one PurgeQueue a minute, like SQS: drain instead (the tests here leave no message leased).
-  for (const url of [stack.queueUrl, stack.deadLetterQueueUrl])
-    for (;;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }),
-      );
-      if (Messages.length === 0) break;
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: url,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-    }
+  for (const url of [stack.queueUrl, stack.deadLetterQueueUrl]) await drain(url);
   expect(await depth(stack.queueUrl)).toBe(0);
+}
+
+/** Receives and deletes every visible message of a queue; their bodies, in the order received. */
+async function drain(queueUrl: string = stack.queueUrl): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
+    );
+    if (Messages.length === 0) return bodies;
+    bodies.push(...Messages.map((m) => m.Body ?? ''));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+  }
 }
 
 const rawItem = async (pk: string) =>
@@ -156,7 +167,7 @@ async function submitted(dbName: string, time: number = T0) {
 describe('the stack from template.yaml', () => {
   beforeEach(() => setUp());
 
-  it('creates the table with both GSIs, the queues with redrive, the raw subscription and the secrets', async () => {
+  it('creates the table with its three GSIs, the queues with redrive, the raw subscription and the secrets', async () => {
     const ddb = new DynamoDBClient(moto.clientConfig);
     const table = (await ddb.send(new DescribeTableCommand({ TableName: stack.tableName }))).Table;
     ddb.destroy();
@@ -175,6 +186,13 @@ describe('the stack from template.yaml', () => {
       'by-status': [
         [
           { AttributeName: 'status', KeyType: 'HASH' },
+          { AttributeName: 'created_id', KeyType: 'RANGE' },
+        ],
+        { ProjectionType: 'ALL' },
+      ],
+      'by-db': [
+        [
+          { AttributeName: 'db_name', KeyType: 'HASH' },
           { AttributeName: 'created_id', KeyType: 'RANGE' },
         ],
         { ProjectionType: 'ALL' },
@@ -243,7 +261,9 @@ describe('DynamoDbStatusStore', () => {
       pk: `request#${record.id}`,
       kind: 'request',
       id: record.id,
+      request_kind: 'create',
       status: 'queued',
+      step: 1,
       db_name: 'orders',
       environment: 'dev',
       requester: 'alice',
@@ -435,6 +455,197 @@ describe('DynamoDbStatusStore', () => {
       for (const key of Object.keys(moto.env)) delete process.env[key];
       Object.assign(process.env, saved);
     }
+  });
+});
+
+/** A request and its lock as the version before kinds and steps wrote them: no request_kind, step, change. */
+async function putLegacy(record: RequestRecord) {
+  const { id, createdAt, request } = record;
+  const item = {
+    pk: `request#${id}`,
+    kind: 'request',
+    id,
+    status: 'queued',
+    db_name: request.db_name,
+    environment: request.environment,
+    requester: record.requester,
+    request,
+    attempts: 0,
+    created_at: createdAt,
+    updated_at: createdAt,
+    history: record.history,
+    list_pk: 'request',
+    created_id: `${createdAt}#${id}`,
+    published_at: createdAt,
+  };
+  const lock = { pk: `db#${request.db_name}`, kind: 'lock', db_name: request.db_name, request_id: id };
+  for (const Item of [item, { ...lock, created_at: createdAt }])
+    await doc.send(new PutCommand({ TableName: stack.tableName, Item }));
+}
+
+async function accepted(kind: RequestKind, dbName: string, time: number = T0) {
+  const record = kindRecord(kind, dbName, time);
+  expect(await intake.submit(record)).toEqual({ ok: true });
+  return record;
+}
+
+describe('DynamoDbStatusStore and SnsIntake: the day-2 lifecycle', () => {
+  beforeAll(() => setUp());
+  beforeEach(() => emptyStack());
+
+  lifecycleStoreContract('DynamoDB and SNS', () => ({
+    store,
+    intake,
+    queued: () => depth(stack.queueUrl),
+    take: async () => (await drain()).map((body) => requestIdOf(body) ?? body),
+  }));
+
+  it('writes kind, step and the change on the request item', async () => {
+    const change = await accepted('change', 'orders');
+    expect(await rawItem(`request#${change.id}`)).toMatchObject({
+      kind: 'request',
+      request_kind: 'change',
+      step: 1,
+      change: change.change,
+    });
+    const create = await accepted('create', 'billing');
+    expect(await rawItem(`request#${create.id}`)).not.toHaveProperty('change');
+  });
+
+  it('reads a request written before kinds and steps as a creation at step 1, and moves it on', async () => {
+    const old = kindRecord('create', 'orders');
+    await putLegacy(old);
+    expect(await store.get(old.id)).toEqual(old);
+    expect((await store.list({ limit: 10, kind: 'create' })).records).toEqual([old]);
+    expect((await store.list({ limit: 10, kind: 'change' })).records).toEqual([]);
+    expect((await store.list({ limit: 10, dbName: 'orders' })).records).toEqual([old]);
+    expect(await store.inFlightMany(['orders'])).toEqual(new Map([['orders', old.id]]));
+    await moveTo(store, old.id, 'pr_open');
+    // Its absent step is step 1, so the compare-and-swap of a move to step 2 matches it.
+    const moved = await intake.advance(old.id, { status: 'pr_open', step: 1 }, { at: at(9_000) });
+    expect(moved).toMatchObject({ changed: true, record: { status: 'queued', step: 2, kind: 'create' } });
+    expect(await store.inFlight('orders')).toBe(old.id);
+  });
+
+  it('compare-and-swaps status and step: a move decided on step 1 is refused once step 2 began', async () => {
+    const retire = await accepted('retire', 'orders');
+    // Same status (queued) in both steps: only the step condition tells them apart.
+    const late = storeOn(
+      racing(
+        (c) => c instanceof UpdateCommand,
+        () => store.transition(retire.id, 'queued', { at: at(5), step: 2 }),
+      ),
+    );
+    const refused = await late.transition(retire.id, 'processing', { at: at(6), attempt: 1, step: 1 });
+    expect(refused).toEqual({ record: await store.get(retire.id), changed: false });
+    expect(refused?.record).toMatchObject({ status: 'queued', step: 2, attempts: 0 });
+
+    const other = await accepted('retire', 'billing');
+    await moveTo(store, other.id, 'pr_open');
+    const merging = storeOn(
+      racing(
+        (c) => c instanceof UpdateCommand,
+        () => store.transition(other.id, 'queued', { at: at(8_000), step: 2 }),
+      ),
+    );
+    // The first pull request's merge, replayed while it moved on: it must not end the retirement.
+    const replay = await merging.transition(other.id, 'merged', { at: at(9_000), step: 1 });
+    expect(replay?.changed).toBe(false);
+    expect(await store.get(other.id)).toMatchObject({ status: 'queued', step: 2 });
+    expect(await store.inFlight('billing')).toBe(other.id);
+  });
+
+  it('reads the in-flight request of many databases with BatchGetItem, at most 100 keys a call', async () => {
+    const names = Array.from({ length: 130 }, (_, i) => `db-${String(i).padStart(3, '0')}`);
+    const records = names.map((name, i) => kindRecord(i % 3 === 0 ? 'change' : 'create', name, T0 + i));
+    // As insertQueued writes them, in batches: 130 transactions one by one would take seconds.
+    const puts = records.flatMap((record) => {
+      const item = toItem(record);
+      const lock = { ...lockKey(item.db_name), kind: 'lock', db_name: item.db_name, request_id: item.id };
+      return [item, { ...lock, created_at: item.created_at }];
+    });
+    for (let i = 0; i < puts.length; i += 25)
+      await doc.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [stack.tableName]: puts.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
+          },
+        }),
+      );
+    const [ended, stale, open] = records;
+    await moveTo(store, ended?.id ?? '', 'merged');
+    await moveTo(store, stale?.id ?? '', 'failed');
+    // A crash between the terminal move and the release left this lock behind: stale, not in flight.
+    await doc.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: { pk: 'db#db-001', kind: 'lock', db_name: 'db-001', request_id: stale?.id, created_at: 'x' },
+      }),
+    );
+    await moveTo(store, open?.id ?? '', 'pr_open');
+
+    const client = dynamoDbDocumentClient(moto.clientConfig);
+    const send = vi.spyOn(client, 'send');
+    const found = await storeOn(client).inFlightMany([...names, 'unknown', 'db-002']);
+    expect(found).toEqual(new Map(records.slice(2).map((r) => [r.request.db_name, r.id])));
+    const commands = send.mock.calls.map(([command]) => command);
+    expect(commands.length).toBeGreaterThan(2);
+    for (const command of commands) {
+      expect(command).toBeInstanceOf(BatchGetCommand);
+      const keys = Object.values((command as BatchGetCommand).input.RequestItems ?? {}).flatMap(
+        (r) => r.Keys ?? [],
+      );
+      expect(keys.length).toBeLessThanOrEqual(100);
+    }
+    client.destroy();
+  });
+
+  it('advance publishes {"request_id"} after clearing published_at, and marks it published again', async () => {
+    const retire = await accepted('retire', 'orders');
+    const body = JSON.stringify({ request_id: retire.id });
+    expect(await drain()).toEqual([body]);
+    await moveTo(store, retire.id, 'pr_open');
+    // The publish finds the step move written and published_at gone: a crash here leaves it to the reconciler.
+    const publisher = new SNSClient(moto.clientConfig);
+    const publish = publisher.send.bind(publisher) as (command: unknown) => Promise<unknown>;
+    let unpublished: unknown = 'not read';
+    vi.spyOn(publisher, 'send').mockImplementationOnce((async (command: unknown) => {
+      unpublished = (await rawItem(`request#${retire.id}`))?.published_at;
+      return publish(command);
+    }) as never);
+    const clock = { now: () => at(10_500) };
+    const clocked = new SnsIntake({ store, sns: publisher, topicArn: stack.topicArn, clock });
+    const moved = await clocked.advance(retire.id, { status: 'pr_open', step: 1 }, { at: at(10_000) });
+    publisher.destroy();
+    expect(moved?.record).toMatchObject({ status: 'queued', step: 2 });
+    expect(unpublished).toBeUndefined();
+    expect(await drain()).toEqual([body]);
+    expect((await rawItem(`request#${retire.id}`))?.published_at).toBe(at(10_500).toISOString());
+  });
+
+  it('advance whose publish fails leaves the request queued at its next step unpublished, and the reconciler sends it', async () => {
+    const retire = await accepted('retire', 'orders');
+    await drain();
+    await moveTo(store, retire.id, 'pr_open');
+    const warnings: string[] = [];
+    const logger = {
+      info() {},
+      warn: (m: string) => warnings.push(m),
+      error: (m: string) => warnings.push(m),
+    };
+    const broken = new SnsIntake({ store, sns, topicArn: `${stack.topicArn}-missing`, logger });
+
+    const moved = await broken.advance(retire.id, { status: 'pr_open', step: 1 }, { at: at(10_000) });
+    expect(moved).toMatchObject({ changed: true, record: { status: 'queued', step: 2 } });
+    expect(warnings).toEqual([expect.stringMatching(/not published; the reconciler publishes it/)]);
+    expect(await rawItem(`request#${retire.id}`)).not.toHaveProperty('published_at');
+    expect(await depth(stack.queueUrl)).toBe(0);
+    // Not before it has waited as long as a new request would: the API may still be publishing it.
+    expect(await intake.republishUnpublished(at(5_000))).toBe(0);
+    expect(await intake.republishUnpublished(at(20_000))).toBe(1);
+    expect(await drain()).toEqual([JSON.stringify({ request_id: retire.id })]);
+    expect(await rawItem(`request#${retire.id}`)).toHaveProperty('published_at');
+    expect(await store.get(retire.id)).toMatchObject({ status: 'queued', step: 2 });
   });
 });
 

@@ -2,27 +2,48 @@
  * The status table's item layout (docs/aws-contract.md): request items, in-flight lock items, the list
  * cursor. Pure mapping, no I/O.
  */
+import type { ChangeV1 } from '../../domain/change.js';
 import type { RequestV1 } from '../../domain/request.js';
-import type { HistoryEntry, PullRequestRef, RequestRecord, Status } from '../../domain/status.js';
+import type {
+  HistoryEntry,
+  Position,
+  PullRequestRef,
+  RequestKind,
+  RequestRecord,
+  Status,
+} from '../../domain/status.js';
 import { InvalidCursorError } from '../../ports.js';
 
 /** The constant hash key of GSI `by-created`: every request in one partition, newest first by range. */
 export const LIST_PK = 'request';
 export const BY_CREATED = 'by-created';
 export const BY_STATUS = 'by-status';
+/** GSI of one database's requests (HASH `db_name`); lock items have no `created_id`, so it holds none. */
+export const BY_DB = 'by-db';
+
+/** What an item written before request kinds and steps existed was: a creation, at its first step. */
+export const LEGACY_KIND: RequestKind = 'create';
+export const LEGACY_STEP = 1;
 
 export const requestKey = (id: string) => ({ pk: `request#${id}` });
 export const lockKey = (dbName: string) => ({ pk: `db#${dbName}` });
 
 export interface RequestItem {
   pk: string;
+  /** The item's type; the request's own kind is `request_kind`. */
   kind: 'request';
   id: string;
+  /** Absent in items written before kinds existed: {@link LEGACY_KIND}. */
+  request_kind?: RequestKind;
   status: Status;
+  /** Absent in items written before steps existed: {@link LEGACY_STEP}. */
+  step?: number;
   db_name: string;
   environment: string;
   requester: string;
   request: RequestV1;
+  /** A change's fields as asked; absent for other kinds. */
+  change?: ChangeV1;
   attempts: number;
   pull_request?: PullRequestRef;
   failure_reason?: string;
@@ -64,7 +85,9 @@ export function toItem(record: RequestRecord): RequestItem {
     ...requestKey(record.id),
     kind: 'request',
     id: record.id,
+    request_kind: record.kind,
     status: record.status,
+    step: record.step,
     db_name: record.request.db_name,
     environment: record.request.environment,
     requester: record.requester,
@@ -76,17 +99,26 @@ export function toItem(record: RequestRecord): RequestItem {
     list_pk: LIST_PK,
     created_id: createdId(createdAt, record.id),
   };
+  if (record.change !== null) item.change = record.change;
   if (record.pullRequest) item.pull_request = record.pullRequest;
   if (record.failureReason !== null) item.failure_reason = record.failureReason;
   return item;
 }
 
+/** Where a request item is; an item from before steps is at its first. */
+export const positionOf = (item: Pick<RequestItem, 'status' | 'step'>): Position => ({
+  status: item.status,
+  step: item.step ?? LEGACY_STEP,
+});
+
 export function toRecord(item: RequestItem): RequestRecord {
   const pr = item.pull_request;
   return {
     id: item.id,
-    status: item.status,
+    kind: item.request_kind ?? LEGACY_KIND,
+    ...positionOf(item),
     request: item.request,
+    change: item.change ?? null,
     requester: item.requester,
     createdAt: item.created_at,
     updatedAt: item.updated_at,

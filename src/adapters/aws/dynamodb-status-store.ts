@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -8,11 +9,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
-  canMove,
+  canMoveTo,
+  type HistoryEntry,
   IN_FLIGHT_STATUSES,
   isTerminal,
+  type Position,
   type RequestRecord,
-  STATUSES,
   type Status,
 } from '../../domain/status.js';
 import type { ListQuery, StatusChange, StatusStore, SubmitResult } from '../../ports.js';
@@ -20,15 +22,19 @@ import { historyDetail } from '../status-history.js';
 import { type AwsClientOptions, awsErrorName, dynamoDbDocumentClient } from './clients.js';
 import {
   BY_CREATED,
+  BY_DB,
   BY_STATUS,
   createdId,
   decodeCursor,
   encodeCursor,
   historyEntry,
   iso,
+  LEGACY_KIND,
+  LEGACY_STEP,
   LIST_PK,
   type LockItem,
   lockKey,
+  positionOf,
   type RequestItem,
   requestKey,
   toItem,
@@ -46,6 +52,19 @@ const MAX_TRIES = 8;
 
 const CONDITION_FAILED = 'ConditionalCheckFailedException';
 
+/** BatchGetItem's most keys a call. */
+const BATCH_GET_MAX = 100;
+
+/**
+ * Items a filtered query reads a page at the least: a filter drops items after `Limit` counted them, so
+ * pages of only the few items still wanted would take a round trip for every few requests skipped.
+ */
+const FILTERED_PAGE = 100;
+
+/** Whether a lock's holder (from a read of its request item) still holds it; gone or ended: stale. */
+const holdsLock = (holder: Pick<RequestItem, 'status'> | undefined) =>
+  holder !== undefined && IN_FLIGHT_STATUSES.includes(holder.status);
+
 /** `TransactionCanceledException`'s reason code for each item of the transaction, in order. */
 function cancellationCodes(error: unknown): string[] | undefined {
   if (awsErrorName(error) !== 'TransactionCanceledException') return undefined;
@@ -55,12 +74,13 @@ function cancellationCodes(error: unknown): string[] | undefined {
 
 /**
  * The status store on the DynamoDB table of docs/aws-contract.md. One item per request (its history a
- * list inside it), one lock item per database with a request in flight, two GSIs for listing.
+ * list inside it), one lock item per database with a request in flight, three GSIs for listing.
  *
- * Every write is conditional, so concurrent API, worker and webhook Lambdas cannot undo each other: a
- * transition is allowed only from the statuses `canMove` names, and values that depend on the current
- * item (attempts, updated_at of a note) are written with a condition on what was read, retried when
- * another writer came first. Reads are strongly consistent except `list`, which reads the GSIs.
+ * Every write is conditional, so concurrent API, worker and webhook Lambdas cannot undo each other: the
+ * domain's `canMoveTo` decides a transition from the position read, and the write compare-and-swaps that
+ * position (status and step); values that depend on the current item (attempts, updated_at of a note)
+ * are written with a condition on what was read too. A failed condition reads again and decides again.
+ * Reads are strongly consistent except `list`, which reads the GSIs.
  */
 export class DynamoDbStatusStore implements StatusStore {
   readonly tableName: string;
@@ -77,32 +97,52 @@ export class DynamoDbStatusStore implements StatusStore {
   }
 
   /**
-   * Newest first (created_at, then id, descending) from GSI `by-created`, or `by-status` with a status.
-   * The cursor is the SQLite store's form, a position rather than a DynamoDB key, so it stays valid
-   * across a filter change. `limit` must be a positive integer.
+   * Newest first (created_at, then id, descending) from the GSI of the narrowest key the query names:
+   * `by-db` with a database, else `by-status` with a status, else `by-created`; the other filters are
+   * read on it (an item from before kinds is a creation). The cursor is the SQLite store's form, a
+   * position rather than a DynamoDB key, so it stays valid across a filter change. `limit` must be a
+   * positive integer.
    */
   async list(query: ListQuery): Promise<{ records: RequestRecord[]; nextCursor: string | null }> {
-    const { limit, status, cursor } = query;
+    const { limit, status, kind, dbName, cursor } = query;
     if (!Number.isInteger(limit) || limit < 1)
       throw new RangeError(`limit must be a positive integer: ${limit}`);
     const before = cursor === undefined ? undefined : decodeCursor(cursor);
     const hash =
-      status === undefined
-        ? { index: BY_CREATED, name: 'list_pk', value: LIST_PK }
-        : { index: BY_STATUS, name: 'status', value: status };
+      dbName !== undefined
+        ? { index: BY_DB, name: 'db_name', value: dbName }
+        : status === undefined
+          ? { index: BY_CREATED, name: 'list_pk', value: LIST_PK }
+          : { index: BY_STATUS, name: 'status', value: status };
+    const names: Record<string, string> = { '#hash': hash.name };
+    const values: Record<string, unknown> = { ':hash': hash.value };
+    const filters: string[] = [];
+    if (status !== undefined && hash.index !== BY_STATUS) {
+      names['#status'] = 'status';
+      values[':status'] = status;
+      filters.push('#status = :status');
+    }
+    if (kind !== undefined) {
+      names['#request_kind'] = 'request_kind';
+      values[':kind'] = kind;
+      filters.push(
+        kind === LEGACY_KIND
+          ? '(#request_kind = :kind OR attribute_not_exists(#request_kind))'
+          : '#request_kind = :kind',
+      );
+    }
+    if (before !== undefined) {
+      names['#created_id'] = 'created_id';
+      values[':before'] = before;
+    }
     const items = await this.queryIndex(
       {
         IndexName: hash.index,
         KeyConditionExpression:
           before === undefined ? '#hash = :hash' : '#hash = :hash AND #created_id < :before',
-        ExpressionAttributeNames: {
-          '#hash': hash.name,
-          ...(before === undefined ? {} : { '#created_id': 'created_id' }),
-        },
-        ExpressionAttributeValues: {
-          ':hash': hash.value,
-          ...(before === undefined ? {} : { ':before': before }),
-        },
+        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
         ScanIndexForward: false,
       },
       limit + 1,
@@ -117,87 +157,126 @@ export class DynamoDbStatusStore implements StatusStore {
   }
 
   /**
-   * A conditional UpdateItem that allows only the statuses `canMove` permits to move to `to`, appending
-   * the history entry with list_append. The same rules as the SQLite store: `processing` raises attempts
-   * to `change.attempt` (never lowering them; one more when none is given); `pullRequest` is stored when
-   * given; `failed` stores the reason. A refused move writes nothing: `changed: false` with the current
-   * record. Reaching a terminal status releases the database's in-flight lock.
+   * Reads the request, lets `canMoveTo` decide the move from where it is to `to` at `change.step` (absent:
+   * its current step), and writes it with a condition on the status and step read, appending the history
+   * entry with list_append; when another writer came first, reads and decides again. The same rules as the
+   * SQLite store: `processing` raises attempts to `change.attempt` (never lowering them; one more when none
+   * is given); `pullRequest` is stored when given; `failed` stores the reason. A refused move writes
+   * nothing: `changed: false` with the current record. A move to a later step clears `published_at`: its
+   * message is still to go out (see SnsIntake.advance). A terminal status releases the database's lock.
    */
   async transition(
     id: string,
     to: Status,
     change: StatusChange,
   ): Promise<{ record: RequestRecord; changed: boolean } | undefined> {
-    const at = iso(change.at);
-    const from = STATUSES.filter((s) => canMove(s, to));
-    let known = from.length === 0 ? await this.item(id) : undefined;
-    if (from.length === 0) return known ? { record: toRecord(known), changed: false } : undefined;
+    return this.move(id, to, change);
+  }
 
-    const entry = historyEntry(at, to, historyDetail(to, change));
+  /** {@link transition}, and with `expected` only from exactly that position (the intake's `advance`). */
+  async move(
+    id: string,
+    to: Status,
+    change: StatusChange,
+    expected?: Position,
+  ): Promise<{ record: RequestRecord; changed: boolean } | undefined> {
+    const entry = historyEntry(iso(change.at), to, historyDetail(to, change));
     for (let tries = 0; tries < MAX_TRIES; tries++) {
-      const names: Record<string, string> = {
-        '#pk': 'pk',
-        '#status': 'status',
-        '#updated_at': 'updated_at',
-        '#history': 'history',
-      };
-      const values: Record<string, unknown> = { ':to': to, ':at': at, ':entry': [entry] };
-      const sets = ['#status = :to', '#updated_at = :at', '#history = list_append(#history, :entry)'];
-      for (const [i, s] of from.entries()) values[`:from${i}`] = s;
-      const conditions = [
-        'attribute_exists(#pk)',
-        `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
-      ];
-      if (to === 'processing') {
-        names['#attempts'] = 'attempts';
-        if (change.attempt === undefined) {
-          sets.push('#attempts = #attempts + :one');
-          values[':one'] = 1;
-        } else {
-          // max(attempts, change.attempt), which an update expression cannot say: one branch per case,
-          // guarded by a condition; the other branch runs when the condition shows we guessed wrong.
-          values[':attempt'] = change.attempt;
-          if (known === undefined || known.attempts <= change.attempt) {
-            sets.push('#attempts = :attempt');
-            conditions.push('#attempts <= :attempt');
-          } else conditions.push('#attempts > :attempt');
-        }
-      }
-      if (change.pullRequest) {
-        const { number, url, branch } = change.pullRequest;
-        sets.push('#pull_request = :pr');
-        names['#pull_request'] = 'pull_request';
-        values[':pr'] = { number, url, branch };
-      }
-      // A reason belongs to failed only: a failed request whose pull request merged after all drops it.
-      names['#failure_reason'] = 'failure_reason';
-      if (to === 'failed') {
-        sets.push('#failure_reason = :reason');
-        values[':reason'] = change.failureReason ?? change.detail ?? 'failed';
-      }
+      const item = await this.item(id);
+      if (!item) return undefined;
+      const from = positionOf(item);
+      const target: Position = { status: to, step: change.step ?? from.step };
+      const unchanged = { record: toRecord(item), changed: false };
+      if (expected && (expected.status !== from.status || expected.step !== from.step)) return unchanged;
+      if (!canMoveTo(from, target)) return unchanged;
       try {
-        const out = await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: requestKey(id),
-            UpdateExpression: `SET ${sets.join(', ')}${to === 'failed' ? '' : ' REMOVE #failure_reason'}`,
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        const item = out.Attributes as RequestItem;
-        if (isTerminal(to)) await this.releaseLock(item.db_name, id);
-        return { record: toRecord(item), changed: true };
+        const out = await this.client.send(this.moveCommand(item, target, change, entry));
+        const moved = out.Attributes as RequestItem;
+        if (isTerminal(to)) await this.releaseLock(moved.db_name, id);
+        return { record: toRecord(moved), changed: true };
       } catch (error) {
         if (awsErrorName(error) !== CONDITION_FAILED) throw error;
       }
-      known = await this.item(id);
-      if (!known) return undefined;
-      if (!canMove(known.status, to)) return { record: toRecord(known), changed: false };
     }
     throw new Error(`request ${id}: gave up moving it to ${to} after ${MAX_TRIES} conflicting writes`);
+  }
+
+  /** The UpdateItem of a move `canMoveTo` allowed from the item as read, conditional on that read. */
+  private moveCommand(
+    item: RequestItem,
+    to: Position,
+    change: StatusChange,
+    entry: HistoryEntry,
+  ): UpdateCommand {
+    const from = positionOf(item);
+    const names: Record<string, string> = {
+      '#status': 'status',
+      '#step': 'step',
+      '#updated_at': 'updated_at',
+      '#history': 'history',
+      '#failure_reason': 'failure_reason',
+    };
+    const values: Record<string, unknown> = {
+      ':from_status': from.status,
+      ':from_step': from.step,
+      ':to': to.status,
+      ':to_step': to.step,
+      ':at': iso(change.at),
+      ':entry': [entry],
+    };
+    const sets = [
+      '#status = :to',
+      '#step = :to_step',
+      '#updated_at = :at',
+      '#history = list_append(#history, :entry)',
+    ];
+    // A reason belongs to failed only: a failed request whose pull request merged after all drops it.
+    const removes = to.status === 'failed' ? [] : ['#failure_reason'];
+    const conditions = [
+      '#status = :from_status',
+      // An item from before steps has none: it is at its first.
+      from.step === LEGACY_STEP
+        ? '(#step = :from_step OR attribute_not_exists(#step))'
+        : '#step = :from_step',
+    ];
+    if (to.status === 'processing') {
+      names['#attempts'] = 'attempts';
+      if (change.attempt === undefined) {
+        sets.push('#attempts = #attempts + :one');
+        values[':one'] = 1;
+      } else {
+        // max(attempts, change.attempt), which an update expression cannot say: one branch per case,
+        // guarded by a condition; the other branch runs when the condition shows we read a stale count.
+        values[':attempt'] = change.attempt;
+        if (item.attempts <= change.attempt) {
+          sets.push('#attempts = :attempt');
+          conditions.push('#attempts <= :attempt');
+        } else conditions.push('#attempts > :attempt');
+      }
+    }
+    if (change.pullRequest) {
+      const { number, url, branch } = change.pullRequest;
+      sets.push('#pull_request = :pr');
+      names['#pull_request'] = 'pull_request';
+      values[':pr'] = { number, url, branch };
+    }
+    if (to.status === 'failed') {
+      sets.push('#failure_reason = :reason');
+      values[':reason'] = change.failureReason ?? change.detail ?? 'failed';
+    }
+    if (to.step !== from.step) {
+      names['#published_at'] = 'published_at';
+      removes.push('#published_at');
+    }
+    return new UpdateCommand({
+      TableName: this.tableName,
+      Key: requestKey(item.id),
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
+    });
   }
 
   /** Appends a history entry with the current status; the status is unchanged. No such request: nothing. */
@@ -241,6 +320,20 @@ export class DynamoDbStatusStore implements StatusStore {
     const lock = await this.lock(dbName);
     if (!lock) return undefined;
     return (await this.holds(lock)) ? lock.request_id : undefined;
+  }
+
+  /**
+   * `inFlight` for many databases in two rounds of BatchGetItem (at most 100 keys a call): their lock
+   * items, then the status of each lock's holder, so a stale lock counts for nothing here either.
+   */
+  async inFlightMany(dbNames: readonly string[]): Promise<Map<string, string>> {
+    const locks = await this.batchGet<LockItem>([...new Set(dbNames)].map(lockKey));
+    const holders = await this.batchGet<Pick<RequestItem, 'id' | 'status'>>(
+      [...new Set(locks.map((l) => l.request_id))].map(requestKey),
+      { ProjectionExpression: 'id, #status', ExpressionAttributeNames: { '#status': 'status' } },
+    );
+    const holding = new Set(holders.filter(holdsLock).map((h) => h.id));
+    return new Map(locks.filter((l) => holding.has(l.request_id)).map((l) => [l.db_name, l.request_id]));
   }
 
   /**
@@ -382,8 +475,9 @@ export class DynamoDbStatusStore implements StatusStore {
   }
 
   /**
-   * Requests still queued and never published, created before `olderThan`, oldest first: the ones the
-   * reconciler republishes (the API died between the write and the publish).
+   * Requests still queued and unpublished since before `olderThan` (created and last updated before it),
+   * oldest first: the ones the reconciler republishes (the API died between the write, or the move to
+   * a next step, and the publish).
    */
   async unpublishedQueued(olderThan: Date, limit: number): Promise<RequestRecord[]> {
     if (limit < 1) return [];
@@ -392,13 +486,19 @@ export class DynamoDbStatusStore implements StatusStore {
         IndexName: BY_STATUS,
         // created_id starts with created_at: every id created at `olderThan` or later sorts above it.
         KeyConditionExpression: '#status = :queued AND #created_id < :bound',
-        FilterExpression: 'attribute_not_exists(#published_at)',
+        // A request moved on to its next step was created long ago: its move must be as old.
+        FilterExpression: 'attribute_not_exists(#published_at) AND #updated_at < :older_than',
         ExpressionAttributeNames: {
           '#status': 'status',
           '#created_id': 'created_id',
           '#published_at': 'published_at',
+          '#updated_at': 'updated_at',
         },
-        ExpressionAttributeValues: { ':queued': 'queued', ':bound': createdId(iso(olderThan), '') },
+        ExpressionAttributeValues: {
+          ':queued': 'queued',
+          ':bound': createdId(iso(olderThan), ''),
+          ':older_than': iso(olderThan),
+        },
         ScanIndexForward: true,
       },
       limit,
@@ -422,8 +522,34 @@ export class DynamoDbStatusStore implements StatusStore {
 
   /** Whether the lock's request is still in flight; a terminal or missing one leaves the lock stale. */
   private async holds(lock: LockItem): Promise<boolean> {
-    const holder = await this.item(lock.request_id);
-    return holder !== undefined && IN_FLIGHT_STATUSES.includes(holder.status);
+    return holdsLock(await this.item(lock.request_id));
+  }
+
+  /**
+   * The items of the keys that exist (strongly consistent), 100 keys a call; keys DynamoDB leaves
+   * unprocessed (throttling, the 16 MB response cap) are asked again after a growing pause.
+   */
+  private async batchGet<T>(
+    keys: Record<string, string>[],
+    projection: { ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> } = {},
+  ): Promise<T[]> {
+    const found: T[] = [];
+    for (let start = 0; start < keys.length; start += BATCH_GET_MAX) {
+      let pending: Record<string, unknown>[] = keys.slice(start, start + BATCH_GET_MAX);
+      for (let tries = 0; pending.length > 0; tries++) {
+        if (tries === MAX_TRIES)
+          throw new Error(`gave up reading ${pending.length} items left unprocessed ${MAX_TRIES} times`);
+        if (tries > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** tries));
+        const out = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true, ...projection } },
+          }),
+        );
+        found.push(...((out.Responses?.[this.tableName] ?? []) as T[]));
+        pending = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
   }
 
   /** Only the holder's own lock: a request that took over a stale lock keeps it. */
@@ -456,8 +582,8 @@ export class DynamoDbStatusStore implements StatusStore {
         new QueryCommand({
           ...input,
           TableName: this.tableName,
-          // With a filter, Limit counts items read, not matched: read a page of the size still wanted.
-          Limit: want - items.length,
+          // With a filter, Limit counts items read, not matched.
+          Limit: input.FilterExpression ? Math.max(want - items.length, FILTERED_PAGE) : want - items.length,
           ExclusiveStartKey: start,
         }),
       );

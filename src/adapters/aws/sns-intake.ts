@@ -1,13 +1,13 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { RequestRecord } from '../../domain/status.js';
-import type { Clock, Intake, Logger, SubmitResult } from '../../ports.js';
+import type { Position, RequestRecord } from '../../domain/status.js';
+import type { Clock, Intake, Logger, StatusChange, SubmitResult } from '../../ports.js';
 import { type AwsClientOptions, snsClient } from './clients.js';
 import type { DynamoDbStatusStore } from './dynamodb-status-store.js';
 
 /** What the intake needs of the status store. */
 export type IntakeStore = Pick<
   DynamoDbStatusStore,
-  'insertQueued' | 'markPublished' | 'removeUnpublished' | 'unpublishedQueued'
+  'insertQueued' | 'markPublished' | 'removeUnpublished' | 'unpublishedQueued' | 'move'
 >;
 
 export interface SnsIntakeOptions extends AwsClientOptions {
@@ -38,7 +38,8 @@ export async function publishRequest(sns: SNSClient, topicArn: string, id: strin
  * DynamoDB and SNS share no transaction, so the intake orders the steps to leave nothing half-accepted:
  * record the request (and its lock), publish, then mark it published. A failed publish removes the
  * record again and rethrows. A crash between the write and the publish leaves a queued request without
- * `published_at`, which the reconciler publishes later.
+ * `published_at`, which the reconciler publishes later; so does one between a move to the next step
+ * and its publish.
  */
 export class SnsIntake implements Intake {
   private readonly store: IntakeStore;
@@ -72,17 +73,49 @@ export class SnsIntake implements Intake {
       }
       throw error;
     }
+    await this.markPublished(record.id);
+    return { ok: true };
+  }
+
+  /**
+   * Moves the request from exactly `from` to queued at the next step, clearing `published_at` in the same
+   * conditional write, then publishes and marks it published. A request elsewhere than `from`, or a move
+   * the state machine refuses (a replayed merge), changes and publishes nothing. A failed publish cannot be undone by moving
+   * back, and need not be: the request stays queued and unpublished, and the reconciler publishes it, so
+   * the failure is logged and the move stands.
+   */
+  async advance(
+    id: string,
+    from: Position,
+    change: StatusChange,
+  ): Promise<{ record: RequestRecord; changed: boolean } | undefined> {
+    const moved = await this.store.move(id, 'queued', { ...change, step: from.step + 1 }, from);
+    if (!moved?.changed) return moved;
     try {
-      await this.store.markPublished(record.id, this.clock.now());
+      await publishRequest(this.sns, this.topicArn, id);
+    } catch (error) {
+      this.logger?.warn('request moved to its next step but not published; the reconciler publishes it', {
+        request_id: id,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return moved;
+    }
+    await this.markPublished(id);
+    return moved;
+  }
+
+  /** After a publish: a failure here only costs a second message from the reconciler. */
+  private async markPublished(id: string): Promise<void> {
+    try {
+      await this.store.markPublished(id, this.clock.now());
     } catch (error) {
       // The message is out, so the request is accepted. Unmarked, the reconciler publishes it once more;
       // the worker handles a duplicate delivery.
       this.logger?.warn('request published but not marked published', {
-        request_id: record.id,
+        request_id: id,
         error: error instanceof Error ? error.message : String(error),
       });
     }
-    return { ok: true };
   }
 
   /**
