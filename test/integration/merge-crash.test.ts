@@ -279,11 +279,13 @@ describe("a retirement's merge cut short by a crash", () => {
     return { id, number: pr.number, branch: pr.branch, path: fileOf('orders', environment) };
   }
 
-  // The removal: dev's one step, and staging's second.
-  it.each([
+  /** The removal: dev's one step, and staging's second. */
+  const REMOVALS = [
     ['dev', 1],
     ['staging', 2],
-  ] as const)(
+  ] as const;
+
+  it.each(REMOVALS)(
     'a removal (%s, step %i) after the base moved: start-up records it merged, and the file is gone',
     async (environment, step) => {
       const first = start();
@@ -305,10 +307,7 @@ describe("a retirement's merge cut short by a crash", () => {
     },
   );
 
-  it.each([
-    ['dev', 1],
-    ['staging', 2],
-  ] as const)(
+  it.each(REMOVALS)(
     'a removal (%s, step %i) before the base moved: closed after the lease, the file stays on main',
     async (environment, step) => {
       const first = start();
