@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { hc } from 'hono/client';
+import type { DatabasesApi } from '../app/http/databases.js';
 import { CliError, EXIT, invalidInput } from './exit-codes.js';
 
 /** Where a running server is, and how to authenticate to it. */
@@ -85,13 +87,22 @@ interface ApiErrorBody {
   issues?: Array<{ path: string; message: string }>;
 }
 
-/** A thin client of the HTTP API for the CLI: every non-2xx answer becomes a CliError with the right exit code. */
+/**
+ * The CLI's client of the HTTP API. The /databases routes go through `databases`, Hono's client typed by
+ * the server's own routes (a type-only import: no server code runs in the CLI); the main app's other
+ * routes are not chained, so they carry no types and go through get/post. Every call shares one fetch:
+ * the token, "cannot reach the server", and every non-2xx answer as a CliError with the right exit code.
+ */
 export class ApiClient {
   private readonly base: string;
   private credential: Promise<Credential | undefined> | undefined;
+  readonly databases: ReturnType<typeof hc<DatabasesApi>>;
 
   constructor(private readonly options: ClientOptions) {
     this.base = (options.url ?? process.env.RDS_PROVISIONER_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+    this.databases = hc<DatabasesApi>(this.base, {
+      fetch: (input: string | URL | Request, init?: RequestInit) => this.send(input, init),
+    });
   }
 
   get<T>(path: string): Promise<T> {
@@ -103,19 +114,27 @@ export class ApiClient {
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.send(`${this.base}${path}`, {
+      method,
+      ...(body !== undefined
+        ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+        : {}),
+    });
+    const text = await response.text();
+    return (text ? safeJson(text) : {}) as T;
+  }
+
+  /** One HTTP call with the token; a 2xx answer is returned, anything else thrown as a CliError. */
+  private async send(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     // Read once: standard input can be read only once, and --wait polls.
     this.credential ??= credentialFrom(this.options);
     const credential = await this.credential;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (credential) headers.authorization = `Bearer ${credential.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const headers = new Headers(init.headers);
+    headers.set('accept', 'application/json');
+    if (credential) headers.set('authorization', `Bearer ${credential.token}`);
     let response: Response;
     try {
-      response = await fetch(`${this.base}${path}`, {
-        method,
-        headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
+      response = await fetch(input, { ...init, headers });
     } catch (error) {
       const reason =
         error instanceof Error
@@ -123,10 +142,9 @@ export class ApiClient {
           : String(error);
       throw new CliError([`cannot reach the server at ${this.base}: ${reason}`], EXIT.error);
     }
+    if (response.ok) return response;
     const text = await response.text();
-    const parsed = text ? (safeJson(text) as T & ApiErrorBody) : ({} as T & ApiErrorBody);
-    if (response.ok) return parsed;
-    throw toCliError(response.status, parsed, credential);
+    throw toCliError(response.status, (text ? safeJson(text) : {}) as ApiErrorBody, credential);
   }
 }
 
@@ -153,6 +171,9 @@ function toCliError(status: number, body: ApiErrorBody, credential: Credential |
       ],
       EXIT.error,
     );
+  if (status === 403)
+    return new CliError([`forbidden: ${body.message ?? 'the server refused this request'}`], EXIT.error);
+  if (status === 404) return new CliError([`not found: ${body.message ?? 'no such thing'}`], EXIT.error);
   if (status === 409)
     return new CliError([`conflict: ${body.message ?? body.error ?? 'conflict'}`], EXIT.conflict);
   if (status === 413 || status === 415) return new CliError([body.message ?? `HTTP ${status}`], EXIT.invalid);

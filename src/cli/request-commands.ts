@@ -1,26 +1,12 @@
 import type { z } from '@hono/zod-openapi';
 import type { Command } from 'commander';
-import type { Accepted, RequestList, RequestView } from '../app/http/schemas.js';
-import { STATUSES, type Status } from '../domain/status.js';
+import type { Accepted, RequestList } from '../app/http/schemas.js';
+import { STATUSES } from '../domain/status.js';
 import { ApiClient, type ClientOptions, clientOptions } from './api-client.js';
 import { CliError, EXIT, invalidInput } from './exit-codes.js';
 import { age, table, writeJson } from './format.js';
+import { describe, exitFor, type View, waitAndReport } from './request-follow.js';
 import { type RequestOptions, requestFromOptions, requestOptions } from './request-options.js';
-
-type View = z.infer<typeof RequestView>;
-
-/** Statuses where --wait stops: the worker's part is over. */
-const SETTLED: readonly Status[] = ['pr_open', 'merged', 'closed', 'failed'];
-const POLL_MS = 200;
-
-const exitFor = (view: View) => (view.status === 'failed' ? EXIT.failed : EXIT.ok);
-
-function describe(view: View): string {
-  const lines = [`${view.request_id}  ${view.status}  ${view.db_name} (${view.engine}, ${view.environment})`];
-  if (view.pull_request) lines.push(`pull request #${view.pull_request.number}: ${view.pull_request.url}`);
-  if (view.failure_reason) lines.push(`failed: ${view.failure_reason}`);
-  return `${lines.join('\n')}\n`;
-}
 
 /** `request`, `status`, `requests`: ask for a database and follow requests through the server. */
 export function registerRequestCommands(program: Command): void {
@@ -38,9 +24,7 @@ export function registerRequestCommands(program: Command): void {
         process.stdout.write(`${accepted.request_id}  queued  ${accepted.status_url}\n`);
         return;
       }
-      const view = await follow(client, accepted.request_id);
-      process.stdout.write(describe(view));
-      if (exitFor(view) !== EXIT.ok) throw new CliError([], exitFor(view));
+      await waitAndReport(client, accepted.request_id);
     });
 
   clientOptions(program.command('status').description('show a request').argument('<id>'))
@@ -77,9 +61,10 @@ export function registerRequestCommands(program: Command): void {
       }
       process.stdout.write(
         table(
-          ['ID', 'STATUS', 'DATABASE', 'ENV', 'REQUESTER', 'AGE', 'PR'],
+          ['ID', 'KIND', 'STATUS', 'DATABASE', 'ENV', 'REQUESTER', 'AGE', 'PR'],
           requests.map((r) => [
             r.request_id,
+            r.kind,
             r.status,
             r.db_name,
             r.environment,
@@ -97,32 +82,5 @@ function parseJson(text: string): unknown {
     return JSON.parse(text);
   } catch {
     throw invalidInput([{ path: '--json', message: 'is not valid JSON' }]);
-  }
-}
-
-/**
- * Polls until the request settles, showing each status change: a spinner line redrawn in place on a
- * terminal, one plain line per change otherwise (logs, pipes, CI).
- */
-async function follow(client: ApiClient, id: string): Promise<View> {
-  const tty = process.stderr.isTTY === true;
-  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-  const started = Date.now();
-  let last: Status | undefined;
-  for (let tick = 0; ; tick++) {
-    const view = await client.get<View>(`/requests/${encodeURIComponent(id)}`);
-    if (view.status !== last) {
-      if (!tty) process.stderr.write(`${new Date().toISOString()}  ${view.status}\n`);
-      last = view.status;
-    }
-    if (tty) {
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      process.stderr.write(`\r\x1b[2K${frames[tick % frames.length]} ${id}  ${view.status}  ${seconds}s`);
-    }
-    if (SETTLED.includes(view.status)) {
-      if (tty) process.stderr.write('\n');
-      return view;
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
