@@ -8,6 +8,7 @@ import { ListenError } from '../runtime/listen.js';
 import { PolicyFileError } from '../runtime/policy-file.js';
 import { TOKEN_HELP } from './api-client.js';
 import { registerChangedRoots } from './changed-roots-command.js';
+import { registerDb } from './db-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerMigrateLayout } from './migrate-layout-command.js';
 import { registerPr } from './pr-commands.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerValidateConfig(program);
   registerRequestCommands(program);
   registerPr(program);
+  registerDb(program);
   registerChangedRoots(program);
   registerMigrateLayout(program);
   return program;

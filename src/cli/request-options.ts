@@ -51,9 +51,10 @@ export function requestFromOptions(options: RequestOptions): Record<string, unkn
   return body;
 }
 
-const numberOrText = (text: string): unknown => (/^\s*-?\d+(\.\d+)?\s*$/.test(text) ? Number(text) : text);
+export const numberOrText = (text: string): unknown =>
+  /^\s*-?\d+(\.\d+)?\s*$/.test(text) ? Number(text) : text;
 
-function parseTags(pairs: string[]): Record<string, string> {
+export function parseTags(pairs: string[]): Record<string, string> {
   const tags: Record<string, string> = Object.create(null); // so `--tag __proto__=x` is a key, refused by name
   for (const pair of pairs) {
     const at = pair.indexOf('=');
