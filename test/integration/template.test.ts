@@ -661,9 +661,13 @@ describe('template.yaml: API', () => {
     const ops = await operations();
     const secured = ops.filter((o) => (o.op.security ?? []).length > 0).map((o) => o.route);
     expect(secured.sort()).toEqual([
+      'DELETE /databases/{db_name}',
+      'GET /databases',
+      'GET /databases/{db_name}',
       'GET /request-form',
       'GET /requests',
       'GET /requests/{id}',
+      'PATCH /databases/{db_name}',
       'POST /provision',
     ]);
     for (const route of secured) {
