@@ -152,6 +152,7 @@ class CrashBeforePrOpen implements StatusStore {
   list: StatusStore['list'] = (query) => this.real.list(query);
   note: StatusStore['note'] = (id, at, detail) => this.real.note(id, at, detail);
   inFlight: StatusStore['inFlight'] = (dbName) => this.real.inFlight(dbName);
+  inFlightMany: StatusStore['inFlightMany'] = (names) => this.real.inFlightMany(names);
   transition: StatusStore['transition'] = (id, to, change) =>
     to === 'pr_open' ? Promise.reject(new Error('killed')) : this.real.transition(id, to, change);
 }
