@@ -748,6 +748,135 @@ describe('GitHub simulator: removing files, trees and blobs', () => {
   });
 });
 
+describe('GitHub simulator: repository archives', () => {
+  const files = {
+    'README.md': '# infra\n',
+    'terraform/live/a.tf': 'a\n',
+    'terraform/live/nested/deeper/c.tf': 'c\n',
+    'terraform/live/run.sh': { content: '#!/bin/sh\necho plan\n', mode: '100755' as const },
+    'terraform/live/link.tf': { content: 'a.tf', mode: '120000' as const },
+    'terraform/modules/rds/main.tf': 'module\n',
+  };
+
+  /** `tar -tv` of a .tar.gz by GNU tar (which checks every header), without the dates git and we choose. */
+  function listing(archive: Buffer): string[] {
+    const out = spawnSync('tar', ['-tvz'], { input: archive, encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    return out.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.replace(/^(\S+) (\S+) +(\d+) \S+ \S+ /, '$1 $2 $3 '));
+  }
+
+  it('GET tarball/{ref} answers 302 to codeload on another origin, whose archive is what git archive makes of the commit', async () => {
+    const sim = await start({ files });
+    const head = sim.resolve('main') as string;
+    const answer = await bare(sim).request('GET /repos/{owner}/{repo}/tarball/{ref}', {
+      ...repoOf(sim),
+      ref: head,
+      request: { redirect: 'manual' },
+    });
+    expect(answer.status).toBe(302);
+    const location = new URL(answer.headers.location as string);
+    expect(location.origin).not.toBe(new URL(sim.url).origin);
+    expect(location.pathname).toBe(`/acme/infrastructure/legacy.tar.gz/${head}`);
+    expect(location.searchParams.get('token')).toMatch(/^[A-Z0-9]{29}$/);
+
+    // Codeload needs no credentials: the token in the URL is the grant.
+    const download = await fetch(location);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('application/x-gzip');
+    const archive = Buffer.from(await download.arrayBuffer());
+    const top = `acme-infrastructure-${head.slice(0, 7)}/`;
+
+    // The same files in a real repository, archived by git with the same top directory.
+    const dir = mkdtempSync(join(tmpdir(), 'sim-archive-'));
+    try {
+      const git = (args: string[], input?: string) => {
+        const out = spawnSync('git', args, { cwd: dir, input, maxBuffer: 1 << 24 });
+        expect(out.status, out.stderr.toString()).toBe(0);
+        return out.stdout;
+      };
+      git(['init', '-q']);
+      const lines = ['commit refs/heads/main', 'committer E <e@example.com> 1700000000 +0000', 'data 1', 'x'];
+      for (const [path, file] of Object.entries(files)) {
+        const { content, mode } = typeof file === 'string' ? { content: file, mode: '100644' } : file;
+        lines.push(`M ${mode} inline ${path}`, `data ${Buffer.byteLength(content)}`, content);
+      }
+      git(['fast-import', '--quiet'], `${lines.join('\n')}\n`);
+      expect(sim.commit(head)?.tree).toBe(git(['rev-parse', 'main^{tree}']).toString().trim());
+      const real = git(['archive', '--format=tar.gz', `--prefix=${top}`, 'main']);
+      expect(listing(archive)).toEqual(listing(real));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(listing(archive)).toEqual(
+      expect.arrayContaining([
+        `-rwxrwxr-x root/root 20 ${top}terraform/live/run.sh`,
+        `lrwxrwxrwx root/root 0 ${top}terraform/live/link.tf -> a.tf`,
+        `drwxrwxr-x root/root 0 ${top}terraform/live/nested/deeper/`,
+      ]),
+    );
+    // Like git archive of a commit: a pax global header naming it, and the commit's time on every entry.
+    const pax = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import sys,tarfile; t=tarfile.open(fileobj=sys.stdin.buffer, mode="r|gz"); m=next(iter(t)); print(t.pax_headers["comment"], m.mtime)',
+      ],
+      { input: archive, encoding: 'utf8' },
+    );
+    expect(pax.stdout.trim()).toBe(`${head} ${Date.parse(sim.commit(head)?.date as string) / 1000}`);
+
+    // An archive of an older commit holds what it held; a branch name works as a ref too.
+    const next = sim.commitFiles('main', { 'terraform/live/a.tf': null, 'terraform/live/z.tf': 'z\n' });
+    const byBranch = await bare(sim).request('GET /repos/{owner}/{repo}/tarball/{ref}', {
+      ...repoOf(sim),
+      ref: 'main',
+    });
+    expect(byBranch.status).toBe(200);
+    const names = listing(Buffer.from(byBranch.data as ArrayBuffer)).map((line) =>
+      line.split(' ').slice(3).join(' '),
+    );
+    expect(names).toContain(`acme-infrastructure-${next.slice(0, 7)}/terraform/live/z.tf`);
+    expect(names).not.toContain(`acme-infrastructure-${next.slice(0, 7)}/terraform/live/a.tf`);
+    expect(sim.counters.byRoute['GET /repos/{owner}/{repo}/tarball/{ref}']).toBe(2);
+    expect(sim.problems).toEqual([]);
+  });
+
+  it('404 for an unknown ref; codeload 404 for a token it did not give, and a problem when it is sent the API token', async () => {
+    const sim = await start({ files });
+    const unknown = await bare(sim)
+      .request('GET /repos/{owner}/{repo}/tarball/{ref}', { ...repoOf(sim), ref: 'f'.repeat(40) })
+      .catch((error: { status: number }) => error);
+    expect((unknown as { status: number }).status).toBe(404);
+
+    const answer = await bare(sim).request('GET /repos/{owner}/{repo}/tarball/{ref}', {
+      ...repoOf(sim),
+      ref: 'main',
+      request: { redirect: 'manual' },
+    });
+    const location = new URL(answer.headers.location as string);
+    const forged = new URL(location);
+    forged.searchParams.set('token', 'A'.repeat(29));
+    expect((await fetch(forged)).status).toBe(404);
+    const withoutToken = new URL(location);
+    withoutToken.search = '';
+    expect((await fetch(withoutToken)).status).toBe(404);
+    expect(sim.problems).toEqual([]);
+
+    // A client that carries the API token across origins leaks it: the simulator says so.
+    const leaked = await fetch(location, { headers: { authorization: `token ${TOKEN}` } });
+    expect(leaked.status).toBe(200);
+    await leaked.arrayBuffer();
+    expect(sim.problems).toEqual([
+      expect.stringMatching(
+        /codeload .* was sent an Authorization header: the API token must not leave the API/,
+      ),
+    ]);
+  });
+});
+
 describe('GitHub simulator: validation against GitHub OpenAPI description', () => {
   it('records a request GitHub would refuse (POST /pulls without head) and answers 422', async () => {
     const sim = await start();

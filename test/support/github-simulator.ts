@@ -30,9 +30,10 @@ import {
   validateRequestDetailed,
   validateResponse,
 } from './github-openapi.js';
+import { archiveEndpoints, startCodeload } from './github-simulator/archive.js';
 import { contentsEndpoints, signatures } from './github-simulator/contents.js';
 import { gitDataEndpoints } from './github-simulator/git-data.js';
-import { gitBlobSha, gitObjectSha, TreeStore } from './github-simulator/git-objects.js';
+import { type FileMode, gitBlobSha, gitObjectSha, TreeStore } from './github-simulator/git-objects.js';
 import type { Commit, Person, SimRepository } from './github-simulator/repository.js';
 import {
   type Answer,
@@ -64,12 +65,23 @@ export interface SecondaryLimitOptions {
   status?: 403 | 429;
 }
 
+/**
+ * A file that is not a plain one: an executable, or a symbolic link (its content is the path it points at).
+ * A path keeps the mode it was last given (by `files` or commitFiles) in every commit made after.
+ */
+export interface SimFile {
+  content: string | Uint8Array;
+  mode: FileMode;
+}
+
+export type SimFileContent = string | Uint8Array | SimFile;
+
 export interface GitHubSimulatorOptions {
   owner?: string;
   repo?: string;
   defaultBranch?: string;
   /** Files of the first commit on the default branch, by path. Default: README.md and terraform/live/existing.tf. */
-  files?: Record<string, string | Uint8Array>;
+  files?: Record<string, SimFileContent>;
   /** Accepted tokens (`Authorization: token X` or `Bearer X`), or a predicate. Default ['test-token']. */
   tokens?: string[] | ((token: string) => boolean);
   /** The authenticated user: author of commits and pull requests. Default 'rds-provisioner-bot'. */
@@ -214,6 +226,8 @@ export interface CommitSnapshot {
   tree: string;
   parents: string[];
   message: string;
+  /** The committer's date, ISO 8601 to the second. */
+  date: string;
   files: Record<string, string>;
 }
 
@@ -249,7 +263,7 @@ export interface GitHubSimulator {
   pulls(): PullSnapshot[];
   pull(number: number): PullSnapshot | undefined;
   /** Commits files (text or bytes; null deletes) onto a branch as another actor would. Returns the commit sha. */
-  commitFiles(branch: string, files: Record<string, string | Uint8Array | null>, message?: string): string;
+  commitFiles(branch: string, files: Record<string, SimFileContent | null>, message?: string): string;
   /** Creates a branch at a commit (default: the default branch's head). */
   createBranch(name: string, from?: string): string;
   /** Merges a pull request as PUT .../merge does; throws when GitHub would refuse. */
@@ -302,6 +316,9 @@ const DEFAULT_FILES: Record<string, string> = {
     '# Provisioned by hand before rds-provisioner.\nmodule "existing" {\n  source = "../modules/rds"\n}\n',
 };
 
+/** The `byRoute` key of archive downloads from codeload (not an API operation). */
+export const CODELOAD_ROUTE = 'GET codeload /{owner}/{repo}/legacy.tar.gz/{ref}';
+
 const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
 const isContentCreating = (method: string) => method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
 
@@ -334,6 +351,8 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
   // --- state
   const blobs = new Map<string, Buffer>();
   const trees = new TreeStore();
+  /** Path -> mode of the paths last given one other than 100644 (see SimFile). */
+  const pathModes = new Map<string, FileMode>();
   const commits = new Map<string, Commit>();
   const refs = new Map<string, string>(); // 'refs/heads/main' -> sha
   const pulls: Pull[] = [];
@@ -377,6 +396,17 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
     return sha;
   }
 
+  /** Stores a file's content and notes its mode; its blob sha. */
+  function storeFile(path: string, file: SimFileContent): string {
+    const { content, mode } =
+      typeof file === 'string' || file instanceof Uint8Array
+        ? { content: file, mode: '100644' as const }
+        : file;
+    if (mode === '100644') pathModes.delete(path);
+    else pathModes.set(path, mode);
+    return storeBlob(content);
+  }
+
   function person(date = Date.now()): Person {
     return { name: login, email: `${login}@users.noreply.github.com`, date: isoSeconds(date) };
   }
@@ -388,7 +418,9 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
     author: Person,
     committer: Person,
   ): Commit {
-    const tree = trees.add(files);
+    const modes = new Map<string, FileMode>();
+    for (const [path, mode] of pathModes) if (files.has(path)) modes.set(path, mode);
+    const tree = trees.add(files, modes);
     const stamp = (p: Person) => `${p.name} <${p.email}> ${Math.floor(Date.parse(p.date) / 1000)} +0000`;
     const text = [
       `tree ${tree}`,
@@ -399,7 +431,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
       message,
     ].join('\n');
     const sha = gitObjectSha('commit', Buffer.from(text, 'utf8'));
-    const commit: Commit = { sha, tree, parents, message, author, committer, files: new Map(files) };
+    const commit: Commit = { sha, tree, parents, message, author, committer, files: new Map(files), modes };
     commits.set(sha, commit);
     return commit;
   }
@@ -408,7 +440,8 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
   {
     const files = new Map<string, string>();
     for (const [path, content] of Object.entries(options.files ?? DEFAULT_FILES)) {
-      files.set(path.replace(/^\/+/, ''), storeBlob(content));
+      const clean = path.replace(/^\/+/, '');
+      files.set(clean, storeFile(clean, content));
     }
     const who = person(createdAt);
     const root = makeCommit(files, [], 'Initial commit', who, who);
@@ -835,6 +868,8 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
 
   /** What the resource modules under ./github-simulator/ see of the repository. */
   const repoView: SimRepository = {
+    owner,
+    name: repo,
     defaultBranch,
     apiUrl: repoApi,
     blobs,
@@ -852,6 +887,11 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
     person,
     commitJson,
   };
+
+  // Codeload, where archive downloads are redirected: another origin, like codeload.github.com.
+  const codeload = await startCodeload(repoView, problems, () => {
+    counters.byRoute[CODELOAD_ROUTE] = (counters.byRoute[CODELOAD_ROUTE] ?? 0) + 1;
+  });
 
   const handlers: Record<string, (ctx: Ctx) => Answer> = {
     'repos/get': () => ({ status: 200, body: repository(true) }),
@@ -1134,6 +1174,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
 
     ...contentsEndpoints(repoView),
     ...gitDataEndpoints(repoView),
+    ...archiveEndpoints(repoView, codeload),
   };
 
   // --- rate limits
@@ -1566,6 +1607,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
         tree: c.tree,
         parents: [...c.parents],
         message: c.message,
+        date: c.committer.date,
         files: Object.fromEntries([...c.files].map(([p, s]) => [p, textOf(s)])),
       };
     },
@@ -1580,7 +1622,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
       const files = new Map((commits.get(headSha) as Commit).files);
       for (const [path, content] of Object.entries(changes)) {
         if (content === null) files.delete(path);
-        else files.set(path, storeBlob(content));
+        else files.set(path, storeFile(path, content));
       }
       const who = { name: 'someone-else', email: 'someone-else@example.com', date: isoSeconds(Date.now()) };
       const commit = makeCommit(files, [headSha], commitMessage, who, who);
@@ -1640,6 +1682,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await codeload.stop();
     },
   };
 }

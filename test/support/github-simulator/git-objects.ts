@@ -14,9 +14,12 @@ export function gitObjectSha(type: string, body: Buffer): string {
   return createHash('sha1').update(`${type} ${body.length}\0`).update(body).digest('hex');
 }
 
+/** A file's mode in a tree: a plain file, an executable one, or a symbolic link (whose blob is its target). */
+export type FileMode = '100644' | '100755' | '120000';
+
 export interface TreeEntry {
   name: string;
-  mode: '100644' | '040000';
+  mode: FileMode | '040000';
   type: 'blob' | 'tree';
   sha: string;
 }
@@ -27,7 +30,7 @@ export interface ListedEntry extends Omit<TreeEntry, 'name'> {
 }
 
 interface Dir {
-  files: Map<string, string>;
+  files: Map<string, { sha: string; mode: FileMode }>;
   dirs: Map<string, Dir>;
 }
 
@@ -35,8 +38,11 @@ interface Dir {
 export class TreeStore {
   private readonly trees = new Map<string, TreeEntry[]>();
 
-  /** Stores the trees of these files (path -> blob sha), nested directories included; the root's sha. */
-  add(files: ReadonlyMap<string, string>): string {
+  /**
+   * Stores the trees of these files (path -> blob sha; `modes`: path -> mode, 100644 when absent), nested
+   * directories included; the root's sha.
+   */
+  add(files: ReadonlyMap<string, string>, modes: ReadonlyMap<string, FileMode> = new Map()): string {
     const root: Dir = { files: new Map(), dirs: new Map() };
     for (const [path, sha] of files) {
       const parts = path.split('/');
@@ -49,7 +55,7 @@ export class TreeStore {
         }
         dir = next;
       }
-      dir.files.set(parts[parts.length - 1] as string, sha);
+      dir.files.set(parts[parts.length - 1] as string, { sha, mode: modes.get(path) ?? '100644' });
     }
     return this.store(root);
   }
@@ -82,7 +88,7 @@ export class TreeStore {
   private store(dir: Dir): string {
     // git orders entries by name, a directory's name compared as if it ended in '/'.
     const entries: (TreeEntry & { key: string })[] = [];
-    for (const [name, sha] of dir.files) entries.push({ key: name, name, mode: '100644', type: 'blob', sha });
+    for (const [name, { sha, mode }] of dir.files) entries.push({ key: name, name, mode, type: 'blob', sha });
     for (const [name, sub] of dir.dirs) {
       entries.push({ key: `${name}/`, name, mode: '040000', type: 'tree', sha: this.store(sub) });
     }

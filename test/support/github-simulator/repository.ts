@@ -2,7 +2,7 @@
  * The simulator's repository as its resource modules see it: commits, blobs and trees to read, and one way
  * to commit on a branch.
  */
-import type { TreeStore } from './git-objects.js';
+import type { FileMode, TreeStore } from './git-objects.js';
 
 export interface Person {
   name: string;
@@ -19,9 +19,13 @@ export interface Commit {
   committer: Person;
   /** Path -> blob sha. */
   files: Map<string, string>;
+  /** Path -> mode, for the files that are not plain (100644) ones. */
+  modes: ReadonlyMap<string, FileMode>;
 }
 
 export interface SimRepository {
+  owner: string;
+  name: string;
   defaultBranch: string;
   /** The repository's API URL (`http://127.0.0.1:PORT/repos/OWNER/REPO`). */
   apiUrl(): string;
