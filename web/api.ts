@@ -1,4 +1,12 @@
-/** The HTTP API as the page uses it: the bearer token from the tab's session, JSON in and out. */
+import { hc, type InferRequestType, type InferResponseType, parseResponse } from 'hono/client';
+import type { DatabasesApi } from '../src/app/http/databases.js';
+import type { ChangeV1 } from '../src/domain/change.js';
+
+/**
+ * The HTTP API as the page uses it: the bearer token from the tab's session, JSON in and out. The
+ * /databases routes go through Hono's client typed by the server's own routes (a type-only import: no
+ * server code is bundled); the other routes are not chained on the server, so they go through `call`.
+ */
 
 export const STATUSES = ['queued', 'processing', 'pr_open', 'merged', 'closed', 'failed'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -61,21 +69,25 @@ export interface PullRequestRef {
   branch: string;
 }
 
-export interface RequestView {
-  request_id: string;
-  status: string;
-  db_name?: string;
-  engine?: string;
-  environment?: string;
-  requester: string;
-  request: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-  attempts: number;
-  pull_request: PullRequestRef | null;
-  failure_reason: string | null;
-  history: { at: string; status: string; detail?: string }[];
-}
+type DatabasesClient = ReturnType<typeof hc<DatabasesApi>>;
+type OneDatabase = DatabasesClient['databases'][':db_name'];
+
+/** A page of GET /databases. */
+export type DatabaseList = InferResponseType<DatabasesClient['databases']['$get'], 200>;
+export type DatabaseSummary = DatabaseList['databases'][number];
+/** GET /databases/{db_name}: the summary, the file, and every request for the name. */
+export type DatabaseDetail = InferResponseType<OneDatabase['$get'], 200>;
+export type DatabaseQuery = InferRequestType<DatabasesClient['databases']['$get']>['query'];
+/**
+ * A change (PATCH /databases/{db_name}): a JSON merge patch of the settings it moves, as the server's
+ * schema reads it. The route's body schema first screens its input (a preprocess step), so Hono's client
+ * takes any JSON there; the page sends the type the schema gives.
+ */
+export type Change = ChangeV1;
+/** What a change or a retirement would do (?dry_run=true): the file's diff and the pull request. */
+export type LifecyclePreview = InferResponseType<OneDatabase['$patch'], 200>;
+/** A request as GET /requests/{id} answers it, the same shape as a database's requests. */
+export type RequestView = DatabaseDetail['requests'][number];
 
 export interface RequestList {
   requests: RequestView[];
@@ -144,30 +156,34 @@ export class Api {
   /** Called on every 401, after the token is dropped. */
   onUnauthorized: (error: ApiError) => void = () => {};
 
+  /** The /databases routes, typed by the server; every call goes through `send`. */
+  readonly databases: DatabasesClient['databases'] = hc<DatabasesApi>(base().href, {
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => this.send(input, init),
+  }).databases;
+
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    const token = session.token();
-    if (token) headers.authorization = `Bearer ${token}`;
-    const init: RequestInit = { method, headers, cache: 'no-store', credentials: 'omit' };
+    const init: RequestInit = { method };
     if (body !== undefined) {
-      headers['content-type'] = 'application/json';
+      init.headers = { 'content-type': 'application/json' };
       init.body = JSON.stringify(body);
     }
+    return (await readJson(await this.send(new URL(path, base()), init))) as T;
+  }
+
+  /** One call with the tab's token: a 2xx answer is returned, any other thrown as an ApiError. */
+  private async send(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('accept', 'application/json');
+    const token = session.token();
+    if (token) headers.set('authorization', `Bearer ${token}`);
     let response: Response;
     try {
-      response = await fetch(new URL(path, base()), init);
+      response = await fetch(input, { ...init, headers, cache: 'no-store', credentials: 'omit' });
     } catch {
       throw new ApiError(0, { error: 'network', message: 'the service could not be reached; try again' });
     }
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      json = { message: `the service answered ${response.status} with a body that is not JSON` };
-    }
-    if (response.ok) return json as T;
-    const error = new ApiError(response.status, (json ?? {}) as ApiError['body']);
+    if (response.ok) return response;
+    const error = new ApiError(response.status, ((await readJson(response)) ?? {}) as ApiError['body']);
     if (response.status === 401) {
       session.signOut();
       this.onUnauthorized(error);
@@ -191,4 +207,48 @@ export class Api {
     params.set('limit', String(query.limit ?? 20));
     return this.call<RequestList>('GET', `requests?${params}`);
   };
+
+  listDatabases = (query: DatabaseQuery) => parseResponse(this.databases.$get({ query }));
+  database = (name: string) =>
+    parseResponse(this.databases[':db_name'].$get({ param: { db_name: encodeURIComponent(name) } }));
+  /** PATCH ?dry_run=true: the diff and pull request the change would open; nothing is recorded. */
+  previewChange = async (name: string, change: Change) =>
+    dryRunOf(await parseResponse(this.databases[':db_name'].$patch(changeArgs(name, change, true))));
+  change = async (name: string, change: Change) =>
+    acceptedOf(await parseResponse(this.databases[':db_name'].$patch(changeArgs(name, change, false))));
+  previewRetire = async (name: string) =>
+    dryRunOf(await parseResponse(this.databases[':db_name'].$delete(retireArgs(name, true))));
+  retire = async (name: string) =>
+    acceptedOf(await parseResponse(this.databases[':db_name'].$delete(retireArgs(name, false))));
+}
+
+const changeArgs = (name: string, json: Change, dryRun: boolean) => ({
+  param: { db_name: encodeURIComponent(name) },
+  query: dryRun ? { dry_run: 'true' as const } : {},
+  json,
+});
+const retireArgs = (name: string, dryRun: boolean) => ({
+  param: { db_name: encodeURIComponent(name) },
+  query: dryRun ? { dry_run: 'true' as const } : {},
+});
+
+/** PATCH and DELETE answer 200 with a preview on a dry run and 202 otherwise; each caller knows which. */
+type LifecycleAnswer = LifecyclePreview | InferResponseType<OneDatabase['$patch'], 202>;
+function dryRunOf(answer: LifecycleAnswer): LifecyclePreview {
+  if ('dry_run' in answer) return answer;
+  throw new ApiError(0, { message: 'the service queued a request instead of previewing it' });
+}
+function acceptedOf(answer: LifecycleAnswer): Accepted {
+  if ('request_id' in answer) return answer;
+  throw new ApiError(0, { message: 'the service answered with a preview instead of queueing the request' });
+}
+
+/** A body as JSON; one that is not JSON becomes a message naming the status. */
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch {
+    return { message: `the service answered ${response.status} with a body that is not JSON` };
+  }
 }

@@ -1,6 +1,21 @@
 import { Api, ApiError, type DryRun, type RequestView, STATUSES, session, TERMINAL } from './api.js';
-import { append, byId, h, refreshAges, show, timeElement } from './dom.js';
+import {
+  announce,
+  append,
+  byId,
+  clearMessage,
+  dataCell,
+  dataTable,
+  h,
+  message,
+  refreshAges,
+  scrollBehavior,
+  show,
+  statusBadge,
+  timeElement,
+} from './dom.js';
 import { RequestFormView } from './form.js';
+import { InventoryView } from './inventory.js';
 import { localPullPath, PullPanel } from './pull.js';
 
 /**
@@ -14,7 +29,6 @@ const pullPanel = new PullPanel(api);
 const el = {
   session: byId('session'),
   signOut: byId<HTMLButtonElement>('sign-out'),
-  announcer: byId('announcer'),
   signIn: byId('sign-in'),
   signInTitle: byId('sign-in-title'),
   signInForm: byId<HTMLFormElement>('sign-in-form'),
@@ -42,43 +56,30 @@ const el = {
   more: byId<HTMLButtonElement>('more-button'),
 };
 
+/** The databases: following a request from there shows it under Request status, as the list does. */
+const inventory = new InventoryView({
+  api,
+  followRequest: (id) => {
+    void followRequest(id);
+    el.status.scrollIntoView({ block: 'start', behavior: scrollBehavior() });
+  },
+  pullRequestLink,
+  queued: (id) => {
+    void followRequest(id);
+    void loadList();
+  },
+});
+
 let form: RequestFormView | undefined;
 /** The request (as JSON) the preview on screen was made for; submit needs it to match the form. */
 let previewedFor: string | undefined;
 let busy = false;
 
-const scrollBehavior = (): ScrollBehavior =>
-  window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth';
-
-const announce = (text: string) => {
-  // Cleared first so the same words twice are announced twice.
-  el.announcer.textContent = '';
-  window.setTimeout(() => {
-    el.announcer.textContent = text;
-  }, 50);
-};
-
-function message(
-  target: HTMLElement,
-  text: string,
-  tone: 'info' | 'error' | 'success' = 'info',
-  ...extra: Node[]
-) {
-  target.className = `message message-${tone}`;
-  target.replaceChildren(text, ...extra);
-  target.setAttribute('role', tone === 'error' ? 'alert' : 'status');
-  show(target, true);
-}
-
-const clearMessage = (target: HTMLElement) => {
-  target.replaceChildren();
-  show(target, false);
-};
-
 // ---------------------------------------------------------------------------------------------- sign-in
 
 function showSignIn(text?: string) {
   stopFollowing();
+  inventory.stop();
   pullPanel.dismiss();
   show(el.workspace, false);
   show(el.session, false);
@@ -165,6 +166,7 @@ async function enterWorkspace(focus: boolean) {
     announce('Signed in.');
   }
   void loadList();
+  inventory.start(spec);
   openPullFromAddress();
 }
 
@@ -375,7 +377,10 @@ async function poll(id: string, run: number) {
     keepingFocus(el.statusBody, () => {
       changed = renderStatus(view);
     });
-    if (changed) void loadList();
+    if (changed) {
+      void loadList();
+      void inventory.refresh();
+    }
     if (TERMINAL.includes(view.status)) return;
     // Quick while the worker is busy; slower once the pull request waits for review.
     delay = view.status === 'pr_open' ? 5000 : 1000;
@@ -403,8 +408,6 @@ function keepingFocus(container: HTMLElement, render: () => void) {
   );
   again?.focus();
 }
-
-const statusBadge = (status: string) => h('span', { class: `status status-${status}` }, status);
 
 /**
  * The pull request's link, to its real URL. One on the local git host (this page's `/#/pulls/7`) opens the
@@ -439,6 +442,7 @@ function pullRequestLink(view: RequestView, long: boolean) {
 pullPanel.onChanged = () => {
   refreshFollowed();
   void loadList();
+  void inventory.refresh();
 };
 pullPanel.fallbackFocus = () => {
   const heading = el.status.hidden ? byId('list-title') : byId('status-title');
@@ -538,24 +542,7 @@ function renderList(requests: RequestView[], append: boolean) {
     }
     tbody = h('tbody', { role: 'rowgroup' });
     const headers = ['Database', 'Status', 'Environment', 'Requester', 'Age', 'Pull request'];
-    el.listBody.replaceChildren(
-      h(
-        'table',
-        // Explicit roles: on a narrow screen the rows are laid out as cards and keep their table semantics.
-        { class: 'requests', role: 'table' },
-        h('caption', { class: 'visually-hidden' }, 'Requests, newest first'),
-        h(
-          'thead',
-          { role: 'rowgroup' },
-          h(
-            'tr',
-            { role: 'row' },
-            ...headers.map((text) => h('th', { scope: 'col', role: 'columnheader' }, text)),
-          ),
-        ),
-        tbody,
-      ),
-    );
+    el.listBody.replaceChildren(dataTable({}, 'Requests, newest first', headers, tbody));
   }
   for (const view of requests) {
     const dbName = view.db_name ?? String(view.request.db_name ?? '');
@@ -569,18 +556,16 @@ function renderList(requests: RequestView[], append: boolean) {
       void followRequest(view.request_id);
       el.status.scrollIntoView({ block: 'start', behavior: scrollBehavior() });
     });
-    const cell = (label: string, ...children: (Node | string | null | undefined)[]) =>
-      h('td', { 'data-label': label, role: 'cell' }, ...children);
     tbody.appendChild(
       h(
         'tr',
         { 'data-request-id': view.request_id, 'data-status': view.status, role: 'row' },
         h('th', { scope: 'row', 'data-label': 'Database', role: 'rowheader' }, followButton),
-        cell('Status', statusBadge(view.status)),
-        cell('Environment', view.environment ?? String(view.request.environment ?? '')),
-        cell('Requester', view.requester),
-        cell('Age', timeElement(view.created_at)),
-        cell('Pull request', pullRequestLink(view, false) ?? h('span', { class: 'muted' }, 'none yet')),
+        dataCell('Status', statusBadge(view.status)),
+        dataCell('Environment', view.environment ?? String(view.request.environment ?? '')),
+        dataCell('Requester', view.requester),
+        dataCell('Age', timeElement(view.created_at)),
+        dataCell('Pull request', pullRequestLink(view, false) ?? h('span', { class: 'muted' }, 'none yet')),
       ),
     );
   }

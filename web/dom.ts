@@ -80,3 +80,81 @@ export function refreshAges(root: ParentNode = document): void {
     time.textContent = age(time.dateTime);
   }
 }
+
+export type Tone = 'info' | 'error' | 'success' | 'warning';
+
+/** Shows `text` (and `extra`) in a message box; an error is an alert, anything else a status. */
+export function message(target: HTMLElement, text: string, tone: Tone = 'info', ...extra: Child[]): void {
+  target.className = `message message-${tone}`;
+  target.replaceChildren(text);
+  append(target, ...extra);
+  target.setAttribute('role', tone === 'error' ? 'alert' : 'status');
+  show(target, true);
+}
+
+export function clearMessage(target: HTMLElement): void {
+  target.replaceChildren();
+  show(target, false);
+}
+
+/** Says `text` to a screen reader through the page's polite live region. */
+export function announce(text: string): void {
+  const announcer = byId('announcer');
+  // Cleared first so the same words twice are announced twice.
+  announcer.textContent = '';
+  window.setTimeout(() => {
+    announcer.textContent = text;
+  }, 50);
+}
+
+export const statusBadge = (status: string) => h('span', { class: `status status-${status}` }, status);
+
+export const scrollBehavior = (): ScrollBehavior =>
+  window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth';
+
+/**
+ * A table of records with a caption for screen readers. Explicit roles: on a narrow screen the rows are
+ * laid out as cards (styles.css) and keep their table semantics.
+ */
+export function dataTable(
+  attrs: Record<string, Attr>,
+  caption: string,
+  headers: string[],
+  tbody: HTMLTableSectionElement,
+): HTMLTableElement {
+  return h(
+    'table',
+    { ...attrs, class: 'data-table', role: 'table' },
+    h('caption', { class: 'visually-hidden' }, caption),
+    h(
+      'thead',
+      { role: 'rowgroup' },
+      h(
+        'tr',
+        { role: 'row' },
+        ...headers.map((text) => h('th', { scope: 'col', role: 'columnheader' }, text)),
+      ),
+    ),
+    tbody,
+  );
+}
+
+/** A setting's value, or "unknown" (a file the service did not write names none). */
+export const orUnknown = (value: string | number | null): Child =>
+  value === null ? h('span', { class: 'muted' }, 'unknown') : String(value);
+
+/** A cell of a data table, labelled for its card on a narrow screen. */
+export const dataCell = (label: string, ...children: Child[]) =>
+  h('td', { 'data-label': label, role: 'cell' }, ...children);
+
+/** A `<dl>` of label and value pairs. */
+export function definitionList(
+  attrs: Record<string, Attr>,
+  rows: [string, Child | Child[]][],
+): HTMLDListElement {
+  return h(
+    'dl',
+    attrs,
+    ...rows.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, ...[value].flat())]),
+  );
+}

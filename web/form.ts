@@ -1,5 +1,6 @@
 import type { EnvironmentPolicy, FieldIssue, JsonSchema, RequestForm } from './api.js';
 import { describedBy, h } from './dom.js';
+import { type Control, clearFieldIssues, type IssueField, showFieldIssues } from './field-issues.js';
 
 /**
  * The request form, generated from the request's JSON Schema and narrowed by the environment policy.
@@ -8,7 +9,6 @@ import { describedBy, h } from './dom.js';
  * control from its schema, so a new request field needs no change here.
  */
 
-type Control = HTMLInputElement | HTMLSelectElement;
 type Kind = 'select' | 'text' | 'number' | 'checkbox' | 'map';
 
 interface Field {
@@ -161,62 +161,17 @@ export class RequestFormView {
     return out;
   }
 
-  /**
-   * Shows each issue beside its field (aria-invalid, a message tied by aria-describedby) and lists them
-   * all in the summary. Issues for no known field (`(body)`) go in the summary only.
-   */
+  /** Shows each issue beside its field and lists them all in the summary (field-issues.ts). */
   showIssues(issues: FieldIssue[], summary: HTMLElement): void {
-    this.clearIssues(summary);
-    const messages = new Map<string, string[]>();
-    const invalid = new Map<string, Set<Control>>();
-    const items: HTMLElement[] = [];
-    for (const issue of issues) {
-      const [head = '', ...rest] = issue.path.split(/[.[]/);
-      const sub = rest.join('.').replace(/\]$/, '');
-      const field = this.fields.get(head);
-      const label = field ? field.label : issue.path === '(body)' ? 'Request' : issue.path;
-      const subject = sub ? `${label} (${sub})` : label;
-      if (field) {
-        messages.set(head, [
-          ...(messages.get(head) ?? []),
-          sub ? `${subject}: ${issue.message}` : issue.message,
-        ]);
-        const controls = invalid.get(head) ?? new Set<Control>();
-        const matched =
-          field.kind === 'map' && sub ? this.mapRowControls(field, sub) : this.controlsOf(field);
-        for (const control of matched.length ? matched : this.controlsOf(field)) controls.add(control);
-        invalid.set(head, controls);
-      }
-      const text = `${subject}: ${issue.message}`;
-      items.push(h('li', {}, field ? this.summaryLink(text, field.control) : text));
-    }
-    for (const [name, list] of messages) {
-      const field = this.fields.get(name);
-      if (!field) continue;
-      field.error.replaceChildren(h('span', { class: 'visually-hidden' }, 'Error: '), list.join('; '));
-      field.error.hidden = false;
-      field.container.classList.add('field-invalid');
-      for (const control of invalid.get(name) ?? []) {
-        control.setAttribute('aria-invalid', 'true');
-        describedBy(control, field.error.id, true);
-      }
-    }
-    summary.replaceChildren(
-      h(
-        'h2',
-        { class: 'error-summary-title' },
-        issues.length === 1 ? 'There is a problem' : `There are ${issues.length} problems`,
-      ),
-      h('ul', {}, ...items),
-    );
-    summary.hidden = false;
-    summary.focus();
+    const views = new Map([...this.fields].map(([name, field]) => [name, this.issueField(field)]));
+    showFieldIssues(issues, summary, (name) => views.get(name), views.values(), 'Request');
   }
 
   clearIssues(summary: HTMLElement): void {
-    summary.hidden = true;
-    summary.replaceChildren();
-    for (const field of this.fields.values()) this.clearField(field);
+    clearFieldIssues(
+      summary,
+      [...this.fields.values()].map((field) => this.issueField(field)),
+    );
   }
 
   focusFirst(): void {
@@ -224,24 +179,15 @@ export class RequestFormView {
     first?.control.focus();
   }
 
-  private clearField(field: Field): void {
-    field.error.hidden = true;
-    field.error.textContent = '';
-    field.container.classList.remove('field-invalid');
-    for (const control of this.controlsOf(field)) {
-      control.removeAttribute('aria-invalid');
-      describedBy(control, field.error.id, false);
-    }
-  }
-
-  private summaryLink(text: string, target: HTMLElement): HTMLAnchorElement {
-    const link = h('a', { href: `#${target.id}` }, text);
-    link.addEventListener('click', (event) => {
-      event.preventDefault();
-      target.focus();
-      target.scrollIntoView({ block: 'center' });
-    });
-    return link;
+  private issueField(field: Field): IssueField {
+    return {
+      label: field.label,
+      container: field.container,
+      error: field.error,
+      focusTarget: field.control,
+      controls: (key) =>
+        field.kind === 'map' && key !== undefined ? this.mapRowControls(field, key) : this.controlsOf(field),
+    };
   }
 
   private controlsOf(field: Field): Control[] {

@@ -8,6 +8,45 @@ import MarkdownIt from 'markdown-it';
 const markdown = new MarkdownIt('default', { html: false, linkify: false, typographer: false });
 markdown.disable('image');
 
+/**
+ * GitHub's alerts: a quote that starts with `[!CAUTION]` (or NOTE, TIP, IMPORTANT, WARNING) alone on its
+ * line is shown as a titled box, as on GitHub (a retirement's body opens with one). The title comes from
+ * this table, never from the text. Runs on the block tokens, before their inline text is parsed.
+ */
+const ALERTS: Record<string, string> = {
+  note: 'Note',
+  tip: 'Tip',
+  important: 'Important',
+  warning: 'Warning',
+  caution: 'Caution',
+};
+markdown.core.ruler.after('block', 'github_alerts', (state) => {
+  const tokens = state.tokens;
+  for (let i = 0; i + 2 < tokens.length; i++) {
+    const [open, paragraph, inline] = [tokens[i], tokens[i + 1], tokens[i + 2]];
+    if (open?.type !== 'blockquote_open' || paragraph?.type !== 'paragraph_open' || !inline) continue;
+    const marker = /^\[!(\w+)\][ \t]*(?:\n|$)/.exec(inline.content);
+    const kind = marker?.[1]?.toLowerCase() ?? '';
+    if (!marker || !Object.hasOwn(ALERTS, kind)) continue;
+    inline.content = inline.content.slice(marker[0].length);
+    open.tag = 'div';
+    open.attrJoin('class', `markdown-alert markdown-alert-${kind}`);
+    const close = tokens.slice(i).find((t) => t.type === 'blockquote_close' && t.level === open.level);
+    if (close) close.tag = 'div';
+    const title = new state.Token('paragraph_open', 'p', 1);
+    title.block = true;
+    title.attrJoin('class', 'markdown-alert-title');
+    const text = new state.Token('inline', '', 0);
+    text.content = ALERTS[kind] as string;
+    text.children = [];
+    const end = new state.Token('paragraph_close', 'p', -1);
+    end.block = true;
+    // A marker alone in its paragraph leaves the paragraph empty: the title takes its place.
+    const emptied = inline.content.trim() === '';
+    tokens.splice(i + 1, emptied ? 3 : 0, title, text, end);
+  }
+});
+
 markdown.core.ruler.push('fit_the_panel', (state) => {
   for (const token of state.tokens) {
     // The description sits under the panel's h2 and its "Description" h3.

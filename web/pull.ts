@@ -1,8 +1,7 @@
 import { localPullPath as localPullPathOf } from '../src/render/pull-address.js';
-import { withoutMarker } from '../src/render/pull-request-marker.js';
 import { type Api, ApiError, type PullRequestDetail } from './api.js';
-import { byId, h, renderedHtml, show, timeElement } from './dom.js';
-import { markdownHtml } from './markdown.js';
+import { byId, h, show, timeElement } from './dom.js';
+import { diffSection, pullRequestBody } from './pull-parts.js';
 
 /**
  * The local git host's pull requests, reviewed in the page. A pull request's URL is this page's address
@@ -194,35 +193,12 @@ export class PullPanel {
           )
         : null;
 
-    const description = withoutMarker(pr.body);
-    const body = description.trim()
-      ? h('div', { class: 'pull-body', id: 'pull-body' }, renderedHtml(markdownHtml(description)))
-      : h('p', { class: 'muted', id: 'pull-body' }, 'No description.');
-
     this.content.replaceChildren(
       meta,
       review ?? '',
       h('h3', {}, 'Description'),
-      body,
-      h('h3', { id: 'pull-diff-title' }, 'Changes'),
-      h(
-        'p',
-        { class: 'hint', id: 'pull-diff-hint' },
-        'Lines starting with + are added, lines starting with - are removed.',
-      ),
-      pr.diff
-        ? h(
-            'section',
-            {
-              class: 'code-wrap',
-              'aria-labelledby': 'pull-diff-title',
-              'aria-describedby': 'pull-diff-hint',
-              // A scrollable region must be reachable by keyboard.
-              tabindex: 0,
-            },
-            h('pre', { class: 'diff', id: 'pull-diff' }, h('code', {}, ...diffLines(pr.diff))),
-          )
-        : h('p', { class: 'muted' }, 'No changes.'),
+      pullRequestBody(pr.body, 'pull-body'),
+      ...diffSection(pr.diff, { title: 'pull-diff-title', hint: 'pull-diff-hint', pre: 'pull-diff' }),
     );
   }
 
@@ -281,19 +257,4 @@ export class PullPanel {
       }
     }
   }
-}
-
-/** One element per diff line, its +/- prefix kept: colour only repeats what the prefix says. */
-function diffLines(diff: string): Node[] {
-  const lines = diff.replace(/\n$/, '').split('\n');
-  return lines.map((line) => {
-    let kind = 'context';
-    if (line.startsWith('+++') || line.startsWith('---')) kind = 'file';
-    else if (line.startsWith('+')) kind = 'add';
-    else if (line.startsWith('-')) kind = 'del';
-    else if (line.startsWith('@@')) kind = 'hunk';
-    else if (/^(diff |index |new file|deleted file|similarity|rename |old mode|new mode)/.test(line))
-      kind = 'file';
-    return h('span', { class: `diff-line diff-${kind}` }, `${line}\n`);
-  });
 }
