@@ -14,7 +14,8 @@ import { api, type RunningServer, startServer, tempDir, waitFor } from '../suppo
  * Debian's Chromium against the built server: databases created and merged through the API, files
  * written by hand pushed to the base branch, then the list, its filters and paging, a change previewed
  * (the diff, the pull request) and submitted to pr_open, the in-flight refusal, and a retirement
- * previewed and confirmed by the typed name. The policy forbids retiring in staging (403).
+ * previewed and confirmed by the typed name, then merged (the database is gone: 404). The policy forbids
+ * retiring in staging (403).
  */
 
 const STEP = 60_000;
@@ -93,7 +94,7 @@ describe('the inventory in the self-service page, in Chromium', () => {
     page.on('pageerror', (error) => pageErrors.push(error.message));
     // A CSP violation or a script error shows up in the console; the refusals the test provokes do too.
     page.on('console', (msg) => {
-      if (msg.type() === 'error' && !/status of (400|401|403|409)/.test(msg.text()))
+      if (msg.type() === 'error' && !/status of (400|401|403|404|409)/.test(msg.text()))
         pageErrors.push(msg.text());
     });
     const response = await page.goto(`${server.url}/`);
@@ -409,6 +410,12 @@ describe('the inventory in the self-service page, in Chromium', () => {
       const retirements = (await call('GET', '/requests?kind=retire')).json.requests;
       expect(retirements).toHaveLength(1);
       expect(retirements[0]).toMatchObject({ db_name: 'orders', status: 'pr_open' });
+
+      // Merged elsewhere: the followed request, the detail and the list follow (the file is gone: 404).
+      expect((await call('POST', `/pulls/${retirements[0].pull_request.number}/merge`)).status).toBe(200);
+      await page.locator('#database-state', { hasText: 'orders is no longer on the base branch.' }).waitFor();
+      expect(await detail().locator('#change-form, #retire-preview-button').count()).toBe(0);
+      await section().locator('#databases-body', { hasText: 'No database matches these filters.' }).waitFor();
     },
     STEP,
   );
