@@ -44,7 +44,6 @@ export function renderTerraform(spec: DatabaseSpec): string {
       ['deployment', spec.deployment],
       ['engine', spec.awsEngine],
       ['engine_version', spec.engineVersion],
-      spec.allowMajorVersionUpgrade && ['allow_major_version_upgrade', true],
       spec.instanceClass !== null && ['instance_class', spec.instanceClass],
       ['instances', spec.instances],
     ),
@@ -71,6 +70,9 @@ export function renderTerraform(spec: DatabaseSpec): string {
       ['preferred_backup_window', spec.backupWindow],
       ['preferred_maintenance_window', spec.maintenanceWindow],
       spec.applyImmediately !== null && ['apply_immediately', spec.applyImmediately],
+      // Written once a change upgraded the major version; here, not beside engine_version, so the
+      // upgrade's diff does not realign the engine lines.
+      spec.allowMajorVersionUpgrade && ['allow_major_version_upgrade', true],
       ['copy_tags_to_snapshot', spec.copyTagsToSnapshot],
       ['auto_minor_version_upgrade', spec.autoMinorVersionUpgrade],
       ['engine_lifecycle_support', spec.engineLifecycleSupport],

@@ -195,9 +195,11 @@ describe('checkov on prod roots after changes', () => {
   it('renders the changes: bigger, more instances, the new versions, major upgrades allowed, changes held for the maintenance window', () => {
     const [orders, cms, ledger] = changed.map((spec) => renderTerraform(spec));
     expect(orders).toMatch(
-      / engine_version += "17\.5"\n {2}allow_major_version_upgrade = true\n {2}instance_class += "db\.r7g\.xlarge"\n {2}instances += 3\n/,
+      / engine_version += "17\.5"\n {2}instance_class += "db\.r7g\.xlarge"\n {2}instances += 3\n/,
     );
-    expect(cms).toMatch(/ engine_version += "8\.4"\n {2}allow_major_version_upgrade = true\n/);
+    expect(cms).toMatch(/ engine_version += "8\.4"\n/);
+    for (const text of [orders, cms])
+      expect(text).toMatch(/\n {2}apply_immediately += false\n {2}allow_major_version_upgrade += true\n/);
     expect(ledger).toMatch(/ engine_version += "8\.0\.mysql_aurora\.3\.08\.2"\n {2}instances += 3\n/);
     expect(ledger).not.toContain('allow_major_version_upgrade');
     for (const text of [orders, cms, ledger]) expect(text).toMatch(/\n {2}apply_immediately += false\n/);

@@ -107,7 +107,10 @@ describe('terraform/modules/rds/README.md: changes in place and replacements', (
     [created(prodAurora), { owner: 'team-payments', tags: { app: 'orders' } }],
     [created(prodAurora), { deployment: 'aurora-serverless' }],
     [created(devServerless), { engine_version: '8.0.mysql_aurora.3.08.2' }],
-    [created(devServerless), { size: 'medium', deployment: 'aurora' }],
+    [
+      created({ ...devServerless, engine: 'postgres', engine_version: '17.5' }),
+      { size: 'medium', deployment: 'aurora' },
+    ],
     [created(stagingInstance), { size: 'large' }],
     [created(stagingInstance), { engine_version: '8.4', allow_major_version_upgrade: true }],
     [created(prodAurora, { applyImmediately: null, finalSnapshotIdentifier: null }), { size: 'large' }],

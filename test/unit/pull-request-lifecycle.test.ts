@@ -306,7 +306,7 @@ describe('change pull request: what applying it does', () => {
     expect(effectsOf(to.body)).toContain('The cluster gains the Serverless v2 scaling range, 1-8 ACU');
     expect(effectsOf(to.body)).not.toContain('**Instance class**');
     expect(settingsOf(to.body)).toEqual(['Deployment', 'Size']);
-    const back = prOf({ engine: 'mysql', environment: 'dev' }, { deployment: 'aurora' }, immediate);
+    const back = prOf({ engine: 'postgres', environment: 'dev' }, { deployment: 'aurora' }, immediate);
     expect(effectsOf(back.body)).toContain(
       'changes its class from `db.serverless` to `db.t4g.medium`, a restart per instance like an instance class change, as soon as the apply runs',
     );
