@@ -96,7 +96,7 @@ const CASES: Array<{ name: string; policy: Policy; request: object; changes: obj
     changes: [{ engine_version: '8.4', allow_major_version_upgrade: true }, { size: 'large' }],
   },
   {
-    name: 'single-root: dev Aurora Serverless MySQL, a minor version and Aurora provisioned',
+    name: 'single-root: dev Aurora Serverless MySQL, a minor version, then bigger with a reader',
     policy: writeSingleRootPolicy(mkdtempSync(join(work, 'policy-'))).policy.policy,
     request: {
       db_name: 'my-app-db',
@@ -104,7 +104,13 @@ const CASES: Array<{ name: string; policy: Policy; request: object; changes: obj
       environment: 'dev',
       engine_version: '8.0.mysql_aurora.3.04.4',
     },
-    changes: [{ engine_version: '8.0.mysql_aurora.3.08.2' }, { deployment: 'aurora', size: 'medium' }],
+    changes: [{ engine_version: '8.0.mysql_aurora.3.08.2' }, { size: 'medium', instances: 2 }],
+  },
+  {
+    name: 'single-root: dev Aurora Serverless PostgreSQL moved to Aurora provisioned',
+    policy: writeSingleRootPolicy(mkdtempSync(join(work, 'policy-'))).policy.policy,
+    request: { db_name: 'pg-app', engine: 'postgres', environment: 'dev' },
+    changes: [{ deployment: 'aurora', size: 'medium' }],
   },
 ];
 
