@@ -130,6 +130,23 @@ export interface TreeFile {
   blob: string;
 }
 
+/** A file read whole with its directory (GitHost.readDirectory): its text besides its path and blob id. */
+export interface DirectoryFile extends TreeFile {
+  content: string;
+}
+
+/** The most bytes of files one readDirectory takes: past it the directory is refused, not held in memory. */
+export const DIRECTORY_READ_LIMIT_BYTES = 256 * 1024 * 1024;
+
+/** Why readDirectory refuses a directory: its files (at least `bytes` of them) pass the limit. */
+export function directoryTooLarge(directory: string, commit: string, bytes: number): GitHostError {
+  const mib = (n: number) => n / (1024 * 1024);
+  return new GitHostError(
+    `${directory} holds at least ${mib(bytes).toFixed(1)} MiB of files at ${commit}, more than the ${mib(DIRECTORY_READ_LIMIT_BYTES)} MiB one read may take`,
+    'permanent',
+  );
+}
+
 /**
  * The repository the Terraform lands in. Every mutation is idempotent: calling it again after a crash,
  * or for a duplicate message, finds the work done and changes nothing.
@@ -149,6 +166,12 @@ export interface GitHost {
   listFiles(commit: string, directory: string): Promise<TreeFile[]>;
   /** A blob's text by its id (from listFiles). */
   readBlob(blob: string): Promise<string>;
+  /**
+   * Every regular file under a directory (recursively) at a commit, with its blob id and text, sorted by
+   * path; [] when the directory is absent. One bulk read (for many files missing from a cache); a
+   * directory whose files total more than DIRECTORY_READ_LIMIT_BYTES is refused (permanent).
+   */
+  readDirectory(commit: string, directory: string): Promise<DirectoryFile[]>;
   /** Pull requests open from the branch, whatever their base. */
   openPullRequests(branch: string): Promise<OpenPullRequest[]>;
   /**

@@ -59,6 +59,7 @@ type Method =
   | 'ensureFileRemoved'
   | 'listFiles'
   | 'readBlob'
+  | 'readDirectory'
   | 'ensurePullRequest';
 
 /**
@@ -123,6 +124,9 @@ class FlakyGitHost implements GitHost {
   }
   readBlob(blob: string) {
     return this.call('readBlob', () => this.inner.readBlob(blob));
+  }
+  readDirectory(commit: string, directory: string) {
+    return this.call('readDirectory', () => this.inner.readDirectory(commit, directory));
   }
   ensurePullRequest(spec: PullRequestSpec) {
     return this.call('ensurePullRequest', () => this.inner.ensurePullRequest(spec));

@@ -14,6 +14,7 @@ import {
 import type { Logger, PullRequestSpec } from '../../src/ports.js';
 import { gitHostError } from '../support/git-host-error.js';
 import {
+  CODELOAD_ROUTE,
   type GitHubSimulator,
   type GitHubSimulatorOptions,
   gitBlobSha,
@@ -892,6 +893,87 @@ describe('GitHubHost: listing files and reading blobs', () => {
     const gone = new GitHubHost({ client: s.client, owner: s.sim.owner, repo: 'gone' });
     expect((await gitHostError(gone.readBlob('f'.repeat(40)))).kind).toBe('permanent');
     expect((await gitHostError(gone.listFiles('f'.repeat(40), 'terraform/live'))).kind).toBe('permanent');
+    expect(s.sim.problems).toEqual([]);
+  });
+});
+
+describe('GitHubHost: reading a directory in one call', () => {
+  const files = {
+    'README.md': '# infra\n',
+    'terraform/live/a.tf': 'a\n',
+    'terraform/live/nested/deeper/c.tf': 'résumé ✓\n',
+    'terraform/live/run.sh': { content: '#!/bin/sh\necho plan\n', mode: '100755' as const },
+    'terraform/live/link.tf': { content: 'a.tf', mode: '120000' as const },
+    'terraform/live-old/d.tf': 'd\n',
+    'terraform/livestock.tf': 'e\n',
+    'terraform/modules/rds/main.tf': 'module\n',
+  };
+  const file = (path: string, content: string) => ({ path, blob: gitBlobSha(content), content });
+  const live = [
+    file('terraform/live/a.tf', 'a\n'),
+    file('terraform/live/nested/deeper/c.tf', 'résumé ✓\n'),
+    file('terraform/live/run.sh', '#!/bin/sh\necho plan\n'),
+  ];
+  const TARBALL = 'GET /repos/{owner}/{repo}/tarball/{ref}';
+
+  it('reads every regular file under a directory from one archive download, blob ids as git computes them', async () => {
+    const s = await setup({ sim: { files } });
+    const head = s.sim.branches().main as string;
+    const before = { host: s.host.counters(), client: s.client.stats() };
+    expect(await s.host.readDirectory(head, 'terraform/live')).toEqual(live);
+    // One API read, paced as one (the redirect to codeload is followed inside it), and one download.
+    expect(s.host.counters().reads - before.host.reads).toBe(1);
+    expect(s.client.stats().reads - before.client.reads).toBe(1);
+    expect(s.sim.counters.byRoute[TARBALL]).toBe(1);
+    expect(s.sim.counters.byRoute[CODELOAD_ROUTE]).toBe(1);
+    expect(s.sim.log.map((r) => r.route)).toEqual([TARBALL]);
+    // The blob ids listFiles names (the symbolic link is no file there either).
+    expect(
+      (await s.host.listFiles(head, 'terraform/live')).map(({ path, blob }) => ({ path, blob })),
+    ).toEqual(live.map(({ path, blob }) => ({ path, blob })));
+
+    expect(await s.host.readDirectory(head, 'terraform/live/')).toEqual(live);
+    expect(await s.host.readDirectory(head, 'terraform/live/nested')).toEqual([live[1]]);
+    expect(await s.host.readDirectory(head, 'terraform/nowhere')).toEqual([]);
+    expect(await s.host.readDirectory(head, 'README.md')).toEqual([]);
+    const next = s.sim.commitFiles('main', { 'terraform/live/a.tf': null, 'terraform/live/z.tf': 'z\n' });
+    expect(await s.host.readDirectory(next, 'terraform/live')).toEqual([
+      live[1],
+      live[2],
+      file('terraform/live/z.tf', 'z\n'),
+    ]);
+    // Codeload never saw the token (fetch drops Authorization on the way to another origin).
+    expect(s.sim.problems).toEqual([]);
+    expect(s.logger.text()).not.toContain(s.token);
+  });
+
+  it('a commit that is not there is not_found; a repository that is not there is permanent', async () => {
+    const s = await setup({ sim: { files } });
+    const unknown = await gitHostError(s.host.readDirectory('f'.repeat(40), 'terraform/live'));
+    expect(unknown.kind).toBe('not_found');
+    expect(unknown.message).toMatch(/commit f{40} not found in acme\/infrastructure/);
+    const gone = new GitHubHost({ client: s.client, owner: s.sim.owner, repo: 'gone' });
+    expect((await gitHostError(gone.readDirectory('f'.repeat(40), 'terraform/live'))).kind).toBe('permanent');
+    expect(s.sim.problems).toEqual([]);
+  });
+
+  it('refuses a directory whose files pass 256 MiB as the archive streams, at the header of the file that passes it', async () => {
+    const big = Buffer.alloc(257 * 1024 * 1024);
+    const s = await setup({
+      sim: { files: { 'terraform/live/dev/a.tf': 'a\n', 'terraform/live/prod/big.tf': big } },
+      // The request timeout bounds the download too: 257 MiB through gzip twice takes a few seconds here.
+      client: { requestTimeoutMs: 60_000 },
+    });
+    const head = s.sim.branches().main as string;
+    const error = await gitHostError(s.host.readDirectory(head, 'terraform/live'));
+    expect({ kind: error.kind, message: error.message }).toEqual({
+      kind: 'permanent',
+      message: `terraform/live holds at least 257.0 MiB of files at ${head}, more than the 256 MiB one read may take`,
+    });
+    // Only what the directory holds counts: the big file streams past a read of another directory.
+    expect(await s.host.readDirectory(head, 'terraform/live/dev')).toEqual([
+      file('terraform/live/dev/a.tf', 'a\n'),
+    ]);
     expect(s.sim.problems).toEqual([]);
   });
 });

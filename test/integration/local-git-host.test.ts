@@ -15,6 +15,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureInfraRepository } from '../../src/adapters/local/git-infra-repository.js';
+import { hashObject } from '../../src/adapters/local/git-objects.js';
 import { gitEnv } from '../../src/adapters/local/git-process.js';
 import { LocalGitHost } from '../../src/adapters/local/local-git-host.js';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqlite.js';
@@ -1070,5 +1071,186 @@ describe('LocalGitHost: removing files, listing a directory, reading blobs', () 
     expect(await restarted.get(pr.number)).toMatchObject({ state: 'merged', mergeCommit: commit });
     expect(await restarted.readFile('main', rootFile('orders'))).toBeNull();
     expect(await restarted.finishInterruptedMerges()).toBe(0);
+  });
+});
+
+describe('LocalGitHost: reading a directory whole', () => {
+  const gitBlobId = (text: string) => hashObject('blob', Buffer.from(text, 'utf8'));
+
+  /** A commit on main adding these files (mode, path, text, or an existing blob's id), made by git fast-import. */
+  function commitFiles(
+    repo: string,
+    files: Array<[mode: string, path: string, content: string | { blob: string }]>,
+  ) {
+    const lines = [
+      'commit refs/heads/main',
+      `committer Engineer <engineer@example.com> ${T0 / 1000} +0000`,
+      'data 5',
+      'files',
+      `from ${git(repo, 'rev-parse', 'main')}`,
+    ];
+    for (const [mode, path, content] of files) {
+      if (typeof content !== 'string') {
+        lines.push(`M ${mode} ${content.blob} ${path}`);
+        continue;
+      }
+      lines.push(`M ${mode} inline ${path}`, `data ${Buffer.byteLength(content)}`, content);
+    }
+    execFileSync('git', ['fast-import', '--quiet'], {
+      cwd: repo,
+      env: gitEnv(),
+      input: `${lines.join('\n')}\n`,
+    });
+    return git(repo, 'rev-parse', 'main');
+  }
+
+  /** What git itself says the directory's regular files are at a commit: path, blob id and text. */
+  function gitsOwnRead(repo: string, commit: string, directory: string) {
+    return git(repo, 'ls-tree', '-r', commit, '--', directory)
+      .split('\n')
+      .filter((line) => /^100(644|755) blob /.test(line))
+      .map((line) => {
+        const [meta, path] = line.split('\t') as [string, string];
+        const blob = meta.split(' ')[2] as string;
+        const content = execFileSync('git', ['cat-file', 'blob', blob], {
+          cwd: repo,
+          env: gitEnv(),
+        }).toString('utf8');
+        return { path, blob, content };
+      })
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  it('reads every regular file under a directory with its blob id and text, sorted by path; [] when absent', async () => {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    const head = commitFiles(repo, [
+      ['100644', 'terraform/live/dev/orders/main.tf', 'module "orders" {}\n'],
+      ['100755', 'terraform/live/dev/run.sh', '#!/bin/sh\necho plan\n'],
+      ['120000', 'terraform/live/dev/link.tf', 'orders/main.tf'],
+      ['100644', 'terraform/live/prod/deep/er/x.tf', 'résumé ✓\n'],
+      ['100644', 'terraform/live-old/y.tf', 'y\n'],
+      ['100644', 'terraform/livestock.tf', 'z\n'],
+    ]);
+    const read = await host.readDirectory(head, 'terraform/live');
+    expect(read).toEqual(gitsOwnRead(repo, head, 'terraform/live'));
+    const paths = read.map((f) => f.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'terraform/live/dev/orders/main.tf',
+        'terraform/live/dev/run.sh',
+        'terraform/live/prod/deep/er/x.tf',
+      ]),
+    );
+    // A symbolic link is no file of the directory; neither is a sibling whose name starts alike.
+    expect(paths).not.toContain('terraform/live/dev/link.tf');
+    expect(paths.filter((p) => !p.startsWith('terraform/live/'))).toEqual([]);
+    expect(read.find((f) => f.path === 'terraform/live/prod/deep/er/x.tf')?.content).toBe('résumé ✓\n');
+    // The same blobs listFiles names.
+    const listed = new Map((await host.listFiles(head, 'terraform/live')).map((f) => [f.path, f.blob]));
+    for (const file of read) expect(listed.get(file.path)).toBe(file.blob);
+
+    expect(await host.readDirectory('main', 'terraform/live/dev/orders')).toEqual([
+      {
+        path: 'terraform/live/dev/orders/main.tf',
+        blob: gitBlobId('module "orders" {}\n'),
+        content: 'module "orders" {}\n',
+      },
+    ]);
+    expect(await host.readDirectory(head, 'terraform/live/staging')).toEqual([]);
+    expect(await host.readDirectory(head, 'terraform/live/dev/run.sh')).toEqual([]);
+    expect(await host.readDirectory(head, 'terraform/live/d?v')).toEqual([]);
+  });
+
+  it('refuses a directory that is not a path, and a commit that is not there', async () => {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    const main = git(repo, 'rev-parse', 'main');
+    for (const directory of ['..', 'terraform/../terraform/live', '/terraform', 'a//b', '', '.git']) {
+      const error = await gitHostError(host.readDirectory(main, directory));
+      expect({ kind: error.kind, message: error.message }).toEqual({
+        kind: 'permanent',
+        message: `invalid repository path ${JSON.stringify(directory)}`,
+      });
+    }
+    expect((await gitHostError(host.readDirectory('0'.repeat(40), 'terraform/live'))).kind).toBe('not_found');
+    expect((await gitHostError(host.readDirectory('no-such-branch', 'terraform/live'))).kind).toBe(
+      'not_found',
+    );
+    expect((await gitHostError(host.readDirectory('bad..ref', 'terraform/live'))).kind).toBe('permanent');
+  });
+
+  it('refuses a directory whose files total more than 256 MiB before reading any of them', async () => {
+    const repo = await newInfra();
+    const host = openHost(repo);
+    // One 90 MiB blob at three paths: 270 MiB of files, stored once.
+    const blob = execFileSync('git', ['hash-object', '-w', '--stdin'], {
+      cwd: repo,
+      env: gitEnv(),
+      input: Buffer.alloc(90 * 1024 * 1024, 'a'),
+      maxBuffer: 1024,
+    })
+      .toString('utf8')
+      .trim();
+    const head = commitFiles(
+      repo,
+      ['a', 'b', 'c'].map((name) => ['100644', `terraform/live/dev/${name}/main.tf`, { blob }]),
+    );
+    const error = await gitHostError(host.readDirectory(head, 'terraform/live'));
+    expect(error.kind).toBe('permanent');
+    expect(error.message).toBe(
+      `terraform/live holds at least 270.0 MiB of files at ${head}, more than the 256 MiB one read may take`,
+    );
+    // Two of them fit.
+    expect((await host.readDirectory(head, 'terraform/live/dev/a')).map((f) => f.path)).toEqual([
+      'terraform/live/dev/a/main.tf',
+    ]);
+  });
+
+  it('reads 10,000 files through one git ls-tree and one git cat-file, quickly', async () => {
+    const repo = await newInfra();
+    const count = 10_000;
+    const head = commitFiles(
+      repo,
+      Array.from({ length: count }, (_, i) => {
+        const db = `db-${String(i).padStart(5, '0')}`;
+        return ['100644', `terraform/live/dev/${db}/main.tf`, contentFor(db)] as [string, string, string];
+      }),
+    );
+    // Every git process the host starts from here on writes a line to the trace.
+    const trace = join(dir, 'git-trace.log');
+    const before = process.env.GIT_TRACE;
+    process.env.GIT_TRACE = trace;
+    let elapsed: number;
+    let read: Awaited<ReturnType<LocalGitHost['readDirectory']>>;
+    try {
+      const host = openHost(repo);
+      const started = performance.now();
+      read = await host.readDirectory(head, 'terraform/live/dev');
+      elapsed = performance.now() - started;
+    } finally {
+      if (before === undefined) delete process.env.GIT_TRACE;
+      else process.env.GIT_TRACE = before;
+    }
+    console.log(`readDirectory: ${read.length} files in ${elapsed.toFixed(1)} ms`);
+    expect(read).toHaveLength(count);
+    expect(read[4242]).toEqual({
+      path: 'terraform/live/dev/db-04242/main.tf',
+      blob: gitBlobId(contentFor('db-04242')),
+      content: contentFor('db-04242'),
+    });
+    const commands = readFileSync(trace, 'utf8')
+      .split('\n')
+      .flatMap((line) => /trace: built-in: git (.*)$/.exec(line)?.[1] ?? [])
+      .map((command) => command.replace(/^(\S+).*?( --batch\S*(?: --buffer)?)?(?: .*)?$/, '$1$2'));
+    // One listing and one reader of every blob; besides them only what opens the repository (rev-parse,
+    // config) and the persistent reader that checks the commit.
+    expect(commands.filter((c) => c === 'ls-tree')).toHaveLength(1);
+    expect(commands.filter((c) => c === 'cat-file --batch --buffer')).toHaveLength(1);
+    expect(commands.filter((c) => !['rev-parse', 'config', 'cat-file --batch-command'].includes(c))).toEqual([
+      'ls-tree',
+      'cat-file --batch --buffer',
+    ]);
+    expect(elapsed).toBeLessThan(3000);
   });
 });

@@ -23,14 +23,22 @@
  *                                                                   truncates it, one call per tree on the way
  *                                                                   down to the directory and below it)
  *   readBlob(blob)            GET  git/blobs/{blob}
+ *   readDirectory(commit, dir) GET  tarball/{commit}               (one call for every file under the directory:
+ *                                                                   GitHub answers 302 to codeload, which fetch
+ *                                                                   follows without the Authorization header, as for
+ *                                                                   any other origin; the codeload URL carries its
+ *                                                                   own short-lived token; see directory-archive.ts)
  *
  * A 404 is "not there" only once the repository has answered; otherwise one GET of the repository tells a
  * missing branch or file from a repository that is missing or hidden from these credentials.
  */
 
-import type { Endpoints } from '@octokit/types';
+import type { Endpoints, RequestRequestOptions } from '@octokit/types';
 import { belongsTo, pullRequestInUseReason } from '../../domain/pull-request-owner.js';
 import {
+  DIRECTORY_READ_LIMIT_BYTES,
+  type DirectoryFile,
+  directoryTooLarge,
   type FileChange,
   type FileRemoval,
   type GitHost,
@@ -41,6 +49,7 @@ import {
   type TreeFile,
 } from '../../ports.js';
 import { requestIdFromBody } from '../../render/pull-request-marker.js';
+import { readDirectoryArchive } from './directory-archive.js';
 import { classifyError, githubMessage, isRequestError, type RequestErrorLike, redact } from './errors.js';
 import type { GitHubClient } from './octokit.js';
 import { listTreeFiles } from './tree-listing.js';
@@ -86,6 +95,7 @@ interface PullData {
 }
 
 const SHA = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
+const byPath = (a: DirectoryFile, b: DirectoryFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 /** How long a head ensureBranch saw stands in for a read in the ensureFile that follows. */
 const SEEN_TTL_MS = 60_000;
 
@@ -233,6 +243,37 @@ export class GitHubHost implements GitHost {
       if (statusOf(error) !== 404) throw this.classify(error, what);
       await this.confirmRepository(what, error);
       throw new GitHostError(`blob ${blob} not found in ${this.repository}`, 'not_found');
+    }
+  }
+
+  async readDirectory(commit: string, directory: string): Promise<DirectoryFile[]> {
+    const dir = directory.replace(/^\/+|\/+$/g, '');
+    const what = `read the files under ${dir || 'the root'} at ${commit} in ${this.repository}`;
+    let archive: ReadableStream<Uint8Array> | null;
+    try {
+      // The body unread: it is streamed through gunzip and the tar reader, not held whole.
+      const { data } = await this.read('GET /repos/{owner}/{repo}/tarball/{ref}', {
+        ref: commit,
+        request: { parseSuccessResponseBody: false },
+      });
+      archive = data as ReadableStream<Uint8Array> | null;
+    } catch (error) {
+      if (statusOf(error) !== 404) throw this.classify(error, what);
+      await this.confirmRepository(what, error);
+      throw new GitHostError(`commit ${commit} not found in ${this.repository}`, 'not_found');
+    }
+    if (!archive) throw new GitHostError(`GitHub sent no archive when asked to ${what}`, 'transient');
+    try {
+      const files = await readDirectoryArchive(archive, dir, DIRECTORY_READ_LIMIT_BYTES, (bytes) =>
+        directoryTooLarge(dir, commit, bytes),
+      );
+      return files.sort(byPath);
+    } catch (error) {
+      if (error instanceof GitHostError) throw error;
+      // A download cut short, or not an archive: another attempt may fare better. (No URL in the message:
+      // codeload's carries a token.)
+      const reason = (error as Error).message.replace(/\bhttps?:\/\/\S+/g, '<url>');
+      throw new GitHostError(redact(`could not ${what}: ${reason}`, this.client.secrets), 'transient');
     }
   }
 
@@ -566,5 +607,8 @@ export class GitHubHost implements GitHost {
 }
 
 type Route = keyof Endpoints;
-type Params<R extends Route> = Omit<Endpoints[R]['parameters'], 'owner' | 'repo'>;
+/** A route's parameters (the host fills in owner and repo), and Octokit's per-request options. */
+type Params<R extends Route> = Omit<Endpoints[R]['parameters'], 'owner' | 'repo'> & {
+  request?: RequestRequestOptions;
+};
 type Response<R extends Route> = Endpoints[R]['response'];

@@ -1,6 +1,7 @@
 /**
  * The persistent `git cat-file --batch-command` process every object read goes through, requests
- * pipelined and answered in order.
+ * pipelined and answered in order; and the reader of cat-file's batch output it shares with the bulk
+ * read of many blobs (GitRepository.readBlobs).
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,7 +17,7 @@ export interface ObjectInfo {
 
 interface CatFileRequest {
   withContent: boolean;
-  resolve: (value: { info: ObjectInfo; content: Buffer | null } | null) => void;
+  resolve: (value: BatchRecord | null) => void;
   reject: (error: Error) => void;
 }
 
@@ -29,10 +30,7 @@ interface CatFileRequest {
 export class CatFile {
   private child: ChildProcessWithoutNullStreams | null = null;
   private readonly pending: CatFileRequest[] = [];
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  /** Bytes needed before the head of the queue can be answered. */
-  private awaiting = 1;
+  private output = new BatchOutput();
 
   constructor(private readonly gitDir: string) {}
 
@@ -56,7 +54,7 @@ export class CatFile {
       return Promise.reject(new GitHostError(`invalid object name: ${JSON.stringify(name)}`, 'permanent'));
     }
     const child = this.start();
-    return new Promise<{ info: ObjectInfo; content: Buffer | null } | null>((resolvePromise, reject) => {
+    return new Promise<BatchRecord | null>((resolvePromise, reject) => {
       if (this.pending.length === 0) setRef(child, true);
       this.pending.push({ withContent, resolve: resolvePromise, reject });
       child.stdin.write(`${withContent ? 'contents' : 'info'} ${name}\n`);
@@ -72,8 +70,7 @@ export class CatFile {
       {
         stdout: (chunk: Buffer) => {
           if (this.child !== child) return;
-          this.chunks.push(chunk);
-          this.buffered += chunk.length;
+          this.output.push(chunk);
           this.drain();
         },
         exit: (stderr, error) => {
@@ -86,9 +83,7 @@ export class CatFile {
       },
     );
     this.child = child;
-    this.chunks = [];
-    this.buffered = 0;
-    this.awaiting = 1;
+    this.output = new BatchOutput();
     return child;
   }
 
@@ -98,52 +93,86 @@ export class CatFile {
   }
 
   private drain(): void {
-    while (this.pending.length > 0 && this.buffered >= this.awaiting) {
-      const head = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-      this.chunks = [head];
-      const newline = head.indexOf(0x0a);
-      if (newline < 0) {
-        this.awaiting = head.length + 1;
+    while (this.pending.length > 0) {
+      const request = this.pending[0] as CatFileRequest;
+      let record: BatchRecord | null | undefined;
+      try {
+        record = this.output.next(request.withContent);
+      } catch (error) {
+        this.pending.shift();
+        request.reject(error as Error);
+        this.close();
         return;
       }
-      const line = head.toString('utf8', 0, newline);
-      const request = this.pending[0] as CatFileRequest;
-      const parts = line.split(' ');
-      const last = parts[parts.length - 1];
-      if (last === 'missing' || last === 'ambiguous') {
-        this.consume(head, newline + 1);
-        this.pending.shift();
-        request.resolve(null);
-      } else {
-        const [oid, type, sizeText] = parts;
-        const size = Number(sizeText);
-        if (parts.length !== 3 || !oid || !isOid(oid) || !Number.isInteger(size)) {
-          this.close();
-          request.reject(
-            new GitHostError(`git cat-file: unexpected output ${JSON.stringify(line)}`, 'transient'),
-          );
-          return;
-        }
-        const info: ObjectInfo = { oid, type: type as ObjectType, size };
-        if (!request.withContent) {
-          this.consume(head, newline + 1);
-          this.pending.shift();
-          request.resolve({ info, content: null });
-        } else {
-          const end = newline + 1 + size;
-          if (head.length < end + 1) {
-            // Wait for the content and its trailing newline without joining chunks again meanwhile.
-            this.awaiting = end + 1;
-            return;
-          }
-          const content = Buffer.from(head.subarray(newline + 1, end));
-          this.consume(head, end + 1);
-          this.pending.shift();
-          request.resolve({ info, content });
-        }
-      }
+      if (record === undefined) return;
+      this.pending.shift();
+      request.resolve(record);
       if (this.pending.length === 0 && this.child) setRef(this.child, false);
     }
+  }
+}
+
+/** One object of cat-file's batch output: its header, and its content when it was asked for. */
+export interface BatchRecord {
+  info: ObjectInfo;
+  content: Buffer | null;
+}
+
+/**
+ * cat-file's batch output read as it streams in: records `<oid> <type> <size>` (then, for `--batch` and
+ * `contents`, the content and a newline) or `<name> missing` / `<name> ambiguous`. The caller knows which
+ * records carry content: it asked.
+ */
+export class BatchOutput {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Bytes needed before the next record can be read. */
+  private awaiting = 1;
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /**
+   * The next record; null for an object that is missing (or ambiguous); undefined until its bytes have
+   * all arrived. Output that is no record: a transient GitHostError.
+   */
+  next(withContent: boolean): BatchRecord | null | undefined {
+    if (this.buffered < this.awaiting) return undefined;
+    const head = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+    this.chunks = [head];
+    const newline = head.indexOf(0x0a);
+    if (newline < 0) {
+      this.awaiting = head.length + 1;
+      return undefined;
+    }
+    const line = head.toString('utf8', 0, newline);
+    const parts = line.split(' ');
+    const last = parts[parts.length - 1];
+    if (last === 'missing' || last === 'ambiguous') {
+      this.consume(head, newline + 1);
+      return null;
+    }
+    const [oid, type, sizeText] = parts;
+    const size = Number(sizeText);
+    if (parts.length !== 3 || !oid || !isOid(oid) || !Number.isInteger(size)) {
+      throw new GitHostError(`git cat-file: unexpected output ${JSON.stringify(line)}`, 'transient');
+    }
+    const info: ObjectInfo = { oid, type: type as ObjectType, size };
+    if (!withContent) {
+      this.consume(head, newline + 1);
+      return { info, content: null };
+    }
+    const end = newline + 1 + size;
+    if (head.length < end + 1) {
+      // Wait for the content and its trailing newline without joining chunks again meanwhile.
+      this.awaiting = end + 1;
+      return undefined;
+    }
+    const content = Buffer.from(head.subarray(newline + 1, end));
+    this.consume(head, end + 1);
+    return { info, content };
   }
 
   private consume(head: Buffer, upTo: number): void {

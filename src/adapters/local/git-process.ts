@@ -60,6 +60,8 @@ export interface RunGitOptions {
   cwd?: string;
   input?: string | Buffer;
   env?: Record<string, string>;
+  /** Hears the output as it streams (then the result's `stdout` stays empty) instead of collecting it. */
+  stdout?: (chunk: Buffer) => void;
 }
 
 /** Runs one git command to completion. Rejects only when git cannot be started at all. */
@@ -68,7 +70,7 @@ export function runGit(args: readonly string[], options: RunGitOptions = {}): Pr
     const child = spawn('git', args, { cwd: options.cwd, env: gitEnv(options.env), stdio: 'pipe' });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stdout.on('data', options.stdout ?? ((chunk: Buffer) => out.push(chunk)));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', (error) => reject(new GitHostError(`cannot run git: ${error.message}`, 'permanent')));
     child.on('close', (code) =>

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GitHostError } from '../../ports.js';
-import { CatFile } from './git-cat-file.js';
+import { BatchOutput, CatFile } from './git-cat-file.js';
 import { locateRepository, type RepositoryLocation } from './git-location.js';
 import {
   CorruptObjectError,
@@ -27,6 +27,15 @@ import { type GitRun, gitFailure, type RunGitOptions, runGit } from './git-proce
 import { RefReader } from './git-ref-reader.js';
 import { type RefUpdate, RefUpdateRefused, RefUpdater } from './git-ref-updates.js';
 import { TreeCache } from './git-tree-cache.js';
+
+/** A blob of a tree listing: its path, id, mode (`100644`, `100755`, `120000` for a link) and size. */
+export interface TreeBlob {
+  path: string;
+  oid: string;
+  mode: string;
+  /** Bytes; null when the listing did not ask for sizes. */
+  size: number | null;
+}
 
 export interface PathEntry {
   mode: string;
@@ -166,6 +175,37 @@ export class GitRepository {
     return object.content;
   }
 
+  /**
+   * Many blobs at once (null for each that is missing or no blob): one `git cat-file --batch --buffer` of
+   * their own, fed every id and read as its output streams. Not the persistent process: that one flushes
+   * each answer (thousands of small reads) and would hold up every other read meanwhile.
+   */
+  async readBlobs(oids: readonly string[]): Promise<Array<Buffer | null>> {
+    const output = new BatchOutput();
+    const blobs: Array<Buffer | null> = [];
+    let failure: unknown;
+    const run = await this.run(['cat-file', '--batch', '--buffer'], {
+      input: oids.map((oid) => `${oid}\n`).join(''),
+      stdout: (chunk) => {
+        if (failure !== undefined) return;
+        output.push(chunk);
+        try {
+          for (let record = output.next(true); record !== undefined; record = output.next(true)) {
+            blobs.push(record?.info.type === 'blob' ? record.content : null);
+          }
+        } catch (error) {
+          failure = error;
+        }
+      },
+    });
+    if (failure !== undefined) throw failure;
+    if (run.code !== 0) throw gitFailure('git cat-file', run.stderr);
+    if (blobs.length !== oids.length) {
+      throw new GitHostError(`git cat-file answered ${blobs.length} of ${oids.length} objects`, 'transient');
+    }
+    return blobs;
+  }
+
   writeObject(type: ObjectType, body: Buffer | ObjectBody): string {
     try {
       return this.objects.write(type, body);
@@ -231,14 +271,24 @@ export class GitRepository {
   }
 
   /**
-   * Every blob under `directory` at a commit, recursively, through one `git ls-tree -r` (one process
-   * whatever the count).
+   * Every blob under `directory` at a commit, recursively (symbolic links too: git keeps them as blobs),
+   * through one `git ls-tree -r` (one process whatever the count).
    */
   async blobsUnder(commit: string, directory: string): Promise<Array<{ path: string; oid: string }>> {
+    return (await this.lsTree(commit, directory, false)).map(({ path, oid }) => ({ path, oid }));
+  }
+
+  /** The same with each blob's mode and size in bytes (`git ls-tree -r -l`: git reads each object's header). */
+  async blobsWithSizesUnder(commit: string, directory: string): Promise<TreeBlob[]> {
+    return this.lsTree(commit, directory, true);
+  }
+
+  private async lsTree(commit: string, directory: string, sizes: boolean): Promise<TreeBlob[]> {
     splitPath(directory);
     if (!isOid(commit)) throw new GitHostError(`${JSON.stringify(commit)} is not a commit id`, 'permanent');
     // A path, never a pattern, whatever the caller's environment says.
-    const run = await this.run(['ls-tree', '-r', '-z', '--full-tree', commit, '--', directory], {
+    const args = ['ls-tree', '-r', '-z', '--full-tree', ...(sizes ? ['-l'] : []), commit, '--', directory];
+    const run = await this.run(args, {
       env: {
         GIT_LITERAL_PATHSPECS: '1',
         GIT_GLOB_PATHSPECS: '0',
@@ -248,14 +298,16 @@ export class GitRepository {
     });
     if (run.code !== 0) throw gitFailure('git ls-tree', run.stderr);
     const prefix = `${directory}/`;
-    const blobs: Array<{ path: string; oid: string }> = [];
+    const blobs: TreeBlob[] = [];
     for (const record of run.stdout.toString('utf8').split('\0')) {
-      // `<mode> <type> <oid>\t<path>`
+      // `<mode> <type> <oid>\t<path>`; with -l, `<mode> <type> <oid> <padded size>\t<path>`.
       const tab = record.indexOf('\t');
       if (tab < 0) continue;
-      const [, type, oid] = record.slice(0, tab).split(' ');
+      const [mode, type, oid, size] = record.slice(0, tab).split(/ +/);
       const path = record.slice(tab + 1);
-      if (type === 'blob' && oid && path.startsWith(prefix)) blobs.push({ path, oid });
+      if (type === 'blob' && mode && oid && path.startsWith(prefix)) {
+        blobs.push({ path, oid, mode, size: sizes ? Number(size) : null });
+      }
     }
     return blobs;
   }

@@ -14,6 +14,9 @@
 import { belongsTo, pullRequestInUseReason } from '../../domain/pull-request-owner.js';
 import {
   type Clock,
+  DIRECTORY_READ_LIMIT_BYTES,
+  type DirectoryFile,
+  directoryTooLarge,
   type FileChange,
   type FileRemoval,
   type GitHost,
@@ -152,13 +155,29 @@ export class LocalGitHost implements GitHost, PullRequestReview {
   }
 
   async listFiles(commit: string, directory: string): Promise<TreeFile[]> {
-    assertPath(directory);
-    if (!isOid(commit)) assertRef(commit);
-    const repo = await this.repo();
-    const resolved = await repo.resolveCommit(commit);
-    if (!resolved) throw new GitHostError(`${commit} is not a commit in the repository`, 'not_found');
+    const { repo, resolved } = await this.listing(commit, directory);
     const blobs = await repo.blobsUnder(resolved, directory);
     return blobs.map(({ path, oid }) => ({ path, blob: oid })).sort(byPath);
+  }
+
+  /**
+   * One `git ls-tree -r -l` (paths, modes and sizes: the bound is checked before anything is read), then
+   * one `git cat-file --batch` fed every blob id, its output parsed as it streams.
+   */
+  async readDirectory(commit: string, directory: string): Promise<DirectoryFile[]> {
+    const { repo, resolved } = await this.listing(commit, directory);
+    const files = (await repo.blobsWithSizesUnder(resolved, directory)).filter((f) => REGULAR.has(f.mode));
+    const bytes = files.reduce((sum, f) => sum + (f.size ?? 0), 0);
+    if (bytes > DIRECTORY_READ_LIMIT_BYTES) throw directoryTooLarge(directory, resolved, bytes);
+    const contents = await repo.readBlobs(files.map((f) => f.oid));
+    return files
+      .map(({ path, oid }, i) => {
+        const content = contents[i];
+        if (!content)
+          throw new GitHostError(`blob ${oid} of ${path} is missing from the repository`, 'permanent');
+        return { path, blob: oid, content: content.toString('utf8') };
+      })
+      .sort(byPath);
   }
 
   async readBlob(blob: string): Promise<string> {
@@ -505,6 +524,19 @@ export class LocalGitHost implements GitHost, PullRequestReview {
     }
   }
 
+  /** The repository and the commit a listing reads, once the directory and the commit are checked. */
+  private async listing(
+    commit: string,
+    directory: string,
+  ): Promise<{ repo: GitRepository; resolved: string }> {
+    assertPath(directory);
+    if (!isOid(commit)) assertRef(commit);
+    const repo = await this.repo();
+    const resolved = await repo.resolveCommit(commit);
+    if (!resolved) throw new GitHostError(`${commit} is not a commit in the repository`, 'not_found');
+    return { repo, resolved };
+  }
+
   private repo(): Promise<GitRepository> {
     if (this.disposed) return Promise.reject(new GitHostError('the git host is closed', 'permanent'));
     if (!this.opening) {
@@ -537,6 +569,9 @@ function assertPath(path: string): void {
 
 /** A blob id: SHA-1 or SHA-256, in hexadecimal. */
 const BLOB_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/** Modes of regular files (plain and executable); a symbolic link (120000) is a blob holding a path. */
+const REGULAR = new Set([FILE_MODE, '100755']);
 
 /** Paths in JavaScript string order (the same as git's byte order for ASCII paths). */
 const byPath = (a: TreeFile, b: TreeFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);

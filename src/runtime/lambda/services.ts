@@ -77,6 +77,7 @@ function lazyGitHost(create: () => Promise<GitHost>): GitHost {
     ensureFileRemoved: async (removal) => (await host.get()).ensureFileRemoved(removal),
     listFiles: async (commit, directory) => (await host.get()).listFiles(commit, directory),
     readBlob: async (blob) => (await host.get()).readBlob(blob),
+    readDirectory: async (commit, directory) => (await host.get()).readDirectory(commit, directory),
     openPullRequests: async (branch) => (await host.get()).openPullRequests(branch),
     ensurePullRequest: async (spec) => (await host.get()).ensurePullRequest(spec),
   };
