@@ -1,8 +1,9 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { GitHostError, type PullRequestInfo, type PullRequestReview } from '../../ports.js';
 import { applyPullRequestEvent } from '../apply-pull-request-event.js';
 import type { AppContext } from '../context.js';
+import { apiRoutes } from './api-routes.js';
 import {
   HEADERS_TOO_LARGE,
   InvalidRequestError,
@@ -52,7 +53,7 @@ const showRoute = createRoute({
   },
 });
 
-const actionRoute = (action: 'merge' | 'close') =>
+const actionRoute = <Action extends 'merge' | 'close'>(action: Action) =>
   createRoute({
     method: 'post',
     path: `/pulls/{number}/${action}`,
@@ -76,47 +77,47 @@ const actionRoute = (action: 'merge' | 'close') =>
     },
   });
 
-/** Review routes for the local git host: what GitHub's UI does for a hosted repository. */
-export function registerPullRequestRoutes<E extends { Variables: { identity: string } }>(
-  app: OpenAPIHono<E>,
-  ctx: AppContext,
-  review: PullRequestReview,
-): void {
-  app.openapi(listRoute, async (c) =>
-    c.json({ pull_requests: (await review.list()).map(pullRequestView) }, 200),
-  );
-
-  app.openapi(showRoute, async (c) => {
-    const pr = await review.get(c.req.valid('param').number);
-    if (!pr) return c.json({ error: 'not_found' as const, message: 'no pull request with that number' }, 404);
-    return c.json({ ...pullRequestView(pr), body: pr.body, diff: await review.diff(pr.number) }, 200);
-  });
-
-  for (const action of ['merge', 'close'] as const) {
-    app.openapi(actionRoute(action), async (c) => {
-      const number = c.req.valid('param').number;
-      let pr: PullRequestInfo;
-      try {
-        pr =
-          action === 'merge'
-            ? await review.merge(number, ctx.clock.now())
-            : await review.close(number, ctx.clock.now());
-      } catch (error) {
-        return reviewError(c, error);
-      }
-      if (pr.requestId) {
-        await applyPullRequestEvent(ctx, {
-          requestId: pr.requestId,
-          action: action === 'merge' ? 'merged' : 'closed',
-          number: pr.number,
-          headBranch: pr.branch,
-          at: ctx.clock.now(),
-        });
-      }
-      return c.json(pullRequestView(pr), 200);
-    });
-  }
+/**
+ * Review routes for the local git host: what GitHub's UI does for a hosted repository. Chained so that
+ * their types make `PullsApi`, which the CLI's and the page's client use.
+ */
+export function pullsApi(ctx: AppContext, review: PullRequestReview) {
+  const act = async (c: Context, action: 'merge' | 'close', number: number) => {
+    let pr: PullRequestInfo;
+    try {
+      pr =
+        action === 'merge'
+          ? await review.merge(number, ctx.clock.now())
+          : await review.close(number, ctx.clock.now());
+    } catch (error) {
+      return reviewError(c, error);
+    }
+    if (pr.requestId) {
+      await applyPullRequestEvent(ctx, {
+        requestId: pr.requestId,
+        action: action === 'merge' ? 'merged' : 'closed',
+        number: pr.number,
+        headBranch: pr.branch,
+        at: ctx.clock.now(),
+      });
+    }
+    return c.json(pullRequestView(pr), 200);
+  };
+  return apiRoutes()
+    .openapi(listRoute, async (c) =>
+      c.json({ pull_requests: (await review.list()).map(pullRequestView) }, 200),
+    )
+    .openapi(showRoute, async (c) => {
+      const pr = await review.get(c.req.valid('param').number);
+      if (!pr)
+        return c.json({ error: 'not_found' as const, message: 'no pull request with that number' }, 404);
+      return c.json({ ...pullRequestView(pr), body: pr.body, diff: await review.diff(pr.number) }, 200);
+    })
+    .openapi(actionRoute('merge'), (c) => act(c, 'merge', c.req.valid('param').number))
+    .openapi(actionRoute('close'), (c) => act(c, 'close', c.req.valid('param').number));
 }
+
+export type PullsApi = ReturnType<typeof pullsApi>;
 
 function reviewError(c: Context, error: unknown) {
   if (!(error instanceof GitHostError)) throw error;

@@ -1,0 +1,191 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { formOptions } from '../../domain/form-options.js';
+import { requestV1Schema, toFieldIssues } from '../../domain/request.js';
+import { checkRequest } from '../../domain/validate.js';
+import { InvalidCursorError } from '../../ports.js';
+import { acceptRequest } from '../accept-request.js';
+import { previewRequest } from '../preview-request.js';
+import { apiRoutes, invalidRequest } from './api-routes.js';
+import { MAX_BODY_BYTES } from './body-limits.js';
+import type { DatabasesDeps } from './databases.js';
+import {
+  Accepted,
+  ConflictError,
+  HEADERS_TOO_LARGE,
+  InvalidRequestError,
+  json,
+  ListQueryParams,
+  NotFoundError,
+  PayloadTooLargeError,
+  Preview,
+  ProvisionQuery,
+  RequestForm,
+  RequestIdParam,
+  RequestList,
+  RequestV1,
+  RequestView,
+  SECURED,
+  UNAUTHORIZED,
+  UNAVAILABLE,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+} from './schemas.js';
+import { requestView } from './views.js';
+
+/** Asking for a database (POST /provision), following requests, and what a request form needs. */
+
+const provisionRoute = createRoute({
+  method: 'post',
+  path: '/provision',
+  summary: 'Ask for a database',
+  description:
+    'Checks the request against the schema and the policy, then queues it. Follow it at status_url. With dry_run=true, only checks it and returns the file it would write.',
+  security: SECURED,
+  request: {
+    query: ProvisionQuery,
+    body: { required: true, content: { 'application/json': { schema: RequestV1 } } },
+  },
+  responses: {
+    200: json(
+      Preview,
+      'dry_run=true: the file and pull request this request would produce; nothing recorded',
+    ),
+    202: json(Accepted, 'Accepted and queued'),
+    400: json(InvalidRequestError, 'Invalid request: each bad field named'),
+    401: UNAUTHORIZED,
+    409: json(
+      ConflictError,
+      'The database exists in the repository, in any environment (a name is one database; the message names its file), or a request for it is in flight',
+    ),
+    413: json(PayloadTooLargeError, `Body over ${MAX_BODY_BYTES} bytes`),
+    415: json(UnsupportedMediaTypeError, 'Body is not application/json'),
+    431: HEADERS_TOO_LARGE,
+    503: json(UnavailableError, 'The repository could not be checked; try again'),
+  },
+});
+
+const getRequestRoute = createRoute({
+  method: 'get',
+  path: '/requests/{id}',
+  summary: 'Follow a request',
+  security: SECURED,
+  request: { params: RequestIdParam },
+  responses: {
+    200: json(RequestView, 'The request, its status and its history'),
+    400: json(InvalidRequestError, 'Invalid parameter'),
+    401: UNAUTHORIZED,
+    404: json(NotFoundError, 'No such request'),
+    431: HEADERS_TOO_LARGE,
+    503: UNAVAILABLE,
+  },
+});
+
+const listRequestsRoute = createRoute({
+  method: 'get',
+  path: '/requests',
+  summary: 'List requests, newest first',
+  security: SECURED,
+  request: { query: ListQueryParams },
+  responses: {
+    200: json(RequestList, 'A page of requests; pass next_cursor as cursor for the next'),
+    400: json(InvalidRequestError, 'Invalid parameter'),
+    401: UNAUTHORIZED,
+    431: HEADERS_TOO_LARGE,
+    503: UNAVAILABLE,
+  },
+});
+
+const requestFormRoute = createRoute({
+  method: 'get',
+  path: '/request-form',
+  summary: "What a request form needs: the request's JSON Schema and what each environment allows",
+  security: SECURED,
+  responses: {
+    200: json(RequestForm, 'The schema of request version 1 and, per environment, the choices and defaults'),
+    401: UNAUTHORIZED,
+    431: HEADERS_TOO_LARGE,
+  },
+});
+
+export type RequestsDeps = Pick<DatabasesDeps, 'ctx' | 'publicBase' | 'onAccepted'>;
+
+/** The routes, chained so that their types make `RequestsApi`, which the CLI's and the page's client use. */
+export function requestsApi(deps: RequestsDeps) {
+  const { ctx } = deps;
+  // Computed once: the policy and the schema do not change while the app runs.
+  const form = {
+    schema: z.toJSONSchema(requestV1Schema, { io: 'input', unrepresentable: 'any' }) as Record<
+      string,
+      unknown
+    >,
+    ...formOptions(ctx.policy.policy),
+  };
+  return apiRoutes()
+    .openapi(
+      provisionRoute,
+      async (c) => {
+        const request = c.req.valid('json');
+        const outcome =
+          c.req.valid('query').dry_run === 'true'
+            ? await previewRequest(ctx, request, c.get('identity'))
+            : await acceptRequest(ctx, request, c.get('identity'));
+        if (outcome.kind === 'invalid') return c.json(invalidRequest(outcome.issues), 400);
+        if (outcome.kind === 'conflict') {
+          return c.json(
+            { error: 'conflict' as const, request_id: outcome.requestId, message: outcome.message },
+            409,
+          );
+        }
+        if (outcome.kind === 'preview') {
+          const { filePath, branch, base, content, pullRequest } = outcome;
+          return c.json(
+            { dry_run: true as const, file_path: filePath, branch, base, content, pull_request: pullRequest },
+            200,
+          );
+        }
+        deps.onAccepted?.(outcome.record);
+        const statusUrl = `${deps.publicBase(c)}/requests/${outcome.record.id}`;
+        return c.json(
+          { request_id: outcome.record.id, status: 'queued' as const, status_url: statusUrl },
+          202,
+        );
+      },
+      (result, c) => {
+        if (result.success) return;
+        // A body the schema refuses is checked whole, schema and policy, so one answer lists every problem.
+        if (result.target === 'json' && 'data' in result) {
+          const checked = checkRequest(result.data, ctx.policy.policy);
+          if (!checked.ok) return c.json(invalidRequest(checked.issues), 400);
+        }
+        return c.json(invalidRequest(toFieldIssues(result.error)), 400);
+      },
+    )
+    .openapi(getRequestRoute, async (c) => {
+      const record = await ctx.store.get(c.req.valid('param').id);
+      if (!record) return c.json({ error: 'not_found' as const, message: 'no request with that id' }, 404);
+      return c.json(requestView(record), 200);
+    })
+    .openapi(listRequestsRoute, async (c) => {
+      const { status, kind, limit, cursor } = c.req.valid('query');
+      let page: Awaited<ReturnType<typeof ctx.store.list>>;
+      try {
+        page = await ctx.store.list({
+          limit,
+          ...(status ? { status } : {}),
+          ...(kind ? { kind } : {}),
+          ...(cursor ? { cursor } : {}),
+        });
+      } catch (error) {
+        if (error instanceof InvalidCursorError)
+          return c.json(
+            invalidRequest([{ path: 'cursor', message: 'is not a cursor this API returned' }]),
+            400,
+          );
+        throw error;
+      }
+      return c.json({ requests: page.records.map(requestView), next_cursor: page.nextCursor }, 200);
+    })
+    .openapi(requestFormRoute, (c) => c.json(form, 200));
+}
+
+export type RequestsApi = ReturnType<typeof requestsApi>;
