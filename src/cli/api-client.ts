@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { hc } from 'hono/client';
-import type { DatabasesApi } from '../app/http/databases.js';
+import type { AppType } from '../app/http/app.js';
 import { CliError, EXIT, invalidInput } from './exit-codes.js';
 
 /** Where a running server is, and how to authenticate to it. */
@@ -88,40 +88,20 @@ interface ApiErrorBody {
 }
 
 /**
- * The CLI's client of the HTTP API. The /databases routes go through `databases`, Hono's client typed by
- * the server's own routes (a type-only import: no server code runs in the CLI); the main app's other
- * routes are not chained, so they carry no types and go through get/post. Every call shares one fetch:
- * the token, "cannot reach the server", and every non-2xx answer as a CliError with the right exit code.
+ * The CLI's client of the HTTP API: `api` is Hono's client typed by the server's own routes (hc<AppType>,
+ * a type-only import: no server code runs in the CLI). Every call goes through one fetch: the token,
+ * "cannot reach the server", and every non-2xx answer as a CliError with the right exit code.
  */
 export class ApiClient {
   private readonly base: string;
   private credential: Promise<Credential | undefined> | undefined;
-  readonly databases: ReturnType<typeof hc<DatabasesApi>>;
+  readonly api: ReturnType<typeof hc<AppType>>;
 
   constructor(private readonly options: ClientOptions) {
     this.base = (options.url ?? process.env.RDS_PROVISIONER_URL ?? DEFAULT_URL).replace(/\/+$/, '');
-    this.databases = hc<DatabasesApi>(this.base, {
+    this.api = hc<AppType>(this.base, {
       fetch: (input: string | URL | Request, init?: RequestInit) => this.send(input, init),
     });
-  }
-
-  get<T>(path: string): Promise<T> {
-    return this.call<T>('GET', path);
-  }
-
-  post<T>(path: string, body?: unknown): Promise<T> {
-    return this.call<T>('POST', path, body);
-  }
-
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.send(`${this.base}${path}`, {
-      method,
-      ...(body !== undefined
-        ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
-        : {}),
-    });
-    const text = await response.text();
-    return (text ? safeJson(text) : {}) as T;
   }
 
   /** One HTTP call with the token; a 2xx answer is returned, anything else thrown as a CliError. */

@@ -11,7 +11,7 @@ import { numberOrText, parseTags } from './request-options.js';
 
 /** `db list|show|change|retire`: the databases on the base branch, through the server's typed client. */
 
-type Databases = ApiClient['databases']['databases'];
+type Databases = ApiClient['api']['databases'];
 type Detail = InferResponseType<Databases[':db_name']['$get'], 200>;
 type Summary = InferResponseType<Databases['$get'], 200>['databases'][number];
 type Preview = InferResponseType<Databases[':db_name']['$delete'], 200>;
@@ -46,7 +46,7 @@ export function registerDb(program: Command): void {
       let next: string | null;
       do {
         const page = await parseResponse(
-          client.databases.databases.$get({ query: { ...query, ...(cursor && { cursor }) } }),
+          client.api.databases.$get({ query: { ...query, ...(cursor && { cursor }) } }),
         );
         databases.push(...page.databases);
         next = page.next_cursor;
@@ -93,9 +93,7 @@ export function registerDb(program: Command): void {
     .option('--json', "the API's JSON, with the file's content")
     .action(async (name: string, options: ClientOptions & { json?: boolean }) => {
       const param = { db_name: checkedName(name) };
-      const detail = await parseResponse(
-        new ApiClient(options).databases.databases[':db_name'].$get({ param }),
-      );
+      const detail = await parseResponse(new ApiClient(options).api.databases[':db_name'].$get({ param }));
       if (options.json) writeJson(detail);
       else process.stdout.write(describeDatabase(detail));
     });
@@ -131,7 +129,7 @@ export function registerDb(program: Command): void {
       const json = changeFromOptions(options);
       const client = new ApiClient(options);
       const answer = await parseResponse(
-        client.databases.databases[':db_name'].$patch({
+        client.api.databases[':db_name'].$patch({
           param,
           query: options.dryRun ? { dry_run: 'true' } : {},
           json,
@@ -154,7 +152,7 @@ export function registerDb(program: Command): void {
       if (!options.dryRun && !options.yes) await confirmRetire(param.db_name);
       const client = new ApiClient(options);
       const answer = await parseResponse(
-        client.databases.databases[':db_name'].$delete({
+        client.api.databases[':db_name'].$delete({
           param,
           query: options.dryRun ? { dry_run: 'true' } : {},
         }),

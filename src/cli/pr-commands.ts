@@ -1,11 +1,12 @@
-import type { z } from '@hono/zod-openapi';
 import type { Command } from 'commander';
-import type { PullRequestDetail, PullRequestList, PullRequestView } from '../app/http/schemas.js';
+import { type InferResponseType, parseResponse } from 'hono/client';
 import { ApiClient, type ClientOptions, clientOptions } from './api-client.js';
 import { invalidInput } from './exit-codes.js';
 import { table, writeJson } from './format.js';
 
-type Pull = z.infer<typeof PullRequestView>;
+type Pulls = ApiClient['api']['pulls'];
+/** A pull request as merging or closing it answers. */
+type Pull = InferResponseType<Pulls[':number']['merge']['$post'], 200>;
 
 /** `pr list|show|merge|close`: review the local repository's pull requests through the server. */
 export function registerPr(program: Command): void {
@@ -14,7 +15,7 @@ export function registerPr(program: Command): void {
   clientOptions(pr.command('list').description('list pull requests'))
     .option('--json', 'JSON: an array of {number, title, branch, state, request_id}')
     .action(async (options: ClientOptions & { json?: boolean }) => {
-      const { pull_requests } = await new ApiClient(options).get<z.infer<typeof PullRequestList>>('/pulls');
+      const { pull_requests } = await parseResponse(new ApiClient(options).api.pulls.$get());
       if (options.json) {
         writeJson(
           pull_requests.map(({ number, title, branch, state, request_id }) => ({
@@ -38,9 +39,8 @@ export function registerPr(program: Command): void {
   clientOptions(
     pr.command('show').description('print a pull request and its diff').argument('<number>'),
   ).action(async (number: string, options: ClientOptions) => {
-    const p = await new ApiClient(options).get<z.infer<typeof PullRequestDetail>>(
-      `/pulls/${pullNumber(number)}`,
-    );
+    const param = { number: pullNumber(number) };
+    const p = await parseResponse(new ApiClient(options).api.pulls[':number'].$get({ param }));
     process.stdout.write(`#${p.number} ${p.title} [${p.state}]\n${p.branch} -> ${p.base}\n\n${p.diff}`);
   });
 
@@ -51,7 +51,10 @@ export function registerPr(program: Command): void {
         .description(action === 'merge' ? 'merge into the base branch' : 'close without merging')
         .argument('<number>'),
     ).action(async (number: string, options: ClientOptions) => {
-      const p = await new ApiClient(options).post<Pull>(`/pulls/${pullNumber(number)}/${action}`);
+      const param = { number: pullNumber(number) };
+      const p: Pull = await parseResponse(
+        new ApiClient(options).api.pulls[':number'][action].$post({ param }),
+      );
       process.stdout.write(`${outcome(p)}\n`);
     });
   }

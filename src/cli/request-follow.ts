@@ -1,12 +1,23 @@
-import type { z } from '@hono/zod-openapi';
-import type { RequestView } from '../app/http/schemas.js';
+import { type InferResponseType, parseResponse } from 'hono/client';
 import type { Status } from '../domain/status.js';
 import type { ApiClient } from './api-client.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT, invalidInput } from './exit-codes.js';
 
 /** Following a request to where the worker's part is over: what `request --wait` and `db … --wait` share. */
 
-export type View = z.infer<typeof RequestView>;
+type OneRequest = ApiClient['api']['requests'][':id']['$get'];
+/** A request as GET /requests/{id} answers it. */
+export type View = InferResponseType<OneRequest, 200>;
+
+/**
+ * GET /requests/{id}, the id sent as one path segment. "", "." and ".." cannot be one (a URL drops or
+ * resolves them: the list of requests or the page would answer), so they are refused before sending.
+ */
+export async function getRequest(client: ApiClient, id: string): Promise<View> {
+  if (id === '') throw invalidInput([{ path: 'id', message: 'is empty' }]);
+  if (id === '.' || id === '..') throw invalidInput([{ path: 'id', message: 'is not a request id' }]);
+  return parseResponse(client.api.requests[':id'].$get({ param: { id: encodeURIComponent(id) } }));
+}
 
 /** Statuses where --wait stops: the worker's part is over. */
 const SETTLED: readonly Status[] = ['pr_open', 'merged', 'closed', 'failed'];
@@ -42,7 +53,7 @@ async function follow(client: ApiClient, id: string): Promise<View> {
   const started = Date.now();
   let last: Status | undefined;
   for (let tick = 0; ; tick++) {
-    const view = await client.get<View>(`/requests/${encodeURIComponent(id)}`);
+    const view = await getRequest(client, id);
     if (view.status !== last) {
       if (!tty) process.stderr.write(`${new Date().toISOString()}  ${view.status}\n`);
       last = view.status;
