@@ -7,16 +7,23 @@
  * beside it), some while only the worker is busy. A message leased by a killed server comes back when
  * its lease (30 s) ends, so the test waits that long once after the last kill.
  */
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { resolveRequest } from '../../src/domain/resolve.js';
-import { canMove, type Status } from '../../src/domain/status.js';
 import { renderTerraform } from '../../src/render/terraform.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
+import {
+  allPulls,
+  allRequests,
+  crashClusterPerSuite,
+  historyProblems,
+  type PullView,
+  prng,
+  type RequestView,
+  sleep,
+} from '../support/crash-cluster.js';
 import { branches, changedFiles, commitsAhead, filesAt, fsck, git, revParse } from '../support/git-checks.js';
 import { fileOf as databaseFile } from '../support/layouts.js';
-import { api, type RunningServer, type ServerOptions, startServer, tempDir } from '../support/server.js';
+import { api } from '../support/server.js';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20_251_126);
 const REQUESTS = 210;
@@ -28,21 +35,6 @@ const KILLS_DURING_BURST = 5;
 const WORKERS = 2;
 
 const { policy } = loadPolicyFile();
-
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed with CRASH_SEED. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  return { next, between: (min: number, max: number) => Math.round(min + next() * (max - min)) };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const ENGINES = ['mysql', 'postgres', 'mariadb'] as const;
 const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
@@ -63,132 +55,6 @@ function requestFor(i: number): Record<string, unknown> {
   return body;
 }
 
-/** The server across its restarts: one data dir, one repository, one token. */
-class Cluster {
-  server!: RunningServer;
-  private restarting: Promise<void> | null = null;
-  private closed = false;
-  readonly kills: Array<{ at: number; phase: 'burst' | 'worker' }> = [];
-
-  constructor(
-    private readonly options: Required<Pick<ServerOptions, 'dataDir' | 'repo' | 'token' | 'args'>>,
-    private readonly t0: number,
-  ) {}
-
-  async start(): Promise<void> {
-    this.server = await startServer(this.options);
-  }
-
-  /** SIGKILL, then a new server on the same files. Callers wait through current(). */
-  async killAndRestart(phase: 'burst' | 'worker'): Promise<void> {
-    if (this.closed) throw new Error('the test is over');
-    const old = this.server;
-    this.restarting = (async () => {
-      await old.kill();
-      this.kills.push({ at: Date.now() - this.t0, phase });
-      this.server = await startServer(this.options);
-    })();
-    try {
-      await this.restarting;
-    } finally {
-      this.restarting = null;
-    }
-  }
-
-  /** No more restarts; the server (if running) is killed. */
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.restarting?.catch(() => {});
-    if (!this.server) return;
-    const { process } = this.server;
-    if (process.exitCode === null && process.signalCode === null) await this.server.kill();
-  }
-
-  /** The server to talk to now, once any restart is over. */
-  async current(): Promise<RunningServer> {
-    while (this.restarting) await this.restarting;
-    return this.server;
-  }
-
-  /**
-   * A request to `used` failed without an answer. Our own kill: wait for the next server. A server that
-   * died by itself is a failure of the test, not something to retry.
-   */
-  async afterConnectionFailure(used: RunningServer, error: unknown): Promise<void> {
-    if (this.restarting || this.server !== used) {
-      await this.current();
-      return;
-    }
-    if (used.process.exitCode !== null || used.process.signalCode !== null) {
-      throw new Error(
-        `the server died without being killed (${String(error)}):\n${used.output.slice(-40).join('\n')}`,
-      );
-    }
-    if (error instanceof Error && error.name === 'TimeoutError') {
-      throw new Error(`the server stopped answering (30 s), alive:\n${used.output.slice(-40).join('\n')}`);
-    }
-    await sleep(50);
-  }
-
-  /** 'pull request open' lines the current server has logged: the worker finishing a request. */
-  opened(): number {
-    return this.server.output.filter((line) => line.includes('"pull request open"')).length;
-  }
-}
-
-interface RequestView {
-  request_id: string;
-  status: Status;
-  db_name: string;
-  attempts: number;
-  pull_request: { number: number; url: string; branch: string } | null;
-  failure_reason: string | null;
-  history: Array<{ at: string; status: Status; detail?: string }>;
-}
-
-interface PullView {
-  number: number;
-  branch: string;
-  base: string;
-  state: 'open' | 'merged' | 'closed';
-  request_id: string | null;
-  created_at: string;
-  merge_commit: string | null;
-}
-
-async function allRequests(server: RunningServer): Promise<RequestView[]> {
-  const call = api(server);
-  const out: RequestView[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await call('GET', `/requests?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
-    if (page.status !== 200) throw new Error(`GET /requests: ${page.status} ${page.text}`);
-    out.push(...(page.json.requests as RequestView[]));
-    cursor = page.json.next_cursor;
-  } while (cursor);
-  return out;
-}
-
-async function allPulls(server: RunningServer): Promise<PullView[]> {
-  const list = await api(server)('GET', '/pulls');
-  if (list.status !== 200) throw new Error(`GET /pulls: ${list.status} ${list.text}`);
-  return list.json.pull_requests as PullView[];
-}
-
-/** Moves the state machine forbids, and times that go back, in a request's history. */
-function historyProblems(view: RequestView): string[] {
-  const problems: string[] = [];
-  view.history.forEach((entry, i) => {
-    const before = view.history[i - 1];
-    if (!before) return;
-    // Same status: a note (a retry's reason) or processing again (a new attempt).
-    if (entry.status !== before.status && !canMove(before.status, entry.status))
-      problems.push(`${view.db_name}: ${before.status} → ${entry.status}`);
-    if (entry.at < before.at) problems.push(`${view.db_name}: history goes back in time at ${entry.at}`);
-  });
-  return problems;
-}
-
 function rendered(body: Record<string, unknown>, requestId: string): string {
   const resolved = resolveRequest(body, policy, { requestId });
   if (!resolved.ok) throw new Error(`invalid test request ${JSON.stringify(body)}`);
@@ -201,15 +67,7 @@ const fileOf = (body: Record<string, unknown>) =>
 const branchOf = (db: string) => `feature/provision-rds-${db}`;
 
 describe('crash safety: SIGKILL during a burst of requests', () => {
-  let cluster: Cluster | undefined;
-  let dataDir: string | undefined;
-  let passed = false;
-  afterAll(async () => {
-    await cluster?.close();
-    // Kept after a failure, to look at the queue, the requests and the repository.
-    if (dataDir && passed) rmSync(dataDir, { recursive: true, force: true });
-    else if (dataDir) console.log(`crash: data dir and repository kept in ${dataDir}`);
-  });
+  const suite = crashClusterPerSuite('crash');
 
   // One retry: a clean-clone CI run once saw no request accepted within the time (the data dir showed an
   // empty store), and no run since has reproduced it. A second failure still fails the suite; the cause
@@ -225,21 +83,9 @@ describe('crash safety: SIGKILL during a burst of requests', () => {
         `crash: attempt failed (retry ${task.result?.retryCount ?? 0}): ${errors.slice(0, 4_000)}`,
       );
     });
-    const t0 = Date.now();
     const random = prng(SEED);
-    dataDir = tempDir('crash');
-    const repo = join(dataDir, 'infra');
-    const c = new Cluster(
-      {
-        dataDir,
-        repo,
-        token: `crash-token-${SEED}`,
-        args: ['--workers', String(WORKERS), '--visibility-timeout', '5'],
-      },
-      t0,
-    );
-    cluster = c;
-    await c.start();
+    const { cluster: c, repo } = await suite.start(SEED, WORKERS);
+    const { t0 } = c;
 
     // ------------------------------------------------------------------------------------------------
     // The burst: each db name is sent until it gets an answer; a connection lost to a kill is retried on
@@ -467,6 +313,6 @@ describe('crash safety: SIGKILL during a burst of requests', () => {
     );
 
     expect(await server.stop()).toBe(0);
-    passed = true;
+    suite.passed();
   });
 });
