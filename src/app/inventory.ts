@@ -59,6 +59,9 @@ export function settingsOf(entry: InventoryEntry): DatabaseSettings {
   };
 }
 
+/** More files than this missing from the cache are read in one GitHost.readDirectory, fewer blob by blob. */
+const BULK_READ_AFTER = 32;
+
 /**
  * The databases on the base branch, read from its files (git is the source of truth). A file is read
  * once per content: entries are cached by blob id, and the sorted list by the base's head commit, so a
@@ -67,6 +70,8 @@ export function settingsOf(entry: InventoryEntry): DatabaseSettings {
 export class Inventory {
   private readonly byBlob = new Map<string, DatabaseFile>();
   private snapshot: { commit: string; entries: InventoryEntry[] } | null = null;
+  /** Snapshots being built, by commit: reads that arrive meanwhile share the build. */
+  private readonly building = new Map<string, Promise<InventoryEntry[]>>();
 
   constructor(private readonly maxCachedFiles = 100_000) {}
 
@@ -111,15 +116,37 @@ export class Inventory {
     const commit = await git.headOf(conventions.base);
     if (!commit) return [];
     if (this.snapshot?.commit === commit) return this.snapshot.entries;
+    let build = this.building.get(commit);
+    if (!build) {
+      build = this.build(ctx, commit).finally(() => this.building.delete(commit));
+      this.building.set(commit, build);
+    }
+    return build;
+  }
+
+  private async build(ctx: AppContext, commit: string): Promise<InventoryEntry[]> {
+    const { conventions, git } = ctx;
     const match = databaseFileMatcher(conventions);
-    const files = await git.listFiles(commit, layoutDirectory(conventions));
+    const directory = layoutDirectory(conventions);
+    const listed = (await git.listFiles(commit, directory)).flatMap((file) => {
+      const found = match(file.path);
+      return found ? [{ ...file, found }] : [];
+    });
+    // Many files never read (a cold start): one bulk read of the directory, not one call per file.
+    const unread = listed.filter(({ blob }) => !this.byBlob.has(blob)).length;
+    const bulk =
+      unread > BULK_READ_AFTER
+        ? new Map((await git.readDirectory(commit, directory)).map((file) => [file.path, file]))
+        : undefined;
     const entries: InventoryEntry[] = [];
-    for (const { path, blob } of files) {
-      const found = match(path);
-      if (!found) continue;
+    for (const { path, blob, found } of listed) {
       let file = this.byBlob.get(blob);
       if (!file) {
-        file = readDatabaseFile(await git.readBlob(blob), path, conventions);
+        // The bulk read's blob id vouches for its content: a file it lacks or holds otherwise (an archive's
+        // export-ignore or export-subst) is read by its blob.
+        const read = bulk?.get(path);
+        const content = read?.blob === blob ? read.content : await git.readBlob(blob);
+        file = readDatabaseFile(content, path, conventions);
         if (this.byBlob.size >= this.maxCachedFiles) this.byBlob.clear();
         this.byBlob.set(blob, file);
       }
