@@ -10,7 +10,7 @@ import { ownValue } from '../domain/own-keys.js';
 import type { Policy } from '../domain/policy.js';
 import { dbNameProblems } from '../domain/request.js';
 import { accountOf, defaultTagsOf, networkRef } from '../domain/resolve.js';
-import { generatedForRequest, ownRootParts } from '../render/terraform.js';
+import { generatedForRequest, hasDigest, ownRootParts, withDigest } from '../render/terraform.js';
 
 /**
  * Moving databases from the single root (`terraform/live/{db_name}.tf`, one state) to roots of their own
@@ -180,8 +180,10 @@ function planMove(
     defaultTags,
   });
   const after = ownRootParts({ dbName, location: to, account, network, defaultTags });
-  const content = splice(file.content, dbName, before, after);
-  if (typeof content !== 'string') return content;
+  const spliced = splice(file.content, dbName, before, after);
+  if (typeof spliced !== 'string') return spliced;
+  // The root's text changed, so a digest is written anew; a file that had none keeps none.
+  const content = hasDigest(file.content) ? withDigest(spliced) : spliced;
   return { dbName, environment, requestId, from: file.path, to, content };
 }
 

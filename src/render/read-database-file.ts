@@ -22,7 +22,7 @@ import {
 } from '../domain/spec.js';
 import { HclExpression } from './hcl.js';
 import { type ReadAttribute, type ReadBlock, type ReadItem, type ReadValue, readHcl } from './hcl-read.js';
-import { generatedForRequest, renderTerraform } from './terraform.js';
+import { generatedForRequest, hasDigest, renderTerraform, withoutDigest } from './terraform.js';
 
 /**
  * A database's file on the base branch, read back: the base branch is the source of truth for what
@@ -114,8 +114,20 @@ export function readDatabaseFile(content: string, path: string, layout: LayoutSe
     deployment: deployment as Deployment,
     location,
   });
-  const rendered = renderTerraform(spec);
-  if (rendered !== content) return handEdited(firstDifference(content, rendered));
+  // Files written before the digest existed are read as they were written: without one.
+  const digested = hasDigest(content);
+  const rendered = digested ? renderTerraform(spec) : withoutDigest(renderTerraform(spec));
+  if (rendered !== content) {
+    if (!digested) return handEdited(firstDifference(content, rendered));
+    if (withoutDigest(rendered) === withoutDigest(content))
+      return handEdited(
+        'line 4: the digest no longer matches: the file was edited since rds-provisioner wrote it, into settings it reads but did not write',
+      );
+    // The first difference past the digest line, at its line in the file.
+    const lines = rendered.split('\n');
+    lines[3] = content.split('\n', 4)[3] as string;
+    return handEdited(firstDifference(content, lines.join('\n')));
+  }
 
   const tagsLine = module.line('tags');
   const creator = ownValue(spec.tags, 'request-id');

@@ -9,7 +9,7 @@ import { type RequestV1, SERVICE_TAG_KEYS } from '../../src/domain/request.js';
 import { resolve, resolveRequest } from '../../src/domain/resolve.js';
 import { type DatabaseSpec, runsOn } from '../../src/domain/spec.js';
 import { type DatabaseFile, readDatabaseFile } from '../../src/render/read-database-file.js';
-import { renderTerraform } from '../../src/render/terraform.js';
+import { renderTerraform, withDigest } from '../../src/render/terraform.js';
 import { packagedPolicy, policyWithLayout, writeSingleRootPolicy } from '../support/layouts.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/rendered', import.meta.url));
@@ -211,7 +211,7 @@ describe('readDatabaseFile: files the service wrote read back as generated', () 
     expect(current).toContain('final_snapshot_identifier');
     const legacy = current
       .split('\n')
-      .filter((line) => !/^ {2}(apply_immediately|final_snapshot_identifier) /.test(line))
+      .filter((line) => !/^ {2}(apply_immediately|final_snapshot_identifier) |^# Digest: /.test(line))
       .join('\n');
     const read = generated(readDatabaseFile(legacy, spec.location.file, packagedPolicy.policy.git));
     expect(read.spec).toEqual({ ...spec, applyImmediately: null, finalSnapshotIdentifier: null });
@@ -223,7 +223,7 @@ describe('readDatabaseFile: files the service wrote read back as generated', () 
       allowMajorVersionUpgrade: true,
     };
     const content = renderTerraform(spec);
-    expect(content).toMatch(/allow_major_version_upgrade +=  ?true/);
+    expect(content).toMatch(/allow_major_version_upgrade += {1,2}true/);
     expect(generated(readDatabaseFile(content, spec.location.file, packagedPolicy.policy.git)).spec).toEqual(
       spec,
     );
@@ -305,17 +305,18 @@ describe('readDatabaseFile: files edited by hand or written by someone else', ()
     }
   });
 
-  it('reads a file missing its request-id tag as hand-edited', () => {
+  it('reads a file missing its request-id tag as hand-edited, even with its digest written anew', () => {
     const line = lineOf(content, '"request-id"');
-    expect(
-      handEdited(
-        readDatabaseFile(
-          editLine(content, line, () => null),
-          path,
-          git,
-        ),
-      ),
-    ).toMatch(/request-id/);
+    const edited = editLine(content, line, () => null);
+    expect(handEdited(readDatabaseFile(edited, path, git))).toMatch(/digest no longer matches/);
+    expect(handEdited(readDatabaseFile(withDigest(edited), path, git))).toMatch(/request-id/);
+  });
+
+  it('reads a value edited by hand into settings the service could write as hand-edited, by its digest', () => {
+    const line = lineOf(content, 'instances');
+    const edited = editLine(content, line, (text) => text.replace(/= \d+/, '= 2'));
+    expect(edited).not.toBe(content);
+    expect(handEdited(readDatabaseFile(edited, path, git))).toMatch(/^line 4: the digest no longer matches/);
   });
 
   it('reads a file that is not where its header puts it as hand-edited, naming both paths', () => {
