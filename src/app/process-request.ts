@@ -20,7 +20,8 @@ export type ProcessOutcome =
   /** `opened`: this delivery recorded the pull request (false for a duplicate or a late redelivery). */
   | { kind: 'done'; status: RequestRecord['status'] | 'missing'; opened?: boolean }
   | { kind: 'failed'; reason: string }
-  | { kind: 'retry'; error: string; retryAfterMs?: number };
+  /** `step`: the step the attempt worked on; giving up fails that step only. */
+  | { kind: 'retry'; error: string; step: number; retryAfterMs?: number };
 
 class PermanentFailure extends Error {}
 /** The request's file is on the base already: its pull request merged, and the merge settles it. */
@@ -266,6 +267,6 @@ async function classify(
   ctx.logger.warn('attempt failed, will retry', { request_id: requestId, attempt, error: message });
   const retryAfterMs = error instanceof GitHostError ? error.retryAfterMs : undefined;
   return retryAfterMs === undefined
-    ? { kind: 'retry', error: message }
-    : { kind: 'retry', error: message, retryAfterMs };
+    ? { kind: 'retry', error: message, step: record.step }
+    : { kind: 'retry', error: message, step: record.step, retryAfterMs };
 }

@@ -43,8 +43,10 @@ export async function settleDelivery(
   }
   if (attempt >= retry.maxAttempts) {
     const reason = `gave up after ${attempt} attempts; last error: ${outcome.error}`;
+    // Only the step this delivery worked on: a merge may have moved the request on meanwhile.
     await ctx.store.transition(requestId, 'failed', {
       at: ctx.clock.now(),
+      step: outcome.step,
       failureReason: reason,
       detail: reason,
     });

@@ -857,11 +857,17 @@ describe("a retirement's first merge reported again", () => {
   // reviewer faster than the worker); the host then answers with the pull request, or with an error
   // retrying cannot help (dressing the pull request was refused, say).
   it.each([
-    ['the pull request', undefined],
-    ['a permanent error', new GitHostError('labels refused', 'permanent')],
-  ])(
+    ['the pull request', undefined, 1],
+    ['a permanent error', new GitHostError('labels refused', 'permanent'), 1],
+    // The last attempt the retry policy allows: dead-lettered, which fails the step it worked on only.
+    [
+      'a transient error on the last attempt',
+      new GitHostError('GitHub answered 502', 'transient'),
+      RETRY.maxAttempts,
+    ],
+  ] as const)(
     'reported before the worker records pr_open, the host answering %s: the removal still follows',
-    async (_, error) => {
+    async (_, error, attempt) => {
       const w = openWorker();
       await existing(w);
       const record = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
@@ -872,7 +878,7 @@ describe("a retirement's first merge reported again", () => {
         expect(await reportMerge(w, record.id, merged)).toMatchObject({ changed: true });
       });
       if (error) w.flaky.failNext('ensurePullRequest', error, { after: true });
-      await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+      await settleDelivery(w.ctx, w.queue, RETRY, { ...(await receiveOne(w)), attempt });
       expect(w.flaky.pending).toBe(0);
 
       // The step the merge finished is over: what the worker records late does not land on the next one.
@@ -880,6 +886,11 @@ describe("a retirement's first merge reported again", () => {
       expect(moved).toMatchObject({ status: 'queued', step: 2, failureReason: null });
       expect(statuses(moved)).toEqual(['queued', 'processing', 'queued']);
       expect(await w.queue.depth()).toBe(1);
+      if (attempt > 1) {
+        // The first step's message is kept with its error; the removal's message is another one.
+        expect((await w.queue.deadLetters()).map((d) => d.requestId)).toEqual([record.id]);
+        w.db.prepare('DELETE FROM dead_letters').run();
+      }
 
       await openRemoval(w, record.id, [CREATE_BRANCH, first.branch]);
       const done = await mergeRemoval(w, record.id);
