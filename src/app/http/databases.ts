@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { changeV1Schema } from '../../domain/change.js';
 import { databaseFileMatcher } from '../../domain/layout.js';
@@ -8,6 +8,7 @@ import type { AppContext } from '../context.js';
 import { databaseOnBase } from '../current-database.js';
 import { type Inventory, type InventoryEntry, settingsOf } from '../inventory.js';
 import { type LifecycleOutcome, requestChange, requestRetire } from '../request-lifecycle.js';
+import { apiRoutes, invalidRequest } from './api-routes.js';
 import {
   Accepted,
   ConflictError,
@@ -222,8 +223,6 @@ const retireRoute = createRoute({
   },
 });
 
-type Env = { Variables: { identity: string } };
-
 export interface DatabasesDeps {
   ctx: AppContext;
   inventory: Inventory;
@@ -253,18 +252,13 @@ function summary(entry: InventoryEntry, inFlight: string | null): z.infer<typeof
   };
 }
 
-const invalid = (issues: Array<{ path: string; message: string }>) => ({
-  error: 'invalid_request' as const,
-  issues,
-});
-
 /** The routes, chained so that their types make `DatabasesApi`, which the CLI's and the page's client use. */
 export function databasesApi(deps: DatabasesDeps) {
   const { ctx, inventory } = deps;
   const answer = (c: Context, outcome: LifecycleOutcome) => {
     switch (outcome.kind) {
       case 'invalid':
-        return c.json(invalid(outcome.issues), 400);
+        return c.json(invalidRequest(outcome.issues), 400);
       case 'not_found':
         return c.json({ error: 'not_found' as const, message: outcome.message }, 404);
       case 'forbidden':
@@ -297,18 +291,17 @@ export function databasesApi(deps: DatabasesDeps) {
       }
     }
   };
-  return new OpenAPIHono<Env>({
-    defaultHook: (result, c) => {
-      if (!result.success) return c.json(invalid(toFieldIssues(result.error)), 400);
-    },
-  })
+  return apiRoutes()
     .openapi(listRoute, async (c) => {
       const { environment, engine, owner, limit, cursor } = c.req.valid('query');
       let after: string | undefined;
       if (cursor !== undefined) {
         after = decodeCursor(cursor);
         if (after === undefined)
-          return c.json(invalid([{ path: 'cursor', message: 'is not a cursor this API returned' }]), 400);
+          return c.json(
+            invalidRequest([{ path: 'cursor', message: 'is not a cursor this API returned' }]),
+            400,
+          );
       }
       const page = await inventory.page(
         ctx,
@@ -373,7 +366,7 @@ export function databasesApi(deps: DatabasesDeps) {
           }).then((outcome) => answer(c, outcome) as unknown as Response);
           return judged;
         }
-        return c.json(invalid(toFieldIssues(result.error)), 400);
+        return c.json(invalidRequest(toFieldIssues(result.error)), 400);
       },
     )
     .openapi(retireRoute, async (c) => {
