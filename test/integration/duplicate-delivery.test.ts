@@ -898,3 +898,61 @@ describe("a retirement's first merge reported again", () => {
     },
   );
 });
+
+describe('a duplicate delivery that reaches its pull request after the pull request merged', () => {
+  it('gets the merged pull request back: never a second pull request for the request', async () => {
+    const a = openWorker();
+    const b = openWorker();
+    const record = await accept(a, ORDERS);
+    a.queue.enqueue(record.id); // the duplicate
+    const first = await receiveOne(a);
+    const second = await receiveOne(b);
+    // The second delivery has read main and written its (same) commit; before it asks for the pull
+    // request, the first delivery finishes and a reviewer merges that pull request.
+    b.flaky.afterNext('ensureFile', async () => {
+      await settleDelivery(a.ctx, a.queue, RETRY, first);
+      expect(await reportMerge(a, record.id, await mergeNamed(a, record.id))).toMatchObject({
+        changed: true,
+      });
+    });
+    await settleDelivery(b.ctx, b.queue, RETRY, second);
+    expect(b.flaky.pending).toBe(0);
+
+    const pulls = await b.host.list();
+    expect(pulls.map((p) => [p.state, p.requestId])).toEqual([['merged', record.id]]);
+    const done = (await b.store.get(record.id)) as RequestRecord;
+    expect(done).toMatchObject({ status: 'merged', failureReason: null });
+    expect(done.pullRequest?.number).toBe(pulls[0]?.number);
+    expect(statuses(done).at(-1)).toBe('merged');
+    expect(fileAt(repo, 'main', PATH)).toBe(expected(record).content);
+    expect(await b.queue.depth()).toBe(0);
+    expect(await b.queue.deadLetters()).toEqual([]);
+  });
+
+  it('a creation of the name after its retirement merged opens a new pull request on the creation branch', async () => {
+    const w = openWorker();
+    await existing(w);
+    const retire = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    await reportMerge(w, retire.id, await mergeNamed(w, retire.id));
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    await reportMerge(w, retire.id, await mergeNamed(w, retire.id));
+    expect(await w.store.get(retire.id)).toMatchObject({ status: 'merged', step: 2 });
+    expect(fileAt(repo, 'main', PATH)).toBeNull();
+
+    const again = await accept(w, ORDERS);
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    const open = (await w.store.get(again.id)) as RequestRecord;
+    expect(open).toMatchObject({ status: 'pr_open', pullRequest: { branch: CREATE_BRANCH } });
+    const pulls = await w.host.list();
+    expect(pulls.filter((p) => p.state === 'open')).toEqual([
+      expect.objectContaining({
+        number: open.pullRequest?.number,
+        branch: CREATE_BRANCH,
+        requestId: again.id,
+      }),
+    ]);
+    expect(pulls.map((p) => p.state)).toEqual(['open', 'merged', 'merged', 'merged']);
+    expect(fileAt(repo, CREATE_BRANCH, PATH)).toBe(expected(again).content);
+  });
+});

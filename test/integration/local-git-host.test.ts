@@ -1254,3 +1254,86 @@ describe('LocalGitHost: reading a directory whole', () => {
     expect(elapsed).toBeLessThan(3000);
   });
 });
+
+describe('LocalGitHost: a pull request asked for again after it merged', () => {
+  /** One database's pull request opened by the worker's steps and merged. */
+  async function provisionedAndMerged(repo: string, db: string) {
+    const host = openHost(repo);
+    const run = await provision(host, db);
+    const merged = await host.merge(run.pr.number, new Date(T0));
+    return { host, run, merged };
+  }
+
+  it('answers with the merged pull request when the branch holds nothing new, on any connection; opens none', async () => {
+    const repo = await newInfra();
+    const { host, run, merged } = await provisionedAndMerged(repo, 'orders');
+    const refs = git(repo, 'for-each-ref');
+    const want = { number: run.pr.number, url: run.pr.url, created: false };
+
+    // A delivery that read main before the merge reaches this step only now.
+    expect(await host.ensurePullRequest(prSpec('orders'))).toEqual(want);
+    expect(await openHost(repo).ensurePullRequest(prSpec('orders'))).toEqual(want);
+    const many = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        (i % 2 ? openHost(repo) : host).ensurePullRequest(prSpec('orders')),
+      ),
+    );
+    expect(many).toEqual(Array.from({ length: 6 }, () => want));
+
+    expect(await host.list()).toEqual([merged]);
+    expect(await host.openPullRequests(branchFor('orders'))).toEqual([]);
+    expect(git(repo, 'for-each-ref')).toBe(refs);
+  });
+
+  it('opens a new pull request when the branch has new commits after the merged one: create, retire, create again', async () => {
+    const repo = await newInfra();
+    const { host, run } = await provisionedAndMerged(repo, 'orders');
+
+    // The retirement, on its own branch, merged: the file leaves main.
+    const retireBranch = 'feature/retire-rds-orders';
+    await host.ensureBranch(retireBranch, (await host.headOf('main')) as string);
+    await host.ensureFileRemoved({ branch: retireBranch, path: fileFor('orders'), message: 'Retire orders' });
+    const retired = await host.ensurePullRequest({
+      branch: retireBranch,
+      base: 'main',
+      title: 'Retire orders',
+      body: 'Retire orders',
+      requestId: 'req-retire-orders',
+    });
+    await host.merge(retired.number, new Date(T0 + 1000));
+    expect(await host.readFile('main', fileFor('orders'))).toBeNull();
+
+    // The name created again: the creation branch is reused and gains a commit; that is a new pull request.
+    const again = { ...prSpec('orders'), requestId: 'req-orders-again', title: 'Provision orders again' };
+    const branch = await host.ensureBranch(branchFor('orders'), (await host.headOf('main')) as string);
+    expect(branch).toEqual({ created: false, head: run.file.head });
+    const file = await host.ensureFile({
+      ...change('orders', ' again'),
+      message: 'Provision orders again',
+    });
+    expect(file.committed).toBe(true);
+    const opened = await host.ensurePullRequest(again);
+    expect(opened).toEqual({ number: 3, url: 'http://127.0.0.1:8080/pulls/3', created: true });
+    expect(await host.ensurePullRequest(again)).toEqual({ ...opened, created: false });
+    // The first request asking again meets the second's open pull request: not its own.
+    expect((await gitHostError(host.ensurePullRequest(prSpec('orders')))).kind).toBe('conflict');
+
+    expect((await host.list()).map((pr) => [pr.number, pr.state, pr.requestId])).toEqual([
+      [3, 'open', 'req-orders-again'],
+      [2, 'merged', 'req-retire-orders'],
+      [1, 'merged', 'req-orders'],
+    ]);
+    fsckClean(repo);
+  });
+
+  it('opens a new pull request for the same request when its branch gained a commit after the merge', async () => {
+    const repo = await newInfra();
+    const { host, run } = await provisionedAndMerged(repo, 'orders');
+    const file = await host.ensureFile(change('orders', ' v2'));
+    expect(file.committed).toBe(true);
+    const opened = await host.ensurePullRequest(prSpec('orders'));
+    expect(opened).toMatchObject({ created: true });
+    expect(opened.number).not.toBe(run.pr.number);
+    expect((await host.list()).map((pr) => pr.state)).toEqual(['open', 'merged']);
+  });
+});

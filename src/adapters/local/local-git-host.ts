@@ -205,6 +205,8 @@ export class LocalGitHost implements GitHost, PullRequestReview {
     if (!(await repo.branchHead(spec.base))) {
       throw new GitHostError(`base branch ${spec.base} does not exist`, 'permanent');
     }
+    // Opened once per branch head: a delivery that read the base before our pull request merged, and asks
+    // only now, gets that merged one back (GitHub: 422 "No commits between", then the merged pull request).
     let ensured: { row: PullRequestRow; created: boolean };
     try {
       ensured = this.pulls.openOnce({ ...spec, head, at: this.clock.now().toISOString() });
@@ -499,7 +501,10 @@ export class LocalGitHost implements GitHost, PullRequestReview {
     };
   }
 
-  /** The open pull request for the branch, when it is this request's: a pull request has one request. */
+  /**
+   * The branch's open pull request, or the request's own merged at the branch's head, when it is this
+   * request's: a pull request has one request.
+   */
   private reuse(
     open: PullRequestRow,
     spec: PullRequestSpec,

@@ -57,6 +57,7 @@ export class PullRequestTable {
   private readonly sql: {
     byNumber: Statement<[number], PullRequestRow>;
     openForBranch: Statement<[string], PullRequestRow>;
+    mergedAt: Statement<[string, string, string, string], PullRequestRow>;
     all: Statement<[], PullRequestRow>;
     insert: Statement<[string | null, string, string, string, string, string | null, string, string]>;
     claim: Statement<[string, number, string]>;
@@ -74,6 +75,11 @@ export class PullRequestTable {
     this.sql = {
       byNumber: db.prepare('SELECT * FROM pull_requests WHERE number = ?'),
       openForBranch: db.prepare("SELECT * FROM pull_requests WHERE branch = ? AND state = 'open'"),
+      mergedAt: db.prepare(
+        `SELECT * FROM pull_requests
+         WHERE branch = ? AND base = ? AND head = ? AND request_id = ? AND state = 'merged'
+         ORDER BY number DESC LIMIT 1`,
+      ),
       all: db.prepare('SELECT * FROM pull_requests ORDER BY number DESC'),
       insert: db.prepare(
         `INSERT INTO pull_requests (request_id, title, body, branch, base, head, state, created_at, updated_at)
@@ -120,11 +126,13 @@ export class PullRequestTable {
 
   /**
    * The branch's open pull request, inserted unless one is there. A row another connection inserted
-   * first wins (the unique index refuses ours): it is returned with `created: false`.
+   * first wins (the unique index refuses ours): it is returned with `created: false`. So is the request's
+   * pull request merged at this very head: the branch holds nothing new, and a request's head becomes
+   * one pull request only (GitHub answers "No commits between" there).
    */
   openOnce(pr: NewPullRequest): { row: PullRequestRow; created: boolean } {
     const ensure = this.db.transaction(() => {
-      const existing = this.openForBranch(pr.branch);
+      const existing = this.existingFor(pr);
       if (existing) return { row: existing, created: false };
       const { lastInsertRowid } = this.sql.insert.run(
         pr.requestId,
@@ -141,10 +149,14 @@ export class PullRequestTable {
     try {
       return ensure.immediate();
     } catch (error) {
-      const winner = this.openForBranch(pr.branch);
+      const winner = this.existingFor(pr);
       if (winner) return { row: winner, created: false };
       throw error;
     }
+  }
+
+  private existingFor(pr: NewPullRequest): PullRequestRow | undefined {
+    return this.openForBranch(pr.branch) ?? this.sql.mergedAt.get(pr.branch, pr.base, pr.head, pr.requestId);
   }
 
   /** Claims an open pull request for a merge, unless another claim made after `expiredBefore` holds it. */
