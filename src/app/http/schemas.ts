@@ -128,12 +128,9 @@ export const RequestView = z
     request_id: z.string(),
     kind: RequestKind,
     status: Status,
-    step: z
-      .number()
-      .int()
-      .openapi({
-        description: "1, or 2 for a retirement's second pull request (after lifting deletion protection)",
-      }),
+    step: z.number().int().openapi({
+      description: "1, or 2 for a retirement's second pull request (after lifting deletion protection)",
+    }),
     db_name: z.string(),
     engine: z.string(),
     environment: z.string(),
