@@ -14,7 +14,7 @@ const TYPES: Record<string, string> = {
 /** The page `npm run build` wrote to dir (dist/web), read once; undefined when it was not built. */
 export function loadWebAssets(dir: string): WebAssets | undefined {
   if (!existsSync(join(dir, 'index.html'))) return undefined;
-  const files = new Map<string, { type: string; body: Uint8Array }>();
+  const files = new Map<string, { type: string; body: Uint8Array<ArrayBuffer> }>();
   for (const name of readdirSync(dir)) {
     const type = TYPES[extname(name)];
     if (type) files.set(name, { type, body: readFileSync(join(dir, name)) });

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 
 /** The built page: `index.html` and its assets, by file name. */
-export type WebAssets = ReadonlyMap<string, { type: string; body: string | Uint8Array }>;
+export type WebAssets = ReadonlyMap<string, { type: string; body: string | Uint8Array<ArrayBuffer> }>;
 
 /** Same-origin only: the page loads nothing from elsewhere and cannot be framed. */
 const SECURITY_HEADERS = {
