@@ -1,83 +1,47 @@
 import { hc, type InferRequestType, type InferResponseType, parseResponse } from 'hono/client';
-import type { DatabasesApi } from '../src/app/http/databases.js';
+import type { StatusCode } from 'hono/utils/http-status';
+import type { AppType } from '../src/app/http/app.js';
 import type { ChangeV1 } from '../src/domain/change.js';
 
 /**
- * The HTTP API as the page uses it: the bearer token from the tab's session, JSON in and out. The
- * /databases routes go through Hono's client typed by the server's own routes (a type-only import: no
- * server code is bundled); the other routes are not chained on the server, so they go through `call`.
+ * The HTTP API as the page uses it: Hono's client typed by the server's own routes (hc<AppType>, a
+ * type-only import: no server code is bundled), with the tab's bearer token on every call. Every type the
+ * page reads is derived from those routes; nothing is copied by hand.
  */
 
-export const STATUSES = ['queued', 'processing', 'pr_open', 'merged', 'closed', 'failed'] as const;
-export type Status = (typeof STATUSES)[number];
-export const TERMINAL: readonly string[] = ['merged', 'closed', 'failed'];
+type Client = ReturnType<typeof hc<AppType>>;
+type OneRequest = Client['requests'][':id'];
+type OneDatabase = Client['databases'][':db_name'];
+type OnePull = Client['pulls'][':number'];
+type Answer<Route, Status extends StatusCode = 200> = InferResponseType<Route, Status>;
 
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
+/** A bad field, as every 400 of the API names it. */
+export type FieldIssue = Answer<Client['provision']['$post'], 400>['issues'][number];
 
-/** A JSON Schema as far as the form reads it. */
-export interface JsonSchema {
-  type?: string | string[];
-  title?: string;
-  description?: string;
-  enum?: unknown[];
-  const?: unknown;
-  pattern?: string;
-  minLength?: number;
-  maxLength?: number;
-  minimum?: number;
-  maximum?: number;
-  maxProperties?: number;
-  default?: unknown;
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  additionalProperties?: boolean | JsonSchema;
-  propertyNames?: JsonSchema;
-  anyOf?: JsonSchema[];
-  oneOf?: JsonSchema[];
-}
+/** GET /request-form: the request's JSON Schema and, per environment, what its policy offers. */
+export type RequestForm = Answer<Client['request-form']['$get']>;
+export type EnvironmentPolicy = RequestForm['environments'][string];
+/** What POST /provision takes: the form's values, checked by the server (which names each bad field). */
+type ProvisionRequest = InferRequestType<Client['provision']['$post']>['json'];
+/** POST /provision?dry_run=true: the file and pull request the request would produce. */
+export type DryRun = Answer<Client['provision']['$post'], 200>;
+/** A queued request (202), to follow at its status_url. */
+export type Accepted = Answer<Client['provision']['$post'], 202>;
 
-export interface VersionChoice {
-  default: string;
-  allowed: string[];
-}
+/** A request as GET /requests/{id} answers it, the same shape as a database's requests. */
+export type RequestView = Answer<OneRequest['$get']>;
+export type RequestQuery = InferRequestType<Client['requests']['$get']>['query'];
+export type Status = NonNullable<RequestQuery['status']>;
 
-export interface EnginePolicy {
-  deployments: string[];
-  default_deployment: string;
-  engine_versions: Record<string, VersionChoice>;
-}
-
-export interface EnvironmentPolicy {
-  engines: Record<string, EnginePolicy>;
-  sizes: { default: string; allowed: string[] };
-  instances: { default: number; min: number; max: number };
-  owner_required: boolean;
-}
-
-export interface RequestForm {
-  schema: JsonSchema;
-  default_environment: string;
-  environments: Record<string, EnvironmentPolicy>;
-}
-
-export interface PullRequestRef {
-  number: number;
-  url: string;
-  branch: string;
-}
-
-type DatabasesClient = ReturnType<typeof hc<DatabasesApi>>;
-type OneDatabase = DatabasesClient['databases'][':db_name'];
+/** A pull request of the local git host (GET /pulls/{number}), with its body and diff. */
+export type PullRequestDetail = Answer<OnePull['$get']>;
 
 /** A page of GET /databases. */
-export type DatabaseList = InferResponseType<DatabasesClient['databases']['$get'], 200>;
+export type DatabaseList = Answer<Client['databases']['$get']>;
 export type DatabaseSummary = DatabaseList['databases'][number];
 /** GET /databases/{db_name}: the summary, the file, and every request for the name. */
-export type DatabaseDetail = InferResponseType<OneDatabase['$get'], 200>;
-export type DatabaseQuery = InferRequestType<DatabasesClient['databases']['$get']>['query'];
+export type DatabaseDetail = Answer<OneDatabase['$get']>;
+export type DatabaseQuery = InferRequestType<Client['databases']['$get']>['query'];
 /**
  * A change (PATCH /databases/{db_name}): a JSON merge patch of the settings it moves, as the server's
  * schema reads it. The route's body schema first screens its input (a preprocess step), so Hono's client
@@ -85,47 +49,18 @@ export type DatabaseQuery = InferRequestType<DatabasesClient['databases']['$get'
  */
 export type Change = ChangeV1;
 /** What a change or a retirement would do (?dry_run=true): the file's diff and the pull request. */
-export type LifecyclePreview = InferResponseType<OneDatabase['$patch'], 200>;
-/** A request as GET /requests/{id} answers it, the same shape as a database's requests. */
-export type RequestView = DatabaseDetail['requests'][number];
+export type LifecyclePreview = Answer<OneDatabase['$patch']>;
 
-export interface RequestList {
-  requests: RequestView[];
-  next_cursor: string | null;
-}
-
-/** A pull request of the local git host (GET /pulls/{number}), with its body and diff. */
-export interface PullRequestDetail {
-  number: number;
-  title: string;
-  branch: string;
-  base: string;
-  state: 'open' | 'merged' | 'closed';
-  request_id: string | null;
-  url: string;
-  created_at: string;
-  updated_at: string;
-  merge_commit: string | null;
-  body: string;
-  diff: string;
-}
-
-export type PullRequestSummary = Omit<PullRequestDetail, 'body' | 'diff'>;
-
-export interface DryRun {
-  dry_run: true;
-  file_path: string;
-  branch: string;
-  base: string;
-  content: string;
-  pull_request: { title: string; body: string };
-}
-
-export interface Accepted {
-  request_id: string;
-  status: string;
-  status_url: string;
-}
+/** The list's filter: every status GET /requests filters by (test/unit/web-typed-client.test.ts holds it to the route's). */
+export const STATUSES = [
+  'queued',
+  'processing',
+  'pr_open',
+  'merged',
+  'closed',
+  'failed',
+] as const satisfies readonly Status[];
+export const TERMINAL: readonly Status[] = ['merged', 'closed', 'failed'];
 
 /** Any answer but a 2xx: the status and the body the API sent, if it was JSON. */
 export class ApiError extends Error {
@@ -140,105 +75,127 @@ export class ApiError extends Error {
   }
 }
 
-const TOKEN_KEY = 'rds-provisioner.token';
+/** Where the API is and the token to send: the page gives its own address and the tab's session. */
+export interface ApiPlace {
+  /** The API's root, ending in '/' (the page's own directory: it works under a path prefix). */
+  base: string;
+  token: () => string | null;
+}
 
-/** The token lives in sessionStorage only: this tab, until it closes. Never localStorage, never the URL. */
-export const session = {
-  token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
-  signIn: (token: string) => sessionStorage.setItem(TOKEN_KEY, token),
-  signOut: () => sessionStorage.removeItem(TOKEN_KEY),
-};
-
-/** Routes are relative to the page, so the page works under a path prefix (an API Gateway stage). */
-const base = () => new URL('.', document.baseURI);
+/**
+ * Every answer read fresh from the service (never the browser's HTTP cache), and no cookies: the token is
+ * the only credential. `cache` is DOM's RequestInit field (Node's fetch takes it too, its types do not).
+ */
+const FRESH = { cache: 'no-store', credentials: 'omit' } as const;
 
 export class Api {
-  /** Called on every 401, after the token is dropped. */
+  /** Called on every 401. */
   onUnauthorized: (error: ApiError) => void = () => {};
 
-  /** The /databases routes, typed by the server; every call goes through `send`. */
-  readonly databases: DatabasesClient['databases'] = hc<DatabasesApi>(base().href, {
-    fetch: (input: RequestInfo | URL, init?: RequestInit) => this.send(input, init),
-  }).databases;
+  /** Every route, typed by the server; every call goes through `send`. */
+  private readonly client: Client;
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const init: RequestInit = { method };
-    if (body !== undefined) {
-      init.headers = { 'content-type': 'application/json' };
-      init.body = JSON.stringify(body);
-    }
-    return (await readJson(await this.send(new URL(path, base()), init))) as T;
+  constructor(private readonly place: ApiPlace) {
+    this.client = hc<AppType>(place.base, {
+      fetch: (input: string | URL | Request, init?: RequestInit) => this.send(input, init),
+    });
   }
 
   /** One call with the tab's token: a 2xx answer is returned, any other thrown as an ApiError. */
-  private async send(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+  private async send(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     headers.set('accept', 'application/json');
-    const token = session.token();
+    const token = this.place.token();
     if (token) headers.set('authorization', `Bearer ${token}`);
     let response: Response;
     try {
-      response = await fetch(input, { ...init, headers, cache: 'no-store', credentials: 'omit' });
+      response = await fetch(input, { ...init, headers, ...FRESH });
     } catch {
       throw new ApiError(0, { error: 'network', message: 'the service could not be reached; try again' });
     }
     if (response.ok) return response;
     const error = new ApiError(response.status, ((await readJson(response)) ?? {}) as ApiError['body']);
-    if (response.status === 401) {
-      session.signOut();
-      this.onUnauthorized(error);
-    }
+    if (response.status === 401) this.onUnauthorized(error);
     throw error;
   }
 
-  requestForm = () => this.call<RequestForm>('GET', 'request-form');
-  preview = (request: Record<string, unknown>) =>
-    this.call<DryRun>('POST', 'provision?dry_run=true', request);
-  provision = (request: Record<string, unknown>) => this.call<Accepted>('POST', 'provision', request);
-  get = (id: string) => this.call<RequestView>('GET', `requests/${encodeURIComponent(id)}`);
-  /** `path` is the pull request's own path on this origin (`/pulls/7`), taken from its URL. */
-  pull = (path: string) => this.call<PullRequestDetail>('GET', path);
-  pullAction = (path: string, action: 'merge' | 'close') =>
-    this.call<PullRequestSummary>('POST', `${path}/${action}`);
-  list = (query: { status?: string; cursor?: string; limit?: number }) => {
-    const params = new URLSearchParams();
-    if (query.status) params.set('status', query.status);
-    if (query.cursor) params.set('cursor', query.cursor);
-    params.set('limit', String(query.limit ?? 20));
-    return this.call<RequestList>('GET', `requests?${params}`);
-  };
+  requestForm = () => parseResponse(this.client['request-form'].$get());
+  preview = async (request: Record<string, unknown>) =>
+    previewOf(await parseResponse(this.client.provision.$post(provisionArgs(request, true))));
+  provision = async (request: Record<string, unknown>) =>
+    acceptedOf(await parseResponse(this.client.provision.$post(provisionArgs(request, false))));
+  get = (id: string) =>
+    parseResponse(this.client.requests[':id'].$get({ param: { id: segment(id, 'id', 'a request id') } }));
+  list = (query: { status?: Status | undefined; cursor?: string | undefined; limit?: number }) =>
+    parseResponse(
+      this.client.requests.$get({
+        query: { status: query.status, cursor: query.cursor, limit: String(query.limit ?? 20) },
+      }),
+    );
 
-  listDatabases = (query: DatabaseQuery) => parseResponse(this.databases.$get({ query }));
+  /** A pull request of the local git host, by its number (the page's address for it names it). */
+  pull = (number: number) => parseResponse(this.client.pulls[':number'].$get(pullArgs(number)));
+  pullAction = (number: number, action: 'merge' | 'close') =>
+    parseResponse(this.client.pulls[':number'][action].$post(pullArgs(number)));
+
+  listDatabases = (query: DatabaseQuery) => parseResponse(this.client.databases.$get({ query }));
   database = (name: string) =>
-    parseResponse(this.databases[':db_name'].$get({ param: { db_name: encodeURIComponent(name) } }));
+    parseResponse(this.client.databases[':db_name'].$get({ param: databaseParam(name) }));
   /** PATCH ?dry_run=true: the diff and pull request the change would open; nothing is recorded. */
   previewChange = async (name: string, change: Change) =>
-    dryRunOf(await parseResponse(this.databases[':db_name'].$patch(changeArgs(name, change, true))));
+    previewOf(await parseResponse(this.client.databases[':db_name'].$patch(changeArgs(name, change, true))));
   change = async (name: string, change: Change) =>
-    acceptedOf(await parseResponse(this.databases[':db_name'].$patch(changeArgs(name, change, false))));
+    acceptedOf(
+      await parseResponse(this.client.databases[':db_name'].$patch(changeArgs(name, change, false))),
+    );
   previewRetire = async (name: string) =>
-    dryRunOf(await parseResponse(this.databases[':db_name'].$delete(retireArgs(name, true))));
+    previewOf(await parseResponse(this.client.databases[':db_name'].$delete(retireArgs(name, true))));
   retire = async (name: string) =>
-    acceptedOf(await parseResponse(this.databases[':db_name'].$delete(retireArgs(name, false))));
+    acceptedOf(await parseResponse(this.client.databases[':db_name'].$delete(retireArgs(name, false))));
 }
 
+/**
+ * A path parameter as one URL segment: Hono's client puts it in the path as given, so it is encoded here.
+ * '', '.' and '..' are refused before anything is sent, as the API would refuse a bad parameter: no
+ * encoding keeps them one segment ('' drops it, '.' and '..' are resolved away), so the call would reach
+ * another route (the list, or the page itself).
+ */
+function segment(value: string, field: string, what: string): string {
+  if (value === '' || value === '.' || value === '..') {
+    const message = value === '' ? 'is empty' : `is not ${what}`;
+    throw new ApiError(400, {
+      error: 'invalid_request',
+      message: `${field} ${message}`,
+      issues: [{ path: field, message }],
+    });
+  }
+  return encodeURIComponent(value);
+}
+
+const databaseParam = (name: string) => ({ db_name: segment(name, 'db_name', 'a database name') });
+const pullArgs = (number: number) => ({ param: { number: String(number) } });
+const dryRunQuery = (dryRun: boolean) => (dryRun ? { dry_run: 'true' as const } : {});
+// The form sends what the person typed, checked by the server, which names each field it refuses.
+const provisionArgs = (request: Record<string, unknown>, dryRun: boolean) => ({
+  query: dryRunQuery(dryRun),
+  json: request as ProvisionRequest,
+});
 const changeArgs = (name: string, json: Change, dryRun: boolean) => ({
-  param: { db_name: encodeURIComponent(name) },
-  query: dryRun ? { dry_run: 'true' as const } : {},
+  param: databaseParam(name),
+  query: dryRunQuery(dryRun),
   json,
 });
 const retireArgs = (name: string, dryRun: boolean) => ({
-  param: { db_name: encodeURIComponent(name) },
-  query: dryRun ? { dry_run: 'true' as const } : {},
+  param: databaseParam(name),
+  query: dryRunQuery(dryRun),
 });
 
-/** PATCH and DELETE answer 200 with a preview on a dry run and 202 otherwise; each caller knows which. */
-type LifecycleAnswer = LifecyclePreview | InferResponseType<OneDatabase['$patch'], 202>;
-function dryRunOf(answer: LifecycleAnswer): LifecyclePreview {
+/** POST /provision, PATCH and DELETE answer 200 with a preview on a dry run and 202 otherwise. */
+function previewOf<Preview extends { dry_run: true }>(answer: Preview | Accepted): Preview {
   if ('dry_run' in answer) return answer;
   throw new ApiError(0, { message: 'the service queued a request instead of previewing it' });
 }
-function acceptedOf(answer: LifecycleAnswer): Accepted {
+function acceptedOf(answer: { dry_run: true } | Accepted): Accepted {
   if ('request_id' in answer) return answer;
   throw new ApiError(0, { message: 'the service answered with a preview instead of queueing the request' });
 }

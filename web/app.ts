@@ -1,4 +1,4 @@
-import { Api, ApiError, type DryRun, type RequestView, STATUSES, session, TERMINAL } from './api.js';
+import { Api, ApiError, type DryRun, type RequestView, STATUSES, TERMINAL } from './api.js';
 import {
   announce,
   append,
@@ -16,14 +16,16 @@ import {
 } from './dom.js';
 import { RequestFormView } from './form.js';
 import { InventoryView } from './inventory.js';
-import { localPullPath, PullPanel } from './pull.js';
+import { localPullNumber, PullPanel } from './pull.js';
+import { session } from './session.js';
 
 /**
  * The self-service page: sign in with an API token, fill the request form the API describes, preview the
  * Terraform, submit, follow the request to its pull request, and browse every request by status.
  */
 
-const api = new Api();
+// Routes are relative to the page, so the page works under a path prefix (an API Gateway stage).
+const api = new Api({ base: new URL('.', document.baseURI).href, token: session.token });
 const pullPanel = new PullPanel(api);
 
 const el = {
@@ -101,6 +103,7 @@ function showSignIn(text?: string) {
 let signingIn = false;
 
 api.onUnauthorized = () => {
+  session.signOut();
   showSignIn(
     signingIn
       ? 'The service did not accept that token. Check it and try again.'
@@ -172,17 +175,17 @@ async function enterWorkspace(focus: boolean) {
 
 /** The pull request the page's address names (`/#/pulls/7`, the CLI prints it), opened once signed in. */
 function openPullFromAddress() {
-  const path = localPullPath(window.location.href);
-  if (!path || !session.token() || el.workspace.hidden) return;
+  const number = localPullNumber(window.location.href);
+  if (!number || !session.token() || el.workspace.hidden) return;
   // Opened by no link: closing it gives focus to the page's heading.
   el.requestTitle.setAttribute('tabindex', '-1');
-  void pullPanel.open(path, el.requestTitle);
+  void pullPanel.open(number, el.requestTitle);
 }
 
 window.addEventListener('hashchange', openPullFromAddress);
 // Closed, the panel leaves the page's own address, so a reload does not open it again.
 byId('pull-dialog').addEventListener('close', () => {
-  if (localPullPath(window.location.href))
+  if (localPullNumber(window.location.href))
     window.history.replaceState(null, '', window.location.pathname + window.location.search);
 });
 
@@ -386,7 +389,8 @@ async function poll(id: string, run: number) {
     delay = view.status === 'pr_open' ? 5000 : 1000;
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
-    if (error instanceof ApiError && error.status === 404) {
+    // No such request, or an id refused before sending ('..'): asking again would change nothing.
+    if (error instanceof ApiError && (error.status === 404 || error.status === 400)) {
       statusLive?.replaceChildren(h('p', { class: 'message message-error' }, `No request ${id}.`));
       return;
     }
@@ -416,7 +420,7 @@ function keepingFocus(container: HTMLElement, render: () => void) {
 function pullRequestLink(view: RequestView, long: boolean) {
   const pr = view.pull_request;
   if (!pr?.url) return undefined;
-  const local = localPullPath(pr.url);
+  const local = localPullNumber(pr.url);
   const link = h(
     'a',
     local
@@ -513,7 +517,7 @@ async function loadList(append = false) {
   el.refresh.setAttribute('aria-busy', 'true');
   try {
     const page = await api.list({
-      status: el.filter.value || undefined,
+      status: STATUSES.find((status) => status === el.filter.value),
       cursor: append ? (nextCursor ?? undefined) : undefined,
     });
     if (generation !== listGeneration) return;

@@ -1,6 +1,7 @@
-import type { Change, DatabaseDetail, EnvironmentPolicy, FieldIssue, JsonSchema } from './api.js';
+import type { Change, DatabaseDetail, EnvironmentPolicy, FieldIssue } from './api.js';
 import { describedBy, h } from './dom.js';
 import { type Control, clearFieldIssues, type IssueField, showFieldIssues } from './field-issues.js';
+import type { JsonSchema } from './json-schema.js';
 
 /**
  * The form that changes a database: every setting a change may move, filled with what the database has

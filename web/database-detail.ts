@@ -21,6 +21,7 @@ import {
   statusBadge,
   timeElement,
 } from './dom.js';
+import { requestSchema } from './json-schema.js';
 import { diffSection, pullRequestBody } from './pull-parts.js';
 
 /**
@@ -298,7 +299,7 @@ export class DatabaseDetailView {
     const parts = this.parts as Parts;
     const spec = this.spec();
     const env = db.environment && spec ? spec.environments[db.environment] : undefined;
-    this.form = new ChangeFormView(db, env, spec?.schema.properties?.tags);
+    this.form = new ChangeFormView(db, env, spec ? requestSchema(spec).properties?.tags : undefined);
     this.form.onChange = () => this.syncSubmit();
     const preview = h(
       'button',

@@ -1,6 +1,7 @@
-import type { EnvironmentPolicy, FieldIssue, JsonSchema, RequestForm } from './api.js';
+import type { EnvironmentPolicy, FieldIssue, RequestForm } from './api.js';
 import { describedBy, h } from './dom.js';
 import { type Control, clearFieldIssues, type IssueField, showFieldIssues } from './field-issues.js';
+import { type JsonSchema, requestSchema } from './json-schema.js';
 
 /**
  * The request form, generated from the request's JSON Schema and narrowed by the environment policy.
@@ -104,8 +105,9 @@ export class RequestFormView {
     this.root.replaceChildren(root);
     this.fields.clear();
     this.order.length = 0;
-    const properties = this.spec.schema.properties ?? {};
-    const required = new Set(this.spec.schema.required ?? []);
+    const schema = requestSchema(this.spec);
+    const properties = schema.properties ?? {};
+    const required = new Set(schema.required ?? []);
     const known = new Set(GROUPS.flatMap((g) => g.fields));
     const others = Object.keys(properties).filter((name) => !known.has(name));
     const groups = [...GROUPS, { legend: OTHER_GROUP, fields: others }];
@@ -516,7 +518,7 @@ export class RequestFormView {
 
     const owner = this.fields.get('owner');
     if (owner) {
-      const schemaRequired = (this.spec.schema.required ?? []).includes('owner');
+      const schemaRequired = (requestSchema(this.spec).required ?? []).includes('owner');
       this.setRequired(owner, schemaRequired || env.owner_required);
       owner.policyHint.textContent = env.owner_required ? `Required in ${envName}.` : '';
     }

@@ -1,6 +1,7 @@
 import { ApiError, type DatabaseQuery, type DatabaseSummary, type RequestForm } from './api.js';
 import { DatabaseDetailView, type DetailDeps } from './database-detail.js';
 import { byId, clearMessage, dataCell, dataTable, h, message, orUnknown, show } from './dom.js';
+import { requestSchema } from './json-schema.js';
 
 /**
  * The inventory: every database on the base branch (GET /databases), filtered by environment, engine and
@@ -47,7 +48,7 @@ export class InventoryView {
   /** Signed in: the filters offer what the request form does, and the first page loads. */
   start(spec: RequestForm): void {
     this.spec = spec;
-    const engines = (spec.schema.properties?.engine?.enum ?? []).map(String);
+    const engines = (requestSchema(spec).properties?.engine?.enum ?? []).map(String);
     fill(this.el.environment, Object.keys(spec.environments), 'All environments');
     fill(this.el.engine, engines, 'All engines');
     this.detail.close();

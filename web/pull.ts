@@ -1,4 +1,4 @@
-import { localPullPath as localPullPathOf } from '../src/render/pull-address.js';
+import { localPullPath } from '../src/render/pull-address.js';
 import { type Api, ApiError, type PullRequestDetail } from './api.js';
 import { byId, h, show, timeElement } from './dom.js';
 import { diffSection, pullRequestBody } from './pull-parts.js';
@@ -10,8 +10,11 @@ import { diffSection, pullRequestBody } from './pull-parts.js';
  * and offers to merge or close it while it is open.
  */
 
-/** The API's path of a pull request this page shows itself (`/pulls/7`), or undefined (github.com). */
-export const localPullPath = (url: string): string | undefined => localPullPathOf(url, document.baseURI);
+/** The number of a pull request this page shows itself (at its `/#/pulls/7`), or undefined (github.com). */
+export function localPullNumber(url: string): number | undefined {
+  const path = localPullPath(url, document.baseURI);
+  return path === undefined ? undefined : Number(path.slice(path.lastIndexOf('/') + 1));
+}
 
 type Tone = 'info' | 'error' | 'success';
 
@@ -25,7 +28,7 @@ export class PullPanel {
   private readonly title = byId('pull-title');
   private readonly messageBox = byId('pull-message');
   private readonly content = byId('pull-content');
-  private path = '';
+  private number = 0;
   private generation = 0;
   private acting = false;
   private opener: { element: HTMLElement; href: string; scope: HTMLElement | null } | undefined;
@@ -51,9 +54,9 @@ export class PullPanel {
     return this.dialog.open;
   }
 
-  /** Opens the panel for the pull request at `path` (`/pulls/7`), opened from `opener`. */
-  async open(path: string, opener?: HTMLElement): Promise<void> {
-    this.path = path;
+  /** Opens the panel for pull request `number`, opened from `opener`. */
+  async open(number: number, opener?: HTMLElement): Promise<void> {
+    this.number = number;
     if (opener) {
       this.opener = {
         element: opener,
@@ -61,7 +64,6 @@ export class PullPanel {
         scope: opener.closest<HTMLElement>('[id]'),
       };
     }
-    const number = path.slice(path.lastIndexOf('/') + 1);
     this.title.replaceChildren(h('span', { class: 'pull-kicker' }, `Pull request #${number}`));
     this.clearMessage();
     this.content.replaceChildren(h('p', { class: 'hint' }, `Loading pull request #${number}…`));
@@ -118,9 +120,9 @@ export class PullPanel {
   /** Reads the pull request and shows it; false when it could not be read. */
   private async load(): Promise<boolean> {
     const generation = ++this.generation;
-    const path = this.path;
+    const number = this.number;
     try {
-      const pr = await this.api.pull(path);
+      const pr = await this.api.pull(number);
       if (generation !== this.generation || !this.dialog.open) return false;
       this.render(pr);
       return true;
@@ -220,10 +222,10 @@ export class PullPanel {
     for (const b of buttons) b.setAttribute('aria-disabled', 'true');
     button.setAttribute('aria-busy', 'true');
     this.message(action === 'merge' ? 'Merging…' : 'Closing…', 'info');
-    const path = this.path;
+    const number = this.number;
     try {
-      const pr = await this.api.pullAction(path, action);
-      if (path !== this.path || !this.dialog.open) return;
+      const pr = await this.api.pullAction(number, action);
+      if (number !== this.number || !this.dialog.open) return;
       await this.load();
       this.message(
         action === 'merge'
@@ -234,7 +236,7 @@ export class PullPanel {
       this.onChanged();
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return;
-      if (path !== this.path || !this.dialog.open) return;
+      if (number !== this.number || !this.dialog.open) return;
       const verb = action === 'merge' ? 'merged' : 'closed';
       const reason =
         error instanceof ApiError && error.body.error === 'merge_conflict'
