@@ -19,6 +19,8 @@ const OPERATIONS = [
   { method: 'get', path: '/repos/{owner}/{repo}' },
   { method: 'get', path: '/repos/{owner}/{repo}/git/ref/{ref}' },
   { method: 'post', path: '/repos/{owner}/{repo}/git/refs' },
+  // A creation branch left at an earlier request's merged head is started afresh (GitHubHost.resetBranch).
+  { method: 'patch', path: '/repos/{owner}/{repo}/git/refs/{ref}' },
   // The host reads files only: of the four 200 forms (directory array, file, symlink, submodule), the file one.
   { method: 'get', path: '/repos/{owner}/{repo}/contents/{path}', only200: 'Content File' },
   { method: 'put', path: '/repos/{owner}/{repo}/contents/{path}' },

@@ -158,6 +158,11 @@ export interface GitHost {
   readFile(ref: string, path: string): Promise<string | null>;
   /** Creates the branch at `fromCommit` unless it exists. */
   ensureBranch(branch: string, fromCommit: string): Promise<{ created: boolean; head: string }>;
+  /**
+   * Moves the branch to `toCommit`, dropping what it held, only while it is at `expectedHead`; false when
+   * it is not (it moved, or is gone). For a branch an earlier request left behind.
+   */
+  resetBranch(branch: string, toCommit: string, expectedHead: string): Promise<boolean>;
   /** Commits the content on the branch unless the branch already holds exactly that content. */
   ensureFile(change: FileChange): Promise<{ committed: boolean; head: string }>;
   /** Commits the file's removal on the branch unless the branch no longer has it. */

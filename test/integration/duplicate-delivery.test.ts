@@ -54,6 +54,7 @@ type Method =
   | 'headOf'
   | 'readFile'
   | 'ensureBranch'
+  | 'resetBranch'
   | 'openPullRequests'
   | 'ensureFile'
   | 'ensureFileRemoved'
@@ -109,6 +110,9 @@ class FlakyGitHost implements GitHost {
   }
   ensureBranch(branch: string, fromCommit: string) {
     return this.call('ensureBranch', () => this.inner.ensureBranch(branch, fromCommit));
+  }
+  resetBranch(branch: string, toCommit: string, expectedHead: string) {
+    return this.call('resetBranch', () => this.inner.resetBranch(branch, toCommit, expectedHead));
   }
   openPullRequests(branch: string) {
     return this.call('openPullRequests', () => this.inner.openPullRequests(branch));

@@ -270,6 +270,40 @@ describe('GitHub simulator: endpoints as GitHub documents them', () => {
     expect(sim.problems).toEqual([]);
   });
 
+  it('PATCH git/refs moves a branch: forced anywhere, else only forward; 422 for a missing ref or an unknown sha', async () => {
+    const sim = await start();
+    const octokit = bare(sim);
+    const main = sim.resolve('main') as string;
+    sim.createBranch('feature/x', main);
+    const ahead = sim.commitFiles('feature/x', { 'x.txt': 'x\n' });
+    const update = (ref: string, sha: string, force?: boolean) =>
+      octokit.request('PATCH /repos/{owner}/{repo}/git/refs/{ref}', {
+        ...repoOf(sim),
+        ref,
+        sha,
+        ...(force === undefined ? {} : { force }),
+      });
+
+    const backwards = await failure(update('heads/feature/x', main));
+    expect(backwards.status).toBe(422);
+    expect(backwards.response?.data).toMatchObject({ message: 'Update is not a fast forward' });
+    const forced = await update('heads/feature/x', main, true);
+    expect(forced.status).toBe(200);
+    expect(forced.data).toMatchObject({ ref: 'refs/heads/feature/x', object: { sha: main } });
+    expect(sim.branches()['feature/x']).toBe(main);
+    expect((await update('heads/feature/x', ahead)).data.object.sha).toBe(ahead);
+
+    const missing = await failure(update('heads/feature/none', main, true));
+    expect(missing.status).toBe(422);
+    expect(missing.response?.data).toMatchObject({ message: 'Reference does not exist' });
+    const unknown = await failure(update('heads/feature/x', 'f'.repeat(40), true));
+    expect(unknown.status).toBe(422);
+    expect(unknown.response?.data).toMatchObject({ message: 'Object does not exist' });
+    expect(sim.branches()['feature/x']).toBe(ahead);
+    expect(sim.counters.mutationsByBranch).toEqual({ 'feature/x': 4, 'feature/none': 1 });
+    expect(sim.problems).toEqual([]);
+  });
+
   it('answers 409 for a stale sha and 422 for a missing sha when the file exists; 200 for an update', async () => {
     const sim = await start();
     const octokit = bare(sim);
@@ -987,6 +1021,7 @@ describe('GitHub simulator: validation against GitHub OpenAPI description', () =
       'GET /repos/{owner}/{repo}/git/blobs/{file_sha}',
       'GET /repos/{owner}/{repo}/git/ref/{ref}',
       'POST /repos/{owner}/{repo}/git/refs',
+      'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
       'GET /repos/{owner}/{repo}/git/trees/{tree_sha}',
       'POST /repos/{owner}/{repo}/issues/{issue_number}/labels',
       'GET /repos/{owner}/{repo}/pulls',
@@ -1021,6 +1056,7 @@ describe('GitHub simulator: validation against GitHub OpenAPI description', () =
     for (const path of [
       '/repos/{owner}/{repo}/git/ref/{ref}',
       '/repos/{owner}/{repo}/git/refs',
+      '/repos/{owner}/{repo}/git/refs/{ref}',
       '/repos/{owner}/{repo}/contents/{path}',
       '/repos/{owner}/{repo}/git/trees/{tree_sha}',
       '/repos/{owner}/{repo}/git/blobs/{file_sha}',

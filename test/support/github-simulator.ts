@@ -921,6 +921,20 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
       };
     },
 
+    'git/update-ref': ({ params, body, record }) => {
+      const ref = params.ref as string;
+      const { sha, force } = body as { sha: string; force?: boolean };
+      const docs = `${DOCS}/git/refs#update-a-reference`;
+      if (ref.startsWith('heads/')) record.branch = ref.slice('heads/'.length);
+      const full = `refs/${ref}`;
+      const current = refs.get(full);
+      if (!current) return message(422, 'Reference does not exist', docs);
+      if (!commits.has(sha)) return message(422, 'Object does not exist', docs);
+      if (!force && !ancestors(sha).has(current)) return message(422, 'Update is not a fast forward', docs);
+      refs.set(full, sha);
+      return { status: 200, body: refJson(full) };
+    },
+
     'repos/get-content': ({ params, query, record }) => {
       const path = (params.path as string).replace(/^\/+|\/+$/g, '');
       const ref = query.get('ref') ?? defaultBranch;

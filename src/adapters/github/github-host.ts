@@ -9,6 +9,9 @@
  *   openPullRequests          GET  pulls?head=owner:branch         (only when the branch was there already:
  *                                                                   another request's open pull request on it
  *                                                                   stops the worker before the file step)
+ *   resetBranch               GET  git/ref/heads/{branch}, then    (only when the branch was there already with
+ *                             PATCH git/refs/heads/{branch}         no pull request open, and another request's
+ *                                                                   file: started afresh from the base head)
  *   ensureFile                PUT  contents/{path}                 (only when the content differs; a branch
  *                                                                   just made from a commit we read needs no read)
  *   ensurePullRequest         POST pulls                           (422 exists: GET pulls?head=, reuse it
@@ -34,6 +37,7 @@
  */
 
 import type { Endpoints, RequestRequestOptions } from '@octokit/types';
+import { isValidBranchName } from '../../domain/branch-name.js';
 import { belongsTo, pullRequestInUseReason } from '../../domain/pull-request-owner.js';
 import {
   DIRECTORY_READ_LIMIT_BYTES,
@@ -178,6 +182,33 @@ export class GitHubHost implements GitHost {
       if (attempt >= 2)
         throw new GitHostError(`branch ${branch} in ${this.repository} keeps changing`, 'transient');
     }
+  }
+
+  /**
+   * GitHub has no compare-and-swap for a ref: the head is read and compared, then the ref is forced to the
+   * commit. A push that lands in between (one round trip) is overwritten; the worker resets only a branch
+   * an earlier request left behind, with no pull request open on it, so nobody else should be writing there.
+   */
+  async resetBranch(branch: string, toCommit: string, expectedHead: string): Promise<boolean> {
+    if (!isValidBranchName(branch))
+      throw new GitHostError(`invalid branch name ${JSON.stringify(branch)}`, 'permanent');
+    // What ensureBranch saw no longer stands in for a read, whatever happens here.
+    this.branchHeads.delete(branch);
+    if ((await this.headOf(branch)) !== expectedHead) return false;
+    const what = `reset branch ${branch} to ${toCommit} in ${this.repository}`;
+    try {
+      await this.mutate('PATCH /repos/{owner}/{repo}/git/refs/{ref}', {
+        ref: `heads/${branch}`,
+        sha: toCommit,
+        force: true,
+      });
+    } catch (error) {
+      // Deleted since the read: it moved.
+      if (this.isValidation(error, /reference does not exist/i)) return false;
+      throw this.classify(error, what);
+    }
+    this.branchHeads.set(branch, { head: toCommit, at: Date.now() });
+    return true;
   }
 
   async ensureFile(change: FileChange): Promise<{ committed: boolean; head: string }> {

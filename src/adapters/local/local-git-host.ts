@@ -11,6 +11,7 @@
  * claim outlives its process only through a crash: one whose head is in the base was merged (recorded at
  * start-up by finishInterruptedMerges, or by whoever meets it), one older than the lease is let go.
  */
+import { isValidBranchName } from '../../domain/branch-name.js';
 import { belongsTo, pullRequestInUseReason } from '../../domain/pull-request-owner.js';
 import {
   type Clock,
@@ -33,7 +34,6 @@ import {
   type GitIdentity,
   hashObject,
   isOid,
-  isValidBranchName,
   isValidRepositoryPath,
   ZERO_OID,
 } from './git-objects.js';
@@ -127,6 +127,24 @@ export class LocalGitHost implements GitHost, PullRequestReview {
       if (attempt >= this.maxAttempts) throw lostRace(`refs/heads/${branch}`);
       await backoff(attempt);
     }
+  }
+
+  async resetBranch(branch: string, toCommit: string, expectedHead: string): Promise<boolean> {
+    assertBranch(branch);
+    // The zero id would mean "absent" to git: a reset never creates a branch.
+    if (!isOid(expectedHead) || expectedHead === ZERO_OID) {
+      throw new GitHostError(
+        `invalid expected head ${JSON.stringify(expectedHead)}: a commit id`,
+        'permanent',
+      );
+    }
+    const repo = await this.repo();
+    const target = await repo.resolveCommit(toCommit);
+    if (!target) throw new GitHostError(`${toCommit} is not a commit in the repository`, 'permanent');
+    // Someone has the branch checked out: moving it would leave that checkout stale. Try again later.
+    this.assertNotCheckedOut(repo, branch, 'transient');
+    // One compare-and-swap: a branch that moved since the caller looked (or is gone) stays as it is.
+    return repo.updateRef({ ref: `refs/heads/${branch}`, newOid: target, oldOid: expectedHead });
   }
 
   async ensureFile(change: FileChange): Promise<{ committed: boolean; head: string }> {

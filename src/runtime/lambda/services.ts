@@ -73,6 +73,7 @@ function lazyGitHost(create: () => Promise<GitHost>): GitHost {
     headOf: async (branch) => (await host.get()).headOf(branch),
     readFile: async (ref, path) => (await host.get()).readFile(ref, path),
     ensureBranch: async (branch, from) => (await host.get()).ensureBranch(branch, from),
+    resetBranch: async (branch, to, expected) => (await host.get()).resetBranch(branch, to, expected),
     ensureFile: async (change) => (await host.get()).ensureFile(change),
     ensureFileRemoved: async (removal) => (await host.get()).ensureFileRemoved(removal),
     listFiles: async (commit, directory) => (await host.get()).listFiles(commit, directory),
