@@ -7,7 +7,7 @@ import { resolveRequest } from '../domain/resolve.js';
 import { unprotectedSpec } from '../domain/retire.js';
 import type { PullRequestRef, RequestRecord } from '../domain/status.js';
 import { isTerminal } from '../domain/status.js';
-import { GitHostError } from '../ports.js';
+import { type GitHost, GitHostError } from '../ports.js';
 import { renderPullRequest } from '../render/pull-request.js';
 import { renderChangePullRequest } from '../render/pull-request-change.js';
 import { renderRetirePullRequest } from '../render/pull-request-retire.js';
@@ -217,13 +217,16 @@ async function writeAndOpen(
 ): Promise<PullRequestRef> {
   const { conventions, git } = ctx;
   const { branch } = work;
-  const { created } = await git.ensureBranch(branch, baseHead);
+  const { created, head } = await git.ensureBranch(branch, baseHead);
   // A branch just made cannot carry a pull request. One that was there may carry another request's, still
   // open (that request was settled by a forged webhook, or its pull request was reopened): committing onto
   // it would hand that pull request, titled for the other request, to this one.
   if (!created) {
-    const foreign = foreignPullRequest(await git.openPullRequests(branch), record.id);
+    const open = await git.openPullRequests(branch);
+    const foreign = foreignPullRequest(open, record.id);
     if (foreign) throw new PermanentFailure(pullRequestInUseReason(foreign, branch));
+    if (open.length === 0 && work.write)
+      await startAfresh(git, record.id, work.write.path, branch, baseHead, head);
   }
   const message = `${work.message}\n\nrds-provisioner request ${record.id}`;
   if (work.write) await git.ensureFile({ branch, ...work.write, message });
@@ -241,6 +244,34 @@ async function writeAndOpen(
     ...(reviewers ? { reviewers: { users: reviewers.users, teams: reviewers.teams } } : {}),
   });
   return { number: pr.number, url: pr.url, branch };
+}
+
+/**
+ * A branch that was there already, with no pull request open on it and without this request's file at the
+ * path it writes, was left by an earlier request: a creation's branch is never deleted, so the name created
+ * again after its retirement finds it at the old, merged head. A commit on top of that head would make a pull
+ * request that conflicts with the base, which removed the file since; so the branch starts again from the
+ * base head. A branch that holds this request's file (a redelivery) is left as it is.
+ */
+async function startAfresh(
+  git: GitHost,
+  requestId: string,
+  path: string,
+  branch: string,
+  baseHead: string,
+  seen: string,
+): Promise<void> {
+  let head: string | null = seen;
+  // Gone meanwhile (null): the file step finds it missing, and the next attempt makes it again.
+  for (let look = 1; head !== null && head !== baseHead; look++) {
+    const content = await git.readFile(head, path);
+    if (content !== null && generatedForRequest(content) === requestId) return;
+    if (await git.resetBranch(branch, baseHead, head)) return;
+    // It moved since we looked (another delivery of this request, most likely): look once more.
+    if (look >= 2)
+      throw new GitHostError(`branch ${branch} kept moving while it was started afresh`, 'transient');
+    head = await git.headOf(branch);
+  }
 }
 
 async function classify(

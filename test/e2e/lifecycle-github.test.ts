@@ -1,65 +1,20 @@
-import { sign } from '@octokit/webhooks-methods';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GitHubSimulator, startGitHubSimulator } from '../support/github-simulator.js';
-import { closedPullRequestEvent } from '../support/github-webhooks.js';
-import { api, type RunningServer, startServer, waitFor } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { githubServedPerSuite } from '../support/github-served.js';
+import { waitFor } from '../support/server.js';
 
 const TOKEN = 'ghp_simulatedTokenForTheLifecycle0123456789ab';
-const WEBHOOK_SECRET = 'whsec-for-the-lifecycle-test';
 
 /** A database's whole life against GitHub (the simulator): create → change → change → retire → create again. */
 describe('serve --github: a database for its whole life', () => {
-  let sim: GitHubSimulator;
-  let server: RunningServer;
-  let call: ReturnType<typeof api>;
+  const served = githubServedPerSuite({
+    token: TOKEN,
+    webhookSecret: 'whsec-for-the-lifecycle-test',
+    pathPrefix: '/api/v3',
+  });
   const file = 'terraform/live/prod/payments/main.tf';
 
-  beforeAll(async () => {
-    sim = await startGitHubSimulator({
-      owner: 'acme',
-      repo: 'infra',
-      tokens: [TOKEN],
-      pathPrefix: '/api/v3',
-    });
-    server = await startServer({
-      args: ['--github', 'acme/infra', '--workers', '1'],
-      env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: sim.url, GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET },
-    });
-    call = api(server);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    await sim?.stop();
-  });
-
-  const webhook = async (payload: unknown) => {
-    const body = JSON.stringify(payload);
-    const response = await fetch(`${server.url}/webhooks/github`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-github-event': 'pull_request',
-        'x-hub-signature-256': await sign(WEBHOOK_SECRET, body),
-      },
-      body,
-    });
-    return response.status;
-  };
-
-  /** Waits for the request's pull request at a step, merges it on GitHub and delivers the webhook. */
-  async function mergeOpen(id: string, step = 1) {
-    const open = await waitFor(
-      () => call('GET', `/requests/${id}`),
-      (r) => (r.json?.status === 'pr_open' && r.json?.step === step) || r.json?.status === 'failed',
-      60_000,
-    );
-    expect(open.json).toMatchObject({ status: 'pr_open', step });
-    const merged = sim.mergePull(open.json.pull_request.number);
-    expect(await webhook(closedPullRequestEvent('acme/infra', merged))).toBe(200);
-    return merged;
-  }
-
   it('creates, changes twice, retires a protected prod database in two steps, and creates the name again', async () => {
+    const { sim, server, call, mergeOpen } = served;
     const created = await call('POST', '/provision', {
       db_name: 'payments',
       engine: 'postgres',

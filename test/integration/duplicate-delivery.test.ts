@@ -903,6 +903,22 @@ describe("a retirement's first merge reported again", () => {
   );
 });
 
+/**
+ * `orders` created and merged, then retired in both steps and merged: main lacks its file, and the creation
+ * branch, never deleted, still stands at the creation's merged head. The retirement.
+ */
+async function createdAndRetired(w: Worker): Promise<RequestRecord> {
+  await existing(w);
+  const retire = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
+  await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+  await reportMerge(w, retire.id, await mergeNamed(w, retire.id));
+  await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+  await reportMerge(w, retire.id, await mergeNamed(w, retire.id));
+  expect(await w.store.get(retire.id)).toMatchObject({ status: 'merged', step: 2 });
+  expect(fileAt(repo, 'main', PATH)).toBeNull();
+  return retire;
+}
+
 describe('a duplicate delivery that reaches its pull request after the pull request merged', () => {
   it('gets the merged pull request back: never a second pull request for the request', async () => {
     const a = openWorker();
@@ -935,14 +951,7 @@ describe('a duplicate delivery that reaches its pull request after the pull requ
 
   it('a creation of the name after its retirement merged opens a new pull request on the creation branch', async () => {
     const w = openWorker();
-    await existing(w);
-    const retire = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
-    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
-    await reportMerge(w, retire.id, await mergeNamed(w, retire.id));
-    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
-    await reportMerge(w, retire.id, await mergeNamed(w, retire.id));
-    expect(await w.store.get(retire.id)).toMatchObject({ status: 'merged', step: 2 });
-    expect(fileAt(repo, 'main', PATH)).toBeNull();
+    await createdAndRetired(w);
 
     const again = await accept(w, ORDERS);
     await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
@@ -958,5 +967,83 @@ describe('a duplicate delivery that reaches its pull request after the pull requ
     ]);
     expect(pulls.map((p) => p.state)).toEqual(['open', 'merged', 'merged', 'merged']);
     expect(fileAt(repo, CREATE_BRANCH, PATH)).toBe(expected(again).content);
+  });
+});
+
+describe('the name created again in its environment after its retirement, delivered twice', () => {
+  /** `orders` retired (see createdAndRetired), then asked for again in the same environment: queued. */
+  async function recreated(w: Worker) {
+    const retire = await createdAndRetired(w);
+    expect(fileAt(repo, CREATE_BRANCH, PATH)).not.toBeNull();
+    const record = await accept(w, ORDERS);
+    const want = expected(record);
+    const work = { branch: want.branch, path: want.path, content: want.content, title: want.text.title };
+    return {
+      record,
+      work,
+      earlier: [`${removalWork(retire).branch}-unprotect`, removalWork(retire).branch],
+    };
+  }
+
+  /** The one pull request merges cleanly, and main then holds the file naming the new request. */
+  async function mergesCleanly(w: Worker, id: string, content: string) {
+    const merged = await mergeNamed(w, id);
+    expect(merged.state).toBe('merged');
+    expect(fileAt(repo, 'main', PATH)).toBe(content);
+  }
+
+  it('settled concurrently by two workers: the branch starts afresh from main; one commit, one PR, and it merges', async () => {
+    const a = openWorker();
+    const b = openWorker();
+    const { record, work, earlier } = await recreated(a);
+    await settleOnTwoWorkersAtOnce(a, b, record.id);
+
+    await expectOneStepPullRequest(b, record.id, 1, work, earlier);
+    await mergesCleanly(b, record.id, work.content);
+  });
+
+  it('the second delivery meets the branch the first started afresh after its own look: it leaves the first one’s commit', async () => {
+    const a = openWorker();
+    const b = openWorker();
+    const { record, work, earlier } = await recreated(a);
+    a.queue.enqueue(record.id); // the duplicate
+    const first = await receiveOne(a);
+    const second = await receiveOne(b);
+    // The second delivery has seen the old branch head and no pull request on it; now the first delivery
+    // runs whole: it starts the branch afresh, commits and opens the pull request.
+    b.flaky.afterNext('openPullRequests', async () => {
+      await settleDelivery(a.ctx, a.queue, RETRY, first);
+    });
+    let headAfterFirst = '';
+    b.flaky.afterNext('resetBranch', async () => {
+      headAfterFirst = git(repo, 'rev-parse', CREATE_BRANCH);
+    });
+    await settleDelivery(b.ctx, b.queue, RETRY, second);
+    expect(b.flaky.pending).toBe(0);
+
+    // Its reset from the head it saw found the branch moved: it read again, found the request's file, and
+    // left the branch where the first delivery put it.
+    expect(b.flaky.calls.filter((c) => c === 'resetBranch')).toHaveLength(1);
+    expect(git(repo, 'rev-parse', CREATE_BRANCH)).toBe(headAfterFirst);
+    await expectOneStepPullRequest(b, record.id, 1, work, earlier);
+    await mergesCleanly(b, record.id, work.content);
+  });
+
+  it('redelivered after a crash past its commit: the branch holding the request’s file is not started again', async () => {
+    const w = openWorker();
+    const { record, work, earlier } = await recreated(w);
+    w.flaky.failNext('ensurePullRequest', new GitHostError('connection reset', 'transient'));
+    await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
+    expect(w.flaky.pending).toBe(0);
+    const head = git(repo, 'rev-parse', CREATE_BRANCH);
+    expect(fileAt(repo, CREATE_BRANCH, PATH)).toBe(work.content);
+
+    clock.advance(RETRY.maxDelayMs);
+    w.flaky.calls.length = 0;
+    await settleDelivery(w.ctx, w.queue, RETRY, { ...(await receiveOne(w)), attempt: 2 });
+    expect(w.flaky.calls).not.toContain('resetBranch');
+    expect(git(repo, 'rev-parse', CREATE_BRANCH)).toBe(head);
+    await expectOneStepPullRequest(w, record.id, 1, work, earlier);
+    await mergesCleanly(w, record.id, work.content);
   });
 });
