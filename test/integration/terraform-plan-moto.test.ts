@@ -225,8 +225,9 @@ const field = (xml: string, tag: string) => {
 describe.skipIf(!usable)(
   `a database's life with real Terraform and hashicorp/aws ${provider?.version} against moto`,
   () => {
-    const work = mkdtempSync(join(tmpdir(), 'rdsp-plan-moto-'));
-    const env = { ...terraformEnv(work), AWS_EC2_METADATA_DISABLED: 'true' };
+    // Made in beforeAll: the describe's body runs even when it is skipped, and afterAll then does not.
+    let work: string;
+    let env: Record<string, string>;
     /**
      * Each database has a moto server of its own: moto gives every DB instance the same DbiResourceId
      * (db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U), and the provider finds an aws_db_instance by it, so it cannot
@@ -491,6 +492,8 @@ ${endpoints}
     }
 
     beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), 'rdsp-plan-moto-'));
+      env = { ...terraformEnv(work), AWS_EC2_METADATA_DISABLED: 'true' };
       // The staging instance's monitoring role attaches an AWS managed policy, which moto loads only so.
       const previous = process.env.MOTO_IAM_LOAD_MANAGED_POLICIES;
       process.env.MOTO_IAM_LOAD_MANAGED_POLICIES = 'true';
@@ -504,7 +507,7 @@ ${endpoints}
 
     afterAll(async () => {
       await Promise.all([forCluster?.moto.stop(), forInstance?.moto.stop()]);
-      rmSync(work, { recursive: true, force: true });
+      if (work) rmSync(work, { recursive: true, force: true });
     });
 
     it.concurrent('dev Aurora PostgreSQL (provisioned): size, a reader, a minor version, tags and owner update the cluster in place; 16 → 17 with allow_major_version_upgrade replaces only its parameter groups, created before destroyed; retired in one step, destroyed without a final snapshot as dev says', async ({
