@@ -95,15 +95,7 @@ export async function requestChange(
       branch,
       base: ctx.conventions.base,
     });
-    return {
-      kind: 'preview',
-      filePath: onBase.path,
-      branch,
-      base: ctx.conventions.base,
-      content,
-      diff: unifiedDiff(onBase.path, onBase.content, content),
-      pullRequest: text,
-    };
+    return previewOf(ctx, onBase, branch, content, text);
   }
   return submit(ctx, queuedRecord(id, request, requester, ctx.clock.now(), 'change', change));
 }
@@ -153,18 +145,29 @@ export async function requestRetire(
       base: ctx.conventions.base,
       keepsFinalSnapshot: !(unprotected ?? current.spec).skipFinalSnapshot,
     });
-    return {
-      kind: 'preview',
-      filePath: onBase.path,
-      branch,
-      base: ctx.conventions.base,
-      content,
-      diff: unifiedDiff(onBase.path, onBase.content, content),
-      pullRequest: text,
-    };
+    return previewOf(ctx, onBase, branch, content, text);
   }
   const id = ctx.newRequestId();
   return submit(ctx, queuedRecord(id, current.request, requester, ctx.clock.now(), 'retire'));
+}
+
+/** What a dry run answers: the file as the pull request leaves it, its diff, and the pull request's text. */
+function previewOf(
+  ctx: AppContext,
+  onBase: { path: string; content: string },
+  branch: string,
+  content: string,
+  pullRequest: { title: string; body: string },
+): LifecycleOutcome {
+  return {
+    kind: 'preview',
+    filePath: onBase.path,
+    branch,
+    base: ctx.conventions.base,
+    content,
+    diff: unifiedDiff(onBase.path, onBase.content, content),
+    pullRequest,
+  };
 }
 
 /** Who asked for the database: the requester of its newest creation the store knows of. */
