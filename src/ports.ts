@@ -2,6 +2,7 @@
  * The ports the use cases need. Each runtime wires adapters that implement them: SQLite and a local git
  * repository on one machine; DynamoDB, SNS/SQS and GitHub on AWS.
  */
+import type { DatabaseReport, PlanReport } from './domain/reports.js';
 import type { Position, PullRequestRef, RequestKind, RequestRecord, Status } from './domain/status.js';
 
 export interface Clock {
@@ -42,6 +43,8 @@ export interface StatusChange {
   attempt?: number;
   /** The step the move goes to; absent: the record's current step. */
   step?: number;
+  /** With a merge (merged, or a retirement's first step advancing): the base branch's merge commit. */
+  mergeCommit?: string;
 }
 
 export interface ListQuery {
@@ -73,6 +76,23 @@ export interface StatusStore {
   inFlight(dbName: string): Promise<string | undefined>;
   /** The in-flight request of each database that has one, for a page of the inventory. */
   inFlightMany(dbNames: readonly string[]): Promise<Map<string, string>>;
+  /** The requests whose pull request merged as this commit (StatusChange.mergeCommit), newest first. */
+  mergedAt(commit: string): Promise<RequestRecord[]>;
+  /**
+   * Records the latest plan reported for a request, only while its stored plan's digest is
+   * `previousDigest` (null: none stored): a compare-and-swap, so of two reports racing one wins. False
+   * when the plan moved on meanwhile; undefined: no such request.
+   */
+  setPlan(id: string, plan: PlanReport, previousDigest: string | null): Promise<boolean | undefined>;
+  /** What the pipeline reported per database; a database never reported reads as emptyDatabaseReport. */
+  databaseReport(dbName: string): Promise<DatabaseReport>;
+  /** The same for a page of the inventory: only databases with a stored report are in the map. */
+  databaseReports(dbNames: readonly string[]): Promise<Map<string, DatabaseReport>>;
+  /**
+   * Stores a database's report only while the stored one's version is `report.version` (0: none stored),
+   * writing it as version + 1: a compare-and-swap. False when another report got there first.
+   */
+  putDatabaseReport(report: DatabaseReport): Promise<boolean>;
 }
 
 /** A leased message: invisible to other consumers until acknowledged, released, or its lease expires. */
@@ -184,6 +204,18 @@ export interface GitHost {
    * one request: an open one for another request is a GitHostError('conflict'), never reused.
    */
   ensurePullRequest(spec: PullRequestSpec): Promise<{ number: number; url: string; created: boolean }>;
+  /**
+   * The service's one comment of a kind on a pull request, found by the hidden `marker` its body carries
+   * (an HTML comment, e.g. `<!-- rds-provisioner:plan -->`): created once, then edited in place; no write
+   * when it already says `body`. GitHub: an issue comment; local: kept with the pull request.
+   */
+  upsertPullRequestComment(
+    number: number,
+    marker: string,
+    body: string,
+  ): Promise<{ created: boolean; updated: boolean }>;
+  /** Whether the commit is the branch's head or one of its ancestors; false for an unknown commit. */
+  containsCommit(branch: string, commit: string): Promise<boolean>;
 }
 
 export type PullRequestState = 'open' | 'merged' | 'closed';
@@ -200,6 +232,14 @@ export interface PullRequestInfo {
   createdAt: string;
   updatedAt: string;
   mergeCommit: string | null;
+  /** The service's comments on it (local host: the plan report), by marker; GitHub's live on GitHub. */
+  comments: PullRequestComment[];
+}
+
+export interface PullRequestComment {
+  marker: string;
+  body: string;
+  updatedAt: string;
 }
 
 /** Review of pull requests the local git host keeps (GitHub has its own). */

@@ -9,6 +9,8 @@ export interface PullRequestEvent {
   number: number;
   /** The branch the pull request merges from: it must be the request's. */
   headBranch: string;
+  /** Merged: the base branch commit it merged as, recorded for the pipeline's apply report. */
+  mergeCommit?: string;
   at: Date;
 }
 
@@ -33,17 +35,26 @@ export async function applyPullRequestEvent(
   const mismatch = pullRequestMismatch(current, event, ctx.conventions);
   if (mismatch) return { changed: false, refused: mismatch };
   const detail = `pull request #${event.number} ${event.action}`;
+  const merge = event.action === 'merged' && event.mergeCommit ? { mergeCommit: event.mergeCommit } : {};
   if (current.kind === 'retire' && event.action === 'merged' && (await stillOnBase(ctx, current))) {
     const result = await ctx.intake.advance(
       event.requestId,
       { status: current.status, step: current.step },
-      { at: event.at, detail: `${detail}: deletion protection lifted; the removal comes next` },
+      {
+        at: event.at,
+        detail: `${detail}: deletion protection lifted; the removal comes next`,
+        ...merge,
+      },
     );
     if (!result) return { changed: false, refused: 'no request with that id' };
     if (result.changed) ctx.logger.info(`${detail}, next step queued`, { request_id: event.requestId });
     return result;
   }
-  const result = await ctx.store.transition(event.requestId, event.action, { at: event.at, detail });
+  const result = await ctx.store.transition(event.requestId, event.action, {
+    at: event.at,
+    detail,
+    ...merge,
+  });
   if (!result) return { changed: false, refused: 'no request with that id' };
   if (result.changed) ctx.logger.info(detail, { request_id: event.requestId });
   return result;

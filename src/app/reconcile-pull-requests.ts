@@ -20,6 +20,7 @@ export async function reconcilePullRequests(ctx: AppContext, review: PullRequest
       action: pr.state,
       number: pr.number,
       headBranch: pr.branch,
+      ...(pr.mergeCommit ? { mergeCommit: pr.mergeCommit } : {}),
       at: ctx.clock.now(),
     });
     if (result?.changed) settled++;

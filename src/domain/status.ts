@@ -1,24 +1,54 @@
 import type { ChangeV1 } from './change.js';
+import type { CostEstimate } from './cost.js';
+import type { PlanReport } from './reports.js';
 import type { RequestV1 } from './request.js';
 
 /** What a request does to its database: create it, change its settings, or retire it. */
 export const REQUEST_KINDS = ['create', 'change', 'retire'] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
-/** A request's life: queued → processing → pr_open → merged | closed; failed with a reason. */
-export const STATUSES = ['queued', 'processing', 'pr_open', 'merged', 'closed', 'failed'] as const;
+/**
+ * A request's life: queued → processing → pr_open → merged | closed; failed with a reason. After the
+ * merge, what the pipeline reports: applying, then ready or apply_failed (with Terraform's reason).
+ */
+export const STATUSES = [
+  'queued',
+  'processing',
+  'pr_open',
+  'merged',
+  'applying',
+  'ready',
+  'apply_failed',
+  'closed',
+  'failed',
+] as const;
 export type Status = (typeof STATUSES)[number];
 
-export const TERMINAL_STATUSES: readonly Status[] = ['merged', 'closed', 'failed'];
+/**
+ * Where the worker's part ends: nothing more to write. `merged` rests here when no pipeline reports (the
+ * local runtime without one, a CI not yet set up); the pipeline's reports may still move it on.
+ */
+export const TERMINAL_STATUSES: readonly Status[] = [
+  'merged',
+  'applying',
+  'ready',
+  'apply_failed',
+  'closed',
+  'failed',
+];
 /** While a request is in one of these, another request for the same database is a conflict. */
 export const IN_FLIGHT_STATUSES: readonly Status[] = ['queued', 'processing', 'pr_open'];
+/** Merged, and what the pipeline reported of its apply since. */
+export const POST_MERGE_STATUSES: readonly Status[] = ['merged', 'applying', 'ready', 'apply_failed'];
 
 export const isTerminal = (status: Status) => TERMINAL_STATUSES.includes(status);
+export const isPostMerge = (status: Status) => POST_MERGE_STATUSES.includes(status);
 
 /**
  * Which moves are allowed. A status never moves backwards, so a late or replayed event cannot undo a
- * later one (a webhook may even report the merge before the worker records pr_open). The one move out of
- * a terminal status is into merged, from closed or failed: a pull request closed and later reopened and
+ * later one (a webhook may even report the merge before the worker records pr_open). After merged, the
+ * pipeline's reports move it on to applying, ready or apply_failed; ready is the end. The worker's terminal
+ * statuses closed and failed move only into merged: a pull request closed and later reopened and
  * merged on GitHub, or one opened before its request failed (retries ran out while dressing it) and merged
  * anyway, puts the file on the base branch, and the request must say so: the file is on the base if and
  * only if the request is merged.
@@ -28,7 +58,12 @@ const NEXT: Record<Status, readonly Status[]> = {
   // processing again: a new delivery attempt after a crash or a transient error.
   processing: ['processing', 'pr_open', 'merged', 'closed', 'failed'],
   pr_open: ['merged', 'closed'],
-  merged: [],
+  // The pipeline's apply: its start may go unreported, so merged may go straight to its outcome.
+  merged: ['applying', 'ready', 'apply_failed'],
+  applying: ['ready', 'apply_failed'],
+  // A failed apply run again (the pipeline re-run, or a fix merged and applied at the same commit).
+  apply_failed: ['applying', 'ready'],
+  ready: [],
   closed: ['merged'],
   failed: ['merged'],
 };
@@ -90,8 +125,14 @@ export interface RequestRecord {
   /** Deliveries the worker has started for this request. */
   attempts: number;
   pullRequest: PullRequestRef | null;
-  /** Why it failed, in words fit for the requester (never a secret or a stack trace). */
+  /** Why it failed, in words fit for the requester (never a secret or a stack trace); also apply_failed's. */
   failureReason: string | null;
+  /** The base branch's commit its pull request merged as (the commit the pipeline applies); null before. */
+  mergeCommit: string | null;
+  /** The latest plan the pipeline reported for its pull request; null before one. */
+  plan: PlanReport | null;
+  /** The estimated monthly cost of the database as the request leaves it (a change: with the difference). */
+  cost: CostEstimate | null;
   history: HistoryEntry[];
 }
 
@@ -103,6 +144,7 @@ export function queuedRecord(
   at: Date,
   kind: RequestKind = 'create',
   change: ChangeV1 | null = null,
+  cost: CostEstimate | null = null,
 ): RequestRecord {
   const time = at.toISOString();
   return {
@@ -118,6 +160,9 @@ export function queuedRecord(
     attempts: 0,
     pullRequest: null,
     failureReason: null,
+    mergeCommit: null,
+    plan: null,
+    cost,
     history: [{ at: time, status: 'queued' }],
   };
 }

@@ -6,9 +6,10 @@ import type { Authenticator, PullRequestReview } from '../../ports.js';
 import type { AppContext } from '../context.js';
 import { Inventory } from '../inventory.js';
 import { type ApiEnv, apiRoutes, invalidRequest } from './api-routes.js';
-import { limitBodies, WEBHOOK_PATH } from './body-limits.js';
+import { limitBodies, REPORTS_PREFIX, WEBHOOK_PATH } from './body-limits.js';
 import { type DatabasesApi, databasesApi } from './databases.js';
 import { type PullsApi, pullsApi } from './pulls.js';
+import { type ReportsApi, reportsApi } from './reports.js';
 import { type RequestsApi, requestsApi } from './requests.js';
 import { HEADERS_TOO_LARGE, Health, json } from './schemas.js';
 import { isWebPath, registerWebPage, type WebAssets } from './web.js';
@@ -24,7 +25,13 @@ const PUBLIC_PATHS = new Set(['/health', '/openapi.json', WEBHOOK_PATH]);
 
 export interface HttpDeps {
   ctx: AppContext;
+  /** Requesters: every route but the reports. */
   auth: Authenticator;
+  /**
+   * CI's own credential, separate from requesters': only it reaches /reports/*, and it reaches nothing
+   * else. Absent: no report is taken (401).
+   */
+  pipelineAuth?: Authenticator;
   /** Local git host only: pull request review routes under /pulls. */
   review?: PullRequestReview;
   /** The GitHub repository the service targets and its webhook secret: with them, POST /webhooks/github is served. */
@@ -62,7 +69,7 @@ const healthApi = () => apiRoutes().openapi(healthRoute, (c) => c.json({ status:
  * page. Each resource's sub-app is chained, so its routes carry their types; /pulls is served only with
  * the local git host (HttpDeps.review), /webhooks/github is GitHub's to call.
  */
-export type AppType = RequestsApi | ReturnType<typeof healthApi> | DatabasesApi | PullsApi;
+export type AppType = RequestsApi | ReturnType<typeof healthApi> | DatabasesApi | PullsApi | ReportsApi;
 
 /** The HTTP API, the same Hono app on every runtime. */
 export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
@@ -76,10 +83,15 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
 
   app.use('*', async (c, next) => {
     if (PUBLIC_PATHS.has(c.req.path) || (deps.web && isWebPath(c.req.path))) return next();
-    const identity = await deps.auth.authenticate({ header: (name) => c.req.header(name), env: c.env });
+    const request = { header: (name: string) => c.req.header(name), env: c.env };
+    const report = c.req.path.startsWith(REPORTS_PREFIX);
+    const identity = await (report ? deps.pipelineAuth : deps.auth)?.authenticate(request);
     if (!identity) {
       c.header('WWW-Authenticate', 'Bearer');
-      return c.json({ error: 'unauthorized' as const, message: 'a valid bearer token is required' }, 401);
+      const message = report
+        ? "reports take the pipeline's credential, not a requester's"
+        : 'a valid bearer token is required';
+      return c.json({ error: 'unauthorized' as const, message }, 401);
     }
     c.set('identity', identity);
     return next();
@@ -101,6 +113,7 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
   };
   app.use('/provision', requireJson);
   app.use('/databases/*', requireJson);
+  app.use(`${REPORTS_PREFIX}*`, requireJson);
 
   // Every body, on every route, within its route's limit.
   app.use('*', limitBodies);
@@ -114,6 +127,7 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
     databasesApi({ ctx, inventory: deps.inventory ?? new Inventory(), publicBase, ...onAccepted }),
   );
   if (deps.review) app.route('/', pullsApi(ctx, deps.review));
+  app.route('/', reportsApi(ctx));
   if (deps.web) registerWebPage(app, deps.web);
   if (deps.webhook) registerGitHubWebhook(app, ctx, deps.webhook);
 

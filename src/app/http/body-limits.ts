@@ -19,9 +19,20 @@ export const WEBHOOK_PATH = '/webhooks/github';
  */
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 
+export const REPORTS_PREFIX = '/reports/';
+
+/**
+ * CI's reports carry Terraform's JSON, trimmed by the reporter to what the service reads (no
+ * configuration, prior state or planned values; only the attributes that differ): a plan of 500
+ * databases is a few MB. 8 MiB stays under API Gateway's 10 MB payload limit.
+ */
+export const MAX_REPORT_BODY_BYTES = 8 * 1024 * 1024;
+
 /** The largest body a route takes. */
 export function maxBodyBytes(path: string): number {
-  return path === WEBHOOK_PATH ? MAX_WEBHOOK_BODY_BYTES : MAX_BODY_BYTES;
+  if (path === WEBHOOK_PATH) return MAX_WEBHOOK_BODY_BYTES;
+  if (path.startsWith(REPORTS_PREFIX)) return MAX_REPORT_BODY_BYTES;
+  return MAX_BODY_BYTES;
 }
 
 /** The 413 answer's body. */

@@ -340,7 +340,11 @@ export function databasesApi(deps: DatabasesDeps) {
         (file.kind === 'generated' ? file.spec.environment : null);
       const entry: InventoryEntry = { dbName: db_name, environment, path, file };
       return c.json(
-        { ...summary(entry, inFlight ?? null), content, requests: requests.records.map(requestView) },
+        {
+          ...summary(entry, inFlight ?? null),
+          content,
+          requests: requests.records.map((record) => requestView(record)),
+        },
         200,
       );
     })

@@ -17,6 +17,7 @@ const ClosedPullRequest = z.object({
   pull_request: z.object({
     number: z.number().int().positive(),
     merged: z.boolean(),
+    merge_commit_sha: z.string().nullish(),
     body: z.string().nullish(),
     // `repo` is null when the fork the pull request came from was deleted.
     head: z.object({ ref: z.string(), repo: Repository.nullable() }),
@@ -63,6 +64,8 @@ export type GitHubEvent =
       action: 'merged' | 'closed';
       number: number;
       headBranch: string;
+      /** Merged: the base branch commit it merged as (the one the pipeline applies). */
+      mergeCommit?: string;
     }
   | { kind: 'check'; branches: string[]; detail: string };
 
@@ -114,6 +117,7 @@ function readPullRequest(body: unknown, target: WebhookTarget): GitHubEvent {
     action: pr.merged ? 'merged' : 'closed',
     number: pr.number,
     headBranch: pr.head.ref,
+    ...(pr.merged && pr.merge_commit_sha ? { mergeCommit: pr.merge_commit_sha } : {}),
   };
 }
 

@@ -98,6 +98,7 @@ export function pullsApi(ctx: AppContext, review: PullRequestReview) {
         action: action === 'merge' ? 'merged' : 'closed',
         number: pr.number,
         headBranch: pr.branch,
+        ...(pr.mergeCommit ? { mergeCommit: pr.mergeCommit } : {}),
         at: ctx.clock.now(),
       });
     }

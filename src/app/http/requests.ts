@@ -183,7 +183,10 @@ export function requestsApi(deps: RequestsDeps) {
           );
         throw error;
       }
-      return c.json({ requests: page.records.map(requestView), next_cursor: page.nextCursor }, 200);
+      return c.json(
+        { requests: page.records.map((record) => requestView(record)), next_cursor: page.nextCursor },
+        200,
+      );
     })
     .openapi(requestFormRoute, (c) => c.json(form, 200));
 }

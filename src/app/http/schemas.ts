@@ -123,6 +123,91 @@ export const HistoryEntry = z
 
 export const RequestKind = z.enum(REQUEST_KINDS).openapi('RequestKind');
 
+// ---- What the pipeline reports back, and the cost estimate ----
+
+const Monthly = z.object({ low: z.number(), high: z.number() }).openapi('MonthlyRange');
+
+export const CostView = z
+  .object({
+    currency: z.literal('USD'),
+    region: z.string(),
+    monthly: Monthly.openapi({
+      description: 'Estimated USD a month: a range for Aurora Serverless v2 (min to max ACU).',
+    }),
+    lines: z.array(z.object({ item: z.string(), low: z.number(), high: z.number() })),
+    before: Monthly.nullable().openapi({ description: 'A change: the estimate before it.' }),
+    difference: Monthly.nullable().openapi({ description: 'A change: after − before.' }),
+    not_counted: z.array(z.string()),
+    prices: z.object({ source: z.string(), date: z.string() }),
+  })
+  .openapi('CostEstimate');
+
+const Counts = {
+  add: z.number().int(),
+  change: z.number().int(),
+  destroy: z.number().int(),
+  replace: z.number().int(),
+};
+
+export const PlanDatabaseView = z
+  .object({
+    db_name: z.string(),
+    ...Counts,
+    destroyed: z.array(z.string()),
+    replaced: z.array(z.string()),
+    database_destroyed: z
+      .boolean()
+      .openapi({ description: 'Its cluster, cluster instance or DB instance is destroyed or replaced.' }),
+    unexpected: z.boolean().openapi({
+      description: 'The database is destroyed or replaced and the request did not ask to retire it.',
+    }),
+  })
+  .openapi('PlanDatabase');
+
+export const PlanView = z
+  .object({
+    commit: z.string(),
+    pull_request: z.number().int(),
+    reported_at: z.string(),
+    terraform_version: z.string(),
+    databases: z.array(PlanDatabaseView),
+    other: z.object(Counts),
+    unexpected: z.boolean(),
+  })
+  .openapi('PlanReport');
+
+export const ConnectionView = z
+  .object({
+    writer_endpoint: z.string(),
+    reader_endpoint: z.string().nullable(),
+    port: z.number().int(),
+    master_user_secret_arn: z.string().nullable(),
+    password_command: z.string().nullable().openapi({
+      description: 'The one command that fetches the master password from the secret RDS manages.',
+    }),
+    resource_arns: z.array(z.string()),
+    commit: z.string(),
+    request_id: z.string(),
+    applied_at: z.string(),
+  })
+  .openapi('ConnectionDetails');
+
+const AttributeChangesView = z.object({ address: z.string(), attributes: z.array(z.string()) });
+
+export const DriftView = z
+  .object({
+    status: z.enum(['clean', 'drifted', 'pending']).openapi({
+      description:
+        'drifted: AWS holds what the files do not say; pending: a merged and applied change waits for the maintenance window.',
+    }),
+    since: z.string().nullable(),
+    drifted: z.array(AttributeChangesView),
+    pending: z.array(AttributeChangesView),
+    commit: z.string(),
+    reported_at: z.string(),
+  })
+  .openapi('Drift');
+
 export const RequestView = z
   .object({
     request_id: z.string(),
@@ -146,6 +231,12 @@ export const RequestView = z
     attempts: z.number().int(),
     pull_request: PullRequestRef.nullable(),
     failure_reason: z.string().nullable(),
+    merge_commit: z.string().nullable(),
+    plan: PlanView.nullable().openapi({ description: 'The latest plan CI reported for its pull request.' }),
+    cost: CostView.nullable(),
+    connection: ConnectionView.nullable().openapi({
+      description: 'Once ready: how to reach the database (never a password).',
+    }),
     history: z.array(HistoryEntry),
   })
   .openapi('Request');
@@ -197,9 +288,17 @@ export const PullRequestView = z
   })
   .openapi('PullRequest');
 
-export const PullRequestDetail = PullRequestView.extend({ body: z.string(), diff: z.string() }).openapi(
-  'PullRequestDetail',
-);
+export const PullRequestCommentView = z
+  .object({ marker: z.string(), body: z.string(), updated_at: z.string() })
+  .openapi('PullRequestComment');
+
+export const PullRequestDetail = PullRequestView.extend({
+  body: z.string(),
+  diff: z.string(),
+  comments: z
+    .array(PullRequestCommentView)
+    .openapi({ description: "The service's comments: the plan CI reported, edited in place." }),
+}).openapi('PullRequestDetail');
 
 export const PullRequestList = z
   .object({ pull_requests: z.array(PullRequestView) })
@@ -238,3 +337,81 @@ export const HEADERS_TOO_LARGE = {
 
 /** What the app's error handler answers when the store or the repository fails. */
 export const UNAVAILABLE = json(UnavailableError, 'The service could not complete the request; try again');
+
+const Commit = z
+  .string()
+  .regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, { message: 'is not a full commit id (40 or 64 hex digits)' });
+const TerraformDocument = z.record(z.string(), z.unknown());
+
+export const PlanReportBody = z
+  .object({
+    branch: z.string().min(1).max(255),
+    pull_request: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 31),
+    commit: Commit,
+    plan: TerraformDocument.openapi({
+      description: '`terraform show -json` of the saved plan, sensitive values dropped by the reporter.',
+    }),
+  })
+  .strict()
+  .openapi('PlanReportBody');
+
+export const ApplyReportBody = z
+  .object({
+    commit: Commit.openapi({ description: 'The base branch commit applied: a pull request merge commit.' }),
+    outcome: z.enum(['started', 'succeeded', 'failed']),
+    plan: TerraformDocument.optional().openapi({
+      description: 'started: `terraform show -json` of the saved plan about to be applied.',
+    }),
+    state: TerraformDocument.optional().openapi({
+      description:
+        'succeeded (and failed, when there is one): `terraform show -json` of the state after apply.',
+    }),
+    log: z
+      .string()
+      .max(64 * 1024)
+      .optional()
+      .openapi({
+        description: "failed: Terraform's output (plain or -json lines); its errors become the reason.",
+      }),
+  })
+  .strict()
+  .openapi('ApplyReportBody');
+
+export const DriftReportBody = z
+  .object({
+    branch: z.string().min(1).max(255).openapi({ description: 'The base branch the nightly plan ran on.' }),
+    commit: Commit,
+    plan: TerraformDocument.openapi({ description: '`terraform show -json` of `plan -detailed-exitcode`.' }),
+  })
+  .strict()
+  .openapi('DriftReportBody');
+
+export const PlanReportAnswer = z
+  .object({
+    request_id: z.string(),
+    changed: z.boolean().openapi({ description: 'false: a replay of the plan already recorded.' }),
+    plan: PlanView,
+  })
+  .openapi('PlanReportAnswer');
+
+export const ApplyReportAnswer = z
+  .object({
+    commit: z.string(),
+    requests: z.array(
+      z.object({ request_id: z.string(), db_name: z.string(), status: Status, changed: z.boolean() }),
+    ),
+  })
+  .openapi('ApplyReportAnswer');
+
+export const DriftReportAnswer = z
+  .object({
+    commit: z.string(),
+    databases: z.array(
+      z.object({ db_name: z.string(), status: DriftView.shape.status, changed: z.boolean() }),
+    ),
+  })
+  .openapi('DriftReportAnswer');

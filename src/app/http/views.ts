@@ -1,10 +1,32 @@
 import type { z } from '@hono/zod-openapi';
+import type { CostEstimate } from '../../domain/cost.js';
+import {
+  type AppliedState,
+  type DriftState,
+  type PlanDatabaseSummary,
+  type PlanReport,
+  passwordCommand,
+} from '../../domain/reports.js';
 import type { RequestRecord } from '../../domain/status.js';
 import type { PullRequestInfo } from '../../ports.js';
-import type { PullRequestView, RequestView } from './schemas.js';
+import type {
+  ConnectionView,
+  CostView,
+  DriftView,
+  PlanDatabaseView,
+  PlanView,
+  PullRequestView,
+  RequestView,
+} from './schemas.js';
 
-/** The API's view of a stored request: snake_case, every field present. */
-export function requestView(record: RequestRecord): z.infer<typeof RequestView> {
+/**
+ * The API's view of a stored request: snake_case, every field present. `connection` is its database's
+ * connection details once the request is ready (and the database not retired since).
+ */
+export function requestView(
+  record: RequestRecord,
+  connection: AppliedState | null = null,
+): z.infer<typeof RequestView> {
   return {
     request_id: record.id,
     kind: record.kind,
@@ -21,7 +43,76 @@ export function requestView(record: RequestRecord): z.infer<typeof RequestView> 
     attempts: record.attempts,
     pull_request: record.pullRequest,
     failure_reason: record.failureReason,
+    merge_commit: record.mergeCommit,
+    plan: record.plan ? planView(record.plan) : null,
+    cost: record.cost ? costView(record.cost) : null,
+    connection: connection ? connectionView(connection) : null,
     history: record.history.map((h) => (h.detail === undefined ? { status: h.status, at: h.at } : { ...h })),
+  };
+}
+
+export function planDatabaseView(db: PlanDatabaseSummary): z.infer<typeof PlanDatabaseView> {
+  return {
+    db_name: db.dbName,
+    add: db.add,
+    change: db.change,
+    destroy: db.destroy,
+    replace: db.replace,
+    destroyed: db.destroyed,
+    replaced: db.replaced,
+    database_destroyed: db.databaseDestroyed,
+    unexpected: db.unexpected,
+  };
+}
+
+export function planView(plan: PlanReport): z.infer<typeof PlanView> {
+  return {
+    commit: plan.commit,
+    pull_request: plan.pullRequest,
+    reported_at: plan.reportedAt,
+    terraform_version: plan.terraformVersion,
+    databases: plan.databases.map(planDatabaseView),
+    other: plan.other,
+    unexpected: plan.databases.some((db) => db.unexpected),
+  };
+}
+
+export function costView(cost: CostEstimate): z.infer<typeof CostView> {
+  return {
+    currency: cost.currency,
+    region: cost.region,
+    monthly: cost.monthly,
+    lines: cost.lines,
+    before: cost.before,
+    difference: cost.difference,
+    not_counted: cost.notCounted,
+    prices: cost.prices,
+  };
+}
+
+export function connectionView(applied: AppliedState): z.infer<typeof ConnectionView> {
+  const { details } = applied;
+  return {
+    writer_endpoint: details.writerEndpoint,
+    reader_endpoint: details.readerEndpoint,
+    port: details.port,
+    master_user_secret_arn: details.masterUserSecretArn,
+    password_command: details.masterUserSecretArn ? passwordCommand(details.masterUserSecretArn) : null,
+    resource_arns: details.resourceArns,
+    commit: applied.commit,
+    request_id: applied.requestId,
+    applied_at: applied.appliedAt,
+  };
+}
+
+export function driftView(drift: DriftState): z.infer<typeof DriftView> {
+  return {
+    status: drift.status,
+    since: drift.since,
+    drifted: drift.drifted,
+    pending: drift.pending,
+    commit: drift.commit,
+    reported_at: drift.reportedAt,
   };
 }
 
