@@ -54,17 +54,23 @@ export interface DriftReportResult {
   databases: Array<{ dbName: string; status: DriftStatus; changed: boolean }>;
 }
 
-export declare function reportPlan(
+export function reportPlan(
   ctx: AppContext,
   input: PlanReportInput,
-): Promise<ReportOutcome<PlanReportResult>>;
+): Promise<ReportOutcome<PlanReportResult>> {
+  throw new Error('not implemented yet');
+}
 
-export declare function reportApply(
+export function reportApply(
   ctx: AppContext,
   input: ApplyReportInput,
-): Promise<ReportOutcome<ApplyReportResult>>;
+): Promise<ReportOutcome<ApplyReportResult>> {
+  throw new Error('not implemented yet');
+}
 
-export declare function reportDrift(
+export function reportDrift(
   ctx: AppContext,
   input: DriftReportInput,
-): Promise<ReportOutcome<DriftReportResult>>;
+): Promise<ReportOutcome<DriftReportResult>> {
+  throw new Error('not implemented yet');
+}
