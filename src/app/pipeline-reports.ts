@@ -7,7 +7,6 @@
 import type { DriftStatus, PlanReport } from '../domain/reports.js';
 import type { FieldIssue } from '../domain/request.js';
 import type { Status } from '../domain/status.js';
-import type { AppContext } from './context.js';
 
 export type ReportOutcome<T> =
   | { kind: 'ok'; value: T }
@@ -54,23 +53,6 @@ export interface DriftReportResult {
   databases: Array<{ dbName: string; status: DriftStatus; changed: boolean }>;
 }
 
-export function reportPlan(
-  ctx: AppContext,
-  input: PlanReportInput,
-): Promise<ReportOutcome<PlanReportResult>> {
-  throw new Error('not implemented yet');
-}
-
-export function reportApply(
-  ctx: AppContext,
-  input: ApplyReportInput,
-): Promise<ReportOutcome<ApplyReportResult>> {
-  throw new Error('not implemented yet');
-}
-
-export function reportDrift(
-  ctx: AppContext,
-  input: DriftReportInput,
-): Promise<ReportOutcome<DriftReportResult>> {
-  throw new Error('not implemented yet');
-}
+export { reportApply } from './report-apply.js';
+export { reportDrift } from './report-drift.js';
+export { reportPlan } from './report-plan.js';

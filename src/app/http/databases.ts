@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { changeV1Schema } from '../../domain/change.js';
 import { databaseFileMatcher } from '../../domain/layout.js';
+import type { DatabaseReport } from '../../domain/reports.js';
 import { DB_NAME_MAX, ENGINES, toFieldIssues } from '../../domain/request.js';
 import type { RequestRecord } from '../../domain/status.js';
 import type { AppContext } from '../context.js';
@@ -12,6 +13,8 @@ import { apiRoutes, invalidRequest } from './api-routes.js';
 import {
   Accepted,
   ConflictError,
+  ConnectionView,
+  DriftView,
   HEADERS_TOO_LARGE,
   InvalidRequestError,
   json,
@@ -23,7 +26,7 @@ import {
   UNAVAILABLE,
   UnsupportedMediaTypeError,
 } from './schemas.js';
-import { requestView } from './views.js';
+import { connectionOf, connectionView, driftView, requestView } from './views.js';
 
 /** The inventory and a database's day-2 life: list, show, change (PATCH) and retire (DELETE). */
 
@@ -58,6 +61,12 @@ const DatabaseSummary = z
       .string()
       .nullable()
       .openapi({ description: 'The request in flight for this database, if any.' }),
+    connection: ConnectionView.nullable().openapi({
+      description: 'How to reach it, from the last apply the pipeline reported (never a password).',
+    }),
+    drift: DriftView.nullable().openapi({
+      description: "The nightly drift plan's verdict; null when none has been reported.",
+    }),
   })
   .openapi('DatabaseSummary');
 
@@ -231,7 +240,11 @@ export interface DatabasesDeps {
   onAccepted?: (record: RequestRecord) => void;
 }
 
-function summary(entry: InventoryEntry, inFlight: string | null): z.infer<typeof DatabaseSummary> {
+function summary(
+  entry: InventoryEntry,
+  inFlight: string | null,
+  report: DatabaseReport | undefined,
+): z.infer<typeof DatabaseSummary> {
   const settings = settingsOf(entry);
   const { file } = entry;
   return {
@@ -249,6 +262,8 @@ function summary(entry: InventoryEntry, inFlight: string | null): z.infer<typeof
     problem: file.kind === 'generated' ? null : file.reason,
     request_id: file.kind === 'foreign' ? null : file.requestId,
     in_flight: inFlight,
+    connection: report?.connection ? connectionView(report.connection) : null,
+    drift: report?.drift ? driftView(report.drift) : null,
   };
 }
 
@@ -313,10 +328,14 @@ export function databasesApi(deps: DatabasesDeps) {
         limit,
         after,
       );
-      const locks = await ctx.store.inFlightMany(page.entries.map((e) => e.dbName));
+      const names = page.entries.map((e) => e.dbName);
+      const [locks, reports] = await Promise.all([
+        ctx.store.inFlightMany(names),
+        ctx.store.databaseReports(names),
+      ]);
       return c.json(
         {
-          databases: page.entries.map((e) => summary(e, locks.get(e.dbName) ?? null)),
+          databases: page.entries.map((e) => summary(e, locks.get(e.dbName) ?? null, reports.get(e.dbName))),
           next_cursor: page.next === null ? null : encodeCursor(page.next),
         },
         200,
@@ -330,9 +349,10 @@ export function databasesApi(deps: DatabasesDeps) {
           { error: 'not_found' as const, message: `no database ${db_name} on ${ctx.conventions.base}` },
           404,
         );
-      const [inFlight, requests] = await Promise.all([
+      const [inFlight, requests, report] = await Promise.all([
         ctx.store.inFlight(db_name),
         ctx.store.list({ dbName: db_name, limit: 100 }),
+        ctx.store.databaseReport(db_name),
       ]);
       const { file, path, content } = onBase;
       const environment =
@@ -341,9 +361,11 @@ export function databasesApi(deps: DatabasesDeps) {
       const entry: InventoryEntry = { dbName: db_name, environment, path, file };
       return c.json(
         {
-          ...summary(entry, inFlight ?? null),
+          ...summary(entry, inFlight ?? null, report),
           content,
-          requests: requests.records.map((record) => requestView(record)),
+          requests: requests.records.map((record) =>
+            requestView(record, connectionOf(record, report.connection)),
+          ),
         },
         200,
       );

@@ -30,7 +30,7 @@ import {
   UnavailableError,
   UnsupportedMediaTypeError,
 } from './schemas.js';
-import { requestView } from './views.js';
+import { connectionOf, requestView } from './views.js';
 
 /** Asking for a database (POST /provision), following requests, and what a request form needs. */
 
@@ -163,7 +163,9 @@ export function requestsApi(deps: RequestsDeps) {
     .openapi(getRequestRoute, async (c) => {
       const record = await ctx.store.get(c.req.valid('param').id);
       if (!record) return c.json({ error: 'not_found' as const, message: 'no request with that id' }, 404);
-      return c.json(requestView(record), 200);
+      const report =
+        record.status === 'ready' ? await ctx.store.databaseReport(record.request.db_name) : null;
+      return c.json(requestView(record, connectionOf(record, report?.connection ?? null)), 200);
     })
     .openapi(listRequestsRoute, async (c) => {
       const { status, kind, limit, cursor } = c.req.valid('query');

@@ -42,13 +42,23 @@ export function requestView(
     updated_at: record.updatedAt,
     attempts: record.attempts,
     pull_request: record.pullRequest,
-    failure_reason: record.failureReason,
+    // A reason belongs to a failure: a failed apply run again and now ready no longer shows it.
+    failure_reason:
+      record.status === 'failed' || record.status === 'apply_failed' ? record.failureReason : null,
     merge_commit: record.mergeCommit,
     plan: record.plan ? planView(record.plan) : null,
     cost: record.cost ? costView(record.cost) : null,
     connection: connection ? connectionView(connection) : null,
     history: record.history.map((h) => (h.detail === undefined ? { status: h.status, at: h.at } : { ...h })),
   };
+}
+
+/**
+ * The connection details a request shows: its database's, once the request is ready (a retired one has
+ * none). They may come from a later request of the same database: they say how to reach it now.
+ */
+export function connectionOf(record: RequestRecord, connection: AppliedState | null): AppliedState | null {
+  return record.status === 'ready' && record.kind !== 'retire' ? connection : null;
 }
 
 export function planDatabaseView(db: PlanDatabaseSummary): z.infer<typeof PlanDatabaseView> {
