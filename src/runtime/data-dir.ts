@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { keepFileOwnerOnly, OWNER_ONLY } from '../adapters/local/owner-only.js';
 
-/** The data dir cannot be created or made private: names --data-dir and why. */
+/** The data dir cannot be created or made private, or its tokens cannot serve: names what and why. */
 export class DataDirError extends Error {
   override name = 'DataDirError';
 }
@@ -24,21 +24,56 @@ export function ensurePrivateDataDir(dir: string): void {
   }
 }
 
+/** A token the local runtime keeps: the variable that overrides it, its file in the data dir, its notice. */
+interface TokenKind {
+  env: string;
+  file: string;
+  notice: string;
+}
+
+const API_TOKEN: TokenKind = { env: 'RDS_PROVISIONER_API_TOKEN', file: 'api-token', notice: 'API token' };
+const PIPELINE_TOKEN: TokenKind = {
+  env: 'RDS_PROVISIONER_PIPELINE_TOKEN',
+  file: 'pipeline-token',
+  notice: 'Pipeline token for the report commands',
+};
+
+const toStderr = (line: string) => process.stderr.write(`${line}\n`);
+
 /**
- * The API token: $RDS_PROVISIONER_API_TOKEN, or one generated on first start, kept owner-only in the
- * data dir and shown once.
+ * A token: its variable, or one generated on first start, kept owner-only in the data dir and shown
+ * once. `source` names where it came from (never the token itself).
  */
-export function apiToken(
+function localToken(
   dataDir: string,
-  announce: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-): string {
-  const file = join(dataDir, 'api-token');
+  kind: TokenKind,
+  announce: (line: string) => void,
+): { token: string; source: string } {
+  const file = join(dataDir, kind.file);
   keepFileOwnerOnly(file);
-  const fromEnv = process.env.RDS_PROVISIONER_API_TOKEN;
-  if (fromEnv) return fromEnv;
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const fromEnv = process.env[kind.env];
+  if (fromEnv) return { token: fromEnv, source: kind.env };
+  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), source: file };
   const token = randomBytes(32).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: OWNER_ONLY.file, flag: 'wx' });
-  announce(`API token (shown once; kept in ${file}): ${token}`);
-  return token;
+  announce(`${kind.notice} (shown once; kept in ${file}): ${token}`);
+  return { token, source: file };
+}
+
+/**
+ * The requesters' API token and the pipeline's own token (only it reaches /reports/*). Both
+ * $RDS_PROVISIONER_API_TOKEN / $RDS_PROVISIONER_PIPELINE_TOKEN, or generated on first start. The same
+ * token for both would let a requester report an apply and the pipeline ask for databases: refused.
+ */
+export function localTokens(
+  dataDir: string,
+  announce: (line: string) => void = toStderr,
+): { api: string; pipeline: string } {
+  const api = localToken(dataDir, API_TOKEN, announce);
+  const pipeline = localToken(dataDir, PIPELINE_TOKEN, announce);
+  if (api.token === pipeline.token)
+    throw new DataDirError(
+      `${pipeline.source}: must differ from the API token (${api.source}): the pipeline's token reaches the reports, and only they`,
+    );
+  return { api: api.token, pipeline: pipeline.token };
 }

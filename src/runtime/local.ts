@@ -15,7 +15,7 @@ import type { Logger } from '../ports.js';
 import { pullPageAddress } from '../render/pull-address.js';
 import { appContext } from './app-context.js';
 import { awsBackendFromEnv, type Backend } from './aws-backend.js';
-import { apiToken, ensurePrivateDataDir } from './data-dir.js';
+import { ensurePrivateDataDir, localTokens } from './data-dir.js';
 import { githubHostFromEnv } from './github-from-env.js';
 import { listen } from './listen.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -114,17 +114,17 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     });
     opened.push(() => worker.stop());
 
+    const tokens = localTokens(dataDir, options.announce);
     const auth = new TokenAuthenticator([
-      {
-        token: apiToken(dataDir, options.announce),
-        identity: process.env.RDS_PROVISIONER_API_USER || 'admin',
-      },
+      { token: tokens.api, identity: process.env.RDS_PROVISIONER_API_USER || 'admin' },
     ]);
+    const pipelineAuth = new TokenAuthenticator([{ token: tokens.pipeline, identity: 'pipeline' }]);
     const webhookSecret = process.env.GITHUB_WEBHOOK_SECRET;
     const web = loadWebAssets(join(PACKAGE_ROOT, 'dist', 'web'));
     const app = createApp({
       ctx,
       auth,
+      pipelineAuth,
       ...(local ? { review: local } : {}),
       onAccepted: () => worker.wake(),
       // GitHub sends webhooks only for a GitHub repository: with the local git host the route is not served.

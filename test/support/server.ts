@@ -9,6 +9,8 @@ import { BIN, ROOT } from './cli.js';
 export interface RunningServer {
   url: string;
   token: string;
+  /** The pipeline's own token (RDS_PROVISIONER_PIPELINE_TOKEN): only it reaches /reports/*. */
+  pipelineToken: string;
   dataDir: string;
   repo: string;
   process: ChildProcess;
@@ -24,6 +26,7 @@ export interface ServerOptions {
   dataDir?: string;
   repo?: string;
   token?: string;
+  pipelineToken?: string;
   args?: string[];
   env?: NodeJS.ProcessEnv;
 }
@@ -38,6 +41,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   const dataDir = options.dataDir ?? tempDir('data');
   const repo = options.repo ?? join(dataDir, 'infra');
   const token = options.token ?? randomBytes(24).toString('base64url');
+  const pipelineToken = options.pipelineToken ?? randomBytes(24).toString('base64url');
   const child = spawn(
     process.execPath,
     [
@@ -55,7 +59,12 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, RDS_PROVISIONER_API_TOKEN: token, ...options.env },
+      env: {
+        ...process.env,
+        RDS_PROVISIONER_API_TOKEN: token,
+        RDS_PROVISIONER_PIPELINE_TOKEN: pipelineToken,
+        ...options.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -71,6 +80,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
       resolve({
         url,
         token,
+        pipelineToken,
         dataDir,
         repo,
         process: child,
