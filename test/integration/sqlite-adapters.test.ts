@@ -80,7 +80,17 @@ afterEach(() => {
 
 describe('SqliteStatusStore', () => {
   // The behaviour both runtimes' stores share; the tests below are SQLite's own.
-  statusStoreContract(() => ({ store, submit: (r) => intake.submit(r), queued: () => queue.depth() }));
+  statusStoreContract(() => ({
+    store,
+    submit: (r) => intake.submit(r),
+    queued: () => queue.depth(),
+    // Each call is one IMMEDIATE transaction, read and write together: a race is the two in some order.
+    race: async (first, second) => {
+      const late = connect().store;
+      const b = await second(store);
+      return [await first(late), b];
+    },
+  }));
   lifecycleStoreContract('SQLite', () => ({ store, intake, queued: () => queue.depth(), take }));
 
   it('creates its tables idempotently, on the same connection and on a new one', async () => {
@@ -121,6 +131,17 @@ describe('in-flight uniqueness', () => {
   });
 });
 
+/** The history table, unchanged since the first version. */
+const HISTORY_TABLE = `
+CREATE TABLE request_history (
+  request_id TEXT NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
+  seq        INTEGER NOT NULL,
+  at         TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  detail     TEXT,
+  PRIMARY KEY (request_id, seq)
+) STRICT, WITHOUT ROWID;`;
+
 /** The requests table and its history as the version before the day-2 lifecycle created them. */
 const PREVIOUS_SCHEMA = `
 CREATE TABLE requests (
@@ -142,15 +163,147 @@ CREATE UNIQUE INDEX requests_in_flight_db_name ON requests (db_name)
   WHERE status IN ('queued', 'processing', 'pr_open');
 CREATE INDEX requests_created ON requests (created_at, id);
 CREATE INDEX requests_status_created ON requests (status, created_at, id);
-CREATE TABLE request_history (
-  request_id TEXT NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
-  seq        INTEGER NOT NULL,
-  at         TEXT NOT NULL,
-  status     TEXT NOT NULL,
-  detail     TEXT,
-  PRIMARY KEY (request_id, seq)
-) STRICT, WITHOUT ROWID;
+${HISTORY_TABLE}
 `;
+
+/** The requests table as the version before the pipeline's reports made it: no report columns, an older CHECK. */
+const BEFORE_REPORTS_SCHEMA = `
+CREATE TABLE requests (
+  id             TEXT PRIMARY KEY,
+  kind           TEXT NOT NULL DEFAULT 'create' CHECK (kind IN ('create', 'change', 'retire')),
+  step           INTEGER NOT NULL DEFAULT 1 CHECK (step >= 1),
+  change_json    TEXT,
+  db_name        TEXT NOT NULL,
+  environment    TEXT NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN ('queued', 'processing', 'pr_open', 'merged', 'closed', 'failed')),
+  requester      TEXT NOT NULL,
+  request_json   TEXT NOT NULL,
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  pr_number      INTEGER,
+  pr_url         TEXT,
+  pr_branch      TEXT,
+  failure_reason TEXT,
+  created_at     TEXT NOT NULL,
+  updated_at     TEXT NOT NULL
+) STRICT;
+${HISTORY_TABLE}
+CREATE UNIQUE INDEX requests_in_flight_db_name ON requests (db_name) WHERE status IN ('queued', 'processing', 'pr_open');
+CREATE INDEX requests_created ON requests (created_at, id);
+CREATE INDEX requests_status_created ON requests (status, created_at, id);
+CREATE INDEX requests_kind_created ON requests (kind, created_at, id);
+CREATE INDEX requests_kind_status_created ON requests (kind, status, created_at, id);
+CREATE INDEX requests_db_name_created ON requests (db_name, created_at, id);
+`;
+
+/** What a database's schema is, beside the text SQLite keeps of it: tables, columns, indexes and their keys. */
+function schemaOf(handle: SqliteDatabase) {
+  const objects = handle
+    .prepare("SELECT type, name, tbl_name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all() as { type: string; name: string }[];
+  return objects.map((o) => ({
+    ...o,
+    columns: handle.prepare(`SELECT * FROM pragma_table_xinfo('${o.name}')`).all(),
+    ...(o.type === 'index'
+      ? { keys: handle.prepare(`SELECT * FROM pragma_index_xinfo('${o.name}')`).all() }
+      : {}),
+  }));
+}
+
+describe('the pipeline reports on SQLite', () => {
+  it('opens a database the version before the reports made: rebuilds requests so its CHECK takes the new statuses, keeping rows, history and indexes', async () => {
+    const oldFile = join(dir, 'before-reports.db');
+    const old = openDatabase(oldFile);
+    old.exec(BEFORE_REPORTS_SCHEMA);
+    const request = { db_name: 'orders', engine: 'postgres', environment: 'dev' };
+    const insert = old.prepare(
+      `INSERT INTO requests (id, kind, step, db_name, environment, status, requester, request_json, pr_number,
+         pr_url, pr_branch, failure_reason, created_at, updated_at)
+       VALUES (@id, @kind, 1, @db, 'dev', @status, 'alice', @request, 7, @url, @branch, NULL, @created, @updated)`,
+    );
+    const history = old.prepare('INSERT INTO request_history VALUES (?, ?, ?, ?, NULL)');
+    for (const [id, db, status, n] of [
+      ['merged-1', 'orders', 'merged', 0],
+      ['open-1', 'billing', 'pr_open', 1],
+    ] as const) {
+      insert.run({
+        id,
+        kind: 'create',
+        db,
+        status,
+        request: JSON.stringify({ ...request, db_name: db }),
+        url: PR.url,
+        branch: PR.branch,
+        created: at(n).toISOString(),
+        updated: at(2_000 + n).toISOString(),
+      });
+      history.run(id, 1, at(n).toISOString(), 'queued');
+      history.run(id, 2, at(2_000 + n).toISOString(), status);
+    }
+    old.close();
+
+    const reopened = openDatabase(oldFile);
+    extra.push(reopened);
+    const s = new SqliteStatusStore(reopened);
+    new SqliteStatusStore(reopened); // a second open finds it rebuilt
+    const i = new SqliteIntake(s, new SqliteQueue(reopened, clock));
+    expect(reopened.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(await s.get('merged-1')).toMatchObject({
+      status: 'merged',
+      mergeCommit: null,
+      plan: null,
+      cost: null,
+      pullRequest: PR,
+      history: [
+        { at: at(0).toISOString(), status: 'queued' },
+        { at: at(2_000).toISOString(), status: 'merged' },
+      ],
+    });
+    expect(schemaOf(reopened)).toEqual(schemaOf(db));
+    expect(reopened.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(reopened.pragma('foreign_key_check')).toEqual([]);
+
+    // The new statuses pass; anything else is still refused.
+    for (const to of ['applying', 'apply_failed', 'applying', 'ready'] as const)
+      expect((await s.transition('merged-1', to, { at: at(5_000), failureReason: 'x' }))?.changed).toBe(true);
+    expect(() => reopened.prepare("UPDATE requests SET status = 'gone' WHERE id = 'merged-1'").run()).toThrow(
+      /CHECK constraint failed/,
+    );
+    // The in-flight index holds, and the history still belongs to its request (deleted with it).
+    expect(await i.submit(newRecord('billing', T0 + 10))).toEqual({ ok: false, inFlight: 'open-1' });
+    const merged = await s.transition('open-1', 'merged', { at: at(6_000), mergeCommit: 'c1' });
+    expect(await s.mergedAt('c1')).toEqual([merged?.record]);
+    reopened.prepare("DELETE FROM requests WHERE id = 'merged-1'").run();
+    expect(count("SELECT COUNT(*) AS n FROM request_history WHERE request_id = 'merged-1'", reopened)).toBe(
+      0,
+    );
+    expect(count("SELECT COUNT(*) AS n FROM request_history WHERE request_id = 'open-1'", reopened)).toBe(3);
+  });
+
+  it('finds the requests of a merge commit through an index on it', async () => {
+    const statements: string[] = [];
+    const traced = new Database(file, {
+      verbose: (sql) => {
+        if (typeof sql === 'string' && /^SELECT \* FROM requests WHERE merge_commit/.test(sql))
+          statements.push(sql);
+      },
+    });
+    extra.push(traced);
+    const s = new SqliteStatusStore(traced);
+    for (let n = 0; n < 3; n++) {
+      const record = await submitted(`db-${n}`, T0 + n);
+      await s.transition(record.id, 'merged', { at: at(1_000), mergeCommit: `c${n % 2}` });
+    }
+    expect((await s.mergedAt('c0')).map((r) => r.request.db_name)).toEqual(['db-2', 'db-0']);
+    expect(statements).toHaveLength(1);
+    const plan = traced
+      .prepare(`EXPLAIN QUERY PLAN ${statements[0]}`)
+      .all()
+      .map((row) => (row as { detail: string }).detail)
+      .join('\n');
+    expect(plan).toMatch(/SEARCH requests USING INDEX requests_merge_commit \(merge_commit=\?\)/);
+    expect(plan).not.toMatch(/TEMP B-TREE/);
+  });
+});
 
 describe('the day-2 lifecycle on SQLite', () => {
   it('opens a database the previous version made, its requests read back as creations at step 1', async () => {
@@ -191,6 +344,9 @@ describe('the day-2 lifecycle on SQLite', () => {
       attempts: 0,
       pullRequest: PR,
       failureReason: null,
+      mergeCommit: null,
+      plan: null,
+      cost: null,
       history: [
         { at: at(0).toISOString(), status: 'queued' },
         { at: at(2_000).toISOString(), status: 'pr_open' },
@@ -202,6 +358,8 @@ describe('the day-2 lifecycle on SQLite', () => {
       status: 'merged',
       step: 1,
     });
+    // Its CHECK on status was rebuilt for the statuses after the merge.
+    expect((await s.transition('old-1', 'applying', { at: at(3_500) }))?.changed).toBe(true);
     const change = kindRecord('change', 'orders', T0 + 20);
     expect(await i.submit(change)).toEqual({ ok: true });
     expect(await s.get(change.id)).toEqual(change);

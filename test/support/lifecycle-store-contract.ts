@@ -123,6 +123,37 @@ export function lifecycleStoreContract(name: string, makeStoreAndIntake: () => L
         expect(await h().take()).toEqual([record.id]);
       });
 
+      it("records the first step's merge commit, and the last step's merge replaces it", async () => {
+        const record = await submitted('retire', 'orders');
+        await moveTo(h().store, record.id, 'pr_open');
+        const advanced = await h().intake.advance(
+          record.id,
+          { status: 'pr_open', step: 1 },
+          { at: at(10_000), mergeCommit: 'm1' },
+        );
+        expect(advanced?.record).toMatchObject({ status: 'queued', step: 2, mergeCommit: 'm1' });
+        expect(await h().store.mergedAt('m1')).toEqual([advanced?.record]);
+        const s = h().store;
+        await s.transition(record.id, 'processing', { at: at(11_000), attempt: 1 });
+        await s.transition(record.id, 'pr_open', { at: at(12_000), pullRequest: { ...PR, number: 8 } });
+        expect((await s.get(record.id))?.mergeCommit).toBe('m1');
+        // The first step's merge replayed with its commit: refused, nothing written.
+        const replay = await h().intake.advance(
+          record.id,
+          { status: 'pr_open', step: 1 },
+          { at: at(12_500), mergeCommit: 'm1' },
+        );
+        expect(replay?.changed).toBe(false);
+        const merged = await s.transition(record.id, 'merged', {
+          at: at(13_000),
+          step: 2,
+          mergeCommit: 'm2',
+        });
+        expect(merged?.record).toMatchObject({ status: 'merged', step: 2, mergeCommit: 'm2' });
+        expect(await s.mergedAt('m1')).toEqual([]);
+        expect(await s.mergedAt('m2')).toEqual([merged?.record]);
+      });
+
       it('a replay changes nothing and queues nothing', async () => {
         const first = await atStepTwo('retire', 'orders');
         const depth = await h().queued();

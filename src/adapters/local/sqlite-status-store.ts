@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { type DatabaseReport, emptyDatabaseReport, type PlanReport } from '../../domain/reports.js';
 import {
   canMoveTo,
   type HistoryEntry,
@@ -11,7 +12,7 @@ import {
   type Status,
 } from '../../domain/status.js';
 import { InvalidCursorError, type ListQuery, type StatusChange, type StatusStore } from '../../ports.js';
-import { historyDetail } from '../status-history.js';
+import { failureReasonOf, historyDetail } from '../status-history.js';
 import type { SqliteDatabase } from './sqlite.js';
 
 const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
@@ -19,24 +20,31 @@ const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join('
 const IN_FLIGHT = `status IN (${quoted(IN_FLIGHT_STATUSES)})`;
 
 /**
- * The columns the day-2 lifecycle added. A database an earlier version created gets them by ALTER TABLE
- * on open, its requests reading as what they were: creations at step 1.
+ * The columns added after the table was first made; a database an earlier version created gets them by
+ * ALTER TABLE on open. The day-2 lifecycle's: its requests read as what they were, creations at step 1.
+ * The pipeline's reports': null, no merge commit, plan or cost recorded.
  */
-const LIFECYCLE_COLUMNS = {
+const ADDED_COLUMNS = {
   kind: `TEXT NOT NULL DEFAULT 'create' CHECK (kind IN (${quoted(REQUEST_KINDS)}))`,
   step: 'INTEGER NOT NULL DEFAULT 1 CHECK (step >= 1)',
   change_json: 'TEXT',
+  merge_commit: 'TEXT',
+  plan_json: 'TEXT',
+  cost_json: 'TEXT',
 } as const;
 
-const TABLES = `
-CREATE TABLE IF NOT EXISTS requests (
+/** The status CHECK: SQLite cannot alter a constraint, so a table made with an older list is rebuilt. */
+const STATUS_CHECK = `CHECK (status IN (${quoted(STATUSES)}))`;
+
+const requestsTable = (name: string) => `
+CREATE TABLE ${name} (
   id             TEXT PRIMARY KEY,
-${Object.entries(LIFECYCLE_COLUMNS)
-  .map(([name, definition]) => `  ${name.padEnd(14)} ${definition},`)
+${Object.entries(ADDED_COLUMNS)
+  .map(([column, definition]) => `  ${column.padEnd(14)} ${definition},`)
   .join('\n')}
   db_name        TEXT NOT NULL,
   environment    TEXT NOT NULL,
-  status         TEXT NOT NULL CHECK (status IN (${quoted(STATUSES)})),
+  status         TEXT NOT NULL ${STATUS_CHECK},
   requester      TEXT NOT NULL,
   request_json   TEXT NOT NULL,
   attempts       INTEGER NOT NULL DEFAULT 0,
@@ -46,7 +54,10 @@ ${Object.entries(LIFECYCLE_COLUMNS)
   failure_reason TEXT,
   created_at     TEXT NOT NULL,
   updated_at     TEXT NOT NULL
-) STRICT;
+) STRICT;`;
+
+const TABLES = `
+${requestsTable('IF NOT EXISTS requests')}
 CREATE TABLE IF NOT EXISTS request_history (
   request_id TEXT NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
   seq        INTEGER NOT NULL,
@@ -55,9 +66,18 @@ CREATE TABLE IF NOT EXISTS request_history (
   detail     TEXT,
   PRIMARY KEY (request_id, seq)
 ) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS database_reports (
+  db_name         TEXT PRIMARY KEY,
+  version         INTEGER NOT NULL CHECK (version >= 1),
+  connection_json TEXT,
+  drift_json      TEXT
+) STRICT, WITHOUT ROWID;
 `;
 
-/** One index for each filter `list` takes (and kind with status), each ending in the list's order. */
+/**
+ * One index for each filter `list` takes (and kind with status), each ending in the list's order; and
+ * the requests of a merge commit (only merged requests have one).
+ */
 const INDEXES = `
 CREATE UNIQUE INDEX IF NOT EXISTS requests_in_flight_db_name ON requests (db_name) WHERE ${IN_FLIGHT};
 CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at, id);
@@ -65,21 +85,67 @@ CREATE INDEX IF NOT EXISTS requests_status_created ON requests (status, created_
 CREATE INDEX IF NOT EXISTS requests_kind_created ON requests (kind, created_at, id);
 CREATE INDEX IF NOT EXISTS requests_kind_status_created ON requests (kind, status, created_at, id);
 CREATE INDEX IF NOT EXISTS requests_db_name_created ON requests (db_name, created_at, id);
+CREATE INDEX IF NOT EXISTS requests_merge_commit ON requests (merge_commit, created_at, id)
+  WHERE merge_commit IS NOT NULL;
 `;
 
+/** Whether the requests table exists with a status CHECK older than STATUSES. */
+const statusCheckIsOld = (db: SqliteDatabase) => {
+  const sql = db
+    .prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'requests'")
+    .pluck()
+    .get();
+  return typeof sql === 'string' && !sql.includes(STATUS_CHECK);
+};
+
 /**
- * Creates the tables, adds the lifecycle columns a database from an earlier version lacks, then the
- * indexes (some are on those columns). One IMMEDIATE transaction: two processes opening an old database
- * at once add each column once.
+ * SQLite's way to change a constraint (https://sqlite.org/lang_altertable.html#otheralter): a new table
+ * with the rows copied, the old one dropped, the new one renamed; INDEXES then makes its indexes again.
+ * Foreign keys must be off on the connection meanwhile: dropping the old table would otherwise delete
+ * every history row through ON DELETE CASCADE. Joins the caller's transaction.
+ */
+function rebuildRequests(db: SqliteDatabase): void {
+  if (db.pragma('foreign_keys', { simple: true }) !== 0)
+    throw new Error('the requests table is rebuilt only with foreign keys off (outside a transaction)');
+  db.exec(requestsTable('requests_rebuilt'));
+  const columns = db
+    .prepare("SELECT name FROM pragma_table_info('requests_rebuilt')")
+    .pluck()
+    .all()
+    .join(', ');
+  db.exec(`INSERT INTO requests_rebuilt (${columns}) SELECT ${columns} FROM requests`);
+  db.exec('DROP TABLE requests');
+  db.exec('ALTER TABLE requests_rebuilt RENAME TO requests');
+  const broken = db.pragma('foreign_key_check') as unknown[];
+  if (broken.length > 0) throw new Error(`rebuilding requests broke foreign keys: ${JSON.stringify(broken)}`);
+}
+
+/**
+ * Creates the tables; on a database an earlier version made, adds the columns it lacks and rebuilds the
+ * requests table when its status CHECK is older; then the indexes (some are on the added columns). One
+ * IMMEDIATE transaction: two processes opening an old database at once change it once, and a failure
+ * leaves it as it was. Foreign keys are off around a rebuild (a pragma has no effect inside a transaction).
  */
 function createSchema(db: SqliteDatabase): void {
-  db.transaction(() => {
+  const migrate = db.transaction(() => {
     db.exec(TABLES);
     const columns = new Set(db.prepare("SELECT name FROM pragma_table_info('requests')").pluck().all());
-    for (const [name, definition] of Object.entries(LIFECYCLE_COLUMNS))
+    for (const [name, definition] of Object.entries(ADDED_COLUMNS))
       if (!columns.has(name)) db.exec(`ALTER TABLE requests ADD COLUMN ${name} ${definition}`);
+    if (statusCheckIsOld(db)) rebuildRequests(db);
     db.exec(INDEXES);
-  }).immediate();
+  });
+  if (!statusCheckIsOld(db)) {
+    migrate.immediate();
+    return;
+  }
+  const foreignKeys = db.pragma('foreign_keys', { simple: true });
+  db.pragma('foreign_keys = OFF');
+  try {
+    migrate.immediate();
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+  }
 }
 
 /** The filters `list` takes, each an equality its indexes serve. */
@@ -94,6 +160,9 @@ interface RequestRow {
   kind: RequestKind;
   step: number;
   change_json: string | null;
+  merge_commit: string | null;
+  plan_json: string | null;
+  cost_json: string | null;
   db_name: string;
   environment: string;
   status: Status;
@@ -106,6 +175,13 @@ interface RequestRow {
   failure_reason: string | null;
   created_at: string;
   updated_at: string;
+}
+
+interface DatabaseReportRow {
+  db_name: string;
+  version: number;
+  connection_json: string | null;
+  drift_json: string | null;
 }
 
 interface HistoryRow {
@@ -130,6 +206,17 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
 }
 
 const iso = (value: string | Date) => new Date(value).toISOString();
+const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+const parsed = (text: string | null) => (text === null ? null : JSON.parse(text));
+
+function toDatabaseReport(row: DatabaseReportRow): DatabaseReport {
+  return {
+    dbName: row.db_name,
+    version: row.version,
+    connection: parsed(row.connection_json),
+    drift: parsed(row.drift_json),
+  };
+}
 
 function toEntry(row: HistoryRow): HistoryEntry {
   return row.detail === null
@@ -144,7 +231,7 @@ function toRecord(row: RequestRow, history: HistoryEntry[]): RequestRecord {
     status: row.status,
     step: row.step,
     request: JSON.parse(row.request_json),
-    change: row.change_json === null ? null : JSON.parse(row.change_json),
+    change: parsed(row.change_json),
     requester: row.requester,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -154,13 +241,17 @@ function toRecord(row: RequestRow, history: HistoryEntry[]): RequestRecord {
         ? null
         : { number: row.pr_number, url: row.pr_url ?? '', branch: row.pr_branch ?? '' },
     failureReason: row.failure_reason,
+    mergeCommit: row.merge_commit,
+    plan: parsed(row.plan_json),
+    cost: parsed(row.cost_json),
     history,
   };
 }
 
 /**
- * The status store on the local runtime's SQLite database. Tables `requests` and `request_history` are
- * created on construction (idempotent DDL; an earlier version's database gains the lifecycle columns).
+ * The status store on the local runtime's SQLite database. Tables `requests`, `request_history` and
+ * `database_reports` are created on construction (idempotent DDL; an earlier version's database gains
+ * the columns added since, and its requests table is rebuilt when its status CHECK is older).
  * A partial unique index on `requests(db_name)` over the in-flight statuses keeps at most one in-flight
  * request per database, of any kind and at any step, whichever connection or process inserts. Times are
  * stored as ISO 8601 UTC text (`Date#toISOString`), which sorts chronologically.
@@ -201,17 +292,40 @@ export class SqliteStatusStore implements StatusStore {
          CROSS JOIN requests ON requests.db_name = names.value WHERE ${IN_FLIGHT}`,
       ),
       insert: db.prepare(
-        `INSERT INTO requests (id, kind, step, change_json, db_name, environment, status, requester,
-           request_json, attempts, pr_number, pr_url, pr_branch, failure_reason, created_at, updated_at)
-         VALUES (@id, @kind, @step, @change_json, @db_name, @environment, @status, @requester,
-           @request_json, @attempts, NULL, NULL, NULL, NULL, @created_at, @updated_at)`,
+        `INSERT INTO requests (id, kind, step, change_json, cost_json, db_name, environment, status, requester,
+           request_json, attempts, created_at, updated_at)
+         VALUES (@id, @kind, @step, @change_json, @cost_json, @db_name, @environment, @status, @requester,
+           @request_json, @attempts, @created_at, @updated_at)`,
       ),
       // Compare-and-swap on the position the move was decided from.
       update: db.prepare(
         `UPDATE requests SET status = @status, step = @step, updated_at = @at, attempts = @attempts,
            pr_number = COALESCE(@pr_number, pr_number), pr_url = COALESCE(@pr_url, pr_url),
-           pr_branch = COALESCE(@pr_branch, pr_branch), failure_reason = @failure_reason
+           pr_branch = COALESCE(@pr_branch, pr_branch), failure_reason = @failure_reason,
+           merge_commit = COALESCE(@merge_commit, merge_commit)
          WHERE id = @id AND status = @from_status AND step = @from_step`,
+      ),
+      // Same clause and order as the partial index requests_merge_commit, so it serves the query whole.
+      mergedAt: db.prepare<[string], RequestRow>(
+        'SELECT * FROM requests WHERE merge_commit = ? ORDER BY created_at DESC, id DESC',
+      ),
+      // Compare-and-swap on the stored plan's digest; IS matches NULL (no plan) with NULL.
+      setPlan: db.prepare(
+        `UPDATE requests SET plan_json = @plan WHERE id = @id
+           AND json_extract(plan_json, '$.digest') IS @previous`,
+      ),
+      exists: db.prepare<[string], number>('SELECT 1 FROM requests WHERE id = ?').pluck(),
+      report: db.prepare<[string], DatabaseReportRow>('SELECT * FROM database_reports WHERE db_name = ?'),
+      reports: db.prepare<[string], DatabaseReportRow>(
+        'SELECT * FROM database_reports WHERE db_name IN (SELECT value FROM json_each(?))',
+      ),
+      insertReport: db.prepare(
+        `INSERT INTO database_reports (db_name, version, connection_json, drift_json)
+         VALUES (@db_name, 1, @connection_json, @drift_json) ON CONFLICT (db_name) DO NOTHING`,
+      ),
+      updateReport: db.prepare(
+        `UPDATE database_reports SET version = version + 1, connection_json = @connection_json,
+           drift_json = @drift_json WHERE db_name = @db_name AND version = @version`,
       ),
       touch: db.prepare('UPDATE requests SET updated_at = MAX(updated_at, @at) WHERE id = @id'),
       appendHistory: db.prepare(
@@ -261,6 +375,15 @@ export class SqliteStatusStore implements StatusStore {
     const rows = this.listStatement(conditions).all(params);
     const more = rows.length > limit;
     if (more) rows.pop();
+    const last = rows.at(-1);
+    return {
+      records: this.withHistories(rows),
+      nextCursor: more && last ? encodeCursor(last.created_at, last.id) : null,
+    };
+  }
+
+  /** The records of rows, each with its whole history, fetched for them all in one query. */
+  private withHistories(rows: RequestRow[]): RequestRecord[] {
     const histories = new Map<string, HistoryEntry[]>();
     if (rows.length > 0) {
       for (const h of this.stmt.historyMany.all(JSON.stringify(rows.map((r) => r.id)))) {
@@ -269,9 +392,7 @@ export class SqliteStatusStore implements StatusStore {
         else histories.set(h.request_id, [toEntry(h)]);
       }
     }
-    const records = rows.map((row) => toRecord(row, histories.get(row.id) ?? []));
-    const last = rows.at(-1);
-    return { records, nextCursor: more && last ? encodeCursor(last.created_at, last.id) : null };
+    return rows.map((row) => toRecord(row, histories.get(row.id) ?? []));
   }
 
   private listStatement(conditions: readonly string[]) {
@@ -291,8 +412,9 @@ export class SqliteStatusStore implements StatusStore {
    * history (see {@link moveSync}). A forbidden move writes nothing and returns the current record with
    * `changed: false`. `processing` sets attempts to `change.attempt` (never lowering them; one more when
    * no attempt is given), even processing → processing, which starts a new attempt. `pullRequest` is
-   * stored when given (pr_open, or a merge reported before pr_open); `failed` stores `failureReason`.
-   * `change.step` is the step the move goes to (absent: the current one).
+   * stored when given (pr_open, or a merge reported before pr_open), and so is `mergeCommit`; `failed`
+   * and `apply_failed` store `failureReason` (failureReasonOf). `change.step` is the step the move goes
+   * to (absent: the current one). No move touches a lock: the in-flight index follows the status alone.
    */
   async transition(
     id: string,
@@ -317,6 +439,44 @@ export class SqliteStatusStore implements StatusStore {
     if (dbNames.length === 0) return new Map();
     const rows = this.stmt.inFlightMany.all(JSON.stringify(dbNames));
     return new Map(rows.map((row) => [row.db_name, row.id]));
+  }
+
+  /** Newest first (created_at, then id, descending), from the partial index on merge_commit. */
+  async mergedAt(commit: string): Promise<RequestRecord[]> {
+    return this.withHistories(this.stmt.mergedAt.all(commit));
+  }
+
+  /** One UPDATE conditional on the stored plan's digest; status, history and updated_at stay as they are. */
+  async setPlan(id: string, plan: PlanReport, previousDigest: string | null): Promise<boolean | undefined> {
+    const { changes } = this.stmt.setPlan.run({ id, plan: JSON.stringify(plan), previous: previousDigest });
+    if (changes === 1) return true;
+    return this.stmt.exists.get(id) === undefined ? undefined : false;
+  }
+
+  async databaseReport(dbName: string): Promise<DatabaseReport> {
+    const row = this.stmt.report.get(dbName);
+    return row ? toDatabaseReport(row) : emptyDatabaseReport(dbName);
+  }
+
+  /** In one query on the table's key. */
+  async databaseReports(dbNames: readonly string[]): Promise<Map<string, DatabaseReport>> {
+    if (dbNames.length === 0) return new Map();
+    const rows = this.stmt.reports.all(JSON.stringify(dbNames));
+    return new Map(rows.map((row) => [row.db_name, toDatabaseReport(row)]));
+  }
+
+  /** Version 0: an INSERT that a row already there refuses; else an UPDATE conditional on the version. */
+  async putDatabaseReport(report: DatabaseReport): Promise<boolean> {
+    const row = {
+      db_name: report.dbName,
+      connection_json: json(report.connection),
+      drift_json: json(report.drift),
+    };
+    const { changes } =
+      report.version === 0
+        ? this.stmt.insertReport.run(row)
+        : this.stmt.updateReport.run({ ...row, version: report.version });
+    return changes === 1;
   }
 
   /**
@@ -353,8 +513,8 @@ export class SqliteStatusStore implements StatusStore {
       pr_number: pr?.number ?? null,
       pr_url: pr?.url ?? null,
       pr_branch: pr?.branch ?? null,
-      // A reason belongs to failed only: a failed request whose pull request merged after all drops it.
-      failure_reason: to === 'failed' ? (change.failureReason ?? change.detail ?? 'failed') : null,
+      failure_reason: failureReasonOf(to, change),
+      merge_commit: change.mergeCommit ?? null,
     });
     if (changes === 0) return unchanged();
     this.stmt.appendHistory.run({ id, at, status: to, detail: historyDetail(to, change) });
@@ -383,7 +543,8 @@ export class SqliteStatusStore implements StatusStore {
       id: record.id,
       kind: record.kind,
       step: record.step,
-      change_json: record.change === null ? null : JSON.stringify(record.change),
+      change_json: json(record.change),
+      cost_json: json(record.cost),
       db_name: record.request.db_name,
       environment: record.request.environment,
       status: record.status,
