@@ -249,7 +249,14 @@ describe('template.yaml: the tools', () => {
         'CKV_AWS_73 AWS::ApiGateway::Stage.ApiStage', // X-Ray tracing
         'CKV_AWS_76 AWS::ApiGateway::Stage.ApiStage', // access logs
         'CKV_AWS_364 AWS::Lambda::Permission.ApiInvokePermission', // permission scoped to the account
-        ...['ProvisionPostMethod', 'RequestsGetMethod', 'RequestGetMethod'].map(
+        ...[
+          'ProvisionPostMethod',
+          'RequestsGetMethod',
+          'RequestGetMethod',
+          'ReportPlanPostMethod',
+          'ReportApplyPostMethod',
+          'ReportDriftPostMethod',
+        ].map(
           (m) => `CKV_AWS_59 AWS::ApiGateway::Method.${m}`, // authorized, in either auth mode
         ),
         ...['ApiLogGroup', 'WorkerLogGroup', 'ReconcileLogGroup', 'ApiAccessLogGroup'].map(
@@ -669,6 +676,9 @@ describe('template.yaml: API', () => {
       'GET /requests/{id}',
       'PATCH /databases/{db_name}',
       'POST /provision',
+      'POST /reports/apply',
+      'POST /reports/drift',
+      'POST /reports/plan',
     ]);
     for (const route of secured) {
       expect(methods[route], route).toMatchObject({
@@ -680,9 +690,49 @@ describe('template.yaml: API', () => {
       expect(methods[route]?.AuthorizationType, route).toBe('NONE');
       expect(methods[route]?.ApiKeyRequired, route).toBeUndefined();
     }
-    for (const id of ['ApiUsagePlan', 'ApiKey', 'ApiUsagePlanKey']) {
+    for (const id of [
+      'ApiUsagePlan',
+      'ApiKey',
+      'ApiUsagePlanKey',
+      'PipelineApiKey',
+      'PipelineUsagePlanKey',
+    ]) {
       expect(resources[id]?.Condition, id).toBe('UseApiKey');
     }
+  });
+
+  it("gives the API function the pipeline's principal: the role CI assumes, or the pipeline's own API key", () => {
+    const env = (template.Globals.Function.Environment as { Variables: Props }).Variables;
+    expect(env.PIPELINE_PRINCIPAL_ARN).toEqual(ref('PipelinePrincipalArn'));
+    expect(env.PIPELINE_API_KEY_ID).toEqual({ 'Fn::If': ['UseApiKey', ref('PipelineApiKey'), ''] });
+    // Empty (the default): no pipeline, and the report routes answer 401; otherwise what config.ts takes.
+    const parameter = template.Parameters.PipelinePrincipalArn as { Default: string; AllowedPattern: string };
+    expect(parameter.Default).toBe('');
+    const allowed = new RegExp(parameter.AllowedPattern);
+    const config = (value: string) => LambdaEnv.shape.PIPELINE_PRINCIPAL_ARN.safeParse(value).success;
+    for (const value of [
+      '',
+      'arn:aws:iam::123456789012:role/ci/rds-provisioner-pipeline',
+      'arn:aws:iam::123456789012:user/ci',
+      'arn:aws-us-gov:iam::123456789012:role/deployer',
+    ]) {
+      expect(allowed.test(value), value).toBe(true);
+      expect(config(value), value).toBe(true);
+    }
+    for (const value of [
+      'arn:aws:sts::123456789012:assumed-role/deployer/s',
+      'deployer',
+      'arn:aws:iam::1:role/x',
+    ]) {
+      expect(allowed.test(value), value).toBe(false);
+      expect(config(value), value).toBe(false);
+    }
+    // Both keys in the one usage plan; the function tells them apart.
+    expect(props('PipelineUsagePlanKey')).toEqual({
+      KeyId: ref('PipelineApiKey'),
+      KeyType: 'API_KEY',
+      UsagePlanId: ref('ApiUsagePlan'),
+    });
   });
 
   it('deploys anew when the auth mode changes, to a stage with access logs, tracing and throttling', () => {

@@ -3,21 +3,80 @@ import type { Authenticator, AuthRequest } from '../../ports.js';
 
 export type ApiGatewayAuthMode = 'iam' | 'api_key';
 
+/** The pipeline's principal: who may report back (POST /reports/*), and may do nothing else. */
+export interface PipelinePrincipal {
+  /** AWS_IAM: the IAM role CI assumes (any of its sessions is the pipeline), or an IAM user. */
+  arn?: string | undefined;
+  /** API keys: the id of the pipeline's own key. */
+  apiKeyId?: string | undefined;
+}
+
 /**
  * The caller API Gateway has already authenticated, read from the event's request context: with
  * AWS_IAM the IAM principal that signed the request, with API keys the key's id. API Gateway refuses
  * unauthenticated calls before they reach the function; a request without the expected identity (a
  * route or stage deployed without auth) is refused here too rather than served anonymously.
  */
+function callerOf(request: AuthRequest, mode: ApiGatewayAuthMode): string | null {
+  const identity = (request.env as { event?: Partial<APIGatewayProxyEvent> } | undefined)?.event
+    ?.requestContext?.identity;
+  if (!identity) return null;
+  if (mode === 'iam') return identity.userArn || null;
+  return identity.apiKeyId ? apiKeyIdentity(identity.apiKeyId) : null;
+}
+
+const apiKeyIdentity = (id: string) => `api-key:${id}`;
+
+const ROLE = /^arn:([a-z-]+):iam::(\d{12}):role\/(?:[^/]+\/)*([^/]+)$/;
+const ROLE_SESSION = /^arn:([a-z-]+):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/;
+
+/**
+ * Whether a caller is the configured principal: that principal itself (a user), or a session of that
+ * role. A session's ARN names the role without its path (`arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`
+ * for `arn:aws:iam::ACCOUNT:role/path/NAME`), so partition, account and name are compared.
+ */
+function isPrincipal(caller: string, configured: string): boolean {
+  if (caller === configured) return true;
+  const role = ROLE.exec(configured);
+  const session = ROLE_SESSION.exec(caller);
+  return (
+    role !== null &&
+    session !== null &&
+    role[1] === session[1] &&
+    role[2] === session[2] &&
+    role[3] === session[3]
+  );
+}
+
+/** Whether the caller is the pipeline; never when no pipeline is configured for the mode. */
+function isPipeline(caller: string, mode: ApiGatewayAuthMode, pipeline: PipelinePrincipal): boolean {
+  if (mode === 'iam') return pipeline.arn !== undefined && isPrincipal(caller, pipeline.arn);
+  return pipeline.apiKeyId !== undefined && caller === apiKeyIdentity(pipeline.apiKeyId);
+}
+
+/** Requesters: any caller API Gateway authenticated, except the pipeline (it cannot ask for databases). */
 export class ApiGatewayAuthenticator implements Authenticator {
-  constructor(private readonly mode: ApiGatewayAuthMode) {}
+  constructor(
+    private readonly mode: ApiGatewayAuthMode,
+    private readonly pipeline: PipelinePrincipal = {},
+  ) {}
 
   async authenticate(request: AuthRequest): Promise<string | null> {
-    const identity = (request.env as { event?: Partial<APIGatewayProxyEvent> } | undefined)?.event
-      ?.requestContext?.identity;
-    if (!identity) return null;
-    if (this.mode === 'iam') return identity.userArn || null;
-    return identity.apiKeyId ? `api-key:${identity.apiKeyId}` : null;
+    const caller = callerOf(request, this.mode);
+    return caller === null || isPipeline(caller, this.mode, this.pipeline) ? null : caller;
+  }
+}
+
+/** The pipeline: only its principal, identified as itself (the session's ARN, or its key). */
+export class ApiGatewayPipelineAuthenticator implements Authenticator {
+  constructor(
+    private readonly mode: ApiGatewayAuthMode,
+    private readonly pipeline: PipelinePrincipal,
+  ) {}
+
+  async authenticate(request: AuthRequest): Promise<string | null> {
+    const caller = callerOf(request, this.mode);
+    return caller !== null && isPipeline(caller, this.mode, this.pipeline) ? caller : null;
   }
 }
 

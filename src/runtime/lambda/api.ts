@@ -3,10 +3,12 @@ import { handle } from 'hono/aws-lambda';
 import {
   API_GATEWAY_SECURITY_SCHEMES,
   ApiGatewayAuthenticator,
+  ApiGatewayPipelineAuthenticator,
   apiGatewayPublicBase,
 } from '../../adapters/aws/api-gateway-auth.js';
 import { createApp } from '../../app/http/app.js';
 import { maxBodyBytes, payloadTooLarge } from '../../app/http/body-limits.js';
+import { pipelinePrincipal } from './config.js';
 import { count, logger, metrics, powertoolsLogger } from './observability.js';
 import { type LambdaServices, services } from './services.js';
 
@@ -51,9 +53,11 @@ const jsonAnswer = (statusCode: number, body: object): APIGatewayProxyResult => 
 });
 
 function build({ config, ctx, secrets }: LambdaServices): Handler {
+  const pipeline = pipelinePrincipal(config);
   const api = createApp({
     ctx,
-    auth: new ApiGatewayAuthenticator(config.AUTH_MODE),
+    auth: new ApiGatewayAuthenticator(config.AUTH_MODE, pipeline),
+    pipelineAuth: new ApiGatewayPipelineAuthenticator(config.AUTH_MODE, pipeline),
     securityScheme: API_GATEWAY_SECURITY_SCHEMES[config.AUTH_MODE],
     // Read when a delivery arrives (then cached): the other routes neither wait for nor fail on it.
     webhook: {

@@ -2,6 +2,10 @@ import * as z from 'zod';
 import { GITHUB_REPOSITORY_PATTERN } from '../github-from-env.js';
 import { parseEnv, StackResourcesEnv } from '../stack-env.js';
 
+/** CloudFormation cannot leave a variable out by a condition: an empty value reads as unset. */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
 /** What the functions read; the queues only where a function needs them (see required()). */
 export const LambdaEnv = StackResourcesEnv.partial({ QUEUE_URL: true, DEAD_LETTER_QUEUE_URL: true }).extend({
   MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(5),
@@ -14,9 +18,26 @@ export const LambdaEnv = StackResourcesEnv.partial({ QUEUE_URL: true, DEAD_LETTE
   /** In-process retries of a failed GitHub call before the message goes back to the queue. */
   GITHUB_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   AUTH_MODE: z.enum(['iam', 'api_key']).default('iam'),
+  /** AUTH_MODE iam: the IAM role CI assumes (or an IAM user) to report; empty or unset: no reports. */
+  PIPELINE_PRINCIPAL_ARN: unsetWhenEmpty(
+    z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+        'must be an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)',
+      ),
+  ),
+  /** AUTH_MODE api_key: the id of the pipeline's own API key; empty or unset: no reports. */
+  PIPELINE_API_KEY_ID: unsetWhenEmpty(z.string().regex(/^[A-Za-z0-9]+$/, 'must be an API key id')),
 });
 
 export type LambdaConfig = z.infer<typeof LambdaEnv>;
+
+/** Who may report back, as the auth mode identifies callers. */
+export const pipelinePrincipal = (config: LambdaConfig) => ({
+  arn: config.PIPELINE_PRINCIPAL_ARN,
+  apiKeyId: config.PIPELINE_API_KEY_ID,
+});
 
 /** A deployment mistake: names each variable and why, never a value. */
 export class LambdaConfigError extends Error {

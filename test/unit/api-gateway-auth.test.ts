@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ApiGatewayAuthenticator,
+  ApiGatewayPipelineAuthenticator,
+  type PipelinePrincipal,
+} from '../../src/adapters/aws/api-gateway-auth.js';
+import { type ApiCall, apiGatewayEvent } from '../support/lambda-events.js';
+
+/**
+ * Who reaches what behind API Gateway: the caller is read from the REST API's Lambda proxy event
+ * (requestContext.identity), as AWS_IAM or an API key authenticated it. The pipeline's principal reaches
+ * the reports and nothing else; the requesters reach everything else.
+ */
+
+const ACCOUNT = '123456789012';
+const ALICE = `arn:aws:iam::${ACCOUNT}:user/alice`;
+const PIPELINE_ROLE = `arn:aws:iam::${ACCOUNT}:role/ci/rds-provisioner-pipeline`;
+/** What API Gateway puts in userArn for a call signed with credentials of an assumed role. */
+const session = (role: string, account = ACCOUNT, partition = 'aws') =>
+  `arn:${partition}:sts::${account}:assumed-role/${role}/circleci-8731`;
+const PIPELINE_SESSION = session('rds-provisioner-pipeline');
+
+/** The request an authenticator sees: headers, and the event under env (as hono/aws-lambda passes it). */
+const request = (call: Omit<ApiCall, 'method' | 'path'>) => {
+  const event = apiGatewayEvent({ method: 'POST', path: '/reports/apply', body: {}, ...call });
+  return { header: (name: string) => event.headers[name.toLowerCase()], env: { event } };
+};
+
+const iam = (pipeline: PipelinePrincipal = {}) => ({
+  requesters: new ApiGatewayAuthenticator('iam', pipeline),
+  pipeline: new ApiGatewayPipelineAuthenticator('iam', pipeline),
+});
+
+describe('API Gateway (AWS_IAM): the pipeline principal', () => {
+  it('takes a session of the configured role, path and all, as the pipeline and refuses it as a requester', async () => {
+    const auth = iam({ arn: PIPELINE_ROLE });
+    expect(await auth.pipeline.authenticate(request({ userArn: PIPELINE_SESSION }))).toBe(PIPELINE_SESSION);
+    expect(await auth.requesters.authenticate(request({ userArn: PIPELINE_SESSION }))).toBeNull();
+  });
+
+  it('takes a session of a role configured without a path', async () => {
+    const auth = iam({ arn: `arn:aws:iam::${ACCOUNT}:role/deployer` });
+    expect(await auth.pipeline.authenticate(request({ userArn: session('deployer') }))).toBe(
+      session('deployer'),
+    );
+  });
+
+  it('takes the configured IAM user itself', async () => {
+    const ci = `arn:aws:iam::${ACCOUNT}:user/ci`;
+    const auth = iam({ arn: ci });
+    expect(await auth.pipeline.authenticate(request({ userArn: ci }))).toBe(ci);
+    expect(await auth.requesters.authenticate(request({ userArn: ci }))).toBeNull();
+  });
+
+  it.each([
+    ['a requester', ALICE],
+    ['another role', session('rds-provisioner-pipeline-old')],
+    ['a role whose name the configured one ends with', session('pipeline')],
+    ['the same role name in another account', session('rds-provisioner-pipeline', '210987654321')],
+    ['the same role in another partition', session('rds-provisioner-pipeline', ACCOUNT, 'aws-cn')],
+    [
+      'the role ARN itself (never a caller: callers are sessions)',
+      `arn:aws:iam::${ACCOUNT}:role/rds-provisioner-pipeline`,
+    ],
+    ['a user named like the role', `arn:aws:iam::${ACCOUNT}:user/rds-provisioner-pipeline`],
+  ])('refuses %s as the pipeline', async (_, userArn) => {
+    const auth = iam({ arn: PIPELINE_ROLE });
+    expect(await auth.pipeline.authenticate(request({ userArn }))).toBeNull();
+  });
+
+  it('lets requesters through, other roles included', async () => {
+    const auth = iam({ arn: PIPELINE_ROLE });
+    expect(await auth.requesters.authenticate(request({ userArn: ALICE }))).toBe(ALICE);
+    const other = session('platform-admin');
+    expect(await auth.requesters.authenticate(request({ userArn: other }))).toBe(other);
+  });
+
+  it('takes no report at all when no pipeline principal is configured', async () => {
+    const auth = iam();
+    for (const userArn of [PIPELINE_SESSION, ALICE]) {
+      expect(await auth.pipeline.authenticate(request({ userArn }))).toBeNull();
+      expect(await auth.requesters.authenticate(request({ userArn }))).toBe(userArn);
+    }
+  });
+
+  it('refuses a call without an identity (a route deployed without auth), either way', async () => {
+    const auth = iam({ arn: PIPELINE_ROLE });
+    expect(await auth.pipeline.authenticate(request({ userArn: null }))).toBeNull();
+    expect(await auth.requesters.authenticate(request({ userArn: null }))).toBeNull();
+    expect(await auth.pipeline.authenticate({ header: () => undefined })).toBeNull();
+  });
+});
+
+describe('API Gateway (API keys): the pipeline key', () => {
+  const pipeline = { apiKeyId: 'pk7pipeline1' };
+  const requesters = new ApiGatewayAuthenticator('api_key', pipeline);
+  const reports = new ApiGatewayPipelineAuthenticator('api_key', pipeline);
+
+  it("takes the pipeline's key as the pipeline, and refuses it as a requester", async () => {
+    const call = request({ userArn: null, apiKeyId: 'pk7pipeline1' });
+    expect(await reports.authenticate(call)).toBe('api-key:pk7pipeline1');
+    expect(await requesters.authenticate(call)).toBeNull();
+  });
+
+  it("takes a requester's key as a requester, and refuses it as the pipeline", async () => {
+    const call = request({ userArn: null, apiKeyId: 'rq1requester' });
+    expect(await requesters.authenticate(call)).toBe('api-key:rq1requester');
+    expect(await reports.authenticate(call)).toBeNull();
+  });
+
+  it('ignores a signed identity in api_key mode: only the key counts', async () => {
+    const auth = new ApiGatewayPipelineAuthenticator('api_key', { arn: PIPELINE_ROLE });
+    expect(await auth.authenticate(request({ userArn: PIPELINE_SESSION }))).toBeNull();
+  });
+
+  it('takes no report without a pipeline key', async () => {
+    const auth = new ApiGatewayPipelineAuthenticator('api_key', {});
+    expect(await auth.authenticate(request({ userArn: null, apiKeyId: 'pk7pipeline1' }))).toBeNull();
+  });
+});
