@@ -35,6 +35,15 @@ const OPERATIONS = [
   { method: 'put', path: '/repos/{owner}/{repo}/pulls/{pull_number}/merge' },
   // The files of a directory in one call (GitHubHost.readDirectory): a 302 to the archive on codeload.
   { method: 'get', path: '/repos/{owner}/{repo}/tarball/{ref}' },
+  // The plan comment, one per pull request, edited in place (GitHubHost.upsertPullRequestComment), found
+  // among the comments of the account the credentials belong to: a token's user, or a GitHub App's bot.
+  { method: 'get', path: '/repos/{owner}/{repo}/issues/{issue_number}/comments' },
+  { method: 'post', path: '/repos/{owner}/{repo}/issues/{issue_number}/comments' },
+  { method: 'patch', path: '/repos/{owner}/{repo}/issues/comments/{comment_id}' },
+  { method: 'get', path: '/user' },
+  { method: 'get', path: '/app' },
+  // Whether a commit is on a branch (GitHubHost.containsCommit).
+  { method: 'get', path: '/repos/{owner}/{repo}/compare/{basehead}' },
 ];
 
 /** Error bodies GitHub sends from any endpoint (authentication, rate limits, server errors). */

@@ -1014,7 +1014,9 @@ describe('GitHub simulator: validation against GitHub OpenAPI description', () =
     const fixture = loadGitHubOpenApi();
     expect(fixture.source).toMatchObject({ package: '@octokit/openapi', package_version: '23.0.2' });
     expect(fixture.operations.map((o) => `${o.method.toUpperCase()} ${o.path}`)).toEqual([
+      'GET /app',
       'GET /repos/{owner}/{repo}',
+      'GET /repos/{owner}/{repo}/compare/{basehead}',
       'DELETE /repos/{owner}/{repo}/contents/{path}',
       'GET /repos/{owner}/{repo}/contents/{path}',
       'PUT /repos/{owner}/{repo}/contents/{path}',
@@ -1023,13 +1025,17 @@ describe('GitHub simulator: validation against GitHub OpenAPI description', () =
       'POST /repos/{owner}/{repo}/git/refs',
       'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
       'GET /repos/{owner}/{repo}/git/trees/{tree_sha}',
+      'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
+      'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
       'POST /repos/{owner}/{repo}/issues/{issue_number}/labels',
+      'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}',
       'GET /repos/{owner}/{repo}/pulls',
       'POST /repos/{owner}/{repo}/pulls',
       'GET /repos/{owner}/{repo}/pulls/{pull_number}',
       'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge',
       'POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',
       'GET /repos/{owner}/{repo}/tarball/{ref}',
+      'GET /user',
     ]);
     expect(toJsonSchema({ type: 'string', nullable: true, enum: ['a'] })).toEqual({
       type: ['string', 'null'],
@@ -1064,6 +1070,11 @@ describe('GitHub simulator: validation against GitHub OpenAPI description', () =
       '/repos/{owner}/{repo}/issues/{issue_number}/labels',
       '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',
       '/repos/{owner}/{repo}/tarball/{ref}',
+      '/repos/{owner}/{repo}/issues/{issue_number}/comments',
+      '/repos/{owner}/{repo}/issues/comments/{comment_id}',
+      '/repos/{owner}/{repo}/compare/{basehead}',
+      '/user',
+      '/app',
     ]) {
       expect(text).toContain(path);
     }

@@ -96,8 +96,9 @@ function compiledRoutes(): CompiledRoute[] {
         const m = /^\{(\w+)\}$/.exec(segment);
         if (!m?.[1]) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
         names.push(m[1]);
-        // `ref` and `path` hold slashes (`heads/feature/x`, `terraform/live/x.tf`), sent raw or as %2F.
-        return i === segments.length - 1 && (m[1] === 'ref' || m[1] === 'path') ? '(.+)' : '([^/]+)';
+        // `ref`, `path` and `basehead` hold slashes (`heads/feature/x`, `terraform/live/x.tf`,
+        // `main...feature/x`), sent raw or as %2F.
+        return i === segments.length - 1 && ['ref', 'path', 'basehead'].includes(m[1]) ? '(.+)' : '([^/]+)';
       })
       .join('/');
     return { operation, pattern: new RegExp(`^${source}$`), names };

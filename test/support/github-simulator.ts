@@ -31,9 +31,22 @@ import {
   validateResponse,
 } from './github-openapi.js';
 import { archiveEndpoints, startCodeload } from './github-simulator/archive.js';
+import { compareEndpoints } from './github-simulator/compare.js';
 import { contentsEndpoints, signatures } from './github-simulator/contents.js';
 import { gitDataEndpoints } from './github-simulator/git-data.js';
 import { type FileMode, gitBlobSha, gitObjectSha, TreeStore } from './github-simulator/git-objects.js';
+import {
+  appJson,
+  appJwtProblem,
+  botLogin,
+  identityEndpoints,
+  type SimApp,
+} from './github-simulator/identity.js';
+import {
+  IssueCommentStore,
+  issueCommentEndpoints,
+  type SimComment,
+} from './github-simulator/issue-comments.js';
 import type { Commit, Person, SimRepository } from './github-simulator/repository.js';
 import {
   type Answer,
@@ -47,7 +60,7 @@ import {
   validationFailed,
 } from './github-simulator/wire.js';
 
-export { gitBlobSha };
+export { gitBlobSha, type SimApp, type SimComment };
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types
@@ -84,8 +97,13 @@ export interface GitHubSimulatorOptions {
   files?: Record<string, SimFileContent>;
   /** Accepted tokens (`Authorization: token X` or `Bearer X`), or a predicate. Default ['test-token']. */
   tokens?: string[] | ((token: string) => boolean);
-  /** The authenticated user: author of commits and pull requests. Default 'rds-provisioner-bot'. */
+  /** The authenticated user: author of commits, pull requests and comments. Default 'rds-provisioner-bot'. */
   login?: string;
+  /**
+   * The tokens are a GitHub App's installation tokens: the authenticated account is the app's bot
+   * (`{slug}[bot]`, instead of `login`), GET /user refuses them, and GET /app answers the app's JWT.
+   */
+  app?: SimApp;
   /** Users reviews may be requested from; any user when absent. */
   collaborators?: string[];
   /** Scaled seconds per real second for every limit, reset time and retry-after. Default 1. */
@@ -270,6 +288,12 @@ export interface GitHubSimulator {
   mergePull(number: number, method?: 'merge' | 'squash' | 'rebase'): PullSnapshot;
   /** Closes a pull request without merging. */
   closePull(number: number): PullSnapshot;
+  /** Opens a pull request as the authenticated account would (POST pulls); throws where GitHub refuses. */
+  openPull(spec: { head: string; base?: string; title: string; body?: string }): number;
+  /** A pull request's issue comments, oldest first. */
+  comments(number: number): SimComment[];
+  /** Comments on a pull request as `author` (default: the authenticated account); the comment's id. */
+  addComment(number: number, body: string, author?: string): number;
   /**
    * Reopens a pull request closed without merging, as GitHub's "Reopen" button does; throws where GitHub
    * refuses (merged, still open, head branch gone or rewritten, another open pull request for the branch).
@@ -329,7 +353,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
   const owner = options.owner ?? 'acme';
   const repo = options.repo ?? 'infrastructure';
   const defaultBranch = options.defaultBranch ?? 'main';
-  const login = options.login ?? 'rds-provisioner-bot';
+  const login = options.app ? botLogin(options.app) : (options.login ?? 'rds-provisioner-bot');
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0)) throw new Error('timeScale must be positive');
   const minuteMs = 60_000 / timeScale;
@@ -359,6 +383,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
   const repoLabels = new Map<string, number>(); // name -> id
   let nextNumber = 1;
   let nextId = 1000;
+  const issueComments = new IssueCommentStore(() => nextId++);
 
   const problems: string[] = [];
   const violations: Violation[] = [];
@@ -492,7 +517,10 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
 
   // --- JSON shapes, as GitHub's schemas require them
 
-  function user(name: string, type: 'User' | 'Organization' | 'Bot' = 'User') {
+  function user(
+    name: string,
+    type: 'User' | 'Organization' | 'Bot' = name.endsWith('[bot]') ? 'Bot' : 'User',
+  ) {
     const id =
       name === owner ? 1 : name === login ? 2 : 100 + [...name].reduce((h, c) => h + c.charCodeAt(0), 0);
     const u = `${api.base}/users/${encodeURIComponent(name)}`;
@@ -720,7 +748,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
       rebaseable: pull.state === 'open' ? true : null,
       mergeable_state: pull.state === 'open' ? 'clean' : 'unknown',
       merged_by: pull.merged ? user(login, 'Bot') : null,
-      comments: 0,
+      comments: issueComments.of(pull.number).length,
       review_comments: 0,
       maintainer_can_modify: pull.maintainerCanModify,
       commits: count,
@@ -872,6 +900,8 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
     name: repo,
     defaultBranch,
     apiUrl: repoApi,
+    htmlUrl: repoHtml,
+    user: (name) => user(name),
     blobs,
     trees,
     treeEntryLimit: options.treeEntryLimit ?? 100_000,
@@ -1189,6 +1219,15 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
     ...contentsEndpoints(repoView),
     ...gitDataEndpoints(repoView),
     ...archiveEndpoints(repoView, codeload),
+    ...compareEndpoints(repoView),
+    ...issueCommentEndpoints(repoView, issueComments, {
+      hasIssue: (number) => pulls.some((p) => p.number === number),
+      branchOf: (number) => pulls.find((p) => p.number === number)?.headRef,
+      login,
+      user: (name) => user(name),
+      app: () => (options.app ? appJson(repoView, options.app, createdAt) : null),
+    }),
+    ...identityEndpoints(repoView, { login, app: options.app, createdAt }),
   };
 
   // --- rate limits
@@ -1402,10 +1441,18 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
       }
     }
 
-    // 2. Authentication
+    // 2. Authentication: GET /app takes the app's JWT, every other operation a token.
     const auth = req.headers.authorization ?? '';
     const token = /^(?:token|bearer)\s+(\S+)$/i.exec(auth)?.[1];
-    if (!token || !acceptsToken(token)) {
+    if (match?.operation.operationId === 'apps/get-authenticated' && token) {
+      if (!options.app || appJwtProblem(token, options.app) !== null) {
+        return send(res, record, {
+          status: 401,
+          body: { message: 'A JSON web token could not be decoded', documentation_url: DOCS, status: '401' },
+          anywhere: true,
+        });
+      }
+    } else if (!token || !acceptsToken(token)) {
       return send(res, record, {
         status: 401,
         body: {
@@ -1452,8 +1499,9 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
     }
     const { operation, params } = match;
     if (
-      params.owner?.toLowerCase() !== owner.toLowerCase() ||
-      params.repo?.toLowerCase() !== repo.toLowerCase()
+      operation.path.startsWith('/repos/') &&
+      (params.owner?.toLowerCase() !== owner.toLowerCase() ||
+        params.repo?.toLowerCase() !== repo.toLowerCase())
     ) {
       return send(res, record, notFound(), operation);
     }
@@ -1668,6 +1716,32 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
       const now = isoSeconds(Date.now());
       Object.assign(pull, { state: 'closed', closedAt: now, updatedAt: now, headSha: pullHeadSha(pull) });
       return snapshot(pull);
+    },
+    openPull(spec) {
+      const record: RequestRecord = {
+        n: 0,
+        method: 'POST',
+        path: `/repos/${owner}/${repo}/pulls`,
+        route: 'POST /repos/{owner}/{repo}/pulls',
+        status: 0,
+        handled: true,
+        startedAt: Date.now(),
+      };
+      const answer = (handlers['pulls/create'] as (ctx: Ctx) => Answer)({
+        params: { owner, repo },
+        query: new URLSearchParams(),
+        body: { base: defaultBranch, ...spec },
+        record,
+      });
+      if (answer.status !== 201) {
+        throw new Error(`cannot open a pull request from ${spec.head}: ${JSON.stringify(answer.body)}`);
+      }
+      return (answer.body as { number: number }).number;
+    },
+    comments: (number) => issueComments.of(number).map((c) => ({ ...c })),
+    addComment(number, body, author = login) {
+      requirePull(number);
+      return issueComments.add(number, body, author).id;
     },
     reopenPull(number) {
       const pull = requirePull(number);

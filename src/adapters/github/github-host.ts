@@ -32,12 +32,23 @@
  *                                                                   any other origin; the codeload URL carries its
  *                                                                   own short-lived token; see directory-archive.ts)
  *
+ * What the pipeline reports back:
+ *
+ *   upsertPullRequestComment  GET  user, or GET app                (once per host: whose comments are ours)
+ *                             GET  issues/{n}/comments            (100 a page, up to 10 pages: our comment is
+ *                                                                   the first one our own account wrote whose body
+ *                                                                   carries the marker; a stranger's never counts)
+ *                             PATCH issues/comments/{id}          (only when its body differs)
+ *                             or POST issues/{n}/comments         (when there is none)
+ *   containsCommit            GET  compare/{commit}...{branch}    (identical or ahead: on the branch; behind or
+ *                                                                   diverged: not; 404: no such commit or branch)
+ *
  * A 404 is "not there" only once the repository has answered; otherwise one GET of the repository tells a
  * missing branch or file from a repository that is missing or hidden from these credentials.
  */
 
 import type { Endpoints, RequestRequestOptions } from '@octokit/types';
-import { isValidBranchName } from '../../domain/branch-name.js';
+import { isObjectId } from '../../domain/object-id.js';
 import { belongsTo, pullRequestInUseReason } from '../../domain/pull-request-owner.js';
 import {
   DIRECTORY_READ_LIMIT_BYTES,
@@ -53,6 +64,7 @@ import {
   type TreeFile,
 } from '../../ports.js';
 import { requestIdFromBody } from '../../render/pull-request-marker.js';
+import { assertBranchName, assertComment, assertCommitId } from '../git-host-input.js';
 import { readDirectoryArchive } from './directory-archive.js';
 import { classifyError, githubMessage, isRequestError, type RequestErrorLike, redact } from './errors.js';
 import type { GitHubClient } from './octokit.js';
@@ -98,7 +110,9 @@ interface PullData {
   requested_teams?: Array<{ slug: string }> | null;
 }
 
-const SHA = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
+/** Comments read a page, and pages read at most, looking for the service's comment on a pull request. */
+const COMMENTS_PER_PAGE = 100;
+const COMMENT_PAGES = 10;
 const byPath = (a: DirectoryFile, b: DirectoryFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 /** How long a head ensureBranch saw stands in for a read in the ensureFile that follows. */
 const SEEN_TTL_MS = 60_000;
@@ -118,6 +132,8 @@ export class GitHubHost implements GitHost {
   /** Heads ensureBranch just saw, for the ensureFile that follows; taken once, and only while fresh. */
   private readonly branchHeads = new Map<string, { head: string; at: number }>();
   private repositoryConfirmed = false;
+  /** The login whose comments are ours, once asked (see ownLogin). */
+  private login: Promise<string> | undefined;
   private readonly counts: GitHubHostCounters = { reads: 0, mutations: 0 };
 
   constructor(options: GitHubHostOptions) {
@@ -190,8 +206,7 @@ export class GitHubHost implements GitHost {
    * an earlier request left behind, with no pull request open on it, so nobody else should be writing there.
    */
   async resetBranch(branch: string, toCommit: string, expectedHead: string): Promise<boolean> {
-    if (!isValidBranchName(branch))
-      throw new GitHostError(`invalid branch name ${JSON.stringify(branch)}`, 'permanent');
+    assertBranchName(branch);
     // What ensureBranch saw no longer stands in for a read, whatever happens here.
     this.branchHeads.delete(branch);
     if ((await this.headOf(branch)) !== expectedHead) return false;
@@ -264,7 +279,7 @@ export class GitHubHost implements GitHost {
   }
 
   async readBlob(blob: string): Promise<string> {
-    if (!SHA.test(blob)) {
+    if (!isObjectId(blob)) {
       throw new GitHostError(`not a blob id: ${JSON.stringify(blob.slice(0, 80))}`, 'not_found');
     }
     const what = `read blob ${blob} in ${this.repository}`;
@@ -388,7 +403,132 @@ export class GitHubHost implements GitHost {
     }
   }
 
+  async upsertPullRequestComment(
+    number: number,
+    marker: string,
+    body: string,
+  ): Promise<{ created: boolean; updated: boolean }> {
+    assertComment(number, marker, body);
+    const what = `comment on pull request #${number} in ${this.repository}`;
+    const ours = await this.ownComment(number, marker, what);
+    if (ours?.body === body) return { created: false, updated: false };
+    if (ours) {
+      try {
+        await this.mutate('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
+          comment_id: ours.id,
+          body,
+        });
+        return { created: false, updated: true };
+      } catch (error) {
+        // Deleted since it was listed: write it anew.
+        if (statusOf(error) !== 404) throw this.classify(error, what);
+      }
+    }
+    try {
+      await this.mutate('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+        issue_number: number,
+        body,
+      });
+    } catch (error) {
+      if (statusOf(error) === 404) throw this.pullNotFound(number);
+      throw this.classify(error, what);
+    }
+    return { created: true, updated: false };
+  }
+
+  async containsCommit(branch: string, commit: string): Promise<boolean> {
+    assertBranchName(branch);
+    assertCommitId(commit);
+    const what = `compare ${commit} with branch ${branch} in ${this.repository}`;
+    try {
+      // One commit listed at most: only the status is read.
+      const { data } = await this.read('GET /repos/{owner}/{repo}/compare/{basehead}', {
+        basehead: `${commit}...${branch}`,
+        per_page: 1,
+      });
+      return data.status === 'identical' || data.status === 'ahead';
+    } catch (error) {
+      if (statusOf(error) !== 404) throw this.classify(error, what);
+      await this.confirmRepository(what, error);
+      return false;
+    }
+  }
+
   // -------------------------------------------------------------------------------------------------
+
+  /**
+   * The service's comment of this marker: the first, oldest first, that our own account wrote and whose
+   * body carries the marker. Anyone may write the marker into a comment; only ours is ever edited.
+   */
+  private async ownComment(
+    number: number,
+    marker: string,
+    what: string,
+  ): Promise<{ id: number | bigint; body: string } | undefined> {
+    const login = (await this.ownLogin()).toLowerCase();
+    for (let page = 1; page <= COMMENT_PAGES; page++) {
+      let comments: Array<{ id: number | bigint; body?: string; user: { login: string } | null }>;
+      let more: boolean;
+      try {
+        const { data, headers } = await this.read(
+          'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
+          { issue_number: number, per_page: COMMENTS_PER_PAGE, page },
+        );
+        comments = data;
+        more = /\brel="next"/.test(headers.link ?? '');
+      } catch (error) {
+        if (statusOf(error) !== 404) throw this.classify(error, what);
+        await this.confirmRepository(what, error);
+        throw this.pullNotFound(number);
+      }
+      const ours = comments.find(
+        (c) => c.user?.login.toLowerCase() === login && (c.body ?? '').includes(marker),
+      );
+      if (ours) return { id: ours.id, body: ours.body ?? '' };
+      if (!more) return undefined;
+    }
+    // Past the bound another comment could be ours: adding one more would leave two.
+    throw new GitHostError(
+      `pull request #${number} in ${this.repository} has more than ${COMMENTS_PER_PAGE * COMMENT_PAGES} comments; the service's ${marker} comment was not searched for further`,
+      'permanent',
+    );
+  }
+
+  /**
+   * The login of the account the credentials act as, whose comments are the service's: a token's user
+   * (GET /user), or a GitHub App's bot, `{slug}[bot]` (GET /app, which the app answers to its JWT). Asked
+   * once per host; a failure is not remembered.
+   */
+  private ownLogin(): Promise<string> {
+    if (!this.login) {
+      const asking = this.askLogin();
+      this.login = asking;
+      asking.catch(() => {
+        if (this.login === asking) this.login = undefined;
+      });
+    }
+    return this.login;
+  }
+
+  private async askLogin(): Promise<string> {
+    const app = this.client.credential === 'app';
+    const what = `find out which GitHub account the credentials act as (GET /${app ? 'app' : 'user'})`;
+    try {
+      if (app) {
+        const { data } = await this.read('GET /app', {});
+        if (!data?.slug) throw new GitHostError(`GitHub named no app when asked to ${what}`, 'transient');
+        return `${data.slug}[bot]`;
+      }
+      const { data } = await this.read('GET /user', {});
+      return data.login;
+    } catch (error) {
+      throw this.classify(error, what);
+    }
+  }
+
+  private pullNotFound(number: number): GitHostError {
+    return new GitHostError(`no pull request #${number} in ${this.repository}`, 'not_found');
+  }
 
   /** Labels and reviewers the pull request lacks. Best effort past a refusal: the pull request stands. */
   private async dress(
@@ -518,7 +658,7 @@ export class GitHubHost implements GitHost {
   }
 
   private async fileAt(ref: string, path: string): Promise<FileState | null> {
-    const key = SHA.test(ref) ? this.fileKey(ref, path) : undefined;
+    const key = isObjectId(ref) ? this.fileKey(ref, path) : undefined;
     if (key && this.files.has(key)) {
       const state = this.files.get(key) ?? null;
       // Refresh its place: the map is kept in use order.
@@ -631,8 +771,11 @@ export class GitHubHost implements GitHost {
       route: string,
       params: Record<string, unknown>,
     ) => Promise<Response<R>>;
-    const response = await request(route, { owner: this.owner, repo: this.repo, ...params });
-    this.repositoryConfirmed = true;
+    // Routes of the repository name it; /user and /app do not, and say nothing about it.
+    const ofRepository = route.includes('{owner}');
+    const scope = ofRepository ? { owner: this.owner, repo: this.repo } : {};
+    const response = await request(route, { ...scope, ...params });
+    if (ofRepository) this.repositoryConfirmed = true;
     return response;
   }
 }

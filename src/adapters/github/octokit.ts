@@ -77,6 +77,8 @@ export type GitHubOctokit = InstanceType<typeof ThrottledOctokit>;
 export interface GitHubClient {
   readonly octokit: GitHubOctokit;
   readonly baseUrl: string;
+  /** What the credentials are: a token (a user's), or a GitHub App (acting as its bot). */
+  readonly credential: 'token' | 'app';
   readonly time: TimeBase;
   readonly pacer: Pacer;
   /** Credentials to keep out of every message and log line. */
@@ -299,6 +301,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   return {
     octokit,
     baseUrl,
+    credential: 'token' in options.auth ? 'token' : 'app',
     time,
     pacer,
     secrets,

@@ -12,6 +12,7 @@
  * start-up by finishInterruptedMerges, or by whoever meets it), one older than the lease is let go.
  */
 import { isValidBranchName } from '../../domain/branch-name.js';
+import { isObjectId } from '../../domain/object-id.js';
 import { belongsTo, pullRequestInUseReason } from '../../domain/pull-request-owner.js';
 import {
   type Clock,
@@ -28,6 +29,7 @@ import {
   type PullRequestSpec,
   type TreeFile,
 } from '../../ports.js';
+import { assertBranchName as assertBranch, assertComment, assertCommitId } from '../git-host-input.js';
 import {
   assertValidIdentity,
   FILE_MODE,
@@ -39,6 +41,7 @@ import {
 } from './git-objects.js';
 import { gitFailure } from './git-process.js';
 import { GitRepository } from './git-repository.js';
+import { PullRequestComments } from './pull-request-comments.js';
 import { type PullRequestRow, PullRequestTable } from './pull-request-table.js';
 import type { SqliteDatabase } from './sqlite.js';
 
@@ -64,6 +67,7 @@ const backoff = (attempt: number) => sleep(Math.min(50, 2 ** attempt) + Math.ran
 export class LocalGitHost implements GitHost, PullRequestReview {
   private readonly author: GitIdentity;
   private readonly pulls: PullRequestTable;
+  private readonly comments: PullRequestComments;
   private readonly clock: Clock;
   private readonly pullUrl: (number: number) => string;
   private readonly maxAttempts: number;
@@ -78,6 +82,7 @@ export class LocalGitHost implements GitHost, PullRequestReview {
     this.repositoryPath = options.repository;
     this.author = { ...options.author };
     this.pulls = new PullRequestTable(options.db);
+    this.comments = new PullRequestComments(options.db);
     this.clock = options.clock;
     this.pullUrl = options.pullUrl;
     this.maxAttempts = options.maxAttempts ?? 8;
@@ -199,7 +204,7 @@ export class LocalGitHost implements GitHost, PullRequestReview {
   }
 
   async readBlob(blob: string): Promise<string> {
-    if (!BLOB_ID.test(blob)) {
+    if (!isObjectId(blob.toLowerCase())) {
       throw new GitHostError(
         `invalid blob id ${JSON.stringify(blob)}: 40 or 64 hexadecimal digits expected`,
         'permanent',
@@ -241,11 +246,38 @@ export class LocalGitHost implements GitHost, PullRequestReview {
     return open ? [{ number: open.number, url: this.pullUrl(open.number), requestId: open.request_id }] : [];
   }
 
+  async upsertPullRequestComment(
+    number: number,
+    marker: string,
+    body: string,
+  ): Promise<{ created: boolean; updated: boolean }> {
+    assertComment(number, marker, body);
+    let outcome: ReturnType<PullRequestComments['upsert']>;
+    try {
+      outcome = this.comments.upsert(number, marker, body, this.clock.now().toISOString());
+    } catch (error) {
+      throw databaseError(error);
+    }
+    if (outcome === 'no_pull_request') throw new GitHostError(`no pull request #${number}`, 'not_found');
+    return outcome;
+  }
+
+  /** `git merge-base --is-ancestor`, once the commit is known to be one: git errors on anything else. */
+  async containsCommit(branch: string, commit: string): Promise<boolean> {
+    assertBranch(branch);
+    assertCommitId(commit);
+    const repo = await this.repo();
+    const head = await repo.branchHead(branch);
+    if (!head || !(await repo.resolveCommit(commit))) return false;
+    return this.isAncestor(repo, commit, head);
+  }
+
   // -------------------------------------------------------------------------------------------------
   // PullRequestReview
 
   async list(): Promise<PullRequestInfo[]> {
-    return this.pulls.all().map((row) => this.info(row));
+    const comments = this.comments.byPullRequest();
+    return this.pulls.all().map((row) => this.info(row, comments.get(row.number) ?? []));
   }
 
   async get(number: number): Promise<PullRequestInfo | undefined> {
@@ -503,7 +535,7 @@ export class LocalGitHost implements GitHost, PullRequestReview {
     return row;
   }
 
-  private info(row: PullRequestRow): PullRequestInfo {
+  private info(row: PullRequestRow, comments = this.comments.of(row.number)): PullRequestInfo {
     return {
       number: row.number,
       title: row.title,
@@ -516,6 +548,7 @@ export class LocalGitHost implements GitHost, PullRequestReview {
       createdAt: row.created_at,
       updatedAt: row.updated_at,
       mergeCommit: row.merge_commit,
+      comments,
     };
   }
 
@@ -574,11 +607,6 @@ export class LocalGitHost implements GitHost, PullRequestReview {
   }
 }
 
-function assertBranch(branch: string): void {
-  if (!isValidBranchName(branch))
-    throw new GitHostError(`invalid branch name ${JSON.stringify(branch)}`, 'permanent');
-}
-
 function assertRef(ref: string): void {
   const name = ref.startsWith('refs/') ? ref.slice('refs/'.length) : ref;
   if (!isValidBranchName(name)) throw new GitHostError(`invalid ref ${JSON.stringify(ref)}`, 'permanent');
@@ -589,9 +617,6 @@ function assertPath(path: string): void {
     throw new GitHostError(`invalid repository path ${JSON.stringify(path)}`, 'permanent');
   }
 }
-
-/** A blob id: SHA-1 or SHA-256, in hexadecimal. */
-const BLOB_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 
 /** Modes of regular files (plain and executable); a symbolic link (120000) is a blob holding a path. */
 const REGULAR = new Set([FILE_MODE, '100755']);

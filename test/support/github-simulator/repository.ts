@@ -29,6 +29,10 @@ export interface SimRepository {
   defaultBranch: string;
   /** The repository's API URL (`http://127.0.0.1:PORT/repos/OWNER/REPO`). */
   apiUrl(): string;
+  /** The repository's web address (`https://github.com/OWNER/REPO`). */
+  htmlUrl(): string;
+  /** An account as GitHub's "Simple User" (a login ending in [bot] is a Bot). */
+  user(login: string): unknown;
   blobs: ReadonlyMap<string, Buffer>;
   trees: TreeStore;
   /** Most entries a recursive tree listing holds before GitHub marks it truncated. */
