@@ -1,5 +1,7 @@
+import { estimateCost } from '../domain/cost.js';
 import { possibleFiles } from '../domain/layout.js';
 import type { FieldIssue } from '../domain/request.js';
+import { resolve } from '../domain/resolve.js';
 import { queuedRecord, type RequestRecord } from '../domain/status.js';
 import { checkRequest } from '../domain/validate.js';
 import { generatedForRequest } from '../render/terraform.js';
@@ -27,7 +29,18 @@ export async function acceptRequest(
   if (onBase) return onBase;
 
   const id = ctx.newRequestId();
-  const record = queuedRecord(id, request, requester, ctx.clock.now());
+  // The estimate of what the worker will write: the spec resolved under this request's id.
+  const resolved = resolve(request, ctx.policy.policy, { requestId: id });
+  if (!resolved.ok) return { kind: 'invalid', issues: resolved.issues };
+  const record = queuedRecord(
+    id,
+    request,
+    requester,
+    ctx.clock.now(),
+    'create',
+    null,
+    estimateCost(resolved.value),
+  );
   const submitted = await ctx.intake.submit(record);
   if (!submitted.ok) {
     return {

@@ -1,3 +1,4 @@
+import { type CostEstimate, estimateCost } from '../domain/cost.js';
 import { branchName } from '../domain/naming.js';
 import { resolveRequest } from '../domain/resolve.js';
 import { renderPullRequest } from '../render/pull-request.js';
@@ -16,6 +17,7 @@ export type PreviewOutcome =
       base: string;
       content: string;
       pullRequest: { title: string; body: string };
+      cost: CostEstimate;
     }
   | Exclude<AcceptOutcome, { kind: 'accepted' }>;
 
@@ -60,5 +62,6 @@ export async function previewRequest(
     base: conventions.base,
     content: renderTerraform(spec),
     pullRequest: { title: text.title, body: text.body },
+    cost: estimateCost(spec),
   };
 }

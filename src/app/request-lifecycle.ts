@@ -1,4 +1,5 @@
 import { applyChange } from '../domain/change.js';
+import { type CostEstimate, estimateChange, estimateRetirement } from '../domain/cost.js';
 import { requestBranch } from '../domain/naming.js';
 import { ownValue } from '../domain/own-keys.js';
 import type { FieldIssue } from '../domain/request.js';
@@ -24,6 +25,8 @@ export type LifecycleOutcome =
       content: string;
       diff: string;
       pullRequest: { title: string; body: string };
+      /** A change: the estimate after it, with before and the difference; a retirement: the saving. */
+      cost: CostEstimate;
     }
   | { kind: 'invalid'; issues: FieldIssue[] }
   | { kind: 'not_found'; message: string }
@@ -80,6 +83,7 @@ export async function requestChange(
   const changed = applyChange(current, input, ctx.policy.policy, id);
   if (!changed.ok) return { kind: 'invalid', issues: changed.issues };
   const { change, request, spec } = changed.value;
+  const cost = estimateChange(current.spec, spec);
 
   if (options.dryRun) {
     const inFlight = await ctx.store.inFlight(dbName);
@@ -95,9 +99,9 @@ export async function requestChange(
       branch,
       base: ctx.conventions.base,
     });
-    return previewOf(ctx, onBase, branch, content, text);
+    return previewOf(ctx, onBase, branch, content, text, cost);
   }
-  return submit(ctx, queuedRecord(id, request, requester, ctx.clock.now(), 'change', change));
+  return submit(ctx, queuedRecord(id, request, requester, ctx.clock.now(), 'change', change, cost));
 }
 
 /**
@@ -145,10 +149,21 @@ export async function requestRetire(
       base: ctx.conventions.base,
       keepsFinalSnapshot: !(unprotected ?? current.spec).skipFinalSnapshot,
     });
-    return previewOf(ctx, onBase, branch, content, text);
+    return previewOf(ctx, onBase, branch, content, text, estimateRetirement(current.spec));
   }
   const id = ctx.newRequestId();
-  return submit(ctx, queuedRecord(id, current.request, requester, ctx.clock.now(), 'retire'));
+  return submit(
+    ctx,
+    queuedRecord(
+      id,
+      current.request,
+      requester,
+      ctx.clock.now(),
+      'retire',
+      null,
+      estimateRetirement(current.spec),
+    ),
+  );
 }
 
 /** What a dry run answers: the file as the pull request leaves it, its diff, and the pull request's text. */
@@ -158,6 +173,7 @@ function previewOf(
   branch: string,
   content: string,
   pullRequest: { title: string; body: string },
+  cost: CostEstimate,
 ): LifecycleOutcome {
   return {
     kind: 'preview',
@@ -167,6 +183,7 @@ function previewOf(
     content,
     diff: unifiedDiff(onBase.path, onBase.content, content),
     pullRequest,
+    cost,
   };
 }
 

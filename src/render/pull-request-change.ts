@@ -1,6 +1,8 @@
 import { CHANGEABLE, type ChangeV1 } from '../domain/change.js';
+import { estimateChange } from '../domain/cost.js';
 import { versionMove } from '../domain/engine-version.js';
 import type { DatabaseSpec } from '../domain/spec.js';
+import { costSection } from './cost-section.js';
 import { parameterGroups, rootAddress } from './module-resources.js';
 import {
   literal,
@@ -271,6 +273,8 @@ export function renderChangePullRequest(ctx: ChangePullRequestContext): PullRequ
     ...(effects.length > 0
       ? effects.map((effect) => `- ${effect}`)
       : ['- Nothing in AWS: the file changes, the database does not.']),
+    '',
+    ...costSection(estimateChange(before, after), 'change'),
     '',
     '## What happens next',
     '',

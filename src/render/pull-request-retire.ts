@@ -1,4 +1,6 @@
+import { estimateRetirement } from '../domain/cost.js';
 import type { DatabaseSpec } from '../domain/spec.js';
+import { costSection } from './cost-section.js';
 import {
   finalSnapshotName,
   KMS_KEY_DELETION_WINDOW_DAYS,
@@ -102,6 +104,8 @@ function unprotectText(ctx: RetirePullRequestContext, unprotected: DatabaseSpec)
       : []),
     '- Nothing is destroyed by this pull request.',
     '',
+    ...costSection(estimateRetirement(spec), 'retire'),
+    '',
     '## What happens next',
     '',
     ...planStep(after, `it should update ${address} in place and nothing else.`),
@@ -158,6 +162,8 @@ function removeText(ctx: RetirePullRequestContext): PullRequestText {
       : [
           'None: the file says `skip_final_snapshot = true`, so the data is gone once the apply runs. Only the automated backups remain, for their retention period, encrypted with a KMS key that is scheduled for deletion.',
         ]),
+    '',
+    ...costSection(estimateRetirement(ctx.spec), 'retire'),
     '',
     '## What happens next',
     '',

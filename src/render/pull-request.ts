@@ -1,4 +1,6 @@
+import { estimateCost } from '../domain/cost.js';
 import type { DatabaseSpec } from '../domain/spec.js';
+import { costSection } from './cost-section.js';
 import { requestIdMarker } from './pull-request-marker.js';
 import { deploymentTitle } from './terraform.js';
 
@@ -126,6 +128,8 @@ export function renderPullRequest(ctx: PullRequestContext): PullRequestText {
     'Secrets Manager (never in code or state); not publicly accessible; IAM database authentication; TLS',
     'enforced by parameter group; copy tags to snapshots; automatic minor version upgrades; log exports;',
     'RDS Extended Support off.',
+    '',
+    ...costSection(estimateCost(spec), 'create'),
     '',
     '## What happens next',
     '',

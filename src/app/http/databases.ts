@@ -14,6 +14,7 @@ import {
   Accepted,
   ConflictError,
   ConnectionView,
+  CostView,
   DriftView,
   HEADERS_TOO_LARGE,
   InvalidRequestError,
@@ -26,7 +27,7 @@ import {
   UNAVAILABLE,
   UnsupportedMediaTypeError,
 } from './schemas.js';
-import { connectionOf, connectionView, driftView, requestView } from './views.js';
+import { connectionOf, connectionView, costView, driftView, requestView } from './views.js';
 
 /** The inventory and a database's day-2 life: list, show, change (PATCH) and retire (DELETE). */
 
@@ -92,6 +93,7 @@ const LifecyclePreview = z
       .openapi({ description: "The file as the pull request leaves it; '' when it removes the file." }),
     diff: z.string().openapi({ description: 'Unified diff of the file, base branch → pull request.' }),
     pull_request: z.object({ title: z.string(), body: z.string() }),
+    cost: CostView,
   })
   .openapi('LifecyclePreview');
 
@@ -293,6 +295,7 @@ export function databasesApi(deps: DatabasesDeps) {
             content: outcome.content,
             diff: outcome.diff,
             pull_request: outcome.pullRequest,
+            cost: costView(outcome.cost),
           },
           200,
         );

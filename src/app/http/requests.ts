@@ -30,7 +30,7 @@ import {
   UnavailableError,
   UnsupportedMediaTypeError,
 } from './schemas.js';
-import { connectionOf, requestView } from './views.js';
+import { connectionOf, costView, requestView } from './views.js';
 
 /** Asking for a database (POST /provision), following requests, and what a request form needs. */
 
@@ -137,9 +137,17 @@ export function requestsApi(deps: RequestsDeps) {
           );
         }
         if (outcome.kind === 'preview') {
-          const { filePath, branch, base, content, pullRequest } = outcome;
+          const { filePath, branch, base, content, pullRequest, cost } = outcome;
           return c.json(
-            { dry_run: true as const, file_path: filePath, branch, base, content, pull_request: pullRequest },
+            {
+              dry_run: true as const,
+              file_path: filePath,
+              branch,
+              base,
+              content,
+              pull_request: pullRequest,
+              cost: costView(cost),
+            },
             200,
           );
         }

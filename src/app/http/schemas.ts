@@ -64,6 +64,33 @@ export const ProvisionQuery = z.object({
     }),
 });
 
+// The cost estimate: a creation's, a change's (with before and difference), a retirement's (the saving).
+const Monthly = z.object({ low: z.number(), high: z.number() }).openapi('MonthlyRange');
+
+export const CostView = z
+  .object({
+    currency: z.literal('USD'),
+    region: z.string(),
+    monthly: Monthly.openapi({
+      description: 'Estimated USD a month: a range for Aurora Serverless v2 (min to max ACU).',
+    }),
+    lines: z.array(z.object({ item: z.string(), low: z.number(), high: z.number() })),
+    before: Monthly.nullable().openapi({
+      description:
+        "A change: the estimate before it; a retirement: the database's today. Null for a creation.",
+    }),
+    difference: Monthly.nullable().openapi({
+      description:
+        'after − before, at each end of a Serverless v2 range: a retirement saves its estimate (negative).',
+    }),
+    not_counted: z.array(z.string()).openapi({
+      description:
+        'What the estimate leaves out, in plain words; a price the table lacks is named here ("No price in the table for …") and left out of the total.',
+    }),
+    prices: z.object({ source: z.string(), date: z.string() }),
+  })
+  .openapi('CostEstimate');
+
 export const Preview = z
   .object({
     dry_run: z.literal(true),
@@ -75,6 +102,7 @@ export const Preview = z
     base: z.string(),
     content: z.string().openapi({ description: 'The Terraform file, as the pull request would add it.' }),
     pull_request: z.object({ title: z.string(), body: z.string() }),
+    cost: CostView,
   })
   .openapi('Preview');
 
@@ -123,24 +151,7 @@ export const HistoryEntry = z
 
 export const RequestKind = z.enum(REQUEST_KINDS).openapi('RequestKind');
 
-// ---- What the pipeline reports back, and the cost estimate ----
-
-const Monthly = z.object({ low: z.number(), high: z.number() }).openapi('MonthlyRange');
-
-export const CostView = z
-  .object({
-    currency: z.literal('USD'),
-    region: z.string(),
-    monthly: Monthly.openapi({
-      description: 'Estimated USD a month: a range for Aurora Serverless v2 (min to max ACU).',
-    }),
-    lines: z.array(z.object({ item: z.string(), low: z.number(), high: z.number() })),
-    before: Monthly.nullable().openapi({ description: 'A change: the estimate before it.' }),
-    difference: Monthly.nullable().openapi({ description: 'A change: after − before.' }),
-    not_counted: z.array(z.string()),
-    prices: z.object({ source: z.string(), date: z.string() }),
-  })
-  .openapi('CostEstimate');
+// ---- What the pipeline reports back ----
 
 const Counts = {
   add: z.number().int(),
