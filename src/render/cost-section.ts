@@ -29,13 +29,16 @@ export function costSection(cost: CostEstimate, kind: CostSectionKind): string[]
   // A region name is an AWS region (the policy checks it), so a plain code span holds it.
   const where = `in \`${cost.region}\`, on-demand`;
   const partial = missingPrices(cost).length > 0;
-  const forWhat = partial ? ' for what the price table prices (see below)' : '';
-  const summary =
-    kind === 'retire'
-      ? `Retiring it saves about **${savingText(cost.difference ?? cost.monthly)} a month**${forWhat}: what it is estimated to cost ${where}, today.`
+  const forWhat = partial ? ', for what the price table prices (see below)' : '';
+  const priced =
+    cost.lines.length > 0 || (cost.before !== null && (cost.before.low > 0 || cost.before.high > 0));
+  const summary = !priced
+    ? `No estimate ${where}: the price table has no price for what this database uses (see below).`
+    : kind === 'retire'
+      ? `Retiring it saves about ${savingText(cost.difference ?? cost.monthly)} a month${forWhat}: what it is estimated to cost ${where}, today.`
       : kind === 'change' && cost.before && cost.difference
-        ? `After the change, about **${monthlyText(cost.monthly)} a month** ${where}${forWhat}; before it, ${monthlyText(cost.before)}: **${differenceText(cost.difference)} a month**.`
-        : `About **${monthlyText(cost.monthly)} a month** ${where}${forWhat}.`;
+        ? `After the change, about ${monthlyText(cost.monthly)} a month ${where}${forWhat}; before it, ${monthlyText(cost.before)}: ${differenceText(cost.difference)} a month.`
+        : `About ${monthlyText(cost.monthly)} a month ${where}${forWhat}.`;
   return [
     '## Estimated cost',
     '',

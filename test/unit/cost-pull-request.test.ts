@@ -38,7 +38,7 @@ describe('the Estimated cost section', () => {
     expect(costSection(estimateCost(auroraProd, table), 'create')).toEqual([
       '## Estimated cost',
       '',
-      'About **$446.76 a month** in `eu-west-1`, on-demand.',
+      'About $446.76 a month in `eu-west-1`, on-demand.',
       '',
       '- 2 × db.r7g.large (Aurora PostgreSQL), 730 h each: $446.76',
       '',
@@ -57,25 +57,25 @@ describe('the Estimated cost section', () => {
 
   it('Serverless v2: a range', () => {
     const lines = costSection(estimateCost(serverlessDev, table), 'create');
-    expect(lines[2]).toBe('About **$47.45–$189.80 a month** in `eu-west-1`, on-demand.');
+    expect(lines[2]).toBe('About $47.45–$189.80 a month in `eu-west-1`, on-demand.');
     expect(lines[4]).toBe('- 1 × Serverless v2 (Aurora MySQL), 0.5-2 ACU, 730 h each: $47.45–$189.80');
   });
 
   it('a change: after it, before it, and the difference', () => {
     const bigger = specOf({ engine: 'mysql', environment: 'dev', size: 'medium' });
     expect(costSection(estimateChange(serverlessDev, bigger, table), 'change')[2]).toBe(
-      'After the change, about **$94.90–$759.20 a month** in `eu-west-1`, on-demand; before it, $47.45–$189.80: **+$47.45 to +$569.40 a month**.',
+      'After the change, about $94.90–$759.20 a month in `eu-west-1`, on-demand; before it, $47.45–$189.80: +$47.45 to +$569.40 a month.',
     );
     const fewer = estimateChange({ ...auroraProd, instances: 3 }, auroraProd, table);
     expect(costSection(fewer, 'change')[2]).toBe(
-      'After the change, about **$446.76 a month** in `eu-west-1`, on-demand; before it, $670.14: **-$223.38 a month**.',
+      'After the change, about $446.76 a month in `eu-west-1`, on-demand; before it, $670.14: -$223.38 a month.',
     );
   });
 
   it('a retirement: the monthly saving', () => {
     const lines = costSection(estimateRetirement(auroraProd, table), 'retire');
     expect(lines[2]).toBe(
-      'Retiring it saves about **$446.76 a month**: what it is estimated to cost in `eu-west-1`, on-demand, today.',
+      'Retiring it saves about $446.76 a month: what it is estimated to cost in `eu-west-1`, on-demand, today.',
     );
     expect(lines).toContain(
       '- The final snapshot and the automated backups kept after the database goes: backup storage, per GB-month, until deleted',
@@ -86,7 +86,17 @@ describe('the Estimated cost section', () => {
     const xlarge = specOf({ engine: 'postgres', environment: 'prod', size: 'xlarge', owner: 'o' });
     const lines = costSection(estimateCost(xlarge, table), 'create');
     expect(lines[2]).toBe(
-      'About **$0.00 a month** in `eu-west-1`, on-demand for what the price table prices (see below).',
+      'No estimate in `eu-west-1`, on-demand: the price table has no price for what this database uses (see below).',
+    );
+    const instance = specOf({
+      engine: 'postgres',
+      environment: 'prod',
+      deployment: 'instance',
+      size: 'large',
+      owner: 'o',
+    });
+    expect(costSection(estimateCost(instance, table), 'create')[2]).toBe(
+      'About $50.80 a month in `eu-west-1`, on-demand, for what the price table prices (see below).',
     );
     expect(lines).toContain(
       '- No price in the table for db.r7g.2xlarge (Aurora PostgreSQL) instance-hours in eu-west-1: not counted',
@@ -98,7 +108,7 @@ describe('pull request bodies carry the Estimated cost section, before what happ
   it('a creation', () => {
     const { body } = renderPullRequest({ spec: serverlessDev, ...context });
     const cost = section(body, 'Estimated cost');
-    expect(cost).toContain(`About **${monthlyText(estimateCost(serverlessDev).monthly)} a month**`);
+    expect(cost).toContain(`About ${monthlyText(estimateCost(serverlessDev).monthly)} a month`);
     expect(cost).toContain(`Prices: ${PRICE_TABLE.source}, ${PRICE_TABLE.date}.`);
     expect(body.indexOf('## Estimated cost')).toBeLessThan(body.indexOf('## What happens next'));
   });
@@ -127,12 +137,13 @@ describe('pull request bodies carry the Estimated cost section, before what happ
     }).body;
     expect(section(remove, 'Estimated cost')).toContain('Retiring it saves about');
     expect(remove.indexOf('## Estimated cost')).toBeLessThan(remove.indexOf('## What happens next'));
-    const prod = specOf({ engine: 'postgres', environment: 'prod', owner: 'o' });
+    const staging = specOf({ engine: 'mysql', environment: 'staging' });
+    expect(staging.deletionProtection).toBe(true);
     const unprotect = renderRetirePullRequest({
       requestId: 'req-4',
-      spec: prod,
+      spec: staging,
       step: 'unprotect',
-      unprotected: { ...prod, deletionProtection: false },
+      unprotected: { ...staging, deletionProtection: false },
       keepsFinalSnapshot: true,
       ...context,
     }).body;
