@@ -61,7 +61,9 @@ type Method =
   | 'listFiles'
   | 'readBlob'
   | 'readDirectory'
-  | 'ensurePullRequest';
+  | 'ensurePullRequest'
+  | 'upsertPullRequestComment'
+  | 'containsCommit';
 
 /**
  * A git host that fails on purpose: each planned failure makes one call of a method throw, either
@@ -134,6 +136,14 @@ class FlakyGitHost implements GitHost {
   }
   ensurePullRequest(spec: PullRequestSpec) {
     return this.call('ensurePullRequest', () => this.inner.ensurePullRequest(spec));
+  }
+  upsertPullRequestComment(number: number, marker: string, body: string) {
+    return this.call('upsertPullRequestComment', () =>
+      this.inner.upsertPullRequestComment(number, marker, body),
+    );
+  }
+  containsCommit(branch: string, commit: string) {
+    return this.call('containsCommit', () => this.inner.containsCommit(branch, commit));
   }
 }
 
