@@ -81,5 +81,8 @@ function lazyGitHost(create: () => Promise<GitHost>): GitHost {
     readDirectory: async (commit, directory) => (await host.get()).readDirectory(commit, directory),
     openPullRequests: async (branch) => (await host.get()).openPullRequests(branch),
     ensurePullRequest: async (spec) => (await host.get()).ensurePullRequest(spec),
+    upsertPullRequestComment: async (number, marker, body) =>
+      (await host.get()).upsertPullRequestComment(number, marker, body),
+    containsCommit: async (branch, commit) => (await host.get()).containsCommit(branch, commit),
   };
 }
