@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { hc } from 'hono/client';
 import type { AppType } from '../app/http/app.js';
 import { CliError, EXIT, invalidInput } from './exit-codes.js';
+import { readErrorReason } from './read-input.js';
 
 /** Where a running server is, and how to authenticate to it. */
 export interface ClientOptions {
@@ -12,20 +13,38 @@ export interface ClientOptions {
 }
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
-const TOKEN_ENV = 'RDS_PROVISIONER_API_TOKEN';
 
-/** How to give the API token, for every client command's --help and the program's. */
-export const TOKEN_HELP = `Authentication: prefer $${TOKEN_ENV} or --token-file <file> (- reads standard input); --token <token> works too, but shows in the process list.`;
+/** Which token a command sends: the requesters' API token, or the pipeline's own for the reports. */
+export interface TokenKind {
+  /** How messages name it. */
+  name: string;
+  /** The environment variable it is read from. */
+  env: string;
+  /** Said with a 401: which credential these routes take. */
+  refusedHint?: string;
+}
 
-export function clientOptions(command: Command): Command {
+export const API_TOKEN: TokenKind = { name: 'API token', env: 'RDS_PROVISIONER_API_TOKEN' };
+export const PIPELINE_TOKEN: TokenKind = {
+  name: 'pipeline token',
+  env: 'RDS_PROVISIONER_PIPELINE_TOKEN',
+  refusedHint: "reports take the service's pipeline token, not a requester's API token",
+};
+
+/** How to give the token, for every client command's --help and the program's. */
+export const tokenHelp = (kind: TokenKind = API_TOKEN) =>
+  `Authentication: prefer $${kind.env} or --token-file <file> (- reads standard input); --token <token> works too, but shows in the process list.`;
+export const TOKEN_HELP = tokenHelp();
+
+export function clientOptions(command: Command, kind: TokenKind = API_TOKEN): Command {
   return command
     .option('--url <url>', `server URL (default: $RDS_PROVISIONER_URL or ${DEFAULT_URL})`)
-    .option('--token-file <file>', `read the API token from this file; - reads standard input`)
+    .option('--token-file <file>', `read the ${kind.name} from this file; - reads standard input`)
     .option(
       '--token <token>',
-      `the API token itself; it shows in the process list, so prefer $${TOKEN_ENV} or --token-file`,
+      `the ${kind.name} itself; it shows in the process list, so prefer $${kind.env} or --token-file`,
     )
-    .addHelpText('after', `\n${TOKEN_HELP}`);
+    .addHelpText('after', `\n${tokenHelp(kind)}`);
 }
 
 /** The API token and where it came from; messages name the source, never the token. */
@@ -33,12 +52,6 @@ interface Credential {
   token: string;
   source: string;
 }
-
-const READ_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EISDIR: 'is a directory',
-};
 
 async function readTokenFile(file: string): Promise<string> {
   if (file === '-') {
@@ -52,16 +65,14 @@ async function readTokenFile(file: string): Promise<string> {
   try {
     text = (await readFile(file, 'utf8')).trim();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    const reason = Object.hasOwn(READ_ERRORS, code) ? READ_ERRORS[code] : code || String(error);
-    throw invalidInput([{ path: '--token-file', message: `cannot read ${file}: ${reason}` }]);
+    throw invalidInput([{ path: '--token-file', message: `cannot read ${file}: ${readErrorReason(error)}` }]);
   }
   if (!text) throw invalidInput([{ path: '--token-file', message: `${file} is empty` }]);
   return text;
 }
 
 /** The token from --token, --token-file or the environment, checked before anything is sent. */
-async function credentialFrom(options: ClientOptions): Promise<Credential | undefined> {
+async function credentialFrom(options: ClientOptions, kind: TokenKind): Promise<Credential | undefined> {
   if (options.token !== undefined && options.tokenFile !== undefined)
     throw invalidInput([{ path: '--token-file', message: 'give either --token or --token-file, not both' }]);
   let credential: Credential | undefined;
@@ -71,7 +82,7 @@ async function credentialFrom(options: ClientOptions): Promise<Credential | unde
       token: await readTokenFile(options.tokenFile),
       source: `--token-file ${options.tokenFile}`,
     };
-  else if (process.env[TOKEN_ENV]) credential = { token: process.env[TOKEN_ENV], source: TOKEN_ENV };
+  else if (process.env[kind.env]) credential = { token: process.env[kind.env] as string, source: kind.env };
   // A header carries visible ASCII only; anything else would fail as "cannot reach the server".
   if (credential && !/^[\x21-\x7e]+$/.test(credential.token)) {
     const path = credential.source.split(' ')[0] as string;
@@ -97,7 +108,10 @@ export class ApiClient {
   private credential: Promise<Credential | undefined> | undefined;
   readonly api: ReturnType<typeof hc<AppType>>;
 
-  constructor(private readonly options: ClientOptions) {
+  constructor(
+    private readonly options: ClientOptions,
+    private readonly kind: TokenKind = API_TOKEN,
+  ) {
     this.base = (options.url ?? process.env.RDS_PROVISIONER_URL ?? DEFAULT_URL).replace(/\/+$/, '');
     this.api = hc<AppType>(this.base, {
       fetch: (input: string | URL | Request, init?: RequestInit) => this.send(input, init),
@@ -107,7 +121,7 @@ export class ApiClient {
   /** One HTTP call with the token; a 2xx answer is returned, anything else thrown as a CliError. */
   private async send(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     // Read once: standard input can be read only once, and --wait polls.
-    this.credential ??= credentialFrom(this.options);
+    this.credential ??= credentialFrom(this.options, this.kind);
     const credential = await this.credential;
     const headers = new Headers(init.headers);
     headers.set('accept', 'application/json');
@@ -124,7 +138,7 @@ export class ApiClient {
     }
     if (response.ok) return response;
     const text = await response.text();
-    throw toCliError(response.status, (text ? safeJson(text) : {}) as ApiErrorBody, credential);
+    throw toCliError(response.status, (text ? safeJson(text) : {}) as ApiErrorBody, credential, this.kind);
   }
 }
 
@@ -136,7 +150,12 @@ function safeJson(text: string): unknown {
   }
 }
 
-function toCliError(status: number, body: ApiErrorBody, credential: Credential | undefined): CliError {
+function toCliError(
+  status: number,
+  body: ApiErrorBody,
+  credential: Credential | undefined,
+  kind: TokenKind,
+): CliError {
   if (status === 400 && body.issues)
     return new CliError(
       body.issues.map((i) => `${i.path}: ${i.message}`),
@@ -145,9 +164,10 @@ function toCliError(status: number, body: ApiErrorBody, credential: Credential |
   if (status === 401)
     return new CliError(
       [
-        credential
-          ? `unauthorized: the server refused the API token (from ${credential.source}); check it`
-          : `unauthorized: no API token given; set ${TOKEN_ENV} or give --token-file <file>`,
+        (credential
+          ? `unauthorized: the server refused the ${kind.name} (from ${credential.source}); check it`
+          : `unauthorized: no ${kind.name} given; set ${kind.env} or give --token-file <file>`) +
+          (kind.refusedHint ? ` (${kind.refusedHint})` : ''),
       ],
       EXIT.error,
     );

@@ -5,8 +5,8 @@ import { changeV1Schema } from '../domain/change.js';
 import { dbNameProblems, ENGINES, type Engine, toFieldIssues } from '../domain/request.js';
 import { ApiClient, type ClientOptions, clientOptions } from './api-client.js';
 import { invalidInput } from './exit-codes.js';
-import { age, table, writeJson } from './format.js';
-import { waitAndReport } from './request-follow.js';
+import { age, connectionLines, driftLines, table, writeJson } from './format.js';
+import { type FollowOptions, untilOption, waitAndReport, waits } from './request-follow.js';
 import { numberOrText, parseTags } from './request-options.js';
 
 /** `db list|show|change|retire`: the databases on the base branch, through the server's typed client. */
@@ -69,6 +69,7 @@ export function registerDb(program: Command): void {
             'OWNER',
             'MANAGED',
             'IN FLIGHT',
+            'DRIFT',
           ],
           databases.map((d) => [
             d.db_name,
@@ -81,6 +82,7 @@ export function registerDb(program: Command): void {
             shown(d.owner),
             d.managed,
             shown(d.in_flight),
+            d.drift ? d.drift.status : '-',
           ]),
         ),
       );
@@ -116,7 +118,8 @@ export function registerDb(program: Command): void {
     .option('--remove-tag <key>', 'remove a tag, repeatable', repeatable)
     .option('--deployment <kind>', 'aurora or aurora-serverless (the same cluster)')
     .option('--dry-run', 'print the diff and the pull request it would open; nothing is queued')
-    .option('--wait', 'follow the request until its pull request is open (or it fails)')
+    .option('--wait', 'follow the request until its pull request is open (or it fails); see --until')
+    .addOption(untilOption())
     // Not changeable, but taken so that the change schema refuses them with its reason, not "unknown option".
     .addOption(new Option('--engine <engine>').hideHelp())
     .addOption(new Option('--environment <env>').hideHelp())
@@ -145,7 +148,8 @@ export function registerDb(program: Command): void {
       .argument('<name>'),
   )
     .option('--dry-run', 'print the diff and the pull request it would open; nothing is queued')
-    .option('--wait', 'follow the request until its pull request is open (or it fails)')
+    .option('--wait', 'follow the request until its pull request is open (or it fails); see --until')
+    .addOption(untilOption())
     .option('--yes', 'do not ask for confirmation (needed when standard input is not a terminal)')
     .action(async (name: string, options: ClientOptions & LifecycleOptions & { yes?: boolean }) => {
       const param = { db_name: checkedName(name) };
@@ -170,9 +174,8 @@ interface ListOptions {
   json?: boolean;
 }
 
-interface LifecycleOptions {
+interface LifecycleOptions extends FollowOptions {
   dryRun?: boolean;
-  wait?: boolean;
 }
 
 interface ChangeOptions extends LifecycleOptions {
@@ -271,7 +274,7 @@ async function report(
     );
     return;
   }
-  if (options.wait) await waitAndReport(client, answer.request_id);
+  if (waits(options)) await waitAndReport(client, answer.request_id, options.until);
   else process.stdout.write(`${answer.request_id}  queued  ${answer.status_url}\n`);
 }
 
@@ -295,6 +298,11 @@ function describeDatabase(d: Detail): string {
   ];
   const width = Math.max(...fields.map(([label]) => label.length));
   const head = fields.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+  // What the pipeline reported for the database: how to reach it, and the nightly drift plan's verdict.
+  const reported = [
+    ...(d.connection ? connectionLines(d.connection) : []),
+    ...(d.drift ? driftLines(d.drift) : []),
+  ];
   const requests =
     d.requests.length === 0
       ? 'no requests recorded for this name\n'
@@ -309,5 +317,6 @@ function describeDatabase(d: Detail): string {
             r.pull_request?.url ?? '',
           ]),
         );
-  return `${d.db_name}\n${head}\n\n${requests}`;
+  const pipeline = reported.length > 0 ? `\n${reported.join('\n')}\n` : '';
+  return `${d.db_name}\n${head}\n${pipeline}\n${requests}`;
 }

@@ -13,6 +13,7 @@ import { CliError, EXIT } from './exit-codes.js';
 import { registerMigrateLayout } from './migrate-layout-command.js';
 import { registerPr } from './pr-commands.js';
 import { registerRender } from './render-command.js';
+import { registerReport } from './report-commands.js';
 import { registerRequestCommands } from './request-commands.js';
 import { registerServe } from './serve-command.js';
 import { registerValidateConfig } from './validate-config-command.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerDb(program);
   registerChangedRoots(program);
   registerMigrateLayout(program);
+  registerReport(program);
   return program;
 }
 

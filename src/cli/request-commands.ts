@@ -4,7 +4,15 @@ import { STATUSES } from '../domain/status.js';
 import { ApiClient, type ClientOptions, clientOptions } from './api-client.js';
 import { CliError, EXIT, invalidInput } from './exit-codes.js';
 import { age, table, writeJson } from './format.js';
-import { describe, exitFor, getRequest, waitAndReport } from './request-follow.js';
+import {
+  describe,
+  exitFor,
+  type FollowOptions,
+  getRequest,
+  untilOption,
+  waitAndReport,
+  waits,
+} from './request-follow.js';
 import { type RequestOptions, requestFromOptions, requestOptions } from './request-options.js';
 
 type Provision = ApiClient['api']['provision']['$post'];
@@ -16,8 +24,9 @@ export function registerRequestCommands(program: Command): void {
     .description('ask the server for a database')
     .option('--json <request>', 'the whole request as JSON');
   requestOptions(clientOptions(request))
-    .option('--wait', 'follow the request until its pull request is open (or it fails)')
-    .action(async (options: RequestOptions & ClientOptions & { json?: string; wait?: boolean }) => {
+    .option('--wait', 'follow the request until its pull request is open (or it fails); see --until')
+    .addOption(untilOption())
+    .action(async (options: RequestOptions & ClientOptions & FollowOptions & { json?: string }) => {
       const client = new ApiClient(options);
       const body = options.json !== undefined ? parseJson(options.json) : requestFromOptions(options);
       // The server judges the body whole (every bad field named), so what the user gave is sent as it is;
@@ -25,17 +34,24 @@ export function registerRequestCommands(program: Command): void {
       const accepted = (await parseResponse(
         client.api.provision.$post({ query: {}, json: body as InferRequestType<Provision>['json'] }),
       )) as InferResponseType<Provision, 202>;
-      if (!options.wait) {
+      if (!waits(options)) {
         process.stdout.write(`${accepted.request_id}  queued  ${accepted.status_url}\n`);
         return;
       }
-      await waitAndReport(client, accepted.request_id);
+      await waitAndReport(client, accepted.request_id, options.until);
     });
 
   clientOptions(program.command('status').description('show a request').argument('<id>'))
     .option('--json', 'the whole request as JSON, with its history')
-    .action(async (id: string, options: ClientOptions & { json?: boolean }) => {
-      const view = await getRequest(new ApiClient(options), id);
+    .option('--wait', 'follow the request first, until its pull request is open; see --until')
+    .addOption(untilOption())
+    .action(async (id: string, options: ClientOptions & FollowOptions & { json?: boolean }) => {
+      const client = new ApiClient(options);
+      if (waits(options)) {
+        await waitAndReport(client, id, options.until);
+        return;
+      }
+      const view = await getRequest(client, id);
       if (options.json) writeJson(view);
       else {
         process.stdout.write(describe(view));

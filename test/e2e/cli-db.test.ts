@@ -60,7 +60,7 @@ describe('rds-provisioner db: the inventory, change and retire from the CLI', { 
   it('db list on an empty repository prints the header alone, and --json the empty page', async () => {
     expect(await cli(['db', 'list'])).toEqual({
       code: 0,
-      stdout: 'NAME  ENV  ENGINE  DEPLOYMENT  VERSION  SIZE  INSTANCES  OWNER  MANAGED  IN FLIGHT\n',
+      stdout: 'NAME  ENV  ENGINE  DEPLOYMENT  VERSION  SIZE  INSTANCES  OWNER  MANAGED  IN FLIGHT  DRIFT\n',
       stderr: '',
     });
     const json = await cli(['db', 'list', '--json']);
@@ -83,6 +83,7 @@ describe('rds-provisioner db: the inventory, change and retire from the CLI', { 
       'OWNER',
       'MANAGED',
       'IN FLIGHT',
+      'DRIFT',
     ]);
     const row = rows.find((r) => r.startsWith('listed-db '))?.split(/\s+/);
     expect(row).toEqual([
@@ -95,6 +96,7 @@ describe('rds-provisioner db: the inventory, change and retire from the CLI', { 
       '1',
       'unassigned',
       'generated',
+      '-',
       '-',
     ]);
     const json = await cli(['db', 'list', '--json']);
@@ -162,7 +164,7 @@ describe('rds-provisioner db: the inventory, change and retire from the CLI', { 
     const run = await cli(['db', 'change', 'changed-db', '--size', 'medium', '--wait']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /^[0-9a-f-]{36} {2}pr_open {2}changed-db \(mysql, dev\) {2}change\npull request #\d+: http:\/\/\S+\n$/,
+      /^[0-9a-f-]{36} {2}pr_open {2}changed-db \(mysql, dev\) {2}change\npull request #\d+: http:\/\/\S+\n(cost: about \S+ a month in [\w-]+ \([+-]\S+ a month\); an estimate: status --json lists what it leaves out\n)?$/,
     );
     const id = run.stdout.slice(0, 36);
     const request = (await suite.call('GET', `/requests/${id}`)).json;
@@ -335,7 +337,7 @@ describe('rds-provisioner db: the inventory, change and retire from the CLI', { 
     git(clone, 'push', '--quiet', 'origin', 'HEAD:main');
 
     const list = await cli(['db', 'list']);
-    expect(list.stdout).toMatch(/^edited-db .* hand-edited +-$/m);
+    expect(list.stdout).toMatch(/^edited-db .* hand-edited +- +-$/m);
     const show = await cli(['db', 'show', 'edited-db']);
     expect(show.stdout).toMatch(/^managed +hand-edited: \S/m);
     expect(show.stdout).toMatch(new RegExp(`^written by +${created}$`, 'm'));
