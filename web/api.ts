@@ -2,6 +2,7 @@ import { hc, type InferRequestType, type InferResponseType, parseResponse } from
 import type { StatusCode } from 'hono/utils/http-status';
 import type { AppType } from '../src/app/http/app.js';
 import type { ChangeV1 } from '../src/domain/change.js';
+import { STATUSES as DOMAIN_STATUSES } from '../src/domain/status.js';
 
 /**
  * The HTTP API as the page uses it: Hono's client typed by the server's own routes (hc<AppType>, a
@@ -51,16 +52,25 @@ export type Change = ChangeV1;
 /** What a change or a retirement would do (?dry_run=true): the file's diff and the pull request. */
 export type LifecyclePreview = Answer<OneDatabase['$patch']>;
 
-/** The list's filter: every status GET /requests filters by (test/unit/web-typed-client.test.ts holds it to the route's). */
-export const STATUSES = [
-  'queued',
-  'processing',
-  'pr_open',
-  'merged',
-  'closed',
-  'failed',
-] as const satisfies readonly Status[];
-export const TERMINAL: readonly Status[] = ['merged', 'closed', 'failed'];
+/**
+ * Every status, in the order a request lives them: the list's filter offers each. The domain's own list
+ * (one home for the rule), held to the route's filter by `satisfies` here and both ways by
+ * test/unit/web-typed-client.test.ts.
+ */
+export const STATUSES = DOMAIN_STATUSES satisfies readonly Status[];
+/**
+ * Where following a request stops: nothing more is expected. `merged`, `applying` and `apply_failed` are
+ * followed on (the pipeline reports the apply, and a failed apply may run again); `closed` and `failed`
+ * move on only when someone merges their pull request by hand.
+ */
+export const SETTLED: readonly Status[] = ['ready', 'closed', 'failed'];
+
+/** What the request page shows of the pipeline's reports and the cost estimate. */
+export type CostEstimate = NonNullable<RequestView['cost']>;
+export type PlanSummary = NonNullable<RequestView['plan']>;
+export type ConnectionDetails = NonNullable<RequestView['connection']>;
+/** Where a database stands against its files, from the nightly plan (GET /databases, GET /databases/{name}). */
+export type DriftReport = NonNullable<DatabaseSummary['drift']>;
 
 /** Any answer but a 2xx: the status and the body the API sent, if it was JSON. */
 export class ApiError extends Error {

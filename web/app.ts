@@ -1,4 +1,6 @@
-import { Api, ApiError, type DryRun, type RequestView, STATUSES, TERMINAL } from './api.js';
+import { Api, ApiError, type DryRun, type RequestView, SETTLED, STATUSES, type Status } from './api.js';
+import { connectionDetails } from './connection-details.js';
+import { costEstimate } from './cost-estimate.js';
 import {
   announce,
   append,
@@ -11,17 +13,19 @@ import {
   refreshAges,
   scrollBehavior,
   show,
-  statusBadge,
   timeElement,
 } from './dom.js';
 import { RequestFormView } from './form.js';
 import { InventoryView } from './inventory.js';
+import { planSummary } from './plan-summary.js';
 import { localPullNumber, PullPanel } from './pull.js';
 import { session } from './session.js';
+import { STATUS_MEANING, statusBadge } from './status-text.js';
 
 /**
  * The self-service page: sign in with an API token, fill the request form the API describes, preview the
- * Terraform, submit, follow the request to its pull request, and browse every request by status.
+ * Terraform and its cost, submit, follow the request to its pull request and on to ready (its plan, cost
+ * and connection details), and browse every request by status.
  */
 
 // Routes are relative to the page, so the page works under a path prefix (an API Gateway stage).
@@ -49,6 +53,7 @@ const el = {
   previewStale: byId('preview-stale'),
   previewMeta: byId('preview-meta'),
   previewCode: byId('preview-code'),
+  previewCost: byId('preview-cost'),
   status: byId('status-section'),
   statusBody: byId('status-body'),
   filter: byId<HTMLSelectElement>('status-filter'),
@@ -207,6 +212,7 @@ function showPreview(result: DryRun) {
     h('dd', {}, result.pull_request.title),
   );
   el.previewCode.textContent = result.content;
+  el.previewCost.replaceChildren(costEstimate(result.cost, 'preview-cost-estimate', 'h3'));
   show(el.previewStale, false);
   show(el.preview, true);
 }
@@ -384,9 +390,8 @@ async function poll(id: string, run: number) {
       void loadList();
       void inventory.refresh();
     }
-    if (TERMINAL.includes(view.status)) return;
-    // Quick while the worker is busy; slower once the pull request waits for review.
-    delay = view.status === 'pr_open' ? 5000 : 1000;
+    if (SETTLED.includes(view.status)) return;
+    delay = pollDelay(view.status);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
     // No such request, or an id refused before sending ('..'): asking again would change nothing.
@@ -398,6 +403,15 @@ async function poll(id: string, run: number) {
   }
   if (followed !== id || run !== pollRun) return;
   pollTimer = window.setTimeout(() => void poll(id, run), delay);
+}
+
+/**
+ * Quick while the worker is busy; slower once the pull request waits for review; slower still once merged,
+ * while the pipeline applies (and where none reports, the request rests at merged).
+ */
+function pollDelay(status: Status): number {
+  if (status === 'queued' || status === 'processing') return 1000;
+  return status === 'pr_open' ? 5000 : 10_000;
 }
 
 /** Re-renders part of the page; a link that had focus there keeps it, in its new copy. */
@@ -456,7 +470,7 @@ pullPanel.fallbackFocus = () => {
 
 /** Renders the followed request; true when something changed since the last time. */
 function renderStatus(view: RequestView): boolean {
-  const key = `${view.status}|${view.pull_request?.url ?? ''}|${view.history.length}|${view.failure_reason ?? ''}`;
+  const key = JSON.stringify(view);
   if (key === shownKey || !statusLive || !statusDetails) return false;
   shownKey = key;
   const dbName = view.db_name ?? String(view.request.db_name ?? '');
@@ -465,13 +479,22 @@ function renderStatus(view: RequestView): boolean {
   append(
     statusLive,
     h('p', { class: 'status-line' }, `${dbName}: status `, statusBadge(view.status)),
+    h('p', { class: 'status-meaning hint' }, STATUS_MEANING[view.status]),
     link
       ? h('p', { class: 'status-pr' }, link, ' on branch ', h('code', {}, view.pull_request?.branch ?? ''))
       : null,
-    view.failure_reason ? h('p', { class: 'message message-error' }, `Failed: ${view.failure_reason}`) : null,
+    view.failure_reason
+      ? h(
+          'p',
+          { class: 'message message-error', id: 'status-failure' },
+          `${view.status === 'apply_failed' ? 'The apply failed' : 'Failed'}: ${view.failure_reason}`,
+        )
+      : null,
   );
   const environment = view.environment ?? String(view.request.environment ?? '');
-  statusDetails.replaceChildren(
+  statusDetails.replaceChildren();
+  append(
+    statusDetails,
     h(
       'dl',
       { class: 'meta' },
@@ -483,7 +506,12 @@ function renderStatus(view: RequestView): boolean {
       h('dd', {}, view.requester),
       h('dt', {}, 'Created'),
       h('dd', {}, timeElement(view.created_at)),
+      view.merge_commit ? h('dt', {}, 'Merge commit') : null,
+      view.merge_commit ? h('dd', {}, h('code', { id: 'status-merge-commit' }, view.merge_commit)) : null,
     ),
+    view.connection ? connectionDetails(view.connection, 'status-connection', 'h3') : null,
+    view.cost ? costEstimate(view.cost, 'status-cost', 'h3') : null,
+    view.plan ? planSummary(view.plan, 'status-plan', 'h3') : null,
     h('h3', {}, 'History'),
     h(
       'ol',

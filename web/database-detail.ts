@@ -7,6 +7,8 @@ import {
   type RequestView,
 } from './api.js';
 import { ChangeFormView } from './change-form.js';
+import { connectionDetails } from './connection-details.js';
+import { costEstimate } from './cost-estimate.js';
 import {
   announce,
   clearMessage,
@@ -18,11 +20,12 @@ import {
   orUnknown,
   scrollBehavior,
   show,
-  statusBadge,
   timeElement,
 } from './dom.js';
+import { driftSection } from './drift.js';
 import { requestSchema } from './json-schema.js';
 import { diffSection, pullRequestBody } from './pull-parts.js';
+import { statusBadge } from './status-text.js';
 
 /**
  * One database, selected in the inventory: its settings, every request for it, and the two things a
@@ -43,6 +46,8 @@ export interface DetailDeps {
 interface Parts {
   title: HTMLElement;
   state: HTMLElement;
+  /** What the pipeline reported: the connection details and drift. */
+  reports: HTMLElement;
   requests: HTMLElement;
   changeErrors: HTMLElement;
   changeMessage: HTMLElement;
@@ -125,6 +130,7 @@ export class DatabaseDetailView {
     this.db = db;
     if (!this.parts) return;
     this.renderState(db, this.parts.state);
+    this.renderReports(db, this.parts.reports);
     this.parts.requests.replaceChildren(this.requestsTable(db));
   }
 
@@ -147,10 +153,12 @@ export class DatabaseDetailView {
     this.previewedFor = undefined;
     const title = h('h3', { id: 'database-title', tabindex: -1 }, db.db_name);
     const state = h('div', { id: 'database-state' });
+    const reports = h('div', { id: 'database-reports' });
     const requests = h('div', { id: 'database-requests' });
     const parts: Parts = {
       title,
       state,
+      reports,
       requests,
       changeErrors: h('div', {
         id: 'change-errors',
@@ -181,11 +189,13 @@ export class DatabaseDetailView {
     };
     this.parts = parts;
     this.renderState(db, state);
+    this.renderReports(db, reports);
     requests.replaceChildren(this.requestsTable(db));
     this.root.replaceChildren(
       title,
       state,
       this.meta(db),
+      reports,
       h('h4', {}, 'Requests'),
       requests,
       ...(db.managed === 'generated' ? [this.changeSection(db), this.retireSection(db)] : []),
@@ -217,6 +227,25 @@ export class DatabaseDetailView {
       return;
     }
     clearMessage(box);
+  }
+
+  /** What the pipeline last reported of it: how to reach it, and whether AWS still holds what the file says. */
+  private renderReports(db: DatabaseDetail, box: HTMLElement): void {
+    box.replaceChildren(
+      db.connection
+        ? connectionDetails(db.connection, 'database-connection', 'h4')
+        : h(
+            'section',
+            { id: 'database-connection', 'aria-labelledby': 'database-connection-title' },
+            h('h4', { id: 'database-connection-title' }, 'Connection details'),
+            h(
+              'p',
+              { class: 'muted' },
+              'None yet: they come with the pipeline’s report of a successful apply.',
+            ),
+          ),
+      driftSection(db.drift, 'database-drift', 'h4'),
+    );
   }
 
   private meta(db: DatabaseDetail): HTMLElement {
@@ -519,6 +548,7 @@ export class DatabaseDetailView {
         ['Branch', [h('code', {}, preview.branch), ' into ', h('code', {}, preview.base)]],
         ['Pull request', h('span', { id: `${id}-pr-title` }, preview.pull_request.title)],
       ]),
+      costEstimate(preview.cost, `${id}-cost`, 'h5'),
       h('h5', {}, 'Its description'),
       pullRequestBody(preview.pull_request.body, `${id}-body`),
       ...diffSection(

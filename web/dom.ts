@@ -74,6 +74,14 @@ export function timeElement(iso: string): HTMLTimeElement {
   return h('time', { datetime: iso, title, 'data-age': '' }, age(iso));
 }
 
+/** A moment as a date and time in the reader's locale ("Dec 6, 2026, 6:31 PM"), exact in its tooltip. */
+export function dateElement(iso: string): HTMLTimeElement {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return h('time', { datetime: iso }, iso);
+  const text = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return h('time', { datetime: iso, title: date.toISOString() }, text);
+}
+
 /** Refreshes every relative time on the page. */
 export function refreshAges(root: ParentNode = document): void {
   for (const time of root.querySelectorAll<HTMLTimeElement>('time[data-age]')) {
@@ -106,8 +114,6 @@ export function announce(text: string): void {
     announcer.textContent = text;
   }, 50);
 }
-
-export const statusBadge = (status: string) => h('span', { class: `status status-${status}` }, status);
 
 export const scrollBehavior = (): ScrollBehavior =>
   window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth';

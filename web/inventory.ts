@@ -1,12 +1,14 @@
 import { ApiError, type DatabaseQuery, type DatabaseSummary, type RequestForm } from './api.js';
 import { DatabaseDetailView, type DetailDeps } from './database-detail.js';
 import { byId, clearMessage, dataCell, dataTable, h, message, orUnknown, show } from './dom.js';
+import { driftBadge } from './drift.js';
 import { requestSchema } from './json-schema.js';
 
 /**
  * The inventory: every database on the base branch (GET /databases), filtered by environment, engine and
- * owner, a page at a time ("More databases" follows next_cursor). Each row names its settings and how
- * the service stands with its file; selecting one opens its detail, from which it is changed or retired.
+ * owner, a page at a time ("More databases" follows next_cursor). Each row names its settings, how the
+ * service stands with its file and its drift badge; selecting one opens its detail, from which it is
+ * changed or retired.
  */
 
 const PAGE_SIZE = 25;
@@ -117,6 +119,7 @@ export class InventoryView {
         'Instances',
         'Owner',
         'State',
+        'Drift',
       ];
       this.el.body.replaceChildren(
         dataTable({ id: 'databases-table' }, 'Databases on the base branch, by name', headers, tbody),
@@ -162,6 +165,7 @@ export class InventoryView {
         'data-db': db.db_name,
         'data-managed': db.managed,
         'data-in-flight': db.in_flight ?? '',
+        'data-drift': db.drift?.status ?? '',
       },
       h('th', { scope: 'row', role: 'rowheader', 'data-label': 'Database' }, select),
       cell('Environment', db.environment),
@@ -172,6 +176,8 @@ export class InventoryView {
       cell('Instances', db.instances),
       cell('Owner', db.owner),
       state,
+      // Nothing for a database no nightly plan has named yet.
+      dataCell('Drift', driftBadge(db.drift)),
     );
   }
 }

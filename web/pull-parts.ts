@@ -1,6 +1,7 @@
 import { withoutMarker } from '../src/render/pull-request-marker.js';
-import { h, renderedHtml } from './dom.js';
-import { markdownHtml } from './markdown.js';
+import type { PullRequestDetail } from './api.js';
+import { h, renderedHtml, timeElement } from './dom.js';
+import { commentHtml, markdownHtml } from './markdown.js';
 
 /**
  * What the page shows of a pull request, wherever it shows one (the review panel, a change's or a
@@ -14,6 +15,47 @@ export function pullRequestBody(body: string, id: string): HTMLElement {
     ? h('div', { class: 'pull-body', id }, renderedHtml(markdownHtml(description)))
     : h('p', { class: 'muted', id }, 'No description.');
 }
+
+/**
+ * The service's comments on the pull request (the plan CI reported, edited in place), each rendered by
+ * markdown.ts's comment renderer: its text is the pipeline's, so raw HTML stays text and nothing becomes
+ * a link. The hidden marker line that keeps it one comment is left out.
+ */
+export function serviceComments(comments: PullRequestDetail['comments'], id: string): Node[] {
+  return [
+    h('h3', { id: `${id}-title` }, 'Comments from the service'),
+    comments.length
+      ? h(
+          'div',
+          { id, class: 'pull-comments' },
+          ...comments.map((comment) =>
+            h(
+              'article',
+              { class: 'pull-comment', 'data-marker': comment.marker, 'aria-labelledby': `${id}-title` },
+              h(
+                'div',
+                { class: 'pull-body' },
+                renderedHtml(commentHtml(withoutLine(comment.body, comment.marker))),
+              ),
+              h('p', { class: 'hint' }, 'Updated ', timeElement(comment.updated_at), '.'),
+            ),
+          ),
+        )
+      : h(
+          'p',
+          { id, class: 'muted' },
+          'None yet: once CI plans this pull request, the plan’s summary appears here.',
+        ),
+  ];
+}
+
+/** The text without any line that is exactly `line` (the comment's marker). */
+const withoutLine = (text: string, line: string) =>
+  text
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== line.trim())
+    .join('\n')
+    .trim();
 
 /** A heading, how to read the diff, and the diff in a scroll box that the keyboard reaches. */
 export function diffSection(

@@ -1,13 +1,13 @@
 import { localPullPath } from '../src/render/pull-address.js';
 import { type Api, ApiError, type PullRequestDetail } from './api.js';
 import { byId, h, show, timeElement } from './dom.js';
-import { diffSection, pullRequestBody } from './pull-parts.js';
+import { diffSection, pullRequestBody, serviceComments } from './pull-parts.js';
 
 /**
  * The local git host's pull requests, reviewed in the page. A pull request's URL is this page's address
  * for it (`/#/pulls/7`, src/render/pull-address.ts): a plain click on its link, or the address itself,
- * opens this panel, which reads the pull request with the tab's token, shows its description and diff,
- * and offers to merge or close it while it is open.
+ * opens this panel, which reads the pull request with the tab's token, shows its description, the
+ * service's comments (the plan CI reported) and its diff, and offers to merge or close it while it is open.
  */
 
 /** The number of a pull request this page shows itself (at its `/#/pulls/7`), or undefined (github.com). */
@@ -200,6 +200,7 @@ export class PullPanel {
       review ?? '',
       h('h3', {}, 'Description'),
       pullRequestBody(pr.body, 'pull-body'),
+      ...serviceComments(pr.comments, 'pull-comments'),
       ...diffSection(pr.diff, { title: 'pull-diff-title', hint: 'pull-diff-hint', pre: 'pull-diff' }),
     );
   }
