@@ -543,4 +543,34 @@ describe('the loop closed in the self-service page, in Chromium', () => {
     },
     STEP,
   );
+
+  it(
+    'fits 1280 and 375 px wide screens without scrolling sideways: the plan, cost, connection details and drift',
+    async () => {
+      const orders = requests.get('orders');
+      if (!orders) throw new Error('the plan test opens orders first');
+      /** Boxes wider than they are shown (the page itself, and `ids`): each scrolls sideways. */
+      const overflowing = (ids: string[]) =>
+        inPage<string[]>(`(() => {
+          const over = (e) => e && e.scrollWidth > e.clientWidth;
+          return [document.documentElement, ...${JSON.stringify(ids)}.map((id) => document.getElementById(id))]
+            .filter(over)
+            .map((e) => (e.id || e.tagName) + ' ' + e.scrollWidth + ' > ' + e.clientWidth);
+        })()`);
+      const boxes = ['status-section', 'status-plan', 'status-cost', 'status-connection', 'database-detail'];
+      try {
+        for (const width of [1280, 375]) {
+          await page.setViewportSize({ width, height: 900 });
+          await follow(orders.id, 'ready');
+          await page.locator('#status-connection').waitFor();
+          await openDetail('orders');
+          await page.locator('#database-drift-drifted').waitFor();
+          expect(await overflowing(boxes), `at ${width} px`).toEqual([]);
+        }
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 1000 });
+      }
+    },
+    STEP,
+  );
 });
