@@ -1,6 +1,6 @@
 // `npm run bench`: the four benchmarks of the service, each figure beside a baseline measured in the
 // same run, as `figure  baseline  ratio  target  PASS/MISS`. See BENCHMARKS.md.
-//   --only=accept,e2e,repo,github,lambda,roots,lifecycle   run some sections
+//   --only=accept,e2e,repo,github,lambda,roots,lifecycle,reports   run some sections
 //   --quick                  shorter runs (a smoke test; figures not for BENCHMARKS.md)
 //   --profile                also CPU-profile the servers (node --cpu-prof) and break the accept path
 //                            down in-process; summaries printed, profiles kept under .tmp/bench/
@@ -13,10 +13,11 @@ import { acceptBreakdown } from './accept-breakdown.mjs';
 import { benchEndToEnd } from './end-to-end.mjs';
 import { benchGitHubBurst } from './github-burst.mjs';
 import { benchLambda } from './lambda.mjs';
-import { canPin, machine, printTable, ROOT, removeTempDirs } from './lib.mjs';
+import { canPin, fmt, machine, printTable, ROOT, removeTempDirs } from './lib.mjs';
 import { benchLifecycle } from './lifecycle.mjs';
 import { formatSummary } from './profile-summary.mjs';
 import { benchRepoSize } from './repo-size.mjs';
+import { benchReports } from './reports.mjs';
 import { benchRoots } from './roots.mjs';
 import { sqliteIntake } from './sqlite-intake.mjs';
 
@@ -281,6 +282,26 @@ if (wants('lifecycle')) {
   ]);
   console.log('');
   results.sections.lifecycle = r;
+  targets.push(...r.rows.filter((x) => x.verdict));
+}
+
+if (wants('reports')) {
+  const r = await benchReports(quick ? { rounds: 10, warmup: 2 } : {});
+  console.log(
+    `8. Reports from CI (load average at section start ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(
+        ' ',
+      )}). \`rds-provisioner serve\`${r.pinned ? ' (on CPU 1)' : ''} with one request's pull request open; ` +
+      `a plan report of ${r.databases} databases (${r.resourceChanges.toLocaleString('en-US')} resource changes, ` +
+      `${(r.bytes / 1024 / 1024).toFixed(1)} MiB: Terraform's plan of an Aurora cluster against moto, trimmed by the reporter, ` +
+      `once per database) posted ${r.rounds} times after ${r.warmup}, two variants alternating so each is recorded and ` +
+      'the comment edited, timed to the last byte of the answer; beside it JSON.parse of the same document in the bench ' +
+      `process, alternating (ABBA). Server CPU ${fmt(r.serverCpuMsPerReport)} ms per report.`,
+  );
+  printTable('8. reports', r.rows);
+  console.log('');
+  results.sections.reports = r;
   targets.push(...r.rows.filter((x) => x.verdict));
 }
 

@@ -9,9 +9,16 @@ import { PLAN_COMMENT_MARKER, renderPlanComment } from '../render/plan-comment.j
 import type { AppContext } from './context.js';
 import type { PlanReportInput, PlanReportResult, ReportOutcome } from './pipeline-reports.js';
 
-/** sha256 of a document as the service received it: the same plan sent again is a replay. */
-export const documentDigest = (document: unknown) =>
-  createHash('sha256').update(JSON.stringify(document)).digest('hex');
+/**
+ * What makes two plan reports the same plan: their commit and what the service takes from them (sha256
+ * of the summary, not of the whole document: a few KB to hash instead of MBs to serialise again).
+ */
+function planDigest(plan: Omit<PlanReport, 'digest' | 'reportedAt'>): string {
+  const { commit, pullRequest, terraformVersion, databases, other } = plan;
+  return createHash('sha256')
+    .update(JSON.stringify([commit, pullRequest, terraformVersion, databases, other]))
+    .digest('hex');
+}
 
 /**
  * A pull request's plan: recorded on the request in flight on the branch, only when it comes from that
@@ -47,25 +54,24 @@ export async function reportPlan(
       message: `stale: branch ${input.branch} is at ${head ?? '(gone)'}, not ${input.commit}; a plan of an older commit is not recorded`,
     };
 
-  const digest = documentDigest(input.plan);
+  const summary = summarisePlan(parsed.value);
+  const found = {
+    commit: input.commit,
+    pullRequest: number,
+    terraformVersion: parsed.value.terraformVersion,
+    databases: summary.databases.map((db) => ({
+      ...db,
+      unexpected: db.databaseDestroyed && !retires(record, db.dbName),
+    })),
+    other: summary.other,
+  };
+  const digest = planDigest(found);
   const previous = record.plan;
   let plan: PlanReport;
   let changed = false;
-  if (previous && previous.digest === digest && previous.commit === input.commit) plan = previous;
+  if (previous?.digest === digest) plan = previous;
   else {
-    const summary = summarisePlan(parsed.value);
-    plan = {
-      commit: input.commit,
-      pullRequest: number,
-      digest,
-      reportedAt: ctx.clock.now().toISOString(),
-      terraformVersion: parsed.value.terraformVersion,
-      databases: summary.databases.map((db) => ({
-        ...db,
-        unexpected: db.databaseDestroyed && !retires(record, db.dbName),
-      })),
-      other: summary.other,
-    };
+    plan = { ...found, digest, reportedAt: ctx.clock.now().toISOString() };
     const stored = await ctx.store.setPlan(record.id, plan, previous?.digest ?? null);
     if (stored === undefined) return { kind: 'not_found', message: `no request ${record.id}` };
     if (!stored)

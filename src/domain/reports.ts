@@ -30,7 +30,7 @@ export interface PlanReport {
   /** The pull request's head commit the plan was made at. */
   commit: string;
   pullRequest: number;
-  /** sha256 of the document as received: the same plan reported again is a replay. */
+  /** sha256 of what the service took from it (commit, counts, addresses): the same plan again is a replay. */
   digest: string;
   reportedAt: string;
   terraformVersion: string;
