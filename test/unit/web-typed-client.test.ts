@@ -58,6 +58,21 @@ describe("the page's client (web/api.ts): every call typed by the server's route
     expectTypeOf<Answer<Page.Api['retire']>>().toEqualTypeOf<Ok<OneDatabase['$delete'], 202>>();
   });
 
+  it("the pipeline's reports and the cost estimate are the routes' own: request, database, previews", () => {
+    type OneRequest = Ok<Client['requests'][':id']['$get']>;
+    type OneDatabase = Ok<Client['databases'][':db_name']['$get']>;
+    expectTypeOf<Page.CostEstimate>().toEqualTypeOf<NonNullable<OneRequest['cost']>>();
+    expectTypeOf<Page.PlanSummary>().toEqualTypeOf<NonNullable<OneRequest['plan']>>();
+    expectTypeOf<Page.ConnectionDetails>().toEqualTypeOf<NonNullable<OneRequest['connection']>>();
+    expectTypeOf<Page.ConnectionDetails>().toEqualTypeOf<NonNullable<OneDatabase['connection']>>();
+    expectTypeOf<Page.DriftReport>().toEqualTypeOf<NonNullable<OneDatabase['drift']>>();
+    expectTypeOf<Page.DryRun['cost']>().toEqualTypeOf<Page.CostEstimate>();
+    expectTypeOf<Page.LifecyclePreview['cost']>().toEqualTypeOf<Page.CostEstimate>();
+    expectTypeOf<Page.PullRequestDetail['comments'][number]>().toEqualTypeOf<
+      Ok<Client['pulls'][':number']['$get']>['comments'][number]
+    >();
+  });
+
   it("a field issue is the one the API's 400 body lists", () => {
     expectTypeOf<Page.FieldIssue>().toEqualTypeOf<Ok<Client['provision']['$post'], 400>['issues'][number]>();
   });
