@@ -436,6 +436,7 @@ export async function createStack(config: AwsClientConfig, options: StackOptions
       ...(parameters.GitHubWebhookSecretName
         ? { GITHUB_WEBHOOK_SECRET_NAME: parameters.GitHubWebhookSecretName }
         : {}),
+      ...(parameters.PipelinePrincipalArn ? { PIPELINE_PRINCIPAL_ARN: parameters.PipelinePrincipalArn } : {}),
     },
   };
 }
