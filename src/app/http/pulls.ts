@@ -19,7 +19,7 @@ import {
   UNAUTHORIZED,
   UNAVAILABLE,
 } from './schemas.js';
-import { pullRequestView } from './views.js';
+import { pullRequestCommentView, pullRequestView } from './views.js';
 
 const NOT_FOUND = json(NotFoundError, 'No such pull request');
 const BAD_NUMBER = json(InvalidRequestError, 'Invalid pull request number');
@@ -40,7 +40,7 @@ const listRoute = createRoute({
 const showRoute = createRoute({
   method: 'get',
   path: '/pulls/{number}',
-  summary: 'A pull request with its diff',
+  summary: "A pull request with its diff and the service's comments (the plan CI reported)",
   security: SECURED,
   request: { params: PullNumberParam },
   responses: {
@@ -112,7 +112,15 @@ export function pullsApi(ctx: AppContext, review: PullRequestReview) {
       const pr = await review.get(c.req.valid('param').number);
       if (!pr)
         return c.json({ error: 'not_found' as const, message: 'no pull request with that number' }, 404);
-      return c.json({ ...pullRequestView(pr), body: pr.body, diff: await review.diff(pr.number) }, 200);
+      return c.json(
+        {
+          ...pullRequestView(pr),
+          body: pr.body,
+          diff: await review.diff(pr.number),
+          comments: pr.comments.map(pullRequestCommentView),
+        },
+        200,
+      );
     })
     .openapi(actionRoute('merge'), (c) => act(c, 'merge', c.req.valid('param').number))
     .openapi(actionRoute('close'), (c) => act(c, 'close', c.req.valid('param').number));

@@ -8,13 +8,14 @@ import {
   passwordCommand,
 } from '../../domain/reports.js';
 import type { RequestRecord } from '../../domain/status.js';
-import type { PullRequestInfo } from '../../ports.js';
+import type { PullRequestComment, PullRequestInfo } from '../../ports.js';
 import type {
   ConnectionView,
   CostView,
   DriftView,
   PlanDatabaseView,
   PlanView,
+  PullRequestCommentView,
   PullRequestView,
   RequestView,
 } from './schemas.js';
@@ -139,4 +140,8 @@ export function pullRequestView(pr: PullRequestInfo): z.infer<typeof PullRequest
     updated_at: pr.updatedAt,
     merge_commit: pr.mergeCommit,
   };
+}
+
+export function pullRequestCommentView(comment: PullRequestComment): z.infer<typeof PullRequestCommentView> {
+  return { marker: comment.marker, body: comment.body, updated_at: comment.updatedAt };
 }
