@@ -65,7 +65,9 @@ export const ProvisionQuery = z.object({
 });
 
 // The cost estimate: a creation's, a change's (with before and difference), a retirement's (the saving).
-const Monthly = z.object({ low: z.number(), high: z.number() }).openapi('MonthlyRange');
+// Inline, not a component: a nullable reference would come out as allOf [$ref, {type: [object, null]}],
+// which no null satisfies.
+const Monthly = z.object({ low: z.number(), high: z.number() });
 
 export const CostView = z
   .object({
@@ -244,7 +246,11 @@ export const RequestView = z
     failure_reason: z.string().nullable(),
     merge_commit: z.string().nullable(),
     plan: PlanView.nullable().openapi({ description: 'The latest plan CI reported for its pull request.' }),
-    cost: CostView.nullable(),
+    // A union, not .nullable(): the dry runs use CostView as it is, and a nullable reference to it would
+    // come out as allOf [$ref, {type: [object, null]}], which no null satisfies.
+    cost: z.union([CostView, z.null()]).openapi({
+      description: 'The estimated monthly cost of the database as the request leaves it.',
+    }),
     connection: ConnectionView.nullable().openapi({
       description: 'Once ready: how to reach the database (never a password).',
     }),
