@@ -103,6 +103,13 @@ describe('the loop closed in the self-service page, in Chromium', () => {
     return opened;
   }
 
+  /** A request an earlier test of this suite opened. */
+  function opened(name: string) {
+    const request = requests.get(name);
+    if (!request) throw new Error(`an earlier test opens ${name}`);
+    return request;
+  }
+
   async function merge(id: string, number: number): Promise<string> {
     expect((await call('POST', `/pulls/${number}/merge`)).status).toBe(200);
     const merged = await waitFor(
@@ -261,8 +268,7 @@ describe('the loop closed in the self-service page, in Chromium', () => {
   it(
     "the local pull request view shows the service's plan comment as Markdown: its table and warnings, no markup or link from the report",
     async () => {
-      const orders = requests.get('orders');
-      if (!orders) throw new Error('the plan test opens orders first');
+      await follow(opened('orders').id, 'pr_open');
       await page.locator('#status-live a.pr-link').click();
       const dialog = page.getByRole('dialog');
       await dialog.waitFor();
@@ -303,8 +309,7 @@ describe('the loop closed in the self-service page, in Chromium', () => {
     'applying, ready and apply_failed each have their own colour and filter; apply_failed shows its reason as text; once ready the page shows the connection details and the password command to copy',
     async () => {
       // orders: applied with the state Terraform left (test/fixtures/terraform-json/aurora).
-      const orders = requests.get('orders');
-      if (!orders) throw new Error('the plan test opens orders first');
+      const orders = opened('orders');
       const ordersCommit = await merge(orders.id, orders.number);
       await report('apply', {
         commit: ordersCommit,
@@ -547,8 +552,7 @@ describe('the loop closed in the self-service page, in Chromium', () => {
   it(
     'fits 1280 and 375 px wide screens without scrolling sideways: the plan, cost, connection details and drift',
     async () => {
-      const orders = requests.get('orders');
-      if (!orders) throw new Error('the plan test opens orders first');
+      const orders = opened('orders');
       /** Boxes wider than they are shown (the page itself, and `ids`): each scrolls sideways. */
       const overflowing = (ids: string[]) =>
         inPage<string[]>(`(() => {
