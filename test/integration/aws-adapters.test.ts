@@ -23,13 +23,14 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type QueryCommand,
   ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dynamoDbDocumentClient } from '../../src/adapters/aws/clients.js';
-import { lockKey, toItem } from '../../src/adapters/aws/dynamodb-items.js';
+import { lockKey, toItem, toReportItem } from '../../src/adapters/aws/dynamodb-items.js';
 import { DynamoDbStatusStore } from '../../src/adapters/aws/dynamodb-status-store.js';
 import {
   SecretsManagerSource,
@@ -37,12 +38,23 @@ import {
 } from '../../src/adapters/aws/secrets-manager-source.js';
 import { publishRequest, SnsIntake } from '../../src/adapters/aws/sns-intake.js';
 import { requestIdOf, SqsQueue, visibilitySeconds } from '../../src/adapters/aws/sqs-queue.js';
+import { emptyDatabaseReport } from '../../src/domain/reports.js';
 import type { RequestKind, RequestRecord } from '../../src/domain/status.js';
-import { InvalidCursorError } from '../../src/ports.js';
+import { InvalidCursorError, type StatusStore } from '../../src/ports.js';
 import { type AwsStack, createStack, readTemplate } from '../support/aws-stack.js';
 import { kindRecord, lifecycleStoreContract } from '../support/lifecycle-store-contract.js';
 import { type MotoServer, startMoto } from '../support/moto.js';
-import { at, moveTo, newRecord, PR, statusStoreContract, T0 } from '../support/status-store-contract.js';
+import {
+  at,
+  COST,
+  databaseReport,
+  moveTo,
+  newRecord,
+  PR,
+  planReport,
+  statusStoreContract,
+  T0,
+} from '../support/status-store-contract.js';
 
 let moto: MotoServer;
 let stack: AwsStack;
@@ -158,6 +170,28 @@ function racing(when: (command: unknown) => boolean, meanwhile: () => Promise<un
 const storeOn = (client: DynamoDBDocumentClient) =>
   new DynamoDbStatusStore({ client, tableName: stack.tableName });
 
+const isWrite = (command: unknown) =>
+  command instanceof UpdateCommand ||
+  command instanceof PutCommand ||
+  command instanceof DeleteCommand ||
+  command instanceof TransactWriteCommand;
+
+/** The contract's race: `second` runs to its end just before `first`'s first write goes out. */
+async function race<A, B>(
+  first: (store: StatusStore) => Promise<A>,
+  second: (store: StatusStore) => Promise<B>,
+): Promise<[A, B]> {
+  let settled: { value: B } | undefined;
+  const late = storeOn(
+    racing(isWrite, async () => {
+      settled = { value: await second(store) };
+    }),
+  );
+  const a = await first(late);
+  if (!settled) throw new Error('the first call wrote nothing, so the second never ran');
+  return [a, settled.value];
+}
+
 async function submitted(dbName: string, time: number = T0) {
   const record = newRecord(dbName, time);
   expect(await intake.submit(record)).toEqual({ ok: true });
@@ -167,7 +201,7 @@ async function submitted(dbName: string, time: number = T0) {
 describe('the stack from template.yaml', () => {
   beforeEach(() => setUp());
 
-  it('creates the table with its three GSIs, the queues with redrive, the raw subscription and the secrets', async () => {
+  it('creates the table with its four GSIs, the queues with redrive, the raw subscription and the secrets', async () => {
     const ddb = new DynamoDBClient(moto.clientConfig);
     const table = (await ddb.send(new DescribeTableCommand({ TableName: stack.tableName }))).Table;
     ddb.destroy();
@@ -196,6 +230,13 @@ describe('the stack from template.yaml', () => {
           { AttributeName: 'created_id', KeyType: 'RANGE' },
         ],
         { ProjectionType: 'ALL' },
+      ],
+      'by-merge-commit': [
+        [
+          { AttributeName: 'merge_commit', KeyType: 'HASH' },
+          { AttributeName: 'created_id', KeyType: 'RANGE' },
+        ],
+        { ProjectionType: 'KEYS_ONLY' },
       ],
     });
 
@@ -253,6 +294,7 @@ describe('DynamoDbStatusStore', () => {
     store,
     submit: (record) => intake.submit(record),
     queued: () => depth(stack.queueUrl),
+    race,
   }));
 
   it('writes the items of docs/aws-contract.md: the request and its lock', async () => {
@@ -442,6 +484,115 @@ describe('DynamoDbStatusStore', () => {
     );
     const rest = await store.list({ limit: 11, cursor: page.nextCursor ?? '' });
     expect(rest).toMatchObject({ records: [{ id: records[0]?.id }], nextCursor: null });
+  });
+
+  it("writes the pipeline's attributes on the request item, and a database's report as its own item beside the lock", async () => {
+    const record = { ...newRecord('orders'), cost: COST };
+    expect(await intake.submit(record)).toEqual({ ok: true });
+    expect(await rawItem(`request#${record.id}`)).toMatchObject({ cost: COST });
+    expect(await rawItem(`request#${record.id}`)).not.toHaveProperty('merge_commit');
+    expect(await rawItem(`request#${record.id}`)).not.toHaveProperty('plan');
+    await store.setPlan(record.id, planReport(1), null);
+    await moveTo(store, record.id, 'pr_open');
+    await store.transition(record.id, 'merged', { at: at(9_000), mergeCommit: 'c1' });
+    expect(await rawItem(`request#${record.id}`)).toMatchObject({
+      merge_commit: 'c1',
+      plan: planReport(1),
+      cost: COST,
+    });
+    const next = await submitted('orders', T0 + 10);
+    expect(await store.putDatabaseReport(databaseReport('orders', 0))).toBe(true);
+    const { dbName: _, version: __, ...reported } = databaseReport('orders', 0);
+    expect(await rawItem('dbreport#orders')).toEqual({
+      pk: 'dbreport#orders',
+      kind: 'dbreport',
+      db_name: 'orders',
+      version: 1,
+      ...reported,
+    });
+    expect(await rawItem('db#orders')).toMatchObject({ kind: 'lock', request_id: next.id });
+    // A report that holds nothing leaves no attribute for it.
+    expect(await store.putDatabaseReport({ ...emptyDatabaseReport('orders'), version: 1 })).toBe(true);
+    expect(await rawItem('dbreport#orders')).toEqual({
+      pk: 'dbreport#orders',
+      kind: 'dbreport',
+      db_name: 'orders',
+      version: 2,
+    });
+  });
+
+  it('never writes the lock after the merge: moves on from merged send only the request item', async () => {
+    const older = await submitted('orders');
+    await moveTo(store, older.id, 'merged');
+    const newer = await submitted('orders', T0 + 10);
+    const client = dynamoDbDocumentClient(moto.clientConfig);
+    const send = vi.spyOn(client, 'send');
+    const watched = storeOn(client);
+    for (const to of ['applying', 'apply_failed', 'applying', 'ready'] as const)
+      expect((await watched.transition(older.id, to, { at: at(20_000) }))?.changed).toBe(true);
+    const keys = send.mock.calls.map(([command]) => [
+      (command as { constructor: { name: string } }).constructor.name,
+      (command as GetCommand | UpdateCommand).input.Key?.pk,
+    ]);
+    expect(new Set(keys.map(([name]) => name))).toEqual(new Set(['GetCommand', 'UpdateCommand']));
+    expect(new Set(keys.map(([, pk]) => pk))).toEqual(new Set([`request#${older.id}`]));
+    expect(await rawItem('db#orders')).toMatchObject({ request_id: newer.id });
+    client.destroy();
+  });
+
+  it('finds merged requests through the sparse GSI by-merge-commit, then reads them strongly consistent', async () => {
+    const records = [await submitted('orders', T0), await submitted('billing', T0 + 1)];
+    for (const record of records)
+      await store.transition(record.id, 'merged', { at: at(5_000), mergeCommit: 'c1' });
+    const client = dynamoDbDocumentClient(moto.clientConfig);
+    const send = vi.spyOn(client, 'send');
+    expect((await storeOn(client).mergedAt('c1')).map((r) => r.id)).toEqual(
+      records.map((r) => r.id).reverse(),
+    );
+    const commands = send.mock.calls.map(([command]) => command);
+    expect(commands).toHaveLength(2);
+    expect((commands[0] as QueryCommand).input).toMatchObject({ IndexName: 'by-merge-commit' });
+    expect(commands[1]).toBeInstanceOf(BatchGetCommand);
+    expect(Object.values((commands[1] as BatchGetCommand).input.RequestItems ?? {})[0]?.ConsistentRead).toBe(
+      true,
+    );
+    client.destroy();
+  });
+
+  it('reads the reports of many databases with BatchGetItem, 100 keys a call, asking again for keys left unprocessed', async () => {
+    const names = Array.from({ length: 130 }, (_, i) => `db-${String(i).padStart(3, '0')}`);
+    const expected = new Map(names.map((name, i) => [name, databaseReport(name, 1, i)]));
+    for (let i = 0; i < names.length; i += 25)
+      await doc.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [stack.tableName]: names.slice(i, i + 25).map((name, j) => ({
+              PutRequest: { Item: toReportItem(databaseReport(name, 0, i + j), 1) },
+            })),
+          },
+        }),
+      );
+    // DynamoDB leaves keys unprocessed under load; moto never does, so the first answer is made to.
+    const client = dynamoDbDocumentClient(moto.clientConfig);
+    const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+    const asked: number[] = [];
+    let leftOver = false;
+    vi.spyOn(client, 'send').mockImplementation((async (command: BatchGetCommand) => {
+      const request = Object.values(command.input.RequestItems ?? {})[0];
+      const keys = request?.Keys ?? [];
+      asked.push(keys.length);
+      if (leftOver || !request) return send(command);
+      leftOver = true;
+      const half = keys.slice(0, 40);
+      const out = (await send(
+        new BatchGetCommand({ RequestItems: { [stack.tableName]: { ...request, Keys: half } } }),
+      )) as { Responses?: Record<string, unknown[]> };
+      return { ...out, UnprocessedKeys: { [stack.tableName]: { ...request, Keys: keys.slice(40) } } };
+    }) as never);
+    const found = await storeOn(client).databaseReports([...names, 'unknown', 'db-001']);
+    expect(new Map([...found].sort())).toEqual(expected);
+    expect(asked).toEqual([100, 60, 31]);
+    client.destroy();
   });
 
   it('works through the SDK standard AWS_ENDPOINT_URL without an endpoint option', async () => {

@@ -356,13 +356,14 @@ describe('template.yaml: queue, worker and dead letters', () => {
     expect(errors?.Dimensions).toEqual([{ Name: 'FunctionName', Value: ref('WorkerFunction') }]);
   });
 
-  it('keeps the status table on demand, with point-in-time recovery and its three indexes', () => {
+  it('keeps the status table on demand, with point-in-time recovery and its four indexes', () => {
     const table = props('StatusTable');
     expect(table.BillingMode).toBe('PAY_PER_REQUEST');
     expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect((table.GlobalSecondaryIndexes as { IndexName: string }[]).map((i) => i.IndexName).sort()).toEqual([
       'by-created',
       'by-db',
+      'by-merge-commit',
       'by-status',
     ]);
     expect(resources.StatusTable?.DeletionPolicy).toBe('Retain');

@@ -1,8 +1,10 @@
 /**
- * The status table's item layout (docs/aws-contract.md): request items, in-flight lock items, the list
- * cursor. Pure mapping, no I/O.
+ * The status table's item layout (docs/aws-contract.md): request items, in-flight lock items, database
+ * report items, the list cursor. Pure mapping, no I/O.
  */
 import type { ChangeV1 } from '../../domain/change.js';
+import type { CostEstimate } from '../../domain/cost.js';
+import type { AppliedState, DatabaseReport, DriftState, PlanReport } from '../../domain/reports.js';
 import type { RequestV1 } from '../../domain/request.js';
 import type {
   HistoryEntry,
@@ -20,6 +22,8 @@ export const BY_CREATED = 'by-created';
 export const BY_STATUS = 'by-status';
 /** GSI of one database's requests (HASH `db_name`); lock items have no `created_id`, so it holds none. */
 export const BY_DB = 'by-db';
+/** Sparse GSI of merged requests by their merge commit (HASH `merge_commit`), keys only. */
+export const BY_MERGE_COMMIT = 'by-merge-commit';
 
 /** What an item written before request kinds and steps existed was: a creation, at its first step. */
 export const LEGACY_KIND: RequestKind = 'create';
@@ -27,6 +31,7 @@ export const LEGACY_STEP = 1;
 
 export const requestKey = (id: string) => ({ pk: `request#${id}` });
 export const lockKey = (dbName: string) => ({ pk: `db#${dbName}` });
+export const reportKey = (dbName: string) => ({ pk: `dbreport#${dbName}` });
 
 export interface RequestItem {
   pk: string;
@@ -47,6 +52,12 @@ export interface RequestItem {
   attempts: number;
   pull_request?: PullRequestRef;
   failure_reason?: string;
+  /** The merge commit; absent before the merge (and in items written before it was kept). */
+  merge_commit?: string;
+  /** The latest plan reported; absent before one. */
+  plan?: PlanReport;
+  /** The estimate it was queued with; absent without one. */
+  cost?: CostEstimate;
   created_at: string;
   updated_at: string;
   history: HistoryEntry[];
@@ -62,6 +73,36 @@ export interface LockItem {
   request_id: string;
   created_at: string;
 }
+
+/** What the pipeline reported of a database; `version` counts its writes (the compare-and-swap). */
+export interface DatabaseReportItem {
+  pk: string;
+  kind: 'dbreport';
+  db_name: string;
+  version: number;
+  connection?: AppliedState;
+  drift?: DriftState;
+}
+
+/** The item a report is stored as, at the version it is written as. */
+export function toReportItem(report: DatabaseReport, version: number): DatabaseReportItem {
+  const item: DatabaseReportItem = {
+    ...reportKey(report.dbName),
+    kind: 'dbreport',
+    db_name: report.dbName,
+    version,
+  };
+  if (report.connection !== null) item.connection = report.connection;
+  if (report.drift !== null) item.drift = report.drift;
+  return item;
+}
+
+export const toDatabaseReport = (item: DatabaseReportItem): DatabaseReport => ({
+  dbName: item.db_name,
+  version: item.version,
+  connection: item.connection ?? null,
+  drift: item.drift ?? null,
+});
 
 /** ISO 8601 UTC; throws RangeError on a time that is not one, as the SQLite store does. */
 export const iso = (value: string | Date) => new Date(value).toISOString();
@@ -102,6 +143,9 @@ export function toItem(record: RequestRecord): RequestItem {
   if (record.change !== null) item.change = record.change;
   if (record.pullRequest) item.pull_request = record.pullRequest;
   if (record.failureReason !== null) item.failure_reason = record.failureReason;
+  if (record.mergeCommit !== null) item.merge_commit = record.mergeCommit;
+  if (record.plan !== null) item.plan = record.plan;
+  if (record.cost !== null) item.cost = record.cost;
   return item;
 }
 
@@ -125,6 +169,9 @@ export function toRecord(item: RequestItem): RequestRecord {
     attempts: item.attempts,
     pullRequest: pr ? { number: pr.number, url: pr.url, branch: pr.branch } : null,
     failureReason: item.failure_reason ?? null,
+    mergeCommit: item.merge_commit ?? null,
+    plan: item.plan ?? null,
+    cost: item.cost ?? null,
     history: item.history.map((h) => historyEntry(h.at, h.status, h.detail)),
   };
 }

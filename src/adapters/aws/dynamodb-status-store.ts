@@ -3,28 +3,31 @@ import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { type DatabaseReport, emptyDatabaseReport, type PlanReport } from '../../domain/reports.js';
 import {
   canMoveTo,
   type HistoryEntry,
   IN_FLIGHT_STATUSES,
-  isTerminal,
   type Position,
   type RequestRecord,
   type Status,
 } from '../../domain/status.js';
 import type { ListQuery, StatusChange, StatusStore, SubmitResult } from '../../ports.js';
-import { historyDetail } from '../status-history.js';
+import { failureReasonOf, historyDetail } from '../status-history.js';
 import { type AwsClientOptions, awsErrorName, dynamoDbDocumentClient } from './clients.js';
 import {
   BY_CREATED,
   BY_DB,
+  BY_MERGE_COMMIT,
   BY_STATUS,
   createdId,
+  type DatabaseReportItem,
   decodeCursor,
   encodeCursor,
   historyEntry,
@@ -36,9 +39,12 @@ import {
   lockKey,
   positionOf,
   type RequestItem,
+  reportKey,
   requestKey,
+  toDatabaseReport,
   toItem,
   toRecord,
+  toReportItem,
 } from './dynamodb-items.js';
 
 export interface DynamoDbStatusStoreOptions extends AwsClientOptions {
@@ -61,9 +67,11 @@ const BATCH_GET_MAX = 100;
  */
 const FILTERED_PAGE = 100;
 
+const isInFlight = (status: Status) => IN_FLIGHT_STATUSES.includes(status);
+
 /** Whether a lock's holder (from a read of its request item) still holds it; gone or ended: stale. */
 const holdsLock = (holder: Pick<RequestItem, 'status'> | undefined) =>
-  holder !== undefined && IN_FLIGHT_STATUSES.includes(holder.status);
+  holder !== undefined && isInFlight(holder.status);
 
 /** `TransactionCanceledException`'s reason code for each item of the transaction, in order. */
 function cancellationCodes(error: unknown): string[] | undefined {
@@ -74,7 +82,8 @@ function cancellationCodes(error: unknown): string[] | undefined {
 
 /**
  * The status store on the DynamoDB table of docs/aws-contract.md. One item per request (its history a
- * list inside it), one lock item per database with a request in flight, three GSIs for listing.
+ * list inside it), one lock item per database with a request in flight, one report item per database the
+ * pipeline reported on, three GSIs for listing and a sparse one of merge commits.
  *
  * Every write is conditional, so concurrent API, worker and webhook Lambdas cannot undo each other: the
  * domain's `canMoveTo` decides a transition from the position read, and the write compare-and-swaps that
@@ -161,9 +170,11 @@ export class DynamoDbStatusStore implements StatusStore {
    * its current step), and writes it with a condition on the status and step read, appending the history
    * entry with list_append; when another writer came first, reads and decides again. The same rules as the
    * SQLite store: `processing` raises attempts to `change.attempt` (never lowering them; one more when none
-   * is given); `pullRequest` is stored when given; `failed` stores the reason. A refused move writes
-   * nothing: `changed: false` with the current record. A move to a later step clears `published_at`: its
-   * message is still to go out (see SnsIntake.advance). A terminal status releases the database's lock.
+   * is given); `pullRequest` and `mergeCommit` are stored when given; `failed` and `apply_failed` store
+   * the reason (failureReasonOf). A refused move writes nothing: `changed: false` with the current record.
+   * A move to a later step clears `published_at`: its message is still to go out (see SnsIntake.advance).
+   * A move out of the in-flight statuses releases the database's lock; the moves after the merge never
+   * touch it (it may be a newer request's by then).
    */
   async transition(
     id: string,
@@ -192,7 +203,7 @@ export class DynamoDbStatusStore implements StatusStore {
       try {
         const out = await this.client.send(this.moveCommand(item, target, change, entry));
         const moved = out.Attributes as RequestItem;
-        if (isTerminal(to)) await this.releaseLock(moved.db_name, id);
+        if (isInFlight(from.status) && !isInFlight(to)) await this.releaseLock(moved.db_name, id);
         return { record: toRecord(moved), changed: true };
       } catch (error) {
         if (awsErrorName(error) !== CONDITION_FAILED) throw error;
@@ -230,8 +241,8 @@ export class DynamoDbStatusStore implements StatusStore {
       '#updated_at = :at',
       '#history = list_append(#history, :entry)',
     ];
-    // A reason belongs to failed only: a failed request whose pull request merged after all drops it.
-    const removes = to.status === 'failed' ? [] : ['#failure_reason'];
+    const reason = failureReasonOf(to.status, change);
+    const removes = reason === null ? ['#failure_reason'] : [];
     const conditions = [
       '#status = :from_status',
       // An item from before steps has none: it is at its first.
@@ -260,9 +271,14 @@ export class DynamoDbStatusStore implements StatusStore {
       names['#pull_request'] = 'pull_request';
       values[':pr'] = { number, url, branch };
     }
-    if (to.status === 'failed') {
+    if (reason !== null) {
       sets.push('#failure_reason = :reason');
-      values[':reason'] = change.failureReason ?? change.detail ?? 'failed';
+      values[':reason'] = reason;
+    }
+    if (change.mergeCommit !== undefined) {
+      sets.push('#merge_commit = :merge_commit');
+      names['#merge_commit'] = 'merge_commit';
+      values[':merge_commit'] = change.mergeCommit;
     }
     if (to.step !== from.step) {
       names['#published_at'] = 'published_at';
@@ -334,6 +350,113 @@ export class DynamoDbStatusStore implements StatusStore {
     );
     const holding = new Set(holders.filter(holdsLock).map((h) => h.id));
     return new Map(locks.filter((l) => holding.has(l.request_id)).map((l) => [l.db_name, l.request_id]));
+  }
+
+  /**
+   * The keys from the sparse GSI `by-merge-commit` (newest first), then the items themselves with
+   * BatchGetItem, strongly consistent: a GSI lags its table, so an item whose commit has changed since
+   * (a retirement's next merge) is left out.
+   */
+  async mergedAt(commit: string): Promise<RequestRecord[]> {
+    // A key attribute is never empty: no item can have been written with this one.
+    if (commit === '') return [];
+    const keys = await this.queryIndex<Pick<RequestItem, 'pk'>>({
+      IndexName: BY_MERGE_COMMIT,
+      KeyConditionExpression: '#merge_commit = :commit',
+      ExpressionAttributeNames: { '#merge_commit': 'merge_commit' },
+      ExpressionAttributeValues: { ':commit': commit },
+      ScanIndexForward: false,
+    });
+    const items = await this.batchGet<RequestItem>(keys.map(({ pk }) => ({ pk })));
+    const order = new Map(keys.map(({ pk }, i) => [pk, i]));
+    return items
+      .filter((item) => item.merge_commit === commit)
+      .sort((a, b) => (order.get(a.pk) ?? 0) - (order.get(b.pk) ?? 0))
+      .map(toRecord);
+  }
+
+  /**
+   * One UpdateItem conditional on the stored plan's digest (none stored: no `plan` attribute); status,
+   * history and updated_at stay as they are. A failed condition reads whether the request exists at all.
+   */
+  async setPlan(id: string, plan: PlanReport, previousDigest: string | null): Promise<boolean | undefined> {
+    const names: Record<string, string> = { '#pk': 'pk', '#plan': 'plan' };
+    const values: Record<string, unknown> = { ':plan': plan };
+    let condition = 'attribute_exists(#pk) AND attribute_not_exists(#plan)';
+    if (previousDigest !== null) {
+      names['#digest'] = 'digest';
+      values[':previous'] = previousDigest;
+      condition = 'attribute_exists(#pk) AND #plan.#digest = :previous';
+    }
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: requestKey(id),
+          UpdateExpression: 'SET #plan = :plan',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (awsErrorName(error) !== CONDITION_FAILED) throw error;
+    }
+    const out = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: requestKey(id),
+        ConsistentRead: true,
+        ProjectionExpression: '#pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+      }),
+    );
+    return out.Item ? false : undefined;
+  }
+
+  async databaseReport(dbName: string): Promise<DatabaseReport> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: reportKey(dbName), ConsistentRead: true }),
+    );
+    const item = out.Item as DatabaseReportItem | undefined;
+    return item ? toDatabaseReport(item) : emptyDatabaseReport(dbName);
+  }
+
+  /** The report items of a page of databases with BatchGetItem (at most 100 keys a call). */
+  async databaseReports(dbNames: readonly string[]): Promise<Map<string, DatabaseReport>> {
+    const items = await this.batchGet<DatabaseReportItem>([...new Set(dbNames)].map(reportKey));
+    return new Map(items.map((item) => [item.db_name, toDatabaseReport(item)]));
+  }
+
+  /**
+   * A PutItem of the report at version + 1, conditional on the stored version (0: on there being no
+   * report item). The lock item `db#<name>` is another item: a report never touches it.
+   */
+  async putDatabaseReport(report: DatabaseReport): Promise<boolean> {
+    const Item = toReportItem(report, report.version + 1);
+    const put =
+      report.version === 0
+        ? new PutCommand({
+            TableName: this.tableName,
+            Item,
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': 'pk' },
+          })
+        : new PutCommand({
+            TableName: this.tableName,
+            Item,
+            ConditionExpression: '#version = :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': report.version },
+          });
+    try {
+      await this.client.send(put);
+      return true;
+    } catch (error) {
+      if (awsErrorName(error) === CONDITION_FAILED) return false;
+      throw error;
+    }
   }
 
   /**
@@ -570,24 +693,29 @@ export class DynamoDbStatusStore implements StatusStore {
     }
   }
 
-  /** Pages through a GSI query until `want` items matched (a page stops at 1 MB or at `Limit`). */
-  private async queryIndex(
+  /**
+   * Pages through a GSI query until `want` items matched (a page stops at 1 MB or at `Limit`); without
+   * `want`, to its end.
+   */
+  private async queryIndex<T = RequestItem>(
     input: Omit<QueryCommandInput, 'TableName'>,
-    want: number,
-  ): Promise<RequestItem[]> {
-    const items: RequestItem[] = [];
+    want = Number.POSITIVE_INFINITY,
+  ): Promise<T[]> {
+    const items: T[] = [];
     let start: Record<string, unknown> | undefined;
     do {
+      const left = want - items.length;
+      // With a filter, Limit counts items read, not matched.
+      const limit = input.FilterExpression ? Math.max(left, FILTERED_PAGE) : left;
       const out = await this.client.send(
         new QueryCommand({
           ...input,
           TableName: this.tableName,
-          // With a filter, Limit counts items read, not matched.
-          Limit: input.FilterExpression ? Math.max(want - items.length, FILTERED_PAGE) : want - items.length,
+          ...(Number.isFinite(limit) ? { Limit: limit } : {}),
           ExclusiveStartKey: start,
         }),
       );
-      items.push(...((out.Items ?? []) as RequestItem[]));
+      items.push(...((out.Items ?? []) as T[]));
       start = out.LastEvaluatedKey;
     } while (start && items.length < want);
     return items.slice(0, want);
