@@ -76,7 +76,16 @@ interface Call {
   status: number | null;
 }
 
-function runSchemathesis(url: string, token: string, checks: string[], maxExamples: number): Promise<StRun> {
+/** Only the pipeline's credential reaches these; the requesters' token gets 401 there by design. */
+const REPORTS = '^/reports/';
+
+function runSchemathesis(
+  url: string,
+  token: string,
+  checks: string[],
+  maxExamples: number,
+  select: string[] = [],
+): Promise<StRun> {
   const dir = tempDir('schemathesis');
   const reportDir = join(dir, 'report');
   const args = [
@@ -104,6 +113,7 @@ function runSchemathesis(url: string, token: string, checks: string[], maxExampl
     'ndjson,json',
     '--report-dir',
     reportDir,
+    ...select,
   ];
   const started = Date.now();
   return new Promise((resolve) => {
@@ -251,8 +261,9 @@ describe('schemathesis against the OpenAPI document', () => {
     if (server) expect(await server.stop()).toBe(0);
   });
 
-  it('finds no 5xx and no response outside the document, and calls every operation', async () => {
-    const run = await runSchemathesis(server.url, server.token, [...RESPONSE_CHECKS, 'ignored_auth'], 60);
+  /** Runs with a token over some operations, checking each was called and answered past authentication. */
+  async function exercised(token: string, select: string[], chosen: typeof operations) {
+    const run = await runSchemathesis(server.url, token, [...RESPONSE_CHECKS, 'ignored_auth'], 60, select);
     const found = failures(run);
     expect(
       found,
@@ -262,21 +273,21 @@ describe('schemathesis against the OpenAPI document', () => {
     expect(run.code, summary(run)).toBe(0);
     expect(run.report.errors ?? [], summary(run)).toEqual([]);
     expect(run.report.operations, summary(run)).toMatchObject({
-      selected: operations.length,
-      tested: operations.length,
+      selected: chosen.length,
+      tested: chosen.length,
       errored: 0,
     });
 
     const byOperation = tally(calls(run));
     const table = [...byOperation.entries()]
-      .filter(([op]) => operations.some((o) => o.key === op))
+      .filter(([op]) => chosen.some((o) => o.key === op))
       .map(
         ([op, t]) =>
           `${op}: ${t.calls} calls, status ${JSON.stringify(t.statuses)}, ${JSON.stringify(t.modes)}`,
       )
       .join('\n');
     console.info(`schemathesis, ${run.seconds.toFixed(1)}s, seed ${SEED}:\n${table}`);
-    for (const op of operations) {
+    for (const op of chosen) {
       const t = byOperation.get(op.key);
       expect(t?.calls ?? 0, `${op.key} was never called:\n${table}`).toBeGreaterThan(0);
       // Exercised past authentication: at least one call the API answered as itself, not with 401.
@@ -287,6 +298,26 @@ describe('schemathesis against the OpenAPI document', () => {
       calls(run).filter((c) => c.status === null),
       'calls without a response',
     ).toEqual([]);
+  }
+
+  const isReport = (op: { path: string }) => new RegExp(REPORTS).test(op.path);
+
+  it("finds no 5xx and no response outside the document, and calls every requesters' operation", async () => {
+    await exercised(
+      server.token,
+      ['--exclude-path-regex', REPORTS],
+      operations.filter((op) => !isReport(op)),
+    );
+  }, 120_000);
+
+  it("with the pipeline's token, the same for every report operation", async () => {
+    const reports = operations.filter(isReport);
+    expect(reports.map((op) => op.key).sort()).toEqual([
+      'POST /reports/apply',
+      'POST /reports/drift',
+      'POST /reports/plan',
+    ]);
+    await exercised(server.pipelineToken, ['--include-path-regex', REPORTS], reports);
   }, 120_000);
 
   it('with a wrong token, every call to a secured path is refused with 401', async () => {
