@@ -403,6 +403,10 @@ export class GitHubHost implements GitHost {
     }
   }
 
+  /**
+   * GitHub has no compare-and-swap for comments: two upserts of one pull request at the same moment may
+   * both create one. The next upsert edits the oldest of ours; the other stays as it was.
+   */
   async upsertPullRequestComment(
     number: number,
     marker: string,
