@@ -153,6 +153,11 @@ class CrashBeforePrOpen implements StatusStore {
   note: StatusStore['note'] = (id, at, detail) => this.real.note(id, at, detail);
   inFlight: StatusStore['inFlight'] = (dbName) => this.real.inFlight(dbName);
   inFlightMany: StatusStore['inFlightMany'] = (names) => this.real.inFlightMany(names);
+  mergedAt: StatusStore['mergedAt'] = (commit) => this.real.mergedAt(commit);
+  setPlan: StatusStore['setPlan'] = (id, plan, previous) => this.real.setPlan(id, plan, previous);
+  databaseReport: StatusStore['databaseReport'] = (dbName) => this.real.databaseReport(dbName);
+  databaseReports: StatusStore['databaseReports'] = (names) => this.real.databaseReports(names);
+  putDatabaseReport: StatusStore['putDatabaseReport'] = (report) => this.real.putDatabaseReport(report);
   transition: StatusStore['transition'] = (id, to, change) =>
     to === 'pr_open' ? Promise.reject(new Error('killed')) : this.real.transition(id, to, change);
 }
