@@ -13,13 +13,42 @@ interface ServeOptions {
   workers: string;
   maxAttempts: string;
   visibilityTimeout: string;
+  afterMerge?: string;
+  afterMergeTimeout?: string;
 }
+
+/** An hour: long enough for Aurora to create a cluster and its instances. */
+const DEFAULT_AFTER_MERGE_TIMEOUT_S = 3600;
 
 function integer(name: string, text: string, min: number, max: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max)
     throw invalidInput([{ path: `--${name}`, message: `must be a whole number from ${min} to ${max}` }]);
   return n;
+}
+
+/** --after-merge and its timeout, checked: a command, for the local git repository only. */
+function afterMergeSettings(options: ServeOptions): LocalOptions['afterMerge'] {
+  if (options.afterMerge === undefined) {
+    if (options.afterMergeTimeout !== undefined)
+      throw invalidInput([{ path: '--after-merge-timeout', message: 'only with --after-merge' }]);
+    return undefined;
+  }
+  if (options.afterMerge.trim() === '')
+    throw invalidInput([{ path: '--after-merge', message: 'must be a command, not empty' }]);
+  if (options.github !== undefined)
+    throw invalidInput([
+      {
+        path: '--after-merge',
+        message:
+          'runs after a merge of the local git repository; with --github, pull requests merge on GitHub and CI applies them',
+      },
+    ]);
+  const seconds =
+    options.afterMergeTimeout === undefined
+      ? DEFAULT_AFTER_MERGE_TIMEOUT_S
+      : integer('after-merge-timeout', options.afterMergeTimeout, 1, 86_400);
+  return { command: options.afterMerge, timeoutMs: seconds * 1000 };
 }
 
 /** `serve`: API, queue and worker in one process until SIGINT or SIGTERM. */
@@ -51,9 +80,18 @@ export function registerServe(program: Command): void {
       "lease on a message; a crashed worker's messages come back after it",
       '30',
     )
+    .option(
+      '--after-merge <command>',
+      'local git repository only: after each merge, run this shell command in a checkout of the merge commit (env RDS_PROVISIONER_COMMIT, RDS_PROVISIONER_ROOTS, RDS_PROVISIONER_DESTROY_ROOTS, RDS_PROVISIONER_URL); it prints `terraform show -json` of the state after its apply: exit 0 → ready, otherwise apply_failed with the end of its standard error',
+    )
+    .option(
+      '--after-merge-timeout <seconds>',
+      `stop an --after-merge command running longer, and record the apply failed (default ${DEFAULT_AFTER_MERGE_TIMEOUT_S})`,
+    )
     .action(async (options: ServeOptions) => {
       if (options.backend !== 'sqlite' && options.backend !== 'aws')
         throw invalidInput([{ path: '--backend', message: 'must be sqlite or aws' }]);
+      const afterMerge = afterMergeSettings(options);
       const local: LocalOptions = {
         port: integer('port', options.port, 0, 65535),
         host: options.host,
@@ -65,6 +103,7 @@ export function registerServe(program: Command): void {
         workers: integer('workers', options.workers, 0, 64),
         maxAttempts: integer('max-attempts', options.maxAttempts, 1, 100),
         visibilityMs: integer('visibility-timeout', options.visibilityTimeout, 1, 43_200) * 1000,
+        ...(afterMerge ? { afterMerge } : {}),
       };
       // Signals are caught from before start-up, so one that arrives just as the server is ready
       // stops it cleanly instead of killing the process.

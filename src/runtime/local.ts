@@ -13,6 +13,7 @@ import { reconcilePullRequests } from '../app/reconcile-pull-requests.js';
 import { DEFAULT_RETRY } from '../app/settle-delivery.js';
 import type { Logger } from '../ports.js';
 import { pullPageAddress } from '../render/pull-address.js';
+import { AfterMerge, type AfterMergeSettings } from './after-merge.js';
 import { appContext } from './app-context.js';
 import { awsBackendFromEnv, type Backend } from './aws-backend.js';
 import { ensurePrivateDataDir, localTokens } from './data-dir.js';
@@ -43,6 +44,8 @@ export interface LocalOptions {
   visibilityMs?: number;
   pollMs?: number;
   logger?: Logger;
+  /** Local git host only: a command run after each merge, its outcome reported as the apply's (see AfterMerge). */
+  afterMerge?: AfterMergeSettings;
   /** Where the one-time token notice goes (default stderr). */
   announce?: (line: string) => void;
 }
@@ -119,13 +122,19 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
       { token: tokens.api, identity: process.env.RDS_PROVISIONER_API_USER || 'admin' },
     ]);
     const pipelineAuth = new TokenAuthenticator([{ token: tokens.pipeline, identity: 'pipeline' }]);
+    // Stopped before the database closes (opened closes in reverse): a running command is reported failed.
+    const afterMerge =
+      local && options.afterMerge
+        ? new AfterMerge(options.afterMerge, { ctx, repository: repo, apiUrl: baseUrl })
+        : undefined;
+    if (afterMerge) opened.push(() => afterMerge.stop());
     const webhookSecret = process.env.GITHUB_WEBHOOK_SECRET;
     const web = loadWebAssets(join(PACKAGE_ROOT, 'dist', 'web'));
     const app = createApp({
       ctx,
       auth,
       pipelineAuth,
-      ...(local ? { review: local } : {}),
+      ...(local ? { review: afterMerge ? afterMerge.review(local) : local } : {}),
       onAccepted: () => worker.wake(),
       // GitHub sends webhooks only for a GitHub repository: with the local git host the route is not served.
       ...(options.github && webhookSecret
@@ -139,6 +148,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
       url: baseUrl,
       repository: options.github ? `github:${options.github}` : repo,
       backend: options.backend ?? 'sqlite',
+      // Whether a command runs after merges; never the command itself (it may carry a credential).
+      after_merge: afterMerge !== undefined,
       web_page: web ? `${baseUrl}/` : 'not built (npm run build)',
       data_dir: dataDir,
       policy: policy.source,
