@@ -80,6 +80,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
 
   try {
     ensurePrivateDataDir(dataDir);
+    // Before the repository and the database: tokens that cannot serve stop start-up with nothing made.
+    const tokens = localTokens(dataDir, options.announce);
     const repo = resolve(options.repo ?? join(dataDir, 'infra'));
     const author = policy.policy.git.author;
     if (!github)
@@ -117,7 +119,6 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     });
     opened.push(() => worker.stop());
 
-    const tokens = localTokens(dataDir, options.announce);
     const auth = new TokenAuthenticator([
       { token: tokens.api, identity: process.env.RDS_PROVISIONER_API_USER || 'admin' },
     ]);

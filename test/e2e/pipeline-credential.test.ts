@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { api, serverPerSuite, startServer, tempDir } from '../support/server.js';
@@ -69,10 +69,12 @@ describe('the pipeline token on first start', () => {
     expect(await second.stop()).toBe(0);
   });
 
-  it('refuses to start when the pipeline token is the API token, naming the variable', async () => {
+  it('refuses to start when the pipeline token is the API token, naming the variable, and creates nothing', async () => {
+    const dataDir = tempDir('same-tokens');
     const same = 'one-token-for-everything';
-    await expect(startServer({ token: same, pipelineToken: same })).rejects.toThrow(
+    await expect(startServer({ dataDir, token: same, pipelineToken: same })).rejects.toThrow(
       /RDS_PROVISIONER_PIPELINE_TOKEN: must differ from the API token/,
     );
+    expect(readdirSync(dataDir)).toEqual([]);
   });
 });
