@@ -49,13 +49,15 @@ export async function reportApply(
   return { kind: 'ok', value: { commit: input.commit, requests: settled } };
 }
 
-/** The documents the outcome needs, read and checked: every problem in one answer. */
+/**
+ * The documents the outcome needs, read and checked: every problem in one answer. A start needs none (the
+ * plan about to be applied is checked when sent; `serve --after-merge` has none to send).
+ */
 function readDocuments(input: ApplyReportInput): { state: StateDocument | null } | { issues: FieldIssue[] } {
   const issues: FieldIssue[] = [];
   const need = (field: 'plan' | 'state' | 'log', present: boolean) => {
     if (!present) issues.push({ path: field, message: `is required when outcome is ${input.outcome}` });
   };
-  if (input.outcome === 'started') need('plan', input.plan !== undefined);
   if (input.outcome === 'succeeded') need('state', input.state !== undefined);
   if (input.outcome === 'failed') need('log', input.log !== undefined || input.state !== undefined);
   let state: StateDocument | null = null;

@@ -381,7 +381,8 @@ export const ApplyReportBody = z
     commit: Commit.openapi({ description: 'The base branch commit applied: a pull request merge commit.' }),
     outcome: z.enum(['started', 'succeeded', 'failed']),
     plan: TerraformDocument.optional().openapi({
-      description: 'started: `terraform show -json` of the saved plan about to be applied.',
+      description:
+        'started (optional): `terraform show -json` of the saved plan about to be applied, checked when sent.',
     }),
     state: TerraformDocument.optional().openapi({
       description:
