@@ -20,35 +20,24 @@
  * moto does not keep or echo back a few settings, so every plan against it shows them as updates
  * (MOTO_DRIFT): the plan of the unchanged file proves that they, and nothing else, move.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, type ExpectStatic, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
 import type { CurrentDatabase } from '../../src/domain/change.js';
-import { type Policy, parsePolicy } from '../../src/domain/policy.js';
+import type { Policy } from '../../src/domain/policy.js';
 import { unprotectedSpec } from '../../src/domain/retire.js';
 import type { DatabaseSpec } from '../../src/domain/spec.js';
-import { renderTerraform } from '../../src/render/terraform.js';
-import { DEFAULT_POLICY_PATH } from '../../src/runtime/policy-file.js';
 import { ROOT } from '../support/cli.js';
 import { afterChanges, createdDatabase } from '../support/database-life.js';
 import { type MotoServer, startMoto } from '../support/moto.js';
-import {
-  admitMirror,
-  MIRROR,
-  provider,
-  repositoryCopy,
-  terraformEnv,
-  terraformUsable,
-} from '../support/terraform-mirror.js';
+import { motoNetwork, motoQuery, policyInNetwork, xmlField } from '../support/moto-rds.js';
+import { MotoTerraformRoot } from '../support/moto-terraform-root.js';
+import { provider, terraformEnv, terraformUsable } from '../support/terraform-mirror.js';
 
 const usable = terraformUsable && existsSync(join(ROOT, '.venv/bin/moto_server'));
 const REGION = 'eu-west-1';
 const RETIRE_ID = '01JD7B0000RETIRE0000CMS000';
-const run = promisify(execFile);
 
 type Attributes = Record<string, unknown>;
 interface ResourceChange {
@@ -177,26 +166,6 @@ function tagged(plan: Plan): Record<string, string[]> {
   );
 }
 
-/** A query-protocol call to moto (EC2, RDS), signed well enough for moto to route it. */
-async function motoQuery(
-  moto: MotoServer,
-  service: 'ec2' | 'rds',
-  params: Record<string, string>,
-): Promise<string> {
-  const version = service === 'ec2' ? '2016-11-15' : '2014-10-31';
-  const response = await fetch(moto.endpoint, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `AWS4-HMAC-SHA256 Credential=testing/20250101/${REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-    body: new URLSearchParams({ ...params, Version: version }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`moto ${service} ${params.Action}: ${response.status} ${text}`);
-  return text;
-}
-
 /** Whether moto can create an option group for this engine's major version (moto 5.2.5 knows no MySQL 8.4). */
 async function motoCreatesOptionGroup(moto: MotoServer, engine: string, major: string): Promise<boolean> {
   const name = `probe-${engine}-${major.replace('.', '-')}`;
@@ -215,12 +184,6 @@ async function motoCreatesOptionGroup(moto: MotoServer, engine: string, major: s
   await motoQuery(moto, 'rds', { Action: 'DeleteOptionGroup', OptionGroupName: name });
   return true;
 }
-
-const field = (xml: string, tag: string) => {
-  const value = new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(xml)?.[1];
-  if (!value) throw new Error(`no <${tag}> in ${xml.slice(0, 500)}`);
-  return value;
-};
 
 describe.skipIf(!usable)(
   `a database's life with real Terraform and hashicorp/aws ${provider?.version} against moto`,
@@ -243,121 +206,46 @@ describe.skipIf(!usable)(
     /** A moto server, and the packaged policy in its network with a minor version to move to in each family. */
     async function emulator(): Promise<Emulator> {
       const moto = await startMoto(REGION);
-      const vpc = field(
-        await motoQuery(moto, 'ec2', { Action: 'CreateVpc', CidrBlock: '10.0.0.0/16' }),
-        'vpcId',
+      const policy = policyInNetwork(
+        await motoNetwork(moto),
+        ['dev', 'staging'],
+        [
+          [
+            ['engines', 'postgres', 'aurora', 'allowed'],
+            ['17.5', '16.9', '16.6'],
+          ],
+          [
+            ['engines', 'mysql', 'instance', 'allowed'],
+            ['8.4', '8.0', '8.0.41', '8.0.40'],
+          ],
+        ],
       );
-      const subnets: string[] = [];
-      for (const [n, zone] of ['a', 'b'].entries())
-        subnets.push(
-          field(
-            await motoQuery(moto, 'ec2', {
-              Action: 'CreateSubnet',
-              VpcId: vpc,
-              CidrBlock: `10.0.${n}.0/24`,
-              AvailabilityZone: `${REGION}${zone}`,
-            }),
-            'subnetId',
-          ),
-        );
-      const clients = field(
-        await motoQuery(moto, 'ec2', {
-          Action: 'CreateSecurityGroup',
-          GroupName: 'clients',
-          GroupDescription: 'database clients',
-          VpcId: vpc,
-        }),
-        'groupId',
-      );
-      const doc = parseDocument(readFileSync(DEFAULT_POLICY_PATH, 'utf8'));
-      for (const environment of ['dev', 'staging']) {
-        doc.setIn(
-          ['environments', environment, 'network'],
-          doc.createNode({ vpc_id: vpc, subnet_ids: subnets, allowed_security_group_ids: [clients] }),
-        );
-      }
-      doc.setIn(['engines', 'postgres', 'aurora', 'allowed'], doc.createNode(['17.5', '16.9', '16.6']));
-      doc.setIn(
-        ['engines', 'mysql', 'instance', 'allowed'],
-        doc.createNode(['8.4', '8.0', '8.0.41', '8.0.40']),
-      );
-      const parsed = parsePolicy(doc.toString(), 'the packaged policy in moto');
-      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-      return { moto, policy: parsed.value.policy };
+      return { moto, policy };
     }
 
-    /** A database's root as the service writes it, in its own copy of the repository, pointed at moto. */
+    /** A database's root as the service writes it (MotoTerraformRoot), its plans read by address. */
     class Root {
       private constructor(
-        readonly dir: string,
+        private readonly root: MotoTerraformRoot,
         private readonly dbName: string,
       ) {}
 
       static async init(spec: DatabaseSpec, moto: MotoServer): Promise<Root> {
-        const dir = join(repositoryCopy(work), spec.location.root);
-        mkdirSync(dir, { recursive: true });
-        const endpoints = ['rds', 'ec2', 'iam', 'kms', 'logs', 'sts', 'secretsmanager']
-          .map((service) => `    ${service} = "${moto.endpoint}"`)
-          .join('\n');
-        writeFileSync(
-          join(dir, 'moto_override.tf'),
-          `terraform {
-  backend "local" {
-    path = "terraform.tfstate"
-  }
-}
-
-provider "aws" {
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-
-  endpoints {
-${endpoints}
-  }
-}
-`,
-        );
-        const root = new Root(dir, spec.dbName);
-        root.write(spec);
-        await root.terraform('init', '-input=false', `-plugin-dir=${MIRROR}`);
-        return root;
+        return new Root(await MotoTerraformRoot.init(spec, moto, work, env), spec.dbName);
       }
 
-      /** The file as the service writes it (the mirror's provider version admitted). */
       write(spec: DatabaseSpec) {
-        writeFileSync(join(this.dir, 'main.tf'), admitMirror(renderTerraform(spec)));
+        this.root.write(spec);
       }
 
-      async terraform(...args: string[]): Promise<string> {
-        try {
-          const { stdout } = await run('terraform', [...args, '-no-color'], {
-            cwd: this.dir,
-            env,
-            maxBuffer: 256 * 1024 * 1024,
-          });
-          return stdout;
-        } catch (error) {
-          const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-          throw new Error(
-            `terraform ${args.join(' ')} failed:\n${(stderr || stdout || String(error)).slice(-6000)}`,
-          );
-        }
+      terraform(...args: string[]): Promise<string> {
+        return this.root.terraform(...args);
       }
 
       /** `plan -out` and `show -json`: the plan's managed resources, by address within the module. */
       async plan(name: string, mode: '-destroy' | '' = ''): Promise<{ file: string; plan: Plan }> {
-        const file = `${name}.tfplan`;
-        await this.terraform(
-          'plan',
-          '-input=false',
-          '-lock-timeout=60s',
-          `-out=${file}`,
-          ...(mode ? [mode] : []),
-        );
-        const shown = JSON.parse(await this.terraform('show', '-json', file)) as {
+        const { file, json } = await this.root.plan(name, ...(mode ? [mode] : []));
+        const shown = JSON.parse(json) as {
           resource_changes?: ResourceChange[];
         };
         const prefix = `module.${this.dbName}.`;
@@ -369,8 +257,8 @@ ${endpoints}
         return { file, plan };
       }
 
-      async apply(file: string) {
-        await this.terraform('apply', '-input=false', '-lock-timeout=60s', file);
+      apply(file: string) {
+        return this.root.apply(file);
       }
     }
 
@@ -709,7 +597,7 @@ ${endpoints}
         Action: 'DescribeDBSnapshots',
         DBSnapshotIdentifier: finalSnapshot,
       });
-      expect(field(snapshot, 'DBInstanceIdentifier')).toBe('cms');
+      expect(xmlField(snapshot, 'DBInstanceIdentifier')).toBe('cms');
       const instances = await motoQuery(moto, 'rds', { Action: 'DescribeDBInstances' });
       expect(instances).not.toContain('<DBInstanceIdentifier>cms</DBInstanceIdentifier>');
     }, 1_200_000);
