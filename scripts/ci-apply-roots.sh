@@ -15,6 +15,10 @@
 # --check: print, one a line, the roots it would apply (the reasons for the others go to stderr), and
 # apply nothing. Exits 1 when a root was refused and nothing is left to apply (so a job never ends green
 # having skipped a refused root); the apply exits 1 when any root was refused or failed, after the others.
+#
+# With RDS_PROVISIONER_URL and RDS_PROVISIONER_PIPELINE_TOKEN set, rds-provisioner is told of each apply:
+# `report apply --started` with the saved plan before it, then `report apply` with the state after it, or
+# `report apply --failed` with Terraform's output. A report that fails is a warning, never the apply's end.
 set -uo pipefail
 
 check=false
@@ -83,7 +87,19 @@ apply_one() ( # ENTRY
   # The provider builds the plan was made with, and no other.
   cp "$plan/terraform.lock.hcl" "$dir/.terraform.lock.hcl"
   tf_init "$dir" "$(jq -r '.backend_config // ""' <<< "$entry")" readonly
-  terraform -chdir="$dir" apply -input=false -lock-timeout=10m "$plan/tfplan"
+  # rds-provisioner hears of the apply before it starts (applying) and of its outcome after: the state
+  # (ready, with the connection details) or Terraform's output (apply_failed). A report never fails the apply.
+  report_json "$dir" "$plan/tfplan" apply --started --commit "$RUN_COMMIT"
+  log="$(mktemp)"
+  trap 'rm -f "$log"' EXIT
+  status=0
+  terraform -chdir="$dir" apply -input=false -lock-timeout=10m "$plan/tfplan" 2>&1 | tee "$log" || status=$?
+  if [ "$status" -eq 0 ]; then
+    report_json "$dir" "" apply --commit "$RUN_COMMIT"
+  else
+    send_report apply --failed "$log" --commit "$RUN_COMMIT" < /dev/null
+  fi
+  exit "$status"
 )
 
 refused=()

@@ -13,6 +13,8 @@
 # PLAN_DIR/text/<root>/{plan.txt, summary.txt} and PLAN_DIR/summary.md (a section per root), and
 # PLAN_DIR/outputs.env (touches_prod=... for the single root, whose plan decides its approval).
 # A root that fails leaves no plan; the others are planned all the same, and the exit status is 1.
+# REPORT_PLAN=true (a pull request's run): each plan is also sent with `rds-provisioner report plan`, when
+# RDS_PROVISIONER_URL and RDS_PROVISIONER_PIPELINE_TOKEN are set (ci-terraform-lib.sh).
 set -uo pipefail
 
 PLAN_DIR="$(cd "${1:?usage: scripts/ci-plan-roots.sh PLAN_DIR [BATCH]}" && pwd)"
@@ -71,6 +73,9 @@ plan_one() ( # ENTRY (a roots.json object)
   if [ "$(jq -r '.gate' <<< "$entry")" = by-plan ]; then
     echo "touches_prod=$(jq -r '.touches_prod' "$out/report.json")" >> "$PLAN_DIR/outputs.env"
   fi
+  # A pull request's plan goes to rds-provisioner, which shows it on the pull request; a report that
+  # fails is a warning, never the plan's failure.
+  if [ "${REPORT_PLAN:-false}" = true ]; then report_json "$dir" "$out/tfplan" plan; fi
 )
 
 failed=()

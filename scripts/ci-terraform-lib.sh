@@ -70,3 +70,44 @@ require_roots() {
 roots_of_batch() { # BATCH(optional)
   jq -c --arg batch "${1-}" '.[] | select($batch == "" or (.batch | tostring) == $batch)' "$PLAN_DIR/roots.json"
 }
+
+# ---- Reports to the service (docs/pipelines.md, "Reporting back"): `rds-provisioner report`, the CLI that
+# the job built (bin/rds-provisioner.js). Sent only when the pipeline has the service's URL and its pipeline
+# token (RDS_PROVISIONER_URL, RDS_PROVISIONER_PIPELINE_TOKEN); a report that fails or times out is a warning,
+# never the job's failure: the plan, the apply and the drift check go on without it. The token is never
+# printed: the CLI names where a token came from, never the token.
+
+reporting() {
+  if [ -n "${RDS_PROVISIONER_URL:-}" ] && [ -n "${RDS_PROVISIONER_PIPELINE_TOKEN:-}" ]; then return 0; fi
+  echo "report: not sent (set RDS_PROVISIONER_URL and RDS_PROVISIONER_PIPELINE_TOKEN to report to rds-provisioner)"
+  return 1
+}
+
+report_warning() { # MESSAGE
+  if [ -n "${GITHUB_ACTIONS:-}" ]; then echo "::warning title=rds-provisioner report::$1"; fi
+  echo "warning: $1" >&2
+}
+
+# `rds-provisioner report ARGS...`, standard input passed on, bounded in time; never fails.
+send_report() { # KIND ARGS...
+  local status=0
+  reporting || return 0
+  timeout "${REPORT_TIMEOUT:-120}" node bin/rds-provisioner.js report "$@" || status=$?
+  if [ "$status" -ne 0 ]; then
+    report_warning "report $1 was not recorded by rds-provisioner (exit $status); this job goes on without it"
+  fi
+  return 0
+}
+
+# `terraform show -json` of a root's saved plan (or, with no plan, of its state) piped into
+# `rds-provisioner report KIND - ARGS...`: the JSON holds sensitive values in clear, so it is never written
+# to disk; the CLI drops them before anything is sent.
+report_json() { # DIR PLAN(empty: the state) KIND [ARGS...]
+  local dir=$1 plan=$2 kind=$3
+  shift 3
+  reporting || return 0
+  set -- "$kind" - "$@"
+  { terraform -chdir="$dir" show -json ${plan:+"$plan"} | send_report "$@"; } ||
+    report_warning "terraform show -json failed in $dir: report $kind not sent"
+  return 0
+}

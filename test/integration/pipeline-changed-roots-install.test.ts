@@ -1,7 +1,8 @@
 /**
  * The pipelines' detect step installs with `npm ci --ignore-scripts` (no native builds) and builds with
  * tsc, then runs `rds-provisioner changed-roots`. So the CLI must start without better-sqlite3's native
- * binding: only `serve` needs the local runtime, and it loads it when it runs. Here an installation is
+ * binding: only `serve` needs the local runtime, and it loads it when it runs. The plan, apply and drift
+ * jobs install the same way for `rds-provisioner report`. Here an installation is
  * laid out as that step leaves it (the built dist/, the packages, better-sqlite3 without its build, or
  * without the package at all) and the command is run in it for real.
  */
@@ -91,4 +92,35 @@ describe.skipIf(!hasDist)('rds-provisioner changed-roots after npm ci --ignore-s
       });
     });
   }
+
+  // The plan, apply and drift jobs install the same way to run `rds-provisioner report`.
+  it('rds-provisioner report reads, trims and sends a plan with better-sqlite3 installed without its native build', () => {
+    const install = installation('report', 'without-build');
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(install, 'bin/rds-provisioner.js'),
+        'report',
+        'plan',
+        join(root, 'test/fixtures/terraform-json/aurora/create-plan.json'),
+        '--branch',
+        'feature/provision-rds-orders',
+        '--pr',
+        '1',
+        '--commit',
+        'a'.repeat(40),
+      ],
+      {
+        encoding: 'utf8',
+        // Nothing listens there: the command got as far as sending.
+        env: {
+          ...process.env,
+          RDS_PROVISIONER_URL: 'http://127.0.0.1:9',
+          RDS_PROVISIONER_PIPELINE_TOKEN: 't',
+        },
+      },
+    );
+    expect(run.stderr).toMatch(/^cannot reach the server at http:\/\/127\.0\.0\.1:9: /);
+    expect(run.status).toBe(1);
+  });
 });

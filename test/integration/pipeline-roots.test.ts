@@ -7,7 +7,7 @@
  * is what the tests check (which roots, from which directory, with which lock file). pipelines.test.ts
  * checks the YAML around the steps.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -24,6 +24,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { githubPullRequestEnv } from '../support/ci-env.js';
+import { serverPerSuite, waitFor } from '../support/server.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
 type Obj = Record<string, unknown>;
@@ -66,27 +68,43 @@ interface Run {
 }
 
 /** A step's script as the platform runs it: bash -eo pipefail, from the repository root. */
-function runStep(script: string, cwd: string, env: Record<string, string>): Run {
+function stepCommand(script: string, env: Record<string, string>) {
   const outputs = join(fresh('outputs'), 'github_output');
   writeFileSync(outputs, '');
-  const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? workspace,
-      GITHUB_OUTPUT: outputs,
-      GITHUB_STEP_SUMMARY: join(dirname(outputs), 'summary.md'),
-      TF_PLUGIN_CACHE_DIR: join(workspace, 'plugin-cache'),
-      ...env,
-    },
+  const args = ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script];
+  const fullEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? workspace,
+    GITHUB_OUTPUT: outputs,
+    GITHUB_STEP_SUMMARY: join(dirname(outputs), 'summary.md'),
+    TF_PLUGIN_CACHE_DIR: join(workspace, 'plugin-cache'),
+    ...env,
+  };
+  const finish = (status: number | null, stdout: string, stderr: string): Run => {
+    const parsed: Record<string, string> = {};
+    for (const line of readFileSync(outputs, 'utf8').split('\n')) {
+      const at = line.indexOf('=');
+      if (at > 0) parsed[line.slice(0, at)] = line.slice(at + 1);
+    }
+    return { status, stdout, stderr, outputs: parsed };
+  };
+  return { args, env: fullEnv, finish };
+}
+
+function runStep(script: string, cwd: string, env: Record<string, string>): Run {
+  const step = stepCommand(script, env);
+  const result = spawnSync('bash', step.args, { cwd, encoding: 'utf8', env: step.env });
+  return step.finish(result.status, result.stdout, result.stderr);
+}
+
+/** The same without blocking this process: for tests that talk to a server meanwhile. */
+function runStepAsync(script: string, cwd: string, env: Record<string, string>): Promise<Run> {
+  const step = stepCommand(script, env);
+  return new Promise((resolve) => {
+    execFile('bash', step.args, { cwd, encoding: 'utf8', env: step.env }, (error, stdout, stderr) =>
+      resolve(step.finish(error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr)),
+    );
   });
-  const parsed: Record<string, string> = {};
-  for (const line of readFileSync(outputs, 'utf8').split('\n')) {
-    const at = line.indexOf('=');
-    if (at > 0) parsed[line.slice(0, at)] = line.slice(at + 1);
-  }
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, outputs: parsed };
 }
 
 // ------------------------------------------------------------------------------ a per-database repository
@@ -298,6 +316,9 @@ describe.skipIf(!hasDist || !hasJq)('the detect step, run for real on a per-data
  * A recording terraform: plan writes a plan file naming the directory and whether it destroys; init
  * writes a lock file naming the directory unless one is there (and refuses -lockfile=readonly without one);
  * apply records the directory, the lock file it found and the plan it was given. Every call is logged.
+ * `show -json` of a plan prints $TF_JSON/<root's name>.plan.json when there is one (real documents of
+ * Terraform, test/fixtures/terraform-json), `show -json` with no plan (the state) <name>.state.json;
+ * <name>.exit is plan -detailed-exitcode's exit code, and <name>.apply-error makes apply fail with it.
  */
 const FAKE_TERRAFORM = `#!/usr/bin/env bash
 set -euo pipefail
@@ -305,6 +326,7 @@ dir=.
 if [[ "$1" == -chdir=* ]]; then dir="\${1#-chdir=}"; shift; fi
 cmd=$1; shift
 echo "$cmd $dir $*" >> "$TF_CALLS"
+json="\${TF_JSON:-/nonexistent}/$(basename "$dir")"
 case "$cmd" in
   init)
     if grep -q BROKEN "$dir/main.tf"; then echo "init failed in $dir" >&2; exit 1; fi
@@ -315,27 +337,38 @@ case "$cmd" in
     fi ;;
   validate) ;;
   plan)
-    out=""; destroy=no
+    out=""; destroy=no; detailed=no
     for a in "$@"; do
-      case "$a" in -out=*) out="\${a#-out=}" ;; -destroy) destroy=yes ;; esac
+      case "$a" in -out=*) out="\${a#-out=}" ;; -destroy) destroy=yes ;; -detailed-exitcode) detailed=yes ;; esac
     done
-    printf 'plan of %s (destroy: %s): %s\\n' "$dir" "$destroy" "$(cat "$dir/main.tf" | grep key)" > "$out" ;;
+    printf 'plan of %s (destroy: %s): %s\\n' "$dir" "$destroy" "$(cat "$dir/main.tf" | grep key)" > "$out"
+    if [ "$detailed" = yes ] && [ -f "$json.exit" ]; then exit "$(cat "$json.exit")"; fi ;;
   show)
-    if [ "$1" = -json ]; then
+    if [ "$1" = -json ] && [ $# -eq 1 ]; then cat "$json.state.json"
+    elif [ "$1" = -json ] && [ -f "$json.plan.json" ]; then cat "$json.plan.json"
+    elif [ "$1" = -json ]; then
       echo '{"resource_changes":[{"address":"module.x.aws_rds_cluster.this[0]","change":{"actions":["create"]}}]}'
     else cat "$2"; fi ;;
   apply)
+    if [ -f "$json.apply-error" ]; then echo "module.x: Creating..."; cat "$json.apply-error" >&2; exit 1; fi
     echo "applied $dir with lock [$(cat "$dir/.terraform.lock.hcl")] plan [$(cat "\${@: -1}")]" >> "$TF_APPLIED" ;;
   *) echo "unexpected terraform $cmd" >&2; exit 1 ;;
 esac
 `;
 
+/** A directory holding the recording terraform, to put first on PATH. */
+function fakeTerraformBin(): string {
+  const bin = join(workspace, 'fake-bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'terraform'), FAKE_TERRAFORM);
+  chmodSync(join(bin, 'terraform'), 0o755);
+  return bin;
+}
+
 describe.skipIf(!hasDist || !hasJq)('plan and apply on what the detect step found', () => {
   const bin = join(workspace, 'fake-bin');
   beforeAll(() => {
-    mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, 'terraform'), FAKE_TERRAFORM);
-    chmodSync(join(bin, 'terraform'), 0o755);
+    fakeTerraformBin();
   });
 
   function pipeline(opts: { module: boolean }) {
@@ -583,5 +616,324 @@ describe.skipIf(!hasDist || !hasJq)('plan and apply on what the detect step foun
     expect(gates({ has_changes: true, touches_prod: true })).toEqual(['prod']);
     expect(gates({ has_changes: true })).toEqual(['prod']);
     expect(gates({ has_changes: false, touches_prod: false })).toEqual([]);
+  });
+});
+
+// ------------------------------------------------------------------ reports to rds-provisioner, for real
+
+const FIXTURES = join(root, 'test/fixtures/terraform-json');
+/** A real `terraform show -json` document of the database `orders` (aurora), as another database's. */
+const documentOf = (name: string, db: string) =>
+  readFileSync(join(FIXTURES, 'aurora', `${name}.json`), 'utf8').replaceAll('orders', db);
+
+/** A plan of `db` with nothing to do: the creation's resources, each a no-op at its planned values. */
+function noChanges(db: string): string {
+  const plan = JSON.parse(documentOf('create-plan', db)) as {
+    resource_changes: Array<{ change: Record<string, unknown> }>;
+  };
+  for (const { change } of plan.resource_changes) {
+    change.actions = ['no-op'];
+    change.before = change.after;
+    change.before_sensitive = change.after_sensitive;
+    change.after_unknown = {};
+  }
+  return JSON.stringify(plan);
+}
+
+/**
+ * The pipeline's steps on the repository of the real built server (local runtime: the requests, their
+ * pull requests and the base branch are the service's own), with the recording terraform printing real
+ * `terraform show -json` documents, and the service's URL and pipeline token in the environment: the
+ * scripts call the built `rds-provisioner report`, and what the service recorded is checked through its API.
+ */
+describe.skipIf(!hasDist || !hasJq)('the plan, apply and drift steps report to rds-provisioner', () => {
+  const suite = serverPerSuite();
+  let bin: string;
+  beforeAll(() => {
+    bin = fakeTerraformBin();
+  });
+  const status = async (id: string) => (await suite.call('GET', `/requests/${id}`)).json;
+
+  /** A request for `db`, followed to its open pull request. */
+  async function requested(db: string) {
+    const accepted = await suite.call('POST', '/provision', {
+      db_name: db,
+      engine: 'postgres',
+      environment: 'dev',
+    });
+    expect(accepted.status, accepted.text).toBe(202);
+    const id = accepted.json.request_id as string;
+    const open = await waitFor(
+      () => status(id),
+      (r) => r?.status === 'pr_open',
+    );
+    return { id, number: open.pull_request.number as number, branch: open.pull_request.branch as string };
+  }
+
+  /** Merges the request's pull request through the service: the base branch's new commit. */
+  async function merged(id: string, number: number): Promise<string> {
+    expect((await suite.call('POST', `/pulls/${number}/merge`)).status).toBe(200);
+    return (
+      await waitFor(
+        () => status(id),
+        (r) => r?.status === 'merged',
+      )
+    ).merge_commit as string;
+  }
+
+  /** A CI checkout of the service's repository at `ref`, with the built CLI and the scripts linked in. */
+  function checkout(ref: string) {
+    const dir = fresh('service-checkout');
+    execFileSync('git', ['clone', '-q', suite.server.repo, dir]);
+    git(dir, 'checkout', '-q', ref);
+    write(dir, 'config/policy.yaml', readFileSync(join(root, 'config/policy.yaml'), 'utf8'));
+    for (const link of ['dist', 'bin', 'scripts']) symlinkSync(join(root, link), join(dir, link));
+    return dir;
+  }
+
+  /** One CI run's environment: the recording terraform, the documents it prints, the service. */
+  function runEnv(commit: string, service = true) {
+    const logs = fresh('logs');
+    const json = fresh('json');
+    return {
+      json,
+      env: {
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        PLAN_DIR: fresh('plan'),
+        TF_CALLS: join(logs, 'calls'),
+        TF_APPLIED: join(logs, 'applied'),
+        TF_JSON: json,
+        RUN_COMMIT: commit,
+        RUN_ID: `run-${counter}`,
+        PROD_ENVIRONMENTS: 'prod',
+        ...(service && {
+          RDS_PROVISIONER_URL: suite.server.url,
+          RDS_PROVISIONER_PIPELINE_TOKEN: suite.server.pipelineToken,
+        }),
+      } as Record<string, string>,
+    };
+  }
+
+  const output = (run: Run) => `${run.stdout}\n${run.stderr}`;
+
+  it('GitHub Actions: the pull request plan is recorded on it; on main the apply reports applying, then ready with the connection details', async () => {
+    const { id, number, branch } = await requested('orders');
+    const dir = checkout(`origin/${branch}`);
+    const head = git(dir, 'rev-parse', 'HEAD');
+    const base = git(dir, 'rev-parse', 'origin/main');
+    const pr = runEnv(head);
+    writeFileSync(join(pr.json, 'orders.plan.json'), documentOf('create-plan', 'orders'));
+    const ci = { ...pr.env, ...githubPullRequestEnv(pr.json, { number, branch, head }) };
+    expect((await runStepAsync(String(ghDetect.run), dir, { ...ci, BASE: base, HEAD: head })).status).toBe(0);
+    const plan = await runStepAsync(String(ghPlan.run), dir, { ...ci, BATCH: '0', REPORT_PLAN: 'true' });
+    expect(plan.status, output(plan)).toBe(0);
+    expect(plan.stdout).toMatch(
+      new RegExp(`^plan of #${number} at ${head.slice(0, 12)} for request ${id}: orders \\+\\d+ ~0 -0$`, 'm'),
+    );
+    expect((await status(id)).plan).toMatchObject({ commit: head, pull_request: number });
+    expect((await suite.call('GET', `/pulls/${number}`)).json.comments).toHaveLength(1);
+
+    // Merged: the push to main plans again (nothing reported: no pull request) and applies.
+    const mergeCommit = await merged(id, number);
+    git(dir, 'fetch', '-q', 'origin');
+    git(dir, 'checkout', '-q', mergeCommit);
+    const main = runEnv(mergeCommit);
+    writeFileSync(join(main.json, 'orders.plan.json'), documentOf('create-plan', 'orders'));
+    writeFileSync(join(main.json, 'orders.state.json'), documentOf('state', 'orders'));
+    const push = { ...main.env, GITHUB_ACTIONS: 'true', GITHUB_EVENT_NAME: 'push', GITHUB_SHA: mergeCommit };
+    expect(
+      (await runStepAsync(String(ghDetect.run), dir, { ...push, BASE: base, HEAD: mergeCommit })).status,
+    ).toBe(0);
+    const mainPlan = await runStepAsync(String(ghPlan.run), dir, {
+      ...push,
+      BATCH: '0',
+      REPORT_PLAN: 'false',
+    });
+    expect(mainPlan.status, output(mainPlan)).toBe(0);
+    expect(mainPlan.stdout).not.toMatch(/^plan of/m);
+    const apply = await runStepAsync(String(ghApply.run), dir, {
+      ...push,
+      BATCH: '0',
+      APPLY_GATE: 'nonprod',
+    });
+    expect(apply.status, output(apply)).toBe(0);
+    expect(apply.stdout).toContain(`apply started at ${mergeCommit.slice(0, 12)}: orders applying (${id})`);
+    expect(apply.stdout).toContain(`apply succeeded at ${mergeCommit.slice(0, 12)}: orders ready (${id})`);
+    const ready = await status(id);
+    expect(ready.history.map((h: { status: string }) => h.status).slice(-3)).toEqual([
+      'merged',
+      'applying',
+      'ready',
+    ]);
+    expect(ready.connection).toMatchObject({ commit: mergeCommit, request_id: id });
+    expect(ready.connection.writer_endpoint).toMatch(/^orders\./);
+    for (const run of [plan, mainPlan, apply]) expect(output(run)).not.toContain(suite.server.pipelineToken);
+  });
+
+  it('CircleCI: a pull request plan reported from CIRCLE_* alone; an apply that fails reports apply_failed with the reason, and the step fails', async () => {
+    const { id, number, branch } = await requested('billing');
+    const dir = checkout(`origin/${branch}`);
+    const head = git(dir, 'rev-parse', 'HEAD');
+    const pr = runEnv(head);
+    writeFileSync(join(pr.json, 'billing.plan.json'), documentOf('create-plan', 'billing'));
+    const circleCi = { CIRCLECI: 'true', CIRCLE_WORKFLOW_ID: pr.env.RUN_ID as string };
+    const onBranch = {
+      ...pr.env,
+      ...circleCi,
+      CIRCLE_BRANCH: branch,
+      CIRCLE_SHA1: head,
+      CIRCLE_PULL_REQUEST: `https://github.com/acme/infra/pull/${number}`,
+    };
+    expect((await runStepAsync(circleDetect(''), dir, onBranch)).status).toBe(0);
+    const plan = await runStepAsync(circleRun('terraform-plan', /ci-plan-roots\.sh/), dir, onBranch);
+    expect(plan.status, output(plan)).toBe(0);
+    expect(plan.stdout).toMatch(
+      new RegExp(`^plan of #${number} at ${head.slice(0, 12)} for request ${id}: billing `, 'm'),
+    );
+
+    const base = git(dir, 'rev-parse', 'origin/main');
+    const mergeCommit = await merged(id, number);
+    git(dir, 'fetch', '-q', 'origin');
+    git(dir, 'checkout', '-q', mergeCommit);
+    const main = runEnv(mergeCommit);
+    writeFileSync(join(main.json, 'billing.plan.json'), documentOf('create-plan', 'billing'));
+    writeFileSync(
+      join(main.json, 'billing.apply-error'),
+      'Error: creating RDS Cluster (billing): InvalidParameterCombination: no such instance class\n',
+    );
+    const onMain = { ...main.env, ...circleCi, CIRCLE_BRANCH: 'main', CIRCLE_SHA1: mergeCommit };
+    expect((await runStepAsync(circleDetect(base), dir, onMain)).status).toBe(0);
+    const mainPlan = await runStepAsync(circleRun('terraform-plan', /ci-plan-roots\.sh/), dir, onMain);
+    expect(mainPlan.status, output(mainPlan)).toBe(0);
+    expect(mainPlan.stdout).not.toMatch(/^plan of/m);
+    const apply = await runStepAsync(
+      circleRun('terraform-apply', /ci-apply-roots\.sh "/, { gate: 'nonprod' }),
+      dir,
+      onMain,
+    );
+    expect(apply.status).toBe(1);
+    expect(apply.stdout).toContain(
+      `apply failed at ${mergeCommit.slice(0, 12)}: billing apply_failed (${id})`,
+    );
+    const failed = await status(id);
+    expect(failed.status).toBe('apply_failed');
+    expect(failed.failure_reason).toContain('InvalidParameterCombination');
+    expect(output(apply)).not.toContain(suite.server.pipelineToken);
+  });
+
+  it('the nightly drift check (GitHub and CircleCI): every root of main planned with -detailed-exitcode, each plan reported', async () => {
+    const { id, number } = await requested('ledger');
+    const mergeCommit = await merged(id, number);
+    const dir = checkout(mergeCommit);
+    const drift = runEnv(mergeCommit);
+    const roots = () => rootsOf(drift.env.PLAN_DIR as string).map((r) => r.root.split('/').pop() as string);
+    const detect = await runStepAsync(String(ghDetect.run), dir, {
+      ...drift.env,
+      GITHUB_ACTIONS: 'true',
+      BASE: '',
+      HEAD: mergeCommit,
+    });
+    expect(detect.status).toBe(0);
+    expect(roots()).toContain('ledger');
+    // ledger drifted (exit 2); every other root plans clean (exit 0).
+    for (const db of roots()) {
+      const drifted = db === 'ledger';
+      writeFileSync(join(drift.json, `${db}.exit`), drifted ? '2' : '0');
+      writeFileSync(
+        join(drift.json, `${db}.plan.json`),
+        drifted ? documentOf('drift-plan', db) : noChanges(db),
+      );
+    }
+    const gh = ghStep('drift', (s) => /ci-drift-roots\.sh/.test(String(s.run)));
+    const run = await runStepAsync(String(gh.run), dir, {
+      ...drift.env,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_EVENT_NAME: 'schedule',
+      GITHUB_REF_NAME: 'main',
+      GITHUB_SHA: mergeCommit,
+      BATCH: '',
+    });
+    expect(run.status, output(run)).toBe(0);
+    expect(run.stdout).toMatch(
+      new RegExp(`^drift of main at ${mergeCommit.slice(0, 12)}: 1 drifted \\(ledger\\), 0 clean$`, 'm'),
+    );
+    expect(readFileSync(join(drift.env.PLAN_DIR as string, 'drift.md'), 'utf8')).toContain(
+      '- `terraform/live/dev/ledger`: changes: drift, or a merged change waiting for its maintenance window',
+    );
+    expect((await suite.call('GET', '/databases/ledger')).json.drift).toMatchObject({
+      status: 'drifted',
+      commit: mergeCommit,
+    });
+    // Every plan read-only, with -detailed-exitcode.
+    const plans = readFileSync(drift.env.TF_CALLS as string, 'utf8')
+      .split('\n')
+      .filter((c) => c.startsWith('plan '));
+    expect(plans).toHaveLength(roots().length);
+    for (const call of plans) expect(call).toMatch(/ -lock=false -detailed-exitcode /);
+
+    // CircleCI's nightly job: its own detect (every root) and the same script; a failed plan fails it.
+    const circle = runEnv(mergeCommit);
+    for (const db of roots()) {
+      writeFileSync(join(circle.json, `${db}.exit`), db === 'ledger' ? '1' : '0');
+      writeFileSync(join(circle.json, `${db}.plan.json`), documentOf('create-plan', db));
+    }
+    const circleEnvOf = { ...circle.env, CIRCLECI: 'true', CIRCLE_BRANCH: 'main', CIRCLE_SHA1: mergeCommit };
+    const steps = [/ci-changed-roots\.sh ""/, /ci-drift-roots\.sh/].map((re) =>
+      circleRun('terraform-drift', re),
+    );
+    expect((await runStepAsync(steps[0] as string, dir, circleEnvOf)).status).toBe(0);
+    const nightly = await runStepAsync(steps[1] as string, dir, circleEnvOf);
+    expect(nightly.status).toBe(1);
+    expect(nightly.stdout).toContain('terraform/live/dev/ledger: the plan FAILED');
+    expect(nightly.stderr).toContain('The drift plan failed for 1 root(s): terraform/live/dev/ledger');
+  });
+
+  it('a report that cannot be sent is a warning: the plan and the apply go on, and the token is never printed; without the service set up, nothing is sent', async () => {
+    const { id, number, branch } = await requested('offline');
+    const dir = checkout(`origin/${branch}`);
+    const head = git(dir, 'rev-parse', 'HEAD');
+    const base = git(dir, 'rev-parse', 'origin/main');
+    const run = runEnv(head);
+    writeFileSync(join(run.json, 'offline.plan.json'), documentOf('create-plan', 'offline'));
+    writeFileSync(join(run.json, 'offline.state.json'), documentOf('state', 'offline'));
+    const token = 'pipeline-token-that-must-never-show';
+    const env = {
+      ...run.env,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_REF: `refs/pull/${number}/merge`,
+      GITHUB_HEAD_REF: branch,
+      GITHUB_SHA: head,
+      // Nothing listens there.
+      RDS_PROVISIONER_URL: 'http://127.0.0.1:9',
+      RDS_PROVISIONER_PIPELINE_TOKEN: token,
+    };
+    expect((await runStepAsync(String(ghDetect.run), dir, { ...env, BASE: base, HEAD: head })).status).toBe(
+      0,
+    );
+    const plan = await runStepAsync(String(ghPlan.run), dir, { ...env, BATCH: '0', REPORT_PLAN: 'true' });
+    expect(plan.status, output(plan)).toBe(0);
+    expect(plan.stdout).toContain(
+      '::warning title=rds-provisioner report::report plan was not recorded by rds-provisioner (exit 1)',
+    );
+    expect(plan.stderr).toContain('cannot reach the server at http://127.0.0.1:9');
+    const apply = await runStepAsync(String(ghApply.run), dir, { ...env, BATCH: '0', APPLY_GATE: 'nonprod' });
+    expect(apply.status, output(apply)).toBe(0);
+    expect(readFileSync(run.env.TF_APPLIED as string, 'utf8')).toMatch(
+      /^applied terraform\/live\/dev\/offline /,
+    );
+    expect(
+      apply.stdout.match(/::warning title=rds-provisioner report::report apply was not recorded/g),
+    ).toHaveLength(2);
+    for (const r of [plan, apply]) expect(output(r)).not.toContain(token);
+
+    // No URL and no token: a line says so, nothing is sent, the step is green.
+    const { RDS_PROVISIONER_URL: _url, RDS_PROVISIONER_PIPELINE_TOKEN: _token, ...bare } = env;
+    const unset = await runStepAsync(String(ghPlan.run), dir, { ...bare, BATCH: '0', REPORT_PLAN: 'true' });
+    expect(unset.status).toBe(0);
+    expect(unset.stdout).toContain(
+      'report: not sent (set RDS_PROVISIONER_URL and RDS_PROVISIONER_PIPELINE_TOKEN',
+    );
+    expect((await status(id)).plan).toBeNull();
   });
 });

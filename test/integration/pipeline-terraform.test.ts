@@ -42,6 +42,7 @@ const steps = (job: string) => ((gh.jobs as Obj)[job] as Obj).steps as Obj[];
 const detectRun = String(steps('detect').find((s) => s.id === 'roots')?.run);
 const planRun = String(steps('plan').find((s) => s.id === 'plan')?.run);
 const applyRun = String(steps('apply').find((s) => /ci-apply-roots\.sh/.test(String(s.run)))?.run);
+const driftRun = String(steps('drift').find((s) => /ci-drift-roots\.sh/.test(String(s.run)))?.run);
 
 const BUCKET = 'pipeline-state';
 const ROOTS = [
@@ -225,5 +226,38 @@ resource "terraform_data" "${db}_${env}" {
     expect((await state('dev', 'bravo')).resources).toEqual([]);
     expect((await state('dev', 'alpha')).resources[0]?.instances[0]?.attributes.input.value).toBe('v2');
     expect((await state('prod', 'delta')).resources[0]?.instances[0]?.attributes.input.value).toBe('v1');
+  }, 300_000);
+
+  it('the drift check plans every root with -detailed-exitcode: a root whose state differs has changes (exit 2 is no failure), the others none', async () => {
+    // What the last apply left (alpha at v2) against a configuration that says v3: a difference to report.
+    write('terraform/live/dev/alpha/main.tf', mainTf('dev', 'alpha', 'v3'));
+    const head = git('rev-parse', 'HEAD');
+    const planDir = join(work, 'drift');
+    const runEnv = {
+      ...env,
+      PLAN_DIR: planDir,
+      RUN_COMMIT: head,
+      GITHUB_STEP_SUMMARY: join(work, 'drift.md'),
+    };
+    const step = (script: string, extra: Record<string, string> = {}) =>
+      spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+        cwd: repo,
+        encoding: 'utf8',
+        env: { ...runEnv, ...extra },
+      });
+    const detect = step(detectRun, { BASE: '', HEAD: head, GITHUB_OUTPUT: join(work, 'drift-output') });
+    expect(detect.status, detect.stderr).toBe(0);
+    const drift = step(driftRun, { BATCH: '' });
+    expect(drift.status, `${drift.stdout}\n${drift.stderr}`).toBe(0);
+    expect(readFileSync(join(planDir, 'drift.md'), 'utf8')).toBe(
+      [
+        '- `terraform/live/dev/alpha`: changes: drift, or a merged change waiting for its maintenance window',
+        '- `terraform/live/prod/delta`: no changes',
+        '',
+      ].join('\n'),
+    );
+    // Read only: the state is as the apply left it.
+    expect((await state('dev', 'alpha')).resources[0]?.instances[0]?.attributes.input.value).toBe('v2');
+    expect(drift.stdout).toContain('report: not sent');
   }, 300_000);
 });

@@ -198,9 +198,13 @@ function upstream(i: Invocation): Invocation[] {
 
 const TERRAFORM_CALL =
   /(^|[\s;&|(])terraform\s+(-chdir=\S+\s+)?(init|plan|apply|fmt|validate|show|version|import|state|destroy)\b/m;
-/** A script that runs terraform itself or through the plan and apply scripts (scripts/ci-*-roots.sh). */
+/** A script that runs terraform itself or through the plan, apply and drift scripts (scripts/ci-*-roots.sh). */
 const callsTerraform = (script: string) =>
-  TERRAFORM_CALL.test(script) || /scripts\/ci-(plan|apply)-roots\.sh "/.test(script);
+  TERRAFORM_CALL.test(script) || /scripts\/ci-(plan|apply|drift)-roots\.sh "/.test(script);
+const PIPELINE_TOKEN = 'RDS_PROVISIONER_PIPELINE_TOKEN';
+/** A step that reports to rds-provisioner: the plan, apply and drift scripts call `rds-provisioner report`. */
+const reports = (run: unknown) =>
+  typeof run === 'string' && /scripts\/ci-(plan|apply|drift)-roots\.sh "/.test(run);
 const scriptOf = (s: Step) => s.script ?? '';
 const indexWhere = (steps: Step[], test: (s: Step) => boolean, what: string): number => {
   const i = steps.findIndex(test);
@@ -376,6 +380,65 @@ describe('.circleci/config.yml', () => {
       }
     });
 
+    it('reports back to rds-provisioner: the plan, apply and drift jobs build the CLI before their scripts; a pull request plan is reported', () => {
+      const jobsReporting: [string, Obj, RegExp][] = [
+        ['terraform-plan', {}, /scripts\/ci-plan-roots\.sh "/],
+        ['terraform-apply', { gate: 'nonprod' }, /scripts\/ci-apply-roots\.sh "/],
+        ['terraform-apply', { gate: 'prod' }, /scripts\/ci-apply-roots\.sh "/],
+        ['terraform-drift', {}, /scripts\/ci-drift-roots\.sh "/],
+      ];
+      for (const [job, params, script] of jobsReporting) {
+        const steps = jobSteps(job, params);
+        const order = [
+          indexWhere(steps, (s) => s.via === 'install-node', `${job} install-node`),
+          runIndex(steps, /^npm ci --ignore-scripts$/m),
+          runIndex(steps, /^npx tsc -p tsconfig\.json$/m),
+          runIndex(steps, script),
+        ];
+        expect(
+          [...order].sort((a, b) => a - b),
+          job,
+        ).toEqual(order);
+      }
+      // Only a pull request's plans are reported (CircleCI knows the pull request once it is open).
+      const planScript = scriptOf(plan[runIndex(plan, /scripts\/ci-plan-roots\.sh "/)] as Step);
+      expect(planScript).toMatch(/if \[ -n "\$\{CIRCLE_PULL_REQUEST:-\}" \]; then report=true; fi/);
+      expect(planScript).toMatch(/REPORT_PLAN="\$report" RUN_COMMIT=/);
+      // The service's URL and the pipeline token come from the jobs' contexts, never from this file.
+      expect(circleText).not.toMatch(/RDS_PROVISIONER_(URL|PIPELINE_TOKEN)\s*[:=]/);
+    });
+
+    it('a nightly drift check on the scheduled pipeline nightly-drift: every root of main planned with -detailed-exitcode and reported; the other workflows stay off it', () => {
+      const workflows = obj(circle.workflows, 'workflows');
+      const scheduled = ['scheduled_pipeline', '<< pipeline.trigger_source >>'];
+      for (const [name, workflow] of Object.entries(workflows)) {
+        const when = obj(obj(workflow, name).when, `${name}.when`);
+        if (name === 'terraform-drift')
+          expect(when).toEqual({
+            and: [{ equal: scheduled }, { equal: ['nightly-drift', '<< pipeline.schedule.name >>'] }],
+          });
+        else expect(when, name).toEqual({ not: { equal: scheduled } });
+      }
+      const uses = invocationsOf('terraform-drift');
+      expect(uses.map((i) => [i.workflow, strings(i.spec.context)])).toEqual([
+        ['terraform-drift', ['rds-provisioner-terraform-plan']],
+      ]);
+      expect(runsOnlyOnMain(uses[0] as Invocation)).toBe(true);
+      const steps = jobSteps('terraform-drift');
+      const order = [
+        indexWhere(steps, (s) => s.kind === 'checkout', 'checkout'),
+        runIndex(steps, /^npx tsc -p tsconfig\.json$/m),
+        runIndex(steps, /scripts\/ci-changed-roots\.sh "" "\$\{CIRCLE_SHA1\}" "\$\{PLAN_DIR\}"/),
+        indexWhere(steps, (s) => s.via === 'install-terraform', 'install-terraform'),
+        indexWhere(steps, (s) => s.via === 'aws-credentials', 'aws-credentials'),
+        runIndex(steps, /RUN_COMMIT="\$\{CIRCLE_SHA1\}" bash scripts\/ci-drift-roots\.sh "\$\{PLAN_DIR\}"/),
+        indexWhere(steps, (s) => s.kind === 'store_artifacts', 'store_artifacts'),
+      ];
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      expect(obj(steps[order[6] as number]?.value, 'artifact').path).toBe(`${PLAN_DIR}/drift.md`);
+      expect(steps.some((s) => /terraform\s+(plan|apply)/.test(scriptOf(s)))).toBe(false);
+    });
+
     it('a root whose plan failed does not hold back the others: the apply paths follow the plan job whatever its end', () => {
       for (const name of ['terraform-apply', 'hold-prod-apply']) {
         expect(requiresOf(terraformWorkflow(name))).toEqual([['terraform-plan', ['success', 'failed']]]);
@@ -429,7 +492,7 @@ describe('.circleci/config.yml', () => {
           expect(executorEnv(job).TERRAFORM_VERSION).toBe(ciEnv.TERRAFORM_VERSION);
         }
       }
-      expect(jobsCallingTerraform).toBe(4);
+      expect(jobsCallingTerraform).toBe(5);
     });
 
     it('pins a Terraform version that satisfies the required_version of both layouts', () => {
@@ -589,11 +652,13 @@ describe('.github/workflows', () => {
     const planSteps = ghSteps(plan);
     const apply = jobs.apply as Obj;
     const applySteps = ghSteps(apply);
+    const drift = jobs.drift as Obj;
+    const driftSteps = ghSteps(drift);
     const stepEnv = (s: Obj | undefined): Obj => (isObj(s?.env) ? s.env : {});
     const onMain = ["github.event_name == 'push'", "github.ref == 'refs/heads/main'"];
 
-    it('has a detect, a plan and an apply job', () => {
-      expect(Object.keys(jobs)).toEqual(['detect', 'plan', 'apply']);
+    it('has a detect, a plan, an apply and a drift job', () => {
+      expect(Object.keys(jobs)).toEqual(['detect', 'plan', 'apply', 'drift']);
     });
 
     it('detects the changed roots: npm ci --ignore-scripts, tsc, changed-roots from the PR base or the commit before the push', () => {
@@ -697,6 +762,86 @@ describe('.github/workflows', () => {
       expect(env.RUN_ID).toBe(ghExpr('github.run_id'));
     });
 
+    it('reports back to rds-provisioner: the CLI built before each reporting step, the URL a variable, the pipeline token a secret of those steps only', () => {
+      expect(obj(wf('terraform.yml').env, 'env').RDS_PROVISIONER_URL).toBe(
+        ghExpr('vars.RDS_PROVISIONER_URL'),
+      );
+      const reporting: [string, Obj[], RegExp][] = [
+        ['plan', planSteps, /scripts\/ci-plan-roots\.sh "/],
+        ['apply', applySteps, /scripts\/ci-apply-roots\.sh "/],
+        ['drift', driftSteps, /scripts\/ci-drift-roots\.sh "/],
+      ];
+      for (const [job, steps, script] of reporting) {
+        const order = [
+          usesIndex(steps, 'actions/setup-node'),
+          ghRunIndex(steps, /^npm ci --ignore-scripts\nnpx tsc -p tsconfig\.json\n?$/),
+          ghRunIndex(steps, script),
+        ];
+        expect(
+          [...order].sort((a, b) => a - b),
+          job,
+        ).toEqual(order);
+        expect(order[0], job).toBeGreaterThanOrEqual(0);
+        expect(stepEnv(steps[order[2] as number])[PIPELINE_TOKEN], job).toBe(
+          ghExpr(`secrets.${PIPELINE_TOKEN}`),
+        );
+      }
+      const withToken = Object.values(jobs).flatMap((j) =>
+        ghSteps(j).filter((s) => PIPELINE_TOKEN in stepEnv(s)),
+      );
+      expect(withToken).toHaveLength(3);
+      // Only a pull request's plans are reported: on main the apply reports instead.
+      const planRun = planSteps[ghRunIndex(planSteps, /scripts\/ci-plan-roots\.sh "/)];
+      expect(stepEnv(planRun).REPORT_PLAN).toBe(ghExpr("github.event_name == 'pull_request'"));
+    });
+
+    it('a nightly drift check (schedule, or on demand): every root of main planned with -detailed-exitcode by batch and reported; nothing planned for a pull request or applied', () => {
+      const on = ghOn('terraform.yml');
+      const schedule = list(on.schedule, 'on.schedule').map((e) => str(obj(e, 'schedule').cron, 'cron'));
+      expect(schedule).toHaveLength(1);
+      expect(schedule[0]).toMatch(/^\d{1,2} \d{1,2} \* \* \*$/);
+      expect(Object.keys(on)).toContain('workflow_dispatch');
+      expect(drift.needs).toBe('detect');
+      for (const part of [
+        "needs.detect.outputs.count != '0'",
+        "github.ref == 'refs/heads/main'",
+        "github.event_name == 'schedule'",
+        "github.event_name == 'workflow_dispatch'",
+      ])
+        expect(String(drift.if)).toContain(part);
+      // The plan job plans pull requests and pushes; the apply job applies pushes to main only.
+      expect(String(plan.if)).toContain(
+        "(github.event_name == 'pull_request' || github.event_name == 'push')",
+      );
+      expect(String(apply.if)).toContain("github.event_name == 'push'");
+      // On a schedule the detect step has no base: every root.
+      const detectRun = detectSteps.find((s) => s.id === 'roots') as Obj;
+      expect(String(stepEnv(detectRun).BASE)).not.toContain('schedule');
+      const strategy = obj(drift.strategy, 'strategy');
+      expect(strategy).toEqual({
+        'fail-fast': false,
+        matrix: ghExpr('fromJSON(needs.detect.outputs.matrix)'),
+      });
+      const order = [
+        usesIndex(driftSteps, 'actions/checkout'),
+        usesIndex(driftSteps, 'actions/download-artifact'),
+        usesIndex(driftSteps, 'hashicorp/setup-terraform'),
+        usesIndex(driftSteps, 'aws-actions/configure-aws-credentials'),
+        ghRunIndex(driftSteps, /scripts\/ci-drift-roots\.sh "\$\{PLAN_DIR\}" "\$BATCH"/),
+        ghRunIndex(driftSteps, /drift\.md.*GITHUB_STEP_SUMMARY/),
+      ];
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      expect(obj(driftSteps[order[1] as number]?.with, 'with').name).toBe('changed-roots');
+      expect(obj(driftSteps[order[3] as number]?.with, 'with')['role-to-assume']).toBe(
+        ghExpr('vars.TF_PLAN_ROLE_ARN'),
+      );
+      expect(stepEnv(driftSteps[order[4] as number])).toMatchObject({ BATCH: ghExpr('matrix.batch') });
+      expect(driftSteps[order[5] as number]?.if).toBe('always()');
+      expect(
+        driftSteps.some((s) => typeof s.run === 'string' && /terraform\s+(plan|apply)/.test(s.run)),
+      ).toBe(false);
+    });
+
     it('prod batches (and the single root when its plan touches prod) apply in the prod environment; the others never wait', () => {
       const environment =
         "(matrix.gate == 'nonprod' || (matrix.gate == 'by-plan' && needs.plan.outputs.touches_prod == 'false')) && 'terraform' || 'prod'";
@@ -739,7 +884,7 @@ describe('.github/workflows', () => {
         expect(withs.terraform_wrapper).toBe(false);
       }
     }
-    expect(jobsCallingTerraform).toBe(3);
+    expect(jobsCallingTerraform).toBe(4);
   });
 
   it('uses the Node.js version CircleCI pins', () => {
@@ -770,7 +915,9 @@ describe('both pipelines', () => {
     for (const [file, text] of Object.entries(allFiles)) {
       for (const [what, re] of patterns) expect(re.test(text), `${file}: ${what}`).toBe(false);
     }
-    // No environment map sets a credential-like variable: those come from contexts (CircleCI) or OIDC.
+    // No environment map sets a credential-like variable: those come from contexts (CircleCI) or OIDC. The
+    // one exception is the service's pipeline token, taken from a GitHub secret of that name by the
+    // steps that report (their scripts call `rds-provisioner report`), never a literal.
     const credentialKeys: string[] = [];
     const walk = (v: unknown, path: string) => {
       if (Array.isArray(v)) {
@@ -778,8 +925,10 @@ describe('both pipelines', () => {
       } else if (isObj(v)) {
         for (const [k, x] of Object.entries(v)) {
           if ((k === 'environment' || k === 'env') && isObj(x)) {
-            for (const name of Object.keys(x)) {
-              if (/SECRET|TOKEN|PASSWORD|ACCESS_KEY|SESSION/i.test(name))
+            for (const [name, value] of Object.entries(x)) {
+              const pipelineToken =
+                name === PIPELINE_TOKEN && value === ghExpr(`secrets.${PIPELINE_TOKEN}`) && reports(v.run);
+              if (/SECRET|TOKEN|PASSWORD|ACCESS_KEY|SESSION/i.test(name) && !pipelineToken)
                 credentialKeys.push(`${path}.${k}.${name}`);
             }
           }
@@ -790,8 +939,11 @@ describe('both pipelines', () => {
     walk(circle, 'circleci');
     for (const file of workflowFiles) walk(wf(file), file);
     expect(credentialKeys).toEqual([]);
-    // GitHub workflows read no repository secrets at all: AWS access is OIDC only.
-    for (const file of workflowFiles) expect(workflowText[file], file).not.toMatch(/\bsecrets\./);
+    // GitHub workflows read no other repository secret: AWS access is OIDC only.
+    for (const file of workflowFiles)
+      expect(workflowText[file]?.replaceAll(`secrets.${PIPELINE_TOKEN}`, ''), file).not.toMatch(
+        /\bsecrets\./,
+      );
   });
 
   describe('the plan report (scripts/ci-plan-report.jq), run on synthetic `terraform show -json` plans', () => {

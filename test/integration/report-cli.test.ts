@@ -9,6 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { githubPullRequestEnv } from '../support/ci-env.js';
 import { BIN, ROOT, runCli } from '../support/cli.js';
 import { serverPerSuite, tempDir, waitFor } from '../support/server.js';
 
@@ -111,19 +112,9 @@ describe('rds-provisioner report: the pipeline reports through the CLI', { timeo
     expect(comments).toHaveLength(1);
 
     // The same plan again, from standard input, everything else from GitHub Actions' environment.
-    const event = join(work, 'event.json');
-    writeFileSync(event, JSON.stringify({ pull_request: { number, head: { sha: commit } } }));
     const replay = await report(
       ['plan', '-', '--json'],
-      {
-        GITHUB_ACTIONS: 'true',
-        GITHUB_EVENT_NAME: 'pull_request',
-        GITHUB_EVENT_PATH: event,
-        GITHUB_REF: `refs/pull/${number}/merge`,
-        GITHUB_HEAD_REF: branch,
-        // A pull_request run's GITHUB_SHA is the merge preview, not the head: never used for the plan.
-        GITHUB_SHA: 'a'.repeat(40),
-      },
+      githubPullRequestEnv(work, { number, branch, head: commit }),
       readFileSync(fixture('aurora', 'create-plan'), 'utf8'),
     );
     expect(replay.stderr).toBe('');
