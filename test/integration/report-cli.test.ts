@@ -110,6 +110,12 @@ describe('rds-provisioner report: the pipeline reports through the CLI', { timeo
     expect(run.stdout).toContain(`orders +${recorded.databases[0].add} ~0 -0`);
     const comments = (await suite.call('GET', `/pulls/${number}`)).json.comments;
     expect(comments).toHaveLength(1);
+    // `status` shows the plan (and the cost estimate) the service holds.
+    const shown = await cli(['status', id]);
+    expect(shown.stdout).toContain(
+      `\nplan at ${commit.slice(0, 12)}: orders +${recorded.databases[0].add} ~0 -0\n`,
+    );
+    expect(shown.stdout).toMatch(/^cost: about \$[\d.]+(–\$[\d.]+)? a month in [a-z0-9-]+; an estimate: /m);
 
     // The same plan again, from standard input, everything else from GitHub Actions' environment.
     const replay = await report(
