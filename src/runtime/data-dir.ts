@@ -49,15 +49,44 @@ function localToken(
   kind: TokenKind,
   announce: (line: string) => void,
 ): { token: string; source: string } {
+  const given = givenToken(dataDir, kind);
+  if (given) return given;
+  const file = join(dataDir, kind.file);
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: OWNER_ONLY.file, flag: 'wx' });
+  announce(`${kind.notice} (shown once; kept in ${file}): ${token}`);
+  return { token, source: file };
+}
+
+/** A token already given: its variable, or the file an earlier start wrote. */
+function givenToken(dataDir: string, kind: TokenKind): { token: string; source: string } | undefined {
   const file = join(dataDir, kind.file);
   keepFileOwnerOnly(file);
   const fromEnv = process.env[kind.env];
   if (fromEnv) return { token: fromEnv, source: kind.env };
   if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), source: file };
-  const token = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: OWNER_ONLY.file, flag: 'wx' });
-  announce(`${kind.notice} (shown once; kept in ${file}): ${token}`);
-  return { token, source: file };
+  return undefined;
+}
+
+/** The same token for both would let a requester report an apply and the pipeline ask for databases. */
+function refuseOneTokenForBoth(
+  api: { token: string; source: string },
+  pipeline: { token: string; source: string },
+) {
+  if (api.token === pipeline.token)
+    throw new DataDirError(
+      `${pipeline.source}: must differ from the API token (${api.source}): the pipeline's token reaches the reports, and only they`,
+    );
+}
+
+/**
+ * Before anything is made: the tokens already given (variables, files) can serve. Missing ones are made
+ * (and shown) by localTokens once start-up has made the rest, so a start that fails shows no token.
+ */
+export function checkGivenTokens(dataDir: string): void {
+  const api = givenToken(dataDir, API_TOKEN);
+  const pipeline = givenToken(dataDir, PIPELINE_TOKEN);
+  if (api && pipeline) refuseOneTokenForBoth(api, pipeline);
 }
 
 /**
@@ -71,9 +100,6 @@ export function localTokens(
 ): { api: string; pipeline: string } {
   const api = localToken(dataDir, API_TOKEN, announce);
   const pipeline = localToken(dataDir, PIPELINE_TOKEN, announce);
-  if (api.token === pipeline.token)
-    throw new DataDirError(
-      `${pipeline.source}: must differ from the API token (${api.source}): the pipeline's token reaches the reports, and only they`,
-    );
+  refuseOneTokenForBoth(api, pipeline);
   return { api: api.token, pipeline: pipeline.token };
 }

@@ -16,7 +16,7 @@ import { pullPageAddress } from '../render/pull-address.js';
 import { AfterMerge, type AfterMergeSettings } from './after-merge.js';
 import { appContext } from './app-context.js';
 import { awsBackendFromEnv, type Backend } from './aws-backend.js';
-import { ensurePrivateDataDir, localTokens } from './data-dir.js';
+import { checkGivenTokens, ensurePrivateDataDir, localTokens } from './data-dir.js';
 import { githubHostFromEnv } from './github-from-env.js';
 import { listen } from './listen.js';
 import { loadPolicyFile } from './policy-file.js';
@@ -81,7 +81,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
   try {
     ensurePrivateDataDir(dataDir);
     // Before the repository and the database: tokens that cannot serve stop start-up with nothing made.
-    const tokens = localTokens(dataDir, options.announce);
+    checkGivenTokens(dataDir);
     const repo = resolve(options.repo ?? join(dataDir, 'infra'));
     const author = policy.policy.git.author;
     if (!github)
@@ -95,6 +95,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     const db = openDatabase(join(dataDir, 'rds-provisioner.db'));
     opened.push(() => db.close());
     opened.push(checkpointPeriodically(db));
+    // Made (and shown once) only now: a start that failed before this shows no token it did not keep.
+    const tokens = localTokens(dataDir, options.announce);
     const { store, intake, queue } = aws ?? sqliteBackend(db);
     const local = github
       ? undefined
