@@ -24,20 +24,14 @@ export const STATUSES = [
 ] as const;
 export type Status = (typeof STATUSES)[number];
 
-/**
- * Where the worker's part ends: nothing more to write. `merged` rests here when no pipeline reports (the
- * local runtime without one, a CI not yet set up); the pipeline's reports may still move it on.
- */
-export const TERMINAL_STATUSES: readonly Status[] = [
-  'merged',
-  'applying',
-  'ready',
-  'apply_failed',
-  'closed',
-  'failed',
-];
 /** While a request is in one of these, another request for the same database is a conflict. */
 export const IN_FLIGHT_STATUSES: readonly Status[] = ['queued', 'processing', 'pr_open'];
+/**
+ * Where the worker's part ends, every status out of flight: nothing more to write. `merged` rests here
+ * when no pipeline reports (the local runtime without one, a CI not yet set up); the pipeline's reports
+ * may still move it on.
+ */
+export const TERMINAL_STATUSES: readonly Status[] = STATUSES.filter((s) => !IN_FLIGHT_STATUSES.includes(s));
 /** Merged, and what the pipeline reported of its apply since. */
 export const POST_MERGE_STATUSES: readonly Status[] = ['merged', 'applying', 'ready', 'apply_failed'];
 
