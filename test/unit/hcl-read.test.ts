@@ -54,7 +54,10 @@ const scalar = fc.oneof(
   fc.integer(),
   fc.boolean(),
   fc.constant(null),
-  fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }),
+  // HCL has one zero: -0 is written as 0 (as Terraform reads it), so it is no value to round-trip.
+  fc
+    .double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 })
+    .map((n) => (Object.is(n, -0) ? 0 : n)),
   fc
     .tuple(
       fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/),
