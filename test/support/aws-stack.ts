@@ -151,11 +151,7 @@ export interface AwsClientConfig {
 export async function createStack(config: AwsClientConfig, options: StackOptions = {}): Promise<AwsStack> {
   const template = options.template ?? readTemplate();
   const stackName = options.stackName ?? `test-${randomBytes(4).toString('hex')}`;
-  const parameters: Record<string, string> = {};
-  for (const [name, spec] of Object.entries(template.Parameters ?? {})) {
-    const value = options.parameters?.[name] ?? spec.Default;
-    if (value !== undefined) parameters[name] = String(value);
-  }
+  const parameters = parameterValues(template, options.parameters);
   const clients = {
     dynamodb: new DynamoDBClient(config),
     sns: new SNSClient(config),
@@ -481,6 +477,32 @@ function references(value: Json): string[] {
     } else out.push(...references(inner));
   }
   return out;
+}
+
+/** The template's parameters: the given values over the defaults, as strings (as CloudFormation passes them). */
+function parameterValues(
+  template: Template,
+  given: Record<string, string | number> = {},
+): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(template.Parameters ?? {})) {
+    const value = given[name] ?? spec.Default;
+    if (value !== undefined) parameters[name] = String(value);
+  }
+  return parameters;
+}
+
+/**
+ * Evaluates template values that depend on parameters, conditions and pseudo parameters only (no
+ * resource), e.g. a method's `AuthorizationType: !If [UseApiKey, NONE, AWS_IAM]`; used by the test
+ * gateway (test/support/api-gateway.ts) to read the routes as a stack with those parameters has them.
+ */
+export function parameterEvaluator(
+  template: Template,
+  given: Record<string, string | number>,
+  region: string,
+): { condition(name: string): boolean; evaluate(value: unknown): unknown } {
+  return new Evaluator(template, parameterValues(template, given), {}, region, 'test-gateway');
 }
 
 const NO_VALUE = Symbol('AWS::NoValue');
