@@ -18,6 +18,7 @@ import type { AppContext } from '../../src/app/context.js';
 import { createApp } from '../../src/app/http/app.js';
 import { LambdaEnv } from '../../src/runtime/lambda/config.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
+import { parameterEvaluator, readTemplate } from '../support/aws-stack.js';
 import { ROOT } from '../support/cli.js';
 
 const TEMPLATE = join(ROOT, 'template.yaml');
@@ -795,5 +796,57 @@ describe('template.yaml: tags', () => {
         Value: 'rds-provisioner',
       });
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Safe defaults (issue 14): a first deploy neither fails in a new account nor changes an account-wide
+// setting. The stack as CloudFormation would resolve it, by parameter values and conditions.
+
+describe('template.yaml: safe defaults', () => {
+  const RISKY = ['ReserveConcurrency', 'ConfigureApiGatewayAccount'];
+  const stackWith = (parameters: Record<string, string>) => {
+    const stackTemplate = readTemplate();
+    const evaluator = parameterEvaluator(stackTemplate, parameters, 'us-east-1');
+    const present = Object.entries(stackTemplate.Resources).filter(
+      ([, r]) => r.Condition === undefined || evaluator.condition(r.Condition),
+    );
+    return {
+      types: new Set(present.map(([, r]) => r.Type)),
+      has: (id: string) => present.some(([presentId]) => presentId === id),
+      reserved: Object.fromEntries(
+        FUNCTION_IDS.map((id) => [id, evaluator.evaluate(props(id).ReservedConcurrentExecutions)]),
+      ),
+    };
+  };
+
+  it('turns off reserved concurrency and the API Gateway account setting by default', () => {
+    for (const name of RISKY) {
+      expect(template.Parameters[name]?.Default, name).toBe('false');
+      expect(template.Parameters[name]?.AllowedValues, name).toEqual(['true', 'false']);
+    }
+  });
+
+  it('with the defaults: no function reserves concurrency and the stack has no AWS::ApiGateway::Account', () => {
+    const stack = stackWith({ GitHubRepository: 'my-org/infra' });
+    expect(stack.reserved).toEqual({
+      ApiFunction: undefined,
+      WorkerFunction: undefined,
+      ReconcileFunction: undefined,
+    });
+    expect(stack.types.has('AWS::ApiGateway::Account')).toBe(false);
+    expect(stack.has('ApiGatewayCloudWatchRole')).toBe(false);
+  });
+
+  it('with both turned on: each function reserves its concurrency and the stack sets the account CloudWatch role', () => {
+    const stack = stackWith({
+      GitHubRepository: 'my-org/infra',
+      ReserveConcurrency: 'true',
+      ConfigureApiGatewayAccount: 'true',
+    });
+    expect(stack.reserved).toEqual({ ApiFunction: '10', WorkerFunction: '2', ReconcileFunction: 1 });
+    expect(stack.types.has('AWS::ApiGateway::Account')).toBe(true);
+    expect(stack.has('ApiGatewayCloudWatchRole')).toBe(true);
+    expect(props('ApiGatewayAccount').CloudWatchRoleArn).toEqual(getAtt('ApiGatewayCloudWatchRole', 'Arn'));
   });
 });
