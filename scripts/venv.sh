@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates (or refreshes) the pinned Python tool venvs from the frozen requirement sets:
-#   .venv/      checkov, schemathesis, moto[server], cfn-lint   (tools/requirements.txt)
+#   .venv/      checkov, schemathesis, moto[server], cfn-lint, awscli   (tools/requirements.txt)
 #   .venv/sam/  aws-sam-cli, whose boto3 pin conflicts with checkov's (tools/sam-requirements.txt)
 # Idempotent and quick when nothing changed: a stamp in each venv holds the hash of its requirements.
 set -euo pipefail
