@@ -82,6 +82,9 @@ describe('the typed client (hc<AppType>)', () => {
     expectTypeOf<
       InferResponseType<Client['request-form']['$get'], 200>['default_environment']
     >().toEqualTypeOf<string>();
-    expectTypeOf<InferResponseType<Client['health']['$get'], 200>>().toEqualTypeOf<{ status: 'ok' }>();
+    expectTypeOf<InferResponseType<Client['health']['$get'], 200>>().toEqualTypeOf<{
+      status: 'ok';
+      auth: 'bearer' | 'iam' | 'api_key';
+    }>();
   });
 });

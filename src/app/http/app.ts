@@ -11,7 +11,7 @@ import { type DatabasesApi, databasesApi } from './databases.js';
 import { type PullsApi, pullsApi } from './pulls.js';
 import { type ReportsApi, reportsApi } from './reports.js';
 import { type RequestsApi, requestsApi } from './requests.js';
-import { HEADERS_TOO_LARGE, Health, json } from './schemas.js';
+import { type Credential, HEADERS_TOO_LARGE, Health, json } from './schemas.js';
 import { isWebPath, registerWebPage, type WebAssets } from './web.js';
 import {
   type GitHubWebhookConfig,
@@ -49,6 +49,8 @@ export interface HttpDeps {
   inventory?: Inventory;
   /** How callers authenticate, as /openapi.json describes it: a bearer token unless the runtime says otherwise. */
   securityScheme?: SecuritySchemeObject;
+  /** The credential that scheme is, as GET /health names it for clients: a bearer token unless told. */
+  credential?: Credential;
 }
 
 /** An OpenAPI 3.1 security scheme, extensions (API Gateway's `x-amazon-apigateway-authtype`) included. */
@@ -58,11 +60,12 @@ const BEARER: SecuritySchemeObject = { type: 'http', scheme: 'bearer' };
 const healthRoute = createRoute({
   method: 'get',
   path: '/health',
-  summary: 'Liveness',
+  summary: 'Liveness, and the credential the other routes take',
   responses: { 200: json(Health, 'The service is up'), 431: HEADERS_TOO_LARGE },
 });
 
-const healthApi = () => apiRoutes().openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200));
+const healthApi = (auth: Credential = 'bearer') =>
+  apiRoutes().openapi(healthRoute, (c) => c.json({ status: 'ok' as const, auth }, 200));
 
 /**
  * The whole API as Hono's typed client sees it: `hc<AppType>` (a type-only import) for the CLI and the
@@ -121,7 +124,7 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
   const publicBase = (c: Context) => deps.publicBase?.(c) ?? new URL(c.req.url).origin;
   const onAccepted = deps.onAccepted ? { onAccepted: deps.onAccepted } : {};
   app.route('/', requestsApi({ ctx, publicBase, ...onAccepted }));
-  app.route('/', healthApi());
+  app.route('/', healthApi(deps.credential));
   app.route(
     '/',
     databasesApi({ ctx, inventory: deps.inventory ?? new Inventory(), publicBase, ...onAccepted }),

@@ -262,7 +262,22 @@ export const RequestList = z
   .object({ requests: z.array(RequestView), next_cursor: z.string().nullable() })
   .openapi('RequestList');
 
-export const Health = z.object({ status: z.literal('ok') }).openapi('Health');
+/**
+ * The credential every route but the public ones takes: a bearer token (the local runtime), or what API
+ * Gateway checks (AuthMode): a SigV4 signature with AWS credentials (iam) or an API key (api_key).
+ */
+export const CREDENTIALS = ['bearer', 'iam', 'api_key'] as const;
+export type Credential = (typeof CREDENTIALS)[number];
+
+export const Health = z
+  .object({
+    status: z.literal('ok'),
+    auth: z.enum(CREDENTIALS).openapi({
+      description:
+        'The credential the other routes take, so a client knows what to ask for before it has one: bearer (Authorization: Bearer TOKEN), iam (requests signed with AWS Signature Version 4 for execute-api) or api_key (an API Gateway API key in x-api-key).',
+    }),
+  })
+  .openapi('Health');
 
 export const RequestIdParam = z.object({
   id: z

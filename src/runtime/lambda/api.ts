@@ -59,6 +59,7 @@ function build({ config, ctx, secrets }: LambdaServices): Handler {
     auth: new ApiGatewayAuthenticator(config.AUTH_MODE, pipeline),
     pipelineAuth: new ApiGatewayPipelineAuthenticator(config.AUTH_MODE, pipeline),
     securityScheme: API_GATEWAY_SECURITY_SCHEMES[config.AUTH_MODE],
+    credential: config.AUTH_MODE,
     // Read when a delivery arrives (then cached): the other routes neither wait for nor fail on it.
     webhook: {
       repository: config.GITHUB_REPOSITORY,
