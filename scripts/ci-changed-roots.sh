@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The detect step of both pipelines (docs/pipelines.md): the Terraform roots a change plans and destroys,
 # as `rds-provisioner changed-roots` finds them from the policy's layout, grouped in batches for the plan
-# and apply jobs. Run from the repository root after `npm ci --ignore-scripts` and `npx tsc -p tsconfig.json`.
+# and apply jobs. Run from the repository root after `npm ci --ignore-scripts` and `npx tsc -p tsconfig.json`
+# (RDS_PROVISIONER_BIN: the CLI to run, bin/rds-provisioner.js by default).
 #
 #   scripts/ci-changed-roots.sh BASE HEAD OUT_DIR
 #
@@ -42,7 +43,7 @@ if [[ -z "$base" || "$base" =~ ^0+$ ]] || ! git rev-parse --verify --quiet "${ba
 fi
 
 status=0
-node bin/rds-provisioner.js changed-roots --config "$policy" --base "$base" --head "$compare_head" \
+node "${RDS_PROVISIONER_BIN:-bin/rds-provisioner.js}" changed-roots --config "$policy" --base "$base" --head "$compare_head" \
   --prod-environments "${PROD_ENVIRONMENTS:-prod}" > "$out/changed-roots.json" 2> "$out/problems.txt" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "changed-roots exited ${status}: this change cannot be planned as it is." >&2

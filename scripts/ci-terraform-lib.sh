@@ -72,7 +72,8 @@ roots_of_batch() { # BATCH(optional)
 }
 
 # ---- Reports to the service (docs/pipelines.md, "Reporting back"): `rds-provisioner report`, the CLI that
-# the job built (bin/rds-provisioner.js). Sent only when the pipeline has the service's URL and its pipeline
+# the job built (RDS_PROVISIONER_BIN: bin/rds-provisioner.js here; in a repository init-repo set up, the
+# CLI built from the rds-provisioner source the pipeline fetched). Sent only when the pipeline has the service's URL and its pipeline
 # token (RDS_PROVISIONER_URL, RDS_PROVISIONER_PIPELINE_TOKEN); a report that fails or times out is a warning,
 # never the job's failure: the plan, the apply and the drift check go on without it. The token is never
 # printed: the CLI names where a token came from, never the token.
@@ -92,7 +93,7 @@ report_warning() { # MESSAGE
 send_report() { # KIND ARGS...
   local status=0
   reporting || return 0
-  timeout "${REPORT_TIMEOUT:-120}" node bin/rds-provisioner.js report "$@" || status=$?
+  timeout "${REPORT_TIMEOUT:-120}" node "${RDS_PROVISIONER_BIN:-bin/rds-provisioner.js}" report "$@" || status=$?
   if [ "$status" -ne 0 ]; then
     report_warning "report $1 was not recorded by rds-provisioner (exit $status); this job goes on without it"
   fi

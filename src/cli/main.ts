@@ -10,6 +10,7 @@ import { TOKEN_HELP } from './api-client.js';
 import { registerChangedRoots } from './changed-roots-command.js';
 import { registerDb } from './db-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { registerInitRepo } from './init-repo-command.js';
 import { registerMigrateLayout } from './migrate-layout-command.js';
 import { registerPr } from './pr-commands.js';
 import { registerRender } from './render-command.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerDb(program);
   registerChangedRoots(program);
   registerMigrateLayout(program);
+  registerInitRepo(program);
   registerReport(program);
   return program;
 }

@@ -72,8 +72,11 @@ const network = z.strictObject({
 });
 
 /** The AWS account and region an environment's databases live in (per-database layout). */
+/** An AWS Region name (eu-west-1, us-gov-west-1): environments' regions and init-repo's state region. */
+export const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$/;
+
 const aws = z.strictObject({
-  region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$/, {
+  region: z.string().regex(AWS_REGION, {
     message: 'must be an AWS Region name such as eu-west-1',
   }),
   /** Assumed by each root's provider, e.g. a role in the prod account; absent: the pipeline's own credentials. */

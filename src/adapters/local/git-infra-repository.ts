@@ -75,7 +75,7 @@ export function seededDirectories(layout: LayoutKind): SeededDirectory[] {
 }
 
 /** Left out of the copy: what `terraform init`/`apply` leave behind in a source checkout. */
-const SKIPPED = (name: string) =>
+export const SKIPPED = (name: string) =>
   name === '.terraform' || name === '.DS_Store' || /\.tfstate(\..*)?$/.test(name) || name === 'crash.log';
 
 /**
