@@ -3,10 +3,11 @@ import type { StatusCode } from 'hono/utils/http-status';
 import type { AppType } from '../src/app/http/app.js';
 import type { ChangeV1 } from '../src/domain/change.js';
 import { STATUSES as DOMAIN_STATUSES } from '../src/domain/status.js';
+import { authorize, type Credential } from './credentials.js';
 
 /**
  * The HTTP API as the page uses it: Hono's client typed by the server's own routes (hc<AppType>, a
- * type-only import: no server code is bundled), with the tab's bearer token on every call. Every type the
+ * type-only import: no server code is bundled), with the tab's credential on every call. Every type the
  * page reads is derived from those routes; nothing is copied by hand.
  */
 
@@ -15,6 +16,9 @@ type OneRequest = Client['requests'][':id'];
 type OneDatabase = Client['databases'][':db_name'];
 type OnePull = Client['pulls'][':number'];
 type Answer<Route, Status extends StatusCode = 200> = InferResponseType<Route, Status>;
+
+/** GET /health: which credential the other routes take (bearer, iam or api_key). */
+export type CredentialKind = Answer<Client['health']['$get']>['auth'];
 
 /** A bad field, as every 400 of the API names it. */
 export type FieldIssue = Answer<Client['provision']['$post'], 400>['issues'][number];
@@ -83,23 +87,32 @@ export class ApiError extends Error {
   get issues(): FieldIssue[] {
     return Array.isArray(this.body.issues) ? this.body.issues : [];
   }
+  /**
+   * The tab's credential was refused: by the service (401), or by API Gateway before the service (403 with
+   * the gateway's own `{"message"}`: a bad signature, an unknown or expired key; every 403 of the service
+   * names its `error`).
+   */
+  get credentialRefused(): boolean {
+    return this.status === 401 || (this.status === 403 && this.body.error === undefined);
+  }
 }
 
-/** Where the API is and the token to send: the page gives its own address and the tab's session. */
+/** Where the API is and the credential to send: the page gives its own address and the tab's session. */
 export interface ApiPlace {
   /** The API's root, ending in '/' (the page's own directory: it works under a path prefix). */
   base: string;
-  token: () => string | null;
+  credential: () => Credential | null;
 }
 
 /**
- * Every answer read fresh from the service (never the browser's HTTP cache), and no cookies: the token is
- * the only credential. `cache` is DOM's RequestInit field (Node's fetch takes it too, its types do not).
+ * Every answer read fresh from the service (never the browser's HTTP cache), and no cookies: the tab's
+ * credential is the only one. `cache` is DOM's RequestInit field (Node's fetch takes it too, its types do
+ * not).
  */
 const FRESH = { cache: 'no-store', credentials: 'omit' } as const;
 
 export class Api {
-  /** Called on every 401. */
+  /** Called whenever the credential is refused (ApiError.credentialRefused). */
   onUnauthorized: (error: ApiError) => void = () => {};
 
   /** Every route, typed by the server; every call goes through `send`. */
@@ -111,23 +124,47 @@ export class Api {
     });
   }
 
-  /** One call with the tab's token: a 2xx answer is returned, any other thrown as an ApiError. */
-  private async send(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    headers.set('accept', 'application/json');
-    const token = this.place.token();
-    if (token) headers.set('authorization', `Bearer ${token}`);
+  /**
+   * One call with the tab's credential (none for a public route): a 2xx answer is returned, any other
+   * thrown as an ApiError. A signed call is signed as fetch sends it: the same URL, method and body.
+   */
+  private async send(
+    input: string | URL | Request,
+    init: RequestInit = {},
+    credential = this.place.credential(),
+  ): Promise<Response> {
+    const url = input instanceof Request ? input.url : String(input);
+    const method = init.method ?? 'GET';
+    const body = typeof init.body === 'string' ? init.body : null;
+    const plain = new Headers(init.headers);
+    plain.set('accept', 'application/json');
+    let headers: Headers;
+    try {
+      headers = credential ? await authorize({ url, method, headers: plain, body }, credential) : plain;
+    } catch (error) {
+      throw new ApiError(0, { message: `the call could not be signed (${(error as Error).message})` });
+    }
     let response: Response;
     try {
-      response = await fetch(input, { ...init, headers, ...FRESH });
+      response = await fetch(url, { ...init, method, headers, ...FRESH });
     } catch {
       throw new ApiError(0, { error: 'network', message: 'the service could not be reached; try again' });
     }
     if (response.ok) return response;
     const error = new ApiError(response.status, ((await readJson(response)) ?? {}) as ApiError['body']);
-    if (response.status === 401) this.onUnauthorized(error);
+    if (credential && error.credentialRefused) this.onUnauthorized(error);
     throw error;
   }
+
+  /** GET /health, public: the kind of credential the service takes, asked before signing in. */
+  credentialKind = async (): Promise<CredentialKind> =>
+    (
+      await parseResponse(
+        this.client.health.$get(undefined, {
+          fetch: (input: string | URL | Request, init?: RequestInit) => this.send(input, init, null),
+        }),
+      )
+    ).auth;
 
   requestForm = () => parseResponse(this.client['request-form'].$get());
   preview = async (request: Record<string, unknown>) =>

@@ -1,6 +1,17 @@
-import { Api, ApiError, type DryRun, type RequestView, SETTLED, STATUSES, type Status } from './api.js';
+import { regionOfApiUrl } from '../src/client/aws-signature.js';
+import {
+  Api,
+  ApiError,
+  type CredentialKind,
+  type DryRun,
+  type RequestView,
+  SETTLED,
+  STATUSES,
+  type Status,
+} from './api.js';
 import { connectionDetails } from './connection-details.js';
 import { costEstimate } from './cost-estimate.js';
+import { readSignIn, refusalMessage, type SignInField } from './credentials.js';
 import {
   announce,
   append,
@@ -23,13 +34,21 @@ import { session } from './session.js';
 import { STATUS_MEANING, statusBadge } from './status-text.js';
 
 /**
- * The self-service page: sign in with an API token, fill the request form the API describes, preview the
+ * The self-service page: sign in with the credential the service takes (an API token locally; on AWS an
+ * API key, or AWS credentials every call is signed with), fill the request form the API describes, preview the
  * Terraform and its cost, submit, follow the request to its pull request and on to ready (its plan, cost
  * and connection details), and browse every request by status.
  */
 
+/** The credential the service takes, once GET /health has said. */
+let credentialKind: CredentialKind | undefined;
+const signedIn = () => credentialKind !== undefined && session.credential(credentialKind) !== null;
+
 // Routes are relative to the page, so the page works under a path prefix (an API Gateway stage).
-const api = new Api({ base: new URL('.', document.baseURI).href, token: session.token });
+const api = new Api({
+  base: new URL('.', document.baseURI).href,
+  credential: () => (credentialKind ? session.credential(credentialKind) : null),
+});
 const pullPanel = new PullPanel(api);
 
 const el = {
@@ -39,7 +58,11 @@ const el = {
   signInTitle: byId('sign-in-title'),
   signInForm: byId<HTMLFormElement>('sign-in-form'),
   signInMessage: byId('sign-in-message'),
+  signInFields: byId('sign-in-fields'),
+  tokenField: byId('token-field'),
+  tokenLabel: byId('token-label'),
   token: byId<HTMLInputElement>('token'),
+  awsFields: byId('aws-fields'),
   workspace: byId('workspace'),
   requestTitle: byId('request-title'),
   form: byId<HTMLFormElement>('request-form'),
@@ -84,6 +107,26 @@ let busy = false;
 
 // ---------------------------------------------------------------------------------------------- sign-in
 
+/** The sign-in form's inputs, by id (and name): what readSignIn reads. */
+const signInInputs = {
+  token: el.token,
+  'aws-access-key-id': byId<HTMLInputElement>('aws-access-key-id'),
+  'aws-secret-access-key': byId<HTMLInputElement>('aws-secret-access-key'),
+  'aws-session-token': byId<HTMLInputElement>('aws-session-token'),
+  'aws-region': byId<HTMLInputElement>('aws-region'),
+} satisfies Record<SignInField, HTMLInputElement>;
+/** Where a call to the API goes: its region, when the page is served from the API's own address. */
+const apiRegion = regionOfApiUrl(document.baseURI) ?? '';
+
+/** The fields of the credential the service takes; none until it has said which. */
+function showFields() {
+  show(el.signInFields, credentialKind !== undefined);
+  show(el.tokenField, credentialKind === 'bearer' || credentialKind === 'api_key');
+  show(el.awsFields, credentialKind === 'iam');
+  el.tokenLabel.textContent = credentialKind === 'api_key' ? 'API key' : 'API token';
+}
+
+/** The sign-in form, emptied; with a message (a refusal) when given, the first field marked. */
 function showSignIn(text?: string) {
   stopFollowing();
   inventory.stop();
@@ -91,39 +134,48 @@ function showSignIn(text?: string) {
   show(el.workspace, false);
   show(el.session, false);
   show(el.signIn, true);
-  if (text) {
-    el.signInMessage.textContent = text;
-    show(el.signInMessage, true);
-    el.token.setAttribute('aria-invalid', 'true');
-    el.token.setAttribute('aria-describedby', 'sign-in-message token-hint');
-  } else {
-    show(el.signInMessage, false);
-    el.token.removeAttribute('aria-invalid');
-    el.token.setAttribute('aria-describedby', 'token-hint');
+  showFields();
+  for (const input of Object.values(signInInputs)) input.value = '';
+  signInInputs['aws-region'].value = apiRegion;
+  const first = credentialKind === 'iam' ? 'aws-access-key-id' : 'token';
+  signInIssue(first, text);
+}
+
+/** Says what is wrong, beside the field it names (marked invalid and focused); none: clears it. */
+function signInIssue(field: SignInField, text: string | undefined) {
+  for (const [name, input] of Object.entries(signInInputs)) {
+    const hint = input.getAttribute('aria-describedby')?.replace('sign-in-message', '').trim();
+    const invalid = text !== undefined && name === field;
+    if (invalid) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+    const describedBy = [invalid ? 'sign-in-message' : '', hint ?? ''].filter(Boolean).join(' ');
+    if (describedBy) input.setAttribute('aria-describedby', describedBy);
+    else input.removeAttribute('aria-describedby');
   }
-  el.token.value = '';
-  el.token.focus();
+  el.signInMessage.textContent = text ?? '';
+  show(el.signInMessage, text !== undefined);
+  signInInputs[field].focus();
 }
 
 let signingIn = false;
 
-api.onUnauthorized = () => {
+api.onUnauthorized = (error) => {
   session.signOut();
-  showSignIn(
-    signingIn
-      ? 'The service did not accept that token. Check it and try again.'
-      : 'Your token was not accepted any more. Sign in again to go on.',
-  );
+  showSignIn(refusalMessage(credentialKind ?? 'bearer', error.body.message ?? '', signingIn));
 };
 
 el.signInForm.addEventListener('submit', async (event) => {
   event.preventDefault();
-  const token = el.token.value.trim();
-  if (!token) {
-    showSignIn('Enter your API token.');
+  if (!credentialKind) return;
+  const values = Object.fromEntries(
+    Object.entries(signInInputs).map(([name, input]) => [name, input.value]),
+  ) as Record<SignInField, string>;
+  const read = readSignIn(credentialKind, values);
+  if (!('credential' in read)) {
+    signInIssue(read.field, read.message);
     return;
   }
-  session.signIn(token);
+  session.signIn(read.credential);
   signingIn = true;
   try {
     await enterWorkspace(true);
@@ -147,7 +199,7 @@ async function enterWorkspace(focus: boolean) {
   try {
     spec = await api.requestForm();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return;
+    if (error instanceof ApiError && error.credentialRefused) return;
     show(el.signIn, false);
     show(el.workspace, true);
     show(el.session, true);
@@ -181,7 +233,7 @@ async function enterWorkspace(focus: boolean) {
 /** The pull request the page's address names (`/#/pulls/7`, the CLI prints it), opened once signed in. */
 function openPullFromAddress() {
   const number = localPullNumber(window.location.href);
-  if (!number || !session.token() || el.workspace.hidden) return;
+  if (!number || !signedIn() || el.workspace.hidden) return;
   // Opened by no link: closing it gives focus to the page's heading.
   el.requestTitle.setAttribute('tabindex', '-1');
   void pullPanel.open(number, el.requestTitle);
@@ -238,7 +290,7 @@ function showRefusal(error: unknown): void {
     message(el.formMessage, `Something went wrong: ${String(error)}`, 'error');
     return;
   }
-  if (error.status === 401) return;
+  if (error.credentialRefused) return;
   if (error.status === 400 && error.issues.length) {
     form.showIssues(error.issues, el.formErrors);
     return;
@@ -393,7 +445,7 @@ async function poll(id: string, run: number) {
     if (SETTLED.includes(view.status)) return;
     delay = pollDelay(view.status);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return;
+    if (error instanceof ApiError && error.credentialRefused) return;
     // No such request, or an id refused before sending ('..'): asking again would change nothing.
     if (error instanceof ApiError && (error.status === 404 || error.status === 400)) {
       statusLive?.replaceChildren(h('p', { class: 'message message-error' }, `No request ${id}.`));
@@ -555,7 +607,7 @@ async function loadList(append = false) {
     keepingFocus(el.listBody, () => renderList(page.requests, append));
   } catch (error) {
     if (generation !== listGeneration) return;
-    if (error instanceof ApiError && error.status === 401) return;
+    if (error instanceof ApiError && error.credentialRefused) return;
     message(el.listMessage, `The list could not be loaded: ${(error as Error).message}.`, 'error');
   } finally {
     if (generation === listGeneration) el.refresh.removeAttribute('aria-busy');
@@ -612,5 +664,19 @@ window.setInterval(() => refreshAges(), 30_000);
 
 // ------------------------------------------------------------------------------------------ start
 
-if (session.token()) void enterWorkspace(false);
-else showSignIn();
+/** Asks the service which credential it takes, then enters with the tab's, or asks for one. */
+async function start() {
+  try {
+    credentialKind = await api.credentialKind();
+  } catch (error) {
+    show(el.signIn, true);
+    showFields();
+    el.signInMessage.textContent = `The service could not be reached to sign in: ${(error as Error).message}. Reload the page to try again.`;
+    show(el.signInMessage, true);
+    return;
+  }
+  if (signedIn()) void enterWorkspace(false);
+  else showSignIn();
+}
+
+void start();

@@ -89,7 +89,7 @@ export class DatabaseDetailView {
       parts = this.render(db);
     } catch (error) {
       if (generation !== this.generation) return;
-      if (error instanceof ApiError && error.status === 401) return;
+      if (error instanceof ApiError && error.credentialRefused) return;
       const box = h('p', { class: 'message' });
       this.root.replaceChildren(box);
       message(box, `${name} could not be loaded: ${(error as Error).message}.`, 'error');
@@ -577,7 +577,7 @@ export class DatabaseDetailView {
       message(box, `Something went wrong: ${String(error)}`, 'error');
       return;
     }
-    if (error.status === 401) return;
+    if (error.credentialRefused) return;
     if (error.status === 400 && error.issues.length && summary && this.form) {
       this.form.showIssues(error.issues, summary);
       return;

@@ -87,7 +87,7 @@ export class InventoryView {
       this.render(page.databases, append);
     } catch (error) {
       if (generation !== this.generation) return;
-      if (error instanceof ApiError && error.status === 401) return;
+      if (error instanceof ApiError && error.credentialRefused) return;
       const issues = error instanceof ApiError ? error.issues : [];
       const reason = issues.length
         ? issues.map((issue) => `${issue.path} ${issue.message}`).join('; ')

@@ -128,7 +128,7 @@ export class PullPanel {
       return true;
     } catch (error) {
       if (generation !== this.generation) return false;
-      if (error instanceof ApiError && error.status === 401) return false; // the page asks to sign in
+      if (error instanceof ApiError && error.credentialRefused) return false; // the page asks to sign in
       const text =
         error instanceof ApiError && error.status === 404
           ? 'There is no such pull request.'
@@ -236,7 +236,7 @@ export class PullPanel {
       );
       this.onChanged();
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return;
+      if (error instanceof ApiError && error.credentialRefused) return;
       if (number !== this.number || !this.dialog.open) return;
       const verb = action === 'merge' ? 'merged' : 'closed';
       const reason =

@@ -15,7 +15,11 @@ export interface AwsCredentials {
 /** API Gateway's service name in the credential scope. */
 export const EXECUTE_API = 'execute-api';
 
-const API_HOST = /^[a-z0-9]+\.execute-api\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?$/;
+const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
+const API_HOST = new RegExp(`^[a-z0-9]+\\.execute-api\\.(${REGION})\\.amazonaws\\.com(?:\\.cn)?$`);
+
+/** Whether a name has the shape of an AWS region (`eu-west-1`, `us-gov-west-1`). */
+export const isAwsRegion = (name: string): boolean => new RegExp(`^${REGION}$`).test(name);
 
 /**
  * The region of an API Gateway URL (`https://ID.execute-api.REGION.amazonaws.com/STAGE`), or undefined

@@ -11,7 +11,7 @@ describe("the page's API client against the real server", () => {
   let api: Api;
   beforeAll(async () => {
     server = await startServer();
-    api = new Api({ base: `${server.url}/`, token: () => server.token });
+    api = new Api({ base: `${server.url}/`, credential: () => ({ kind: 'bearer', token: server.token }) });
   });
   afterAll(async () => {
     expect(await server.stop()).toBe(0);
