@@ -1,0 +1,351 @@
+/**
+ * README.md's deploy runbook ("On AWS", "Deploy: the runbook"), tested from the README itself: every
+ * numbered step is run here or marked with why it cannot be (test/support/readme-runbook.ts reads the
+ * markers), and every block marked `run` runs as written, with bash, in order:
+ *
+ * - the AWS CLI (pinned in .venv by scripts/venv.sh) against moto, holding template.yaml's data
+ *   resources as a first deploy leaves them (test/support/aws-stack.ts: the GitHub token secret empty,
+ *   the webhook secret generated);
+ * - the calls to the API through the local stand-in for API Gateway (test/support/api-gateway.ts: the
+ *   template's routes, SigV4 checked by an independent verifier) in front of the real API handler, whose
+ *   worker side is the GitHub simulator.
+ *
+ * What a deployed stack would print in the steps that cannot run here (step 4's outputs) is given to the
+ * blocks as the variables those steps set: API_URL, WEBHOOK_URL, API_ID.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
+import { resetServices } from '../../src/runtime/lambda/services.js';
+import { type Gateway, type ProxyHandler, startGateway } from '../support/api-gateway.js';
+import { type AwsStack, createStack, readTemplate } from '../support/aws-stack.js';
+import { ROOT } from '../support/cli.js';
+import { type GitHubSimulator, startGitHubSimulator } from '../support/github-simulator.js';
+import { type MotoServer, startMoto } from '../support/moto.js';
+import { type Marker, type RunbookBlock, readRunbook, runbookSection } from '../support/readme-runbook.js';
+
+const { steps } = readRunbook();
+const blocks = steps.flatMap((step) => step.blocks.map((block) => ({ step, block })));
+const markers = steps.flatMap((step) => step.markers.map((marker) => ({ step, marker })));
+const markerOf = (id: string): { step: (typeof steps)[number]; marker: Marker } => {
+  const found = markers.find((m) => m.marker.id === id);
+  if (!found) throw new Error(`README runbook has no step marked ${id}`);
+  return found;
+};
+const blockOf = (id: string): RunbookBlock => {
+  const found = blocks.find((b) => b.block.marker?.id === id);
+  if (!found) throw new Error(`README runbook has no block marked ${id}`);
+  return found.block;
+};
+
+describe('README runbook: every step is run here or says why not', () => {
+  it('numbers its steps 1, 2, 3... and marks every step and every shell block', () => {
+    expect(steps.length).toBeGreaterThanOrEqual(10);
+    expect(steps.map((s) => s.number)).toEqual(steps.map((_, i) => i + 1));
+    for (const step of steps) {
+      expect(
+        step.markers.length,
+        `step ${step.number} (${step.title}) has no runbook marker`,
+      ).toBeGreaterThan(0);
+    }
+    for (const { step, block } of blocks) {
+      expect(block.marker, `an unmarked block in step ${step.number}:\n${block.code}`).toBeDefined();
+      expect(block.language, `step ${step.number}: blocks are sh`).toBe('sh');
+    }
+    const ids = markers.map((m) => m.marker.id);
+    expect(new Set(ids).size, 'marker ids are unique').toBe(ids.length);
+  });
+
+  it('gives a reason for each step it does not run, and names an existing test for each run elsewhere', () => {
+    for (const { step, marker } of markers) {
+      if (marker.kind === 'not run')
+        expect(marker.reason.split(/\s+/).length, `step ${step.number}`).toBeGreaterThan(3);
+      if (marker.kind === 'run by')
+        expect(existsSync(join(ROOT, marker.by)), `${marker.id}: ${marker.by}`).toBe(true);
+    }
+  });
+
+  it('runs every block marked run in this file, and no step this file checks is missing from the README', () => {
+    const marked = markers.filter((m) => m.marker.kind === 'run').map((m) => m.marker.id);
+    expect([...marked].sort()).toEqual(Object.keys(RUN_CHECKS).sort());
+  });
+
+  it('installs with npm ci, as .ci/run does before the tests', () => {
+    expect(markerOf('install').marker).toEqual({ id: 'install', kind: 'run by', by: '.ci/run' });
+    expect(blockOf('install').code.trim()).toBe('npm ci');
+    expect(readFileSync(join(ROOT, '.ci/run'), 'utf8').split('\n')).toContain('npm ci');
+  });
+
+  it("builds with a plain sam build: samconfig.toml's in-place build, which the template test runs", () => {
+    expect(markerOf('build').marker).toEqual({
+      id: 'build',
+      kind: 'run by',
+      by: 'test/integration/template.test.ts',
+    });
+    expect(blockOf('build').code.trim()).toBe('sam build');
+    const samconfig = readFileSync(join(ROOT, 'samconfig.toml'), 'utf8');
+    expect(samconfig).toMatch(/\[default\.build\.parameters\][^[]*\nbuild_in_source = true\n/);
+    // template.test.ts's `sam build` reads the same samconfig.toml (it runs in the project directory).
+    expect(readFileSync(join(ROOT, 'test/integration/template.test.ts'), 'utf8')).toMatch(
+      /builds with sam build in place/,
+    );
+  });
+
+  it("lists every template parameter in step 3's answers, with the template's default", () => {
+    const deploy = markerOf('deploy').step;
+    const rows = new Map(
+      [...deploy.text.matchAll(/^\| `(\w+)`\s*\| ([^|]+?)\s*\|/gm)].map((m) => [m[1], (m[2] as string).trim()]),
+    );
+    const parameters = readTemplate().Parameters ?? {};
+    expect([...rows.keys()].sort()).toEqual(Object.keys(parameters).sort());
+    for (const [name, spec] of Object.entries(parameters)) {
+      const shown = rows.get(name) as string;
+      if (spec.Default === undefined) expect(shown, name).toBe('(none)');
+      else if (spec.Default === '') expect(shown, name).toBe('(empty)');
+      else expect(shown, name).toBe(`\`${spec.Default}\``);
+    }
+  });
+});
+
+describe('README and docs/aws-contract.md: the runtime the template uses', () => {
+  const globals = readTemplate() as unknown as {
+    Globals: { Function: { Runtime: string; Architectures: string[] } };
+  };
+  const { Runtime: runtime, Architectures: architectures } = globals.Globals.Function;
+  const version = /^nodejs(\d+)\.x$/.exec(runtime)?.[1];
+
+  it.each([
+    [
+      'README.md (On AWS)',
+      () => readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n## On AWS\n')[1]?.split('\n## ')[0] ?? '',
+    ],
+    ['docs/aws-contract.md', () => readFileSync(join(ROOT, 'docs/aws-contract.md'), 'utf8')],
+  ])("%s names the functions' runtime as template.yaml does", (_, read) => {
+    const text = read();
+    expect(version).toBeDefined();
+    const named = [...text.matchAll(/Node\.js (\d+)\b(?! and up| or later)/g)].map((m) => m[1]);
+    expect(named.length, 'the runtime is named').toBeGreaterThan(0);
+    expect(new Set(named)).toEqual(new Set([version]));
+    expect(text).toContain(architectures[0] as string);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The blocks marked run, against moto, the test gateway and the GitHub simulator.
+
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+const OWNER = 'acme';
+const REPO = 'infra';
+const TOKEN = 'github_pat_runbookTokenThatMustNeverLeak0123456789';
+const PIPELINE_ROLE = 'rds-provisioner-pipeline';
+const API_ID = 'a1b2c3d4e5';
+/** The deployer's own credentials: moto's, and a principal the gateway knows. */
+const DEPLOYER = {
+  accessKeyId: 'testing',
+  secretAccessKey: 'testing',
+  arn: `arn:aws:iam::${ACCOUNT}:user/deployer`,
+};
+/** A role's session: temporary credentials with a session token. */
+const SESSION = {
+  accessKeyId: 'ASIARUNBOOKSESSION01',
+  secretAccessKey: 'runbook-session-secret-access-key-0123456789',
+  sessionToken: 'runbook-session-token',
+  arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Developer/alice`,
+};
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let moto: MotoServer;
+let stack: AwsStack;
+let sim: GitHubSimulator;
+let gateway: Gateway;
+let home: string;
+const savedEnv = { ...process.env };
+
+/** What the blocks see: the deployer's shell after step 4, with the tools on PATH. */
+function shellEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: `${join(ROOT, '.venv', 'bin')}:${join(ROOT, '.venv', 'sam', 'bin')}:${process.env.PATH ?? ''}`,
+    HOME: home,
+    ...moto.env,
+    AWS_CONFIG_FILE: join(home, 'aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'aws-credentials'),
+    API_URL: gateway.url,
+    WEBHOOK_URL: `${gateway.url}/webhooks/github`,
+    API_ID,
+    GITHUB_TOKEN: TOKEN,
+    PIPELINE_ROLE,
+  };
+}
+
+function bash(code: string, env: NodeJS.ProcessEnv = shellEnv()): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', code], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+  });
+}
+
+const explain = (r: Ran) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`.slice(-4_000);
+
+async function runStep(id: string): Promise<Ran> {
+  const r = await bash(blockOf(id).code);
+  expect(r.code, explain(r)).toBe(0);
+  return r;
+}
+
+async function secretValue(name: string): Promise<string | undefined> {
+  const client = new SecretsManagerClient(moto.clientConfig);
+  try {
+    return (await client.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
+  } catch {
+    return undefined;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** What each block marked run must do, by its marker id. */
+const RUN_CHECKS: Record<string, () => Promise<void>> = {
+  'check-account': async () => {
+    const r = await runStep('check-account');
+    expect(r.stdout.trim().split('\n')).toEqual([ACCOUNT, REGION]);
+  },
+  'check-api-gateway-account': async () => {
+    // A fresh account: no role, so ConfigureApiGatewayAccount=true is an option (None).
+    expect((await runStep('check-api-gateway-account')).stdout.trim()).toBe('None');
+    // Once something sets it, the step shows its role: keep the default false.
+    const role = await bash(
+      `aws iam create-role --role-name apigw-logs --assume-role-policy-document '{"Version":"2012-10-17","Statement":[]}' --query Role.Arn --output text`,
+    );
+    const arn = role.stdout.trim();
+    await bash(
+      `aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn,value=${arn}`,
+    );
+    expect((await runStep('check-api-gateway-account')).stdout.trim()).toBe(arn);
+  },
+  'put-token': async () => {
+    expect(await secretValue('github/pat'), 'the stack leaves the token empty').toBeUndefined();
+    const r = await runStep('put-token');
+    expect(r.stdout).not.toContain(TOKEN);
+    expect(await secretValue('github/pat')).toBe(TOKEN);
+  },
+  'webhook-secret': async () => {
+    const generated = await secretValue('github/webhook-secret');
+    expect(generated).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect((await runStep('webhook-secret')).stdout.trim()).toBe(generated);
+  },
+  health: async () => {
+    const r = await runStep('health');
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'ok' });
+  },
+  'curl-request': async () => {
+    // Long-term keys (no session token), then a role's temporary credentials: curl signs, the gateway
+    // verifies, and the request is that principal's.
+    for (const [principal, dbName] of [
+      [DEPLOYER, 'my-app-db-2'],
+      [SESSION, 'my-app-db-3'],
+    ] as const) {
+      const r = await bash(blockOf('curl-request').code.replace('my-app-db-2', dbName), {
+        ...shellEnv(),
+        AWS_ACCESS_KEY_ID: principal.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: principal.secretAccessKey,
+        ...('sessionToken' in principal ? { AWS_SESSION_TOKEN: principal.sessionToken } : {}),
+      });
+      expect(r.code, explain(r)).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'queued' });
+      expect(gateway.invocations.at(-1)).toMatchObject({
+        method: 'POST',
+        resourcePath: '/provision',
+        userArn: principal.arn,
+      });
+    }
+  },
+  'pipeline-invoke': async () => {
+    await bash(
+      `aws iam create-role --role-name ${PIPELINE_ROLE} --assume-role-policy-document '{"Version":"2012-10-17","Statement":[]}'`,
+    );
+    await runStep('pipeline-invoke');
+    const r = await bash(
+      `aws iam get-role-policy --role-name ${PIPELINE_ROLE} --policy-name rds-provisioner-reports --output json`,
+    );
+    expect(r.code, explain(r)).toBe(0);
+    const policy = (JSON.parse(r.stdout) as { PolicyDocument: { Statement: unknown[] } }).PolicyDocument;
+    expect(policy.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'execute-api:Invoke',
+        Resource: `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/Prod/POST/reports/*`,
+      },
+    ]);
+  },
+};
+
+describe('README runbook: the steps that run here', () => {
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'rdsp-runbook-'));
+    moto = await startMoto(REGION);
+    sim = await startGitHubSimulator({ owner: OWNER, repo: REPO, tokens: [TOKEN] });
+    // As `sam deploy` leaves it with the defaults: the token secret empty, the webhook secret generated.
+    stack = await createStack(moto.clientConfig, {
+      stackName: 'rds-provisioner',
+      parameters: { GitHubRepository: `${OWNER}/${REPO}` },
+    });
+    Object.assign(process.env, moto.env, stack.env, {
+      GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
+      GITHUB_API_URL: sim.url,
+      GITHUB_RETRIES: '0',
+      AUTH_MODE: 'iam',
+      POWERTOOLS_METRICS_NAMESPACE: 'RdsProvisionerRunbook',
+    });
+    resetServices();
+    gateway = await startGateway({
+      authMode: 'iam',
+      region: REGION,
+      principals: [DEPLOYER, SESSION],
+      functions: { ApiFunction: apiHandler as ProxyHandler },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    process.env = savedEnv;
+    resetServices();
+    await gateway?.close();
+    await sim?.stop();
+    await moto?.stop();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  // In the README's order: later steps rely on earlier ones (the token before the first request).
+  for (const { step, marker } of markers.filter((m) => m.marker.kind === 'run')) {
+    it(`step ${step.number} (${step.title}): ${marker.id}`, async () => {
+      const check = RUN_CHECKS[marker.id];
+      if (!check) throw new Error(`no check for the runbook block ${marker.id}`);
+      await check();
+    }, 90_000);
+  }
+});
+
+// The section parsed at all (a README without it fails every test above with this message).
+runbookSection();
