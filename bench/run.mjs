@@ -209,18 +209,34 @@ if (wants('github')) {
 
 if (wants('lambda')) {
   const r = await benchLambda(quick ? { runs: 5 } : {});
+  const pin = canPin ? `, each process pinned to CPU ${r.cpu}` : '';
   console.log(
-    `5. Lambda bundles: \`npm run build:lambda\` (esbuild, the options template.yaml gives sam build: minified ESM, ` +
-      `source map, node20); cold init = a fresh node process importing the bundle's handler module (not invoking it), ` +
+    `5. Lambda bundles: \`npm run build:lambda\` (scripts/build-lambda.mjs, which \`sam build\` runs through the Makefile: ` +
+      `esbuild, minified ESM for node20 split into a small handler module and the chunks it loads on its first event, ` +
+      `source maps); size = every chunk; cold init = a fresh node process importing the handler module (not invoking it), ` +
       `median of ${r.runs}, with NODE_OPTIONS=--enable-source-maps as the template sets it; baseline = bare \`node -e ''\`, ` +
-      `interleaved in the same run${canPin ? `, each process pinned to CPU ${r.cpu}` : ''}.`,
+      `interleaved in the same run${pin}.`,
+  );
+  console.log(
+    `   cold request: a fresh process imports the api handler and is invoked ${3} times in a row with API Gateway events ` +
+      `(bench/lambda-invoke.mjs) against moto (the stack's table, topic, queues and secrets from template.yaml) and the ` +
+      `GitHub simulator; spawn -> first answer beside a bare node spawned the same way, and the first invocation beside ` +
+      `the third (warm).`,
   );
   printTable('5. lambda', r.rows);
   for (const f of r.functions) {
     console.log(
-      `   ${f.name}: gzip ${(f.gzipBytes / 1024).toFixed(0)} KiB; import alone ${f.importMs.toFixed(1)} ms ` +
+      `   ${f.name}: handler module ${(f.entryBytes / 1024).toFixed(1)} KiB + ${f.chunks} chunks, gzip ${(f.gzipBytes / 1024).toFixed(0)} KiB, ` +
+        `maps ${(f.mapBytes / 1024).toFixed(0)} KiB; import alone ${f.importMs.toFixed(1)} ms ` +
         `(${f.importNoSourceMapsMs.toFixed(1)} ms without --enable-source-maps; whole process ` +
         `${f.wallNoSourceMapsMs.toFixed(0)} ms); esbuild ${f.buildMs} ms`,
+    );
+  }
+  for (const q of r.requests) {
+    const v = q.noSourceMaps;
+    console.log(
+      `   api ${q.route} without --enable-source-maps: spawn -> first answer ${v.answeredMs.toFixed(0)} ms, ` +
+        `first invocation ${v.firstMs.toFixed(1)} ms, warm ${v.warmMs.toFixed(1)} ms`,
     );
   }
   console.log('');

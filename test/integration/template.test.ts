@@ -9,9 +9,9 @@
  * `npm install`, no Docker and no network.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type Dirent, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CollectionTag, parse, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { AppContext } from '../../src/app/context.js';
@@ -84,6 +84,19 @@ const FUNCTIONS = {
 } as const;
 type FunctionId = keyof typeof FUNCTIONS;
 const FUNCTION_IDS = Object.keys(FUNCTIONS) as FunctionId[];
+/** Every function of the template (the ones above and any other, such as the web page's). */
+const SAM_FUNCTION_IDS = ofType('AWS::Serverless::Function').map(([id]) => id);
+
+/** Every file under a directory, relative to it, sorted, each with its size. */
+function filesIn(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => {
+      const file = join(e.parentPath, e.name);
+      return `${relative(dir, file)} ${statSync(file).size}`;
+    })
+    .sort();
+}
 
 // ---------------------------------------------------------------------------------------------------
 // The tools, started together (they take seconds each) and awaited by the tests that need them.
@@ -120,6 +133,7 @@ let buildDir: string;
 let lint: Promise<Run>;
 let validate: Promise<Run>;
 let build: Promise<Run & { ms: number }>;
+let scriptBuild: Promise<Run[]>;
 let checkovRun: Promise<Run>;
 
 beforeAll(() => {
@@ -127,6 +141,18 @@ beforeAll(() => {
     if (!existsSync(tool)) throw new Error(`${tool} is missing: run \`bash scripts/venv.sh\` first`);
   }
   buildDir = mkdtempSync(join(tmpdir(), 'rdsp-sam-build-'));
+  // The same functions built by the script directly, to compare with what sam build made.
+  scriptBuild = Promise.all(
+    SAM_FUNCTION_IDS.map((id) =>
+      run(process.execPath, [
+        join(ROOT, 'scripts', 'build-lambda.mjs'),
+        '--function',
+        id,
+        '--outdir',
+        join(buildDir, 'script', id),
+      ]),
+    ),
+  );
   lint = run(CFN_LINT, [TEMPLATE]);
   validate = run(SAM, ['validate', '--lint', '--template-file', TEMPLATE]);
   const started = Date.now();
@@ -181,15 +207,21 @@ describe('template.yaml: the tools', () => {
     async () => {
       const r = await build;
       expect(r.code, explain(r)).toBe(0);
+      for (const built of await scriptBuild) expect(built.code, explain(built)).toBe(0);
       const output = `${r.stdout}${r.stderr}`;
-      // No npm install, no copy of the project: the esbuild bundle step alone, once per function.
+      // No npm install, no copy of the project: the Makefile's build step alone, once per function.
       expect(output).not.toMatch(/NpmInstall|NpmUpdate|NpmCI|CopySource/);
-      expect(output.match(/NodejsNpmEsbuildBuilder:EsbuildBundle/g)).toHaveLength(FUNCTION_IDS.length);
-      for (const id of FUNCTION_IDS) {
+      expect(output.match(/CustomMakeBuilder:MakeBuild/g)).toHaveLength(SAM_FUNCTION_IDS.length);
+      for (const id of SAM_FUNCTION_IDS) {
         const handler = props(id).Handler as string;
         const file = join(buildDir, 'build', id, `${handler.split('.')[0]}.mjs`);
         expect(existsSync(file), `${file} after sam build`).toBe(true);
-        expect(existsSync(`${file}.map`), `${file}.map (Sourcemap)`).toBe(true);
+        expect(existsSync(`${file}.map`), `${file}.map (source map)`).toBe(true);
+        // What sam build deploys is what npm run build:lambda builds and the benchmark measures.
+        expect(
+          filesIn(join(buildDir, 'build', id)),
+          `${id}: sam build's files against scripts/build-lambda.mjs's`,
+        ).toEqual(filesIn(join(buildDir, 'script', id)));
         // A fresh process, as a cold Lambda container: the module loads and exports the handler.
         const loaded = await run(process.execPath, [
           '--input-type=module',
@@ -377,33 +409,35 @@ describe('template.yaml: functions', () => {
   const globals = template.Globals.Function;
   const env = (globals.Environment as { Variables: Props }).Variables;
 
-  it('bundles each entry with esbuild: ESM .mjs, minified, source maps, Node 20 target, arm64', () => {
+  it('builds each function with scripts/build-lambda.mjs through the Makefile, for arm64', () => {
     expect(globals.Architectures).toEqual(['arm64']);
     expect(String(globals.Runtime)).toMatch(/^nodejs(20|22)\.x$/);
     expect(globals.CodeUri).toBe('src/runtime/lambda');
+    // Stack traces name the source files and lines (the maps carry no source text: see the script).
     expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
-    // No package.json beside the entries: sam build bundles in place without an npm install.
+    // No package.json beside the entries: sam build runs no npm install.
     expect(existsSync(join(ROOT, 'src/runtime/lambda/package.json'))).toBe(false);
-    for (const id of FUNCTION_IDS) {
+    // One rule for every function: `make build-<LogicalId>` runs the script for that function.
+    const makefile = readFileSync(join(ROOT, 'Makefile'), 'utf8');
+    expect(makefile).toMatch(
+      /^build-%:\n\tnode scripts\/build-lambda\.mjs --function "\$\*" --outdir "\$\(ARTIFACTS_DIR\)"$/m,
+    );
+    for (const id of SAM_FUNCTION_IDS) {
       const fn = resources[id] as Resource;
-      expect(fn.Type).toBe('AWS::Serverless::Function');
-      expect(fn.Metadata?.BuildMethod).toBe('esbuild');
-      const build = fn.Metadata?.BuildProperties as Props;
-      expect(build).toMatchObject({
-        EntryPoints: [FUNCTIONS[id].entry],
-        Format: 'esm',
-        OutExtension: ['.js=.mjs'],
-        Platform: 'node',
-        Target: 'node20',
-        Minify: true,
-        Sourcemap: true,
+      expect(fn.Metadata, id).toMatchObject({
+        BuildMethod: 'makefile',
+        ContextPath: '.',
+        WorkingDirectory: '.',
       });
+      expect(fn.Metadata?.BuildProperties, id).toBeUndefined();
+    }
+    for (const id of FUNCTION_IDS) {
       expect(existsSync(join(ROOT, 'src/runtime/lambda', FUNCTIONS[id].entry))).toBe(true);
       expect(props(id).Handler).toBe(`${FUNCTIONS[id].entry.replace(/\.ts$/, '')}.handler`);
     }
   });
 
-  it('uses the same esbuild options as npm run build:lambda', async () => {
+  it('has scripts/build-lambda.mjs build every function of the template: minified ESM for node20, split, source maps', async () => {
     const script = join(ROOT, 'scripts', 'build-lambda.mjs');
     const r = await run(process.execPath, [
       '--input-type=module',
@@ -412,22 +446,28 @@ describe('template.yaml: functions', () => {
     ]);
     expect(r.code, explain(r)).toBe(0);
     const { OPTIONS, FUNCTIONS: built } = JSON.parse(r.stdout) as {
-      OPTIONS: Props & { banner: { js: string }; loader: Record<string, string>; mainFields: string[] };
+      OPTIONS: Props;
       FUNCTIONS: { name: string; entry: string; logicalId: string }[];
     };
+    expect(OPTIONS).toMatchObject({
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      minify: true,
+      splitting: true,
+      entryNames: '[name]',
+      outExtension: { '.js': '.mjs' },
+      sourcemap: true,
+    });
+    // The template's Runtime runs what the build targets.
+    expect(Number(/^nodejs(\d+)\.x$/.exec(String(globals.Runtime))?.[1])).toBeGreaterThanOrEqual(20);
+    expect(built.map((f) => f.logicalId).sort()).toEqual([...SAM_FUNCTION_IDS].sort());
+    for (const fn of built) {
+      // The handler module is named after the entry, as the function's Handler names it.
+      expect(props(fn.logicalId).Handler).toBe(`${basename(fn.entry).replace(/\.ts$/, '')}.handler`);
+    }
     for (const id of FUNCTION_IDS) {
-      const build = resources[id]?.Metadata?.BuildProperties as Props;
-      expect(OPTIONS).toMatchObject({
-        bundle: true,
-        platform: build.Platform,
-        format: build.Format,
-        target: build.Target,
-        minify: build.Minify,
-        sourcemap: build.Sourcemap,
-      });
-      expect(OPTIONS.mainFields.join(',')).toBe(build.MainFields);
-      expect(build.Banner).toEqual([`js=${OPTIONS.banner.js}`]);
-      expect(build.Loader).toEqual(Object.entries(OPTIONS.loader).map(([ext, loader]) => `${ext}=${loader}`));
       expect(built).toContainEqual({
         name: FUNCTIONS[id].dir,
         entry: `src/runtime/lambda/${FUNCTIONS[id].entry}`,

@@ -12,7 +12,6 @@ import { DEFAULT_PACING } from '../../adapters/github/pacing.js';
 import type { AppContext } from '../../app/context.js';
 import type { GitHost, SecretSource } from '../../ports.js';
 import { appContext } from '../app-context.js';
-import { githubHost } from '../github-from-env.js';
 import { type LambdaConfig, lambdaConfig } from './config.js';
 import { memoRetrying } from './memo.js';
 import { logger } from './observability.js';
@@ -42,8 +41,11 @@ async function build(): Promise<LambdaServices> {
   const share = config.WORKER_MAX_CONCURRENCY;
   // The token is read on first use, so routes that need no GitHub (health, the request list) work even
   // while the secret is unreadable; a call that needs it fails as a transient error and is retried.
-  const git = lazyGitHost(async () =>
-    githubHost(config.GITHUB_REPOSITORY, {
+  // Its module (Octokit, its plugins, the tar reader) is imported then too: the routes that never call
+  // GitHub never load it.
+  const git = lazyGitHost(async () => {
+    const { githubHost } = await import('../github-from-env.js');
+    return githubHost(config.GITHUB_REPOSITORY, {
       auth: { token: await secrets.get(config.GITHUB_TOKEN_SECRET) },
       logger,
       ...(config.GITHUB_API_URL ? { baseUrl: config.GITHUB_API_URL } : {}),
@@ -55,8 +57,8 @@ async function build(): Promise<LambdaServices> {
         // A pause must end well within the function's timeout; past it the message is retried.
         maxPauseMs: 15_000,
       },
-    }),
-  );
+    });
+  });
   const ctx = appContext({ policy, store, intake, git, logger });
   return { config, ctx, intake, sqs: sqsClient(), secrets };
 }

@@ -6,6 +6,7 @@ import { DEFAULT_RETRY, settleDelivery } from '../../app/settle-delivery.js';
 import { required } from './config.js';
 import { count, logger, metrics, powertoolsLogger } from './observability.js';
 import { services } from './services.js';
+import { TIME_RESERVE_MS } from './worker-budget.js';
 
 /** The delivery this is, counting every receive, as SQS counts it. */
 const attemptOf = (record: SQSRecord) => Number(record.attributes.ApproximateReceiveCount) || 1;
@@ -14,13 +15,6 @@ const attemptOf = (record: SQSRecord) => Number(record.attributes.ApproximateRec
 class RetryLater extends Error {}
 
 const processor = new BatchProcessor(EventType.SQS);
-
-/**
- * A record is started only with this much of the invocation left: one request takes a few seconds of
- * paced GitHub calls, and a timeout mid-batch would send every unsettled record back only after the
- * queue's visibility timeout. A record not started is made visible again at once.
- */
-export const TIME_RESERVE_MS = 15_000;
 
 /**
  * The worker: each SQS record settled one after another (GitHub's mutations are serial), the ones to
