@@ -27,6 +27,9 @@ const OPERATIONS = [
   { method: 'delete', path: '/repos/{owner}/{repo}/contents/{path}' },
   { method: 'get', path: '/repos/{owner}/{repo}/git/trees/{tree_sha}' },
   { method: 'get', path: '/repos/{owner}/{repo}/git/blobs/{file_sha}' },
+  // init-repo --github: every file of a new repository's setup in one commit (a tree, a commit, a branch).
+  { method: 'post', path: '/repos/{owner}/{repo}/git/trees' },
+  { method: 'post', path: '/repos/{owner}/{repo}/git/commits' },
   { method: 'get', path: '/repos/{owner}/{repo}/pulls' },
   { method: 'post', path: '/repos/{owner}/{repo}/pulls' },
   { method: 'get', path: '/repos/{owner}/{repo}/pulls/{pull_number}' },

@@ -204,6 +204,10 @@ export function resolveInitRepo(
 
   // Each environment: the flags, else the policy's values where they are real.
   const environments: InitRepoSettings['environments'] = {};
+  // What is written: per-database, each environment's aws and network and the repository tag; single
+  // root, only the networks an environment already names in the policy (the rest go to tfvars).
+  const output = parseDocument(policyText);
+  // What is checked: the same, and for the single root every network (the policy's network rules).
   const scratch = parseDocument(policyText);
   for (const name of names) {
     const fromPolicy = policy.environments[name];
@@ -234,10 +238,14 @@ export function resolveInitRepo(
       ...(roleArn === undefined || layout === 'single-root' ? {} : { roleArn }),
       network,
     };
-    if (vpc !== undefined && subnets !== undefined)
+    if (vpc !== undefined && subnets !== undefined) {
       scratch.setIn(['environments', name, 'network'], flowLists(scratch, network));
+      if (layout === 'per-database' || fromPolicy?.network !== undefined)
+        output.setIn(['environments', name, 'network'], flowLists(output, network));
+    }
     if (layout === 'per-database' && region !== undefined)
-      scratch.setIn(['environments', name, 'aws'], { region, ...(roleArn ? { role_arn: roleArn } : {}) });
+      for (const doc of [scratch, output])
+        doc.setIn(['environments', name, 'aws'], { region, ...(roleArn ? { role_arn: roleArn } : {}) });
   }
   const region = given.region.all;
   if (layout === 'single-root') {
@@ -257,7 +265,8 @@ export function resolveInitRepo(
       path: '--repository',
       message: 'must be 1-256 of letters, digits, spaces and _ . : / = + @ - (a tag value)',
     });
-  else if (layout === 'per-database') scratch.setIn(['default_tags', 'repository'], repository);
+  else if (layout === 'per-database')
+    for (const doc of [scratch, output]) doc.setIn(['default_tags', 'repository'], repository);
 
   const cliSource = flags.cliSource ?? defaults.cliSource;
   if (cliSource === undefined) missing.push('--cli-source');
@@ -274,8 +283,7 @@ export function resolveInitRepo(
     });
 
   // The policy's own rules on what the flags set: the network and region checks, in one home.
-  const text = scratch.toString({ flowCollectionPadding: false, lineWidth: 0 });
-  const checked = parsePolicy(text, 'the policy with the flags');
+  const checked = parsePolicy(scratch.toString(), 'the policy with the flags');
   if (!checked.ok) {
     for (const issue of checked.issues) {
       const flag = flagOf(issue.path, layout);
@@ -299,7 +307,7 @@ export function resolveInitRepo(
       region: region ?? '',
       repository: repository as string,
       cli: { source: cliSource as string, ref: cliRef },
-      policyText: layout === 'per-database' ? text : policyText,
+      policyText: output.toString({ flowCollectionPadding: false, lineWidth: 0 }),
       base: policy.git.base,
     },
   };

@@ -35,6 +35,7 @@ import { compareEndpoints } from './github-simulator/compare.js';
 import { contentsEndpoints, signatures } from './github-simulator/contents.js';
 import { gitDataEndpoints } from './github-simulator/git-data.js';
 import { type FileMode, gitBlobSha, gitObjectSha, TreeStore } from './github-simulator/git-objects.js';
+import { gitWriteEndpoints } from './github-simulator/git-write.js';
 import {
   appJson,
   appJwtProblem,
@@ -914,6 +915,11 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
       refs.set(`refs/heads/${branch}`, commit.sha);
       return commit;
     },
+    storeBlob,
+    makeCommit(files, modes, parents, commitMessage, author, committer) {
+      for (const [path, mode] of modes) pathModes.set(path, mode);
+      return makeCommit(files, parents, commitMessage, author, committer);
+    },
     person,
     commitJson,
   };
@@ -1218,6 +1224,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
 
     ...contentsEndpoints(repoView),
     ...gitDataEndpoints(repoView),
+    ...gitWriteEndpoints(repoView),
     ...archiveEndpoints(repoView, codeload),
     ...compareEndpoints(repoView),
     ...issueCommentEndpoints(repoView, issueComments, {

@@ -49,6 +49,17 @@ export interface SimRepository {
     author: Person,
     committer: Person,
   ): Commit;
+  /** Stores a blob; its sha (POST git/trees with inline content). */
+  storeBlob(content: string | Uint8Array): string;
+  /** A commit of these files on these parents, moving no branch (POST git/commits). */
+  makeCommit(
+    files: Map<string, string>,
+    modes: ReadonlyMap<string, FileMode>,
+    parents: string[],
+    message: string,
+    author: Person,
+    committer: Person,
+  ): Commit;
   /** The authenticated user, signing at `date` (epoch milliseconds; now by default). */
   person(date?: number): Person;
   /** A commit as the contents endpoints answer it ("File Commit"'s `commit`). */
