@@ -98,7 +98,10 @@ describe('README runbook: every step is run here or says why not', () => {
   it("lists every template parameter in step 3's answers, with the template's default", () => {
     const deploy = markerOf('deploy').step;
     const rows = new Map(
-      [...deploy.text.matchAll(/^\| `(\w+)`\s*\| ([^|]+?)\s*\|/gm)].map((m) => [m[1], (m[2] as string).trim()]),
+      [...deploy.text.matchAll(/^\| `(\w+)`\s*\| ([^|]+?)\s*\|/gm)].map((m) => [
+        m[1],
+        (m[2] as string).trim(),
+      ]),
     );
     const parameters = readTemplate().Parameters ?? {};
     expect([...rows.keys()].sort()).toEqual(Object.keys(parameters).sort());
@@ -182,7 +185,10 @@ function shellEnv(): NodeJS.ProcessEnv {
     API_URL: gateway.url,
     WEBHOOK_URL: `${gateway.url}/webhooks/github`,
     API_ID,
+    GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
     GITHUB_TOKEN: TOKEN,
+    // The repository's GitHub: the simulator (the service's own variable, as for `serve --github`).
+    GITHUB_API_URL: sim.url,
     PIPELINE_ROLE,
   };
 }
@@ -193,7 +199,7 @@ function bash(code: string, env: NodeJS.ProcessEnv = shellEnv()): Promise<Ran> {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
+      timeout: 170_000,
     });
     let stdout = '';
     let stderr = '';
@@ -255,6 +261,24 @@ const RUN_CHECKS: Record<string, () => Promise<void>> = {
     const generated = await secretValue('github/webhook-secret');
     expect(generated).toMatch(/^[A-Za-z0-9]{48}$/);
     expect((await runStep('webhook-secret')).stdout.trim()).toBe(generated);
+  },
+  'init-repo': async () => {
+    // One pull request of some 25 files, each write paced as on GitHub (at least a second apart): about a minute.
+    const r = await runStep('init-repo');
+    const [pull] = sim.pulls();
+    expect(sim.pulls()).toHaveLength(1);
+    expect(pull).toMatchObject({
+      state: 'open',
+      head: { ref: 'rds-provisioner/init-repo' },
+      base: { ref: 'main' },
+    });
+    expect(r.stdout).toContain(`pull request #${pull?.number}`);
+    expect(r.stdout).toMatch(/written: terraform\/modules\/rds\//);
+    expect(r.stdout).toMatch(/written: \.github\/workflows\//);
+    // Run again, it changes nothing.
+    const again = await runStep('init-repo');
+    expect(again.stdout).toMatch(/already open: #\d+.*nothing changed/);
+    expect(sim.pulls()).toHaveLength(1);
   },
   health: async () => {
     const r = await runStep('health');
@@ -343,7 +367,7 @@ describe('README runbook: the steps that run here', () => {
       const check = RUN_CHECKS[marker.id];
       if (!check) throw new Error(`no check for the runbook block ${marker.id}`);
       await check();
-    }, 90_000);
+    }, 240_000);
   }
 });
 
