@@ -1,5 +1,6 @@
-// The bundles carry the policy as text (esbuild's `.yaml=text` loader), so a deploy ships the policy
-// that was reviewed with the code.
+// The bundles carry the policy that was reviewed with the code. scripts/build-lambda.mjs runs this
+// module at build time and bundles its result as JSON in its place (no YAML parser in the functions,
+// no parse at start); tests import it as written, the YAML as text (vitest.config.ts).
 import policyText from '../../../config/policy.yaml';
 import { type LoadedPolicy, parsePolicy } from '../../domain/policy.js';
 import { PolicyFileError } from '../policy-file.js';
