@@ -132,6 +132,7 @@ export function renderCircleCiPipeline(source: string, settings: Settings): stri
     ['workflows', 'test'],
     ['workflows', 'deploy-serverless'],
     ['commands', 'npm-ci-and-test'],
+    ['commands', 'service-changed'],
   ])
     doc.deleteIn(path);
   const environment = doc.getIn(['executors', 'ci', 'environment']) as YAMLMap;
