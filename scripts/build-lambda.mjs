@@ -28,6 +28,7 @@ export const FUNCTIONS = [
   { name: 'api', entry: 'src/runtime/lambda/api.ts', logicalId: 'ApiFunction' },
   { name: 'worker', entry: 'src/runtime/lambda/worker.ts', logicalId: 'WorkerFunction' },
   { name: 'reconcile', entry: 'src/runtime/lambda/reconcile.ts', logicalId: 'ReconcileFunction' },
+  { name: 'web', entry: 'src/runtime/lambda/web.ts', logicalId: 'WebFunction' },
 ];
 
 /**
