@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { type InferResponseType, parseResponse } from 'hono/client';
 import { MAX_REPORT_BODY_BYTES } from '../app/http/body-limits.js';
 import { forReport, parsePlanDocument, parseStateDocument } from '../domain/terraform-json.js';
-import { ApiClient, type ClientOptions, clientOptions, PIPELINE_TOKEN } from './api-client.js';
+import { ApiClient, type ClientOptions, clientOptions } from './api-client.js';
 import {
   baseBranch,
   headCommit,
@@ -11,6 +11,7 @@ import {
   runBranch,
   runCommit,
 } from './ci-environment.js';
+import { PIPELINE } from './client-auth.js';
 import { invalidInput } from './exit-codes.js';
 import { planCounts, planWarnings, writeJson } from './format.js';
 import { inputName, readBounded, readTail } from './read-input.js';
@@ -47,9 +48,9 @@ export function registerReport(program: Command): void {
     .description(
       "CI's reports to the service: a pull request's plan, an apply's outcome, the nightly drift plan",
     );
-  /** A report subcommand: the client options with the pipeline's token, and --json. */
+  /** A report subcommand: the client options with the pipeline's credential, and --json. */
   const command = (name: string, description: string, file: string, fileHelp: string) =>
-    clientOptions(report.command(name).description(description).argument(file, fileHelp), PIPELINE_TOKEN)
+    clientOptions(report.command(name).description(description).argument(file, fileHelp), PIPELINE)
       .option('--json', "the service's answer as JSON")
       .addHelpText('after', `\n${CI_DEFAULTS}`);
   const json = (what: string) => `\`terraform show -json\` of ${what}; - reads standard input`;
@@ -70,7 +71,7 @@ export function registerReport(program: Command): void {
       const commit = required('--commit', options.commit, headCommit(env));
       const plan = await terraformDocument(file, 'plan', options);
       const answer = await parseResponse(
-        new ApiClient(options, PIPELINE_TOKEN).api.reports.plan.$post({
+        new ApiClient(options, PIPELINE).api.reports.plan.$post({
           json: checkedSize(file, { branch, pull_request: pr, commit, plan }),
         }),
       );
@@ -115,7 +116,7 @@ export function registerReport(program: Command): void {
               : { state: await terraformDocument(file, 'state', options) };
         const body = { commit, outcome, ...document, ...(log !== undefined && { log }) } as const;
         const answer = await parseResponse(
-          new ApiClient(options, PIPELINE_TOKEN).api.reports.apply.$post({ json: checkedSize(file, body) }),
+          new ApiClient(options, PIPELINE).api.reports.apply.$post({ json: checkedSize(file, body) }),
         );
         if (options.json) writeJson(answer);
         else printApply(outcome, answer);
@@ -136,7 +137,7 @@ export function registerReport(program: Command): void {
       const commit = required('--commit', options.commit, runCommit(env));
       const plan = await terraformDocument(file, 'plan', options);
       const answer = await parseResponse(
-        new ApiClient(options, PIPELINE_TOKEN).api.reports.drift.$post({
+        new ApiClient(options, PIPELINE).api.reports.drift.$post({
           json: checkedSize(file, { branch, commit, plan }),
         }),
       );
@@ -175,10 +176,14 @@ async function terraformDocument(
   kind: 'plan' | 'state',
   options: ClientOptions,
 ): Promise<Record<string, unknown>> {
-  if (file === '-' && options.tokenFile === '-')
-    throw invalidInput([
-      { path: '--token-file', message: 'standard input is the report (FILE -): give the token another way' },
-    ]);
+  for (const [path, given] of [
+    ['--token-file', options.tokenFile],
+    ['--api-key-file', options.apiKeyFile],
+  ] as const)
+    if (file === '-' && given === '-')
+      throw invalidInput([
+        { path, message: 'standard input is the report (FILE -): give the credential another way' },
+      ]);
   const name = inputName(file);
   const bytes = await readBounded(file, MAX_TERRAFORM_JSON_BYTES, 'FILE');
   let document: unknown;
