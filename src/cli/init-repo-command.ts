@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { SKIPPED, seededDirectories } from '../adapters/local/git-infra-repository.js';
@@ -142,13 +142,20 @@ async function settingsFrom(options: Options): Promise<InitRepoSettings> {
 const optional = <K extends string>(key: K, value: string | undefined | false) =>
   (value ? { [key]: value } : {}) as Partial<Record<K, string>>;
 
-/** Asks for each missing value on the terminal; an empty answer leaves it missing. */
+/**
+ * Asks for each missing value on the terminal; an empty answer leaves it missing. Lines are read as they
+ * come (not per question), so answers typed or pasted ahead are kept.
+ */
 async function prompt(flags: Options, missing: readonly string[]): Promise<void> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  const lines = rl[Symbol.asyncIterator]();
   try {
     for (const flag of missing) {
       const [name, env] = flag.split(' ') as [string, string | undefined];
-      const answer = (await rl.question(`${flag} (e.g. ${FLAG_EXAMPLES[name] ?? ''}): `)).trim();
+      process.stderr.write(`${flag} (e.g. ${FLAG_EXAMPLES[name] ?? ''}): `);
+      const next = await lines.next();
+      if (next.done) break;
+      const answer = String(next.value).trim();
       if (answer === '') continue;
       const key = name
         .slice(2)

@@ -9,7 +9,16 @@
  * this repository's Terraform jobs step for step.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { Ajv } from 'ajv';
@@ -558,6 +567,35 @@ describe('init-repo: bad input writes nothing and names each flag (exit 2)', () 
     expect(run.stderr).toMatch(/^--role-arn prod: applies only to git.layout per-database/m);
     expect(run.stderr).toMatch(/^--region: missing/m);
     expect(snapshot(repo)).toEqual(untouched);
+  });
+});
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+describe.skipIf(!hasScript)('init-repo on a terminal: asks for what is missing', () => {
+  it('asks for each missing flag in turn and uses the answers (util-linux script gives it a terminal)', () => {
+    const repo = gitRepo('prompted');
+    const flags = PER_DATABASE.filter(
+      (arg, i) =>
+        !['--pipeline', 'github-actions', '--state-bucket', 'acme-terraform-state'].includes(arg) &&
+        !(PER_DATABASE[i - 1] === '--state-bucket'),
+    );
+    const command = [process.execPath, join(ROOT, 'bin/rds-provisioner.js'), 'init-repo', repo, ...flags]
+      .map((arg) => `'${arg}'`)
+      .join(' ');
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], {
+      input: 'github-actions\nacme-terraform-state\n',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stdout).toMatch(/--pipeline \(e\.g\. circleci\|github-actions\): /);
+    expect(run.stdout).toMatch(/--state-bucket \(e\.g\. acme-terraform-state\): /);
+    expect(run.stdout).toMatch(/written: terraform\/live\/backend\.hcl/);
+    expect(run.status).toBe(0);
+    expect(readFileSync(join(repo, 'terraform/live/backend.hcl'), 'utf8')).toContain(
+      '"acme-terraform-state"',
+    );
+    expect(existsSync(join(repo, '.github/workflows/terraform.yml'))).toBe(true);
   });
 });
 
