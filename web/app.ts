@@ -175,6 +175,8 @@ el.signInForm.addEventListener('submit', async (event) => {
     signInIssue(read.field, read.message);
     return;
   }
+  // The last refusal goes while this attempt is sent; a new one is announced afresh.
+  show(el.signInMessage, false);
   session.signIn(read.credential);
   signingIn = true;
   try {

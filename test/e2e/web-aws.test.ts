@@ -125,8 +125,9 @@ describe('the web page on AWS, through API Gateway', { timeout: 240_000 }, () =>
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
 
-  const signInMessage = async (page: Page) => {
-    const alert = page.locator('#sign-in-message');
+  /** The sign-in alert once it says `expected` (a part of it), in full. */
+  const signInMessage = async (page: Page, expected: string) => {
+    const alert = page.locator('#sign-in-message', { hasText: expected });
     await alert.waitFor();
     return (await alert.textContent()) ?? '';
   };
@@ -168,7 +169,7 @@ describe('the web page on AWS, through API Gateway', { timeout: 240_000 }, () =>
       async () => {
         const before = gateway.invocations.length;
         await signInWithAws(page, { ...ALICE, sessionToken: '' });
-        expect(await signInMessage(page)).toContain('Session token: temporary credentials');
+        await signInMessage(page, 'Session token: temporary credentials');
         expect(await page.getByLabel(/Session token/).getAttribute('aria-invalid')).toBe('true');
         await page.getByLabel('Region').fill('Europe');
         await page.getByLabel(/Session token/).fill(ALICE.sessionToken as string);
@@ -184,7 +185,7 @@ describe('the web page on AWS, through API Gateway', { timeout: 240_000 }, () =>
       'a wrong secret gets a clear message, back at sign-in, with nothing kept',
       async () => {
         await signInWithAws(page, ALICE, WRONG_SECRET);
-        expect(await signInMessage(page)).toBe(
+        expect(await signInMessage(page, 'Check your credentials')).toBe(
           'AWS did not accept the signature: the secret access key does not match the access key ID. Check your credentials and try again.',
         );
         expect(await page.locator('#workspace').isHidden()).toBe(true);
@@ -198,7 +199,7 @@ describe('the web page on AWS, through API Gateway', { timeout: 240_000 }, () =>
       'an expired session token, and an access key AWS does not know, each get their own message',
       async () => {
         await signInWithAws(page, EXPIRED);
-        expect(await signInMessage(page)).toContain('Your AWS session token has expired.');
+        await signInMessage(page, 'Your AWS session token has expired.');
         await signInWithAws(page, { ...BOB, accessKeyId: 'AKIAUNKNOWNWEB000009' });
         await page
           .locator('#sign-in-message', { hasText: 'AWS does not recognise that access key ID' })
@@ -257,7 +258,7 @@ describe('the web page on AWS, through API Gateway', { timeout: 240_000 }, () =>
           sessionStorage.setItem(key, JSON.stringify(stored));
         })()`);
         await page.getByRole('button', { name: 'Refresh' }).click();
-        expect(await signInMessage(page)).toBe(
+        expect(await signInMessage(page, 'Sign in again')).toBe(
           'AWS did not accept the signature: the secret access key does not match the access key ID. Sign in again to go on.',
         );
         expect(await page.locator('#workspace').isHidden()).toBe(true);
@@ -304,7 +305,7 @@ describe('the web page on AWS, through API Gateway', { timeout: 240_000 }, () =>
         expect(await page.getByLabel('Access key ID').isHidden()).toBe(true);
         await key.fill(WRONG_KEY);
         await page.getByRole('button', { name: 'Sign in' }).click();
-        expect(await signInMessage(page)).toBe(
+        expect(await signInMessage(page, 'API key')).toBe(
           'The service did not accept that API key. Check it and try again.',
         );
         expect(await key.getAttribute('aria-invalid')).toBe('true');
