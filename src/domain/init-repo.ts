@@ -7,7 +7,7 @@
 import { type Document, parseDocument, visit } from 'yaml';
 import type { LayoutKind } from './layout.js';
 import { AWS_REGION, type NetworkPolicy, type Policy, parsePolicy } from './policy.js';
-import { type FieldIssue, type Result, TAG_VALUE } from './request.js';
+import { dedupeIssues, type FieldIssue, type Result, TAG_VALUE } from './request.js';
 import { didYouMean } from './suggest.js';
 
 export const PIPELINE_KINDS = ['circleci', 'github-actions'] as const;
@@ -296,7 +296,7 @@ export function resolveInitRepo(
   }
 
   if (issues.length > 0 || missing.length > 0)
-    return { ok: false, issues: [...dedupe(issues), ...missing.map(missingIssue)], missing };
+    return { ok: false, issues: [...dedupeIssues(issues), ...missing.map(missingIssue)], missing };
   return {
     ok: true,
     value: {
@@ -334,14 +334,4 @@ function missingIssue(flag: string): FieldIssue {
     path: flag,
     message: `missing: give ${name} ${env === undefined ? example : `${env}=${example}`}`,
   };
-}
-
-function dedupe(issues: FieldIssue[]): FieldIssue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const key = `${i.path}\u0000${i.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

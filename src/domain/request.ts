@@ -181,7 +181,7 @@ export function toFieldIssues(error: z.ZodError, root = '(body)'): FieldIssue[] 
     }
     out.push({ path: joinPath(issue.path, root), message: issue.message });
   }
-  return dedupe(out);
+  return dedupeIssues(out);
 }
 
 export function joinPath(path: readonly PropertyKey[], root = '(body)'): string {
@@ -191,7 +191,8 @@ export function joinPath(path: readonly PropertyKey[], root = '(body)'): string 
     .join('');
 }
 
-function dedupe(issues: FieldIssue[]): FieldIssue[] {
+/** The issues without repeats (the same path and message twice). */
+export function dedupeIssues(issues: FieldIssue[]): FieldIssue[] {
   const seen = new Set<string>();
   return issues.filter((i) => {
     const key = `${i.path}\u0000${i.message}`;
