@@ -1021,9 +1021,12 @@ describe('GitHub simulator: validation against GitHub OpenAPI description', () =
       'GET /repos/{owner}/{repo}/contents/{path}',
       'PUT /repos/{owner}/{repo}/contents/{path}',
       'GET /repos/{owner}/{repo}/git/blobs/{file_sha}',
+      // init-repo --github: a repository's setup in one commit.
+      'POST /repos/{owner}/{repo}/git/commits',
       'GET /repos/{owner}/{repo}/git/ref/{ref}',
       'POST /repos/{owner}/{repo}/git/refs',
       'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
+      'POST /repos/{owner}/{repo}/git/trees',
       'GET /repos/{owner}/{repo}/git/trees/{tree_sha}',
       'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
       'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
