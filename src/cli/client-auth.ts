@@ -5,7 +5,7 @@
  * api_key). Each mode lives in its own module (token-auth, iam-auth, api-key-auth), auth-mode picks one;
  * this one holds what they share.
  */
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import type { CallToSign } from '../client/aws-signature.js';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -94,12 +94,7 @@ export const authHelp = (caller: Caller = REQUESTER) =>
 
 export function authOptions(command: Command, caller: Caller): Command {
   return command
-    .addOption(
-      new Option(
-        '--auth <mode>',
-        `how to authenticate: token, iam or api-key (default: $${AUTH_ENV} or token)`,
-      ),
-    )
+    .option('--auth <mode>', `how to authenticate: token, iam or api-key (default: $${AUTH_ENV} or token)`)
     .option('--token-file <file>', `read the ${caller.tokenName} from this file; - reads standard input`)
     .option(
       '--token <token>',

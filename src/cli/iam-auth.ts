@@ -73,14 +73,21 @@ export function credentialSource(env: NodeJS.ProcessEnv): string {
 async function loadCredentials(source: string): Promise<AwsCredentials> {
   // Loaded only for --auth iam: the other modes never pay for the SDK.
   const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+  const env = process.env;
+  // The chain prefers the profile and says so in eight lines on every call; one is enough.
+  if (env.AWS_PROFILE && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY)
+    process.stderr.write(
+      `warning: both AWS_PROFILE and AWS_ACCESS_KEY_ID are set: signing with AWS_PROFILE=${env.AWS_PROFILE}\n`,
+    );
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
   try {
-    const { accessKeyId, secretAccessKey, sessionToken } = await defaultProvider()();
+    const { accessKeyId, secretAccessKey, sessionToken } = await defaultProvider({ logger: quiet })();
     return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
   } catch (error) {
     // The SDK's own words say which provider failed and how (a profile not found, an SSO session to
     // renew); its first line only, and it names profiles, never a key.
     const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]?.slice(0, 300);
-    const profile = process.env.AWS_PROFILE;
+    const profile = env.AWS_PROFILE;
     throw new CliError(
       [
         `no AWS credentials found (from ${source}): ${reason}`,

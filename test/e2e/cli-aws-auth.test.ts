@@ -161,6 +161,17 @@ describe('CLI on AWS: --auth iam and --auth api-key through API Gateway', { time
     });
     expect(shown.stderr).toBe('');
     expect(JSON.parse(shown.stdout)).toMatchObject({ status: 'pr_open', requester: ALICE.arn });
+    // With keys in the environment too, the chain signs with the profile, and one line says so.
+    const both = await cli(['status', requestId], {
+      ...envCredentials(EXPIRED),
+      RDS_PROVISIONER_AUTH: 'iam',
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
+      AWS_PROFILE: 'alice',
+    });
+    expect([both.code, both.stderr]).toEqual([
+      0,
+      'warning: both AWS_PROFILE and AWS_ACCESS_KEY_ID are set: signing with AWS_PROFILE=alice\n',
+    ]);
   });
 
   it('report apply: refused signed as a requester (nothing recorded), accepted signed as the pipeline role', async () => {
