@@ -18,13 +18,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
 import { resetServices } from '../../src/runtime/lambda/services.js';
+import { handler as workerHandler } from '../../src/runtime/lambda/worker.js';
 import { type Gateway, type ProxyHandler, startGateway } from '../support/api-gateway.js';
 import { type AwsStack, createStack, readTemplate } from '../support/aws-stack.js';
 import { ROOT } from '../support/cli.js';
 import { type GitHubSimulator, startGitHubSimulator } from '../support/github-simulator.js';
+import { pollOnce } from '../support/lambda-events.js';
 import { type MotoServer, startMoto } from '../support/moto.js';
 import { type Marker, type RunbookBlock, readRunbook, runbookSection } from '../support/readme-runbook.js';
 
@@ -179,6 +182,8 @@ function shellEnv(): NodeJS.ProcessEnv {
   return {
     PATH: `${join(ROOT, '.venv', 'bin')}:${join(ROOT, '.venv', 'sam', 'bin')}:${process.env.PATH ?? ''}`,
     HOME: home,
+    // npx's update check would reach for the registry and print a notice between the CLI's lines.
+    NPM_CONFIG_UPDATE_NOTIFIER: 'false',
     ...moto.env,
     AWS_CONFIG_FILE: join(home, 'aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(home, 'aws-credentials'),
@@ -284,6 +289,33 @@ const RUN_CHECKS: Record<string, () => Promise<void>> = {
     const r = await runStep('health');
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'ok' });
   },
+  'cli-request': async () => {
+    // `--wait` follows the request to its pull request: the worker runs meanwhile, as the SQS event
+    // source would run it, until the CLI exits.
+    const cli = bash(blockOf('cli-request').code);
+    let done = false;
+    void cli.then(() => {
+      done = true;
+    });
+    const sqs = new SQSClient(moto.clientConfig);
+    try {
+      while (!done) {
+        const { records } = await pollOnce(sqs, stack.queueUrl, workerHandler, { waitSeconds: 1 });
+        if (records.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      sqs.destroy();
+    }
+    const r = await cli;
+    expect(r.code, explain(r)).toBe(0);
+    const pull = sim.pulls().find((p) => p.head.ref === 'feature/provision-rds-my-app-db');
+    expect(pull?.state).toBe('open');
+    expect(r.stdout).toContain('pr_open');
+    expect(r.stdout).toContain(`#${pull?.number}`);
+    // Signed by the CLI from the credential chain, verified by the gateway: the deployer's request.
+    const provisions = gateway.invocations.filter((i) => i.resourcePath === '/provision');
+    expect(provisions.at(-1)).toMatchObject({ method: 'POST', userArn: DEPLOYER.arn });
+  },
   'curl-request': async () => {
     // Long-term keys (no session token), then a role's temporary credentials: curl signs, the gateway
     // verifies, and the request is that principal's.
@@ -360,6 +392,26 @@ describe('README runbook: the steps that run here', () => {
     await moto?.stop();
     if (home) rmSync(home, { recursive: true, force: true });
   });
+
+  it('answers a wrong signature as "When a call is refused" says: API Gateway\'s body to curl, one line from the CLI', async () => {
+    const refused = (runbookSection().split('#### When a call is refused')[1] ?? '').replace(/\s+/g, ' ');
+    const wrongSecret = { ...shellEnv(), AWS_SECRET_ACCESS_KEY: 'not-the-deployers-secret' };
+    const curl = await bash(blockOf('curl-request').code.replace('-fsS', '-sS'), wrongSecret);
+    expect(curl.code, explain(curl)).toBe(0);
+    expect(refused).toContain(`\`${curl.stdout.trim()}\``);
+    expect(JSON.parse(curl.stdout).message).toMatch(/^The request signature we calculated does not match/);
+    const cli = await bash(
+      'RDS_PROVISIONER_URL="$API_URL" node bin/rds-provisioner.js requests --auth iam',
+      wrongSecret,
+    );
+    expect(cli.code).toBe(1);
+    const line = cli.stderr.trim().split('\n').at(-1) as string;
+    expect(line).toContain(
+      'the API refused the request signature: check the AWS credentials (from the environment: AWS_ACCESS_KEY_ID) and the region us-east-1',
+    );
+    expect(refused).toContain(line.slice(line.indexOf('the API refused')));
+    expect(cli.stderr).not.toContain('not-the-deployers-secret');
+  }, 120_000);
 
   // In the README's order: later steps rely on earlier ones (the token before the first request).
   for (const { step, marker } of markers.filter((m) => m.marker.kind === 'run')) {
