@@ -122,6 +122,30 @@ describe('the Lambda build', () => {
     expect(JSON.parse(answer.body)).toMatchObject({ status: 'ok' });
   });
 
+  it('lets an error escape a built handler with its stack in source positions, without --enable-source-maps', async () => {
+    const worker = built.get('worker') as BuiltFunction;
+    // No GITHUB_REPOSITORY: the worker's start-up fails with the configuration error, which escapes.
+    const script = `
+      const { handler } = await import(${JSON.stringify(pathToFileURL(worker.outfile).href)});
+      try {
+        await handler({ Records: [] }, { getRemainingTimeInMillis: () => 30000 });
+      } catch (error) {
+        console.log('STACK ' + JSON.stringify(error.stack));
+      }`;
+    const r = await node(['--input-type=module', '-e', script], {
+      STATUS_TABLE: 'rds-provisioner-status',
+      TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:requests',
+      GITHUB_REPOSITORY: '',
+      AWS_REGION: 'us-east-1',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('STACK ')) ?? '';
+    const stack = JSON.parse(line.slice('STACK '.length)) as string;
+    expect(stack).toMatch(/^LambdaConfigError: invalid function environment: GITHUB_REPOSITORY/);
+    expect(stack).toMatch(/src\/runtime\/lambda\/config\.ts:\d+:\d+/);
+    expect(stack).not.toMatch(/\.mjs:\d+:\d+/);
+  });
+
   it("leaves out zod's other locales, Bottleneck's Redis code and the YAML parser", () => {
     for (const fn of built.values()) {
       // What the output files hold (the metafile's inputs list what was read, tree-shaken or not).
