@@ -12,7 +12,7 @@
  *
  * Pure: takes the source pipeline's text, returns the new file's.
  */
-import { isMap, isScalar, isSeq, parseDocument, type Scalar, visit, type YAMLMap } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, parseDocument, type Scalar, visit, type YAMLMap } from 'yaml';
 import type { InitRepoSettings, PipelineKind } from '../domain/init-repo.js';
 
 export const PIPELINE_SOURCES: Readonly<Record<PipelineKind, string>> = {
@@ -54,8 +54,23 @@ function cliVariables(settings: Settings): Record<string, string> {
   };
 }
 
+/** The file's header comment replaced (YAML keeps it on the document or on its first key). */
+function replaceHeader(doc: Document, header: string): void {
+  doc.commentBefore = header;
+  const contents = doc.contents as YAMLMap;
+  contents.commentBefore = null;
+  const first = contents.items[0]?.key;
+  if (isScalar(first)) first.commentBefore = null;
+}
+
+/** A map whose first entries were deleted starts without the blank line that stood before them. */
+function trimLeadingSpace(map: unknown): void {
+  const first = isMap(map) ? map.items[0]?.key : undefined;
+  if (isScalar(first)) first.spaceBefore = false;
+}
+
 /** Every string in the document that runs a ci script runs it from the fetched source instead. */
-function runScriptsFromSource(doc: ReturnType<typeof parseDocument>): void {
+function runScriptsFromSource(doc: Document): void {
   visit(doc, {
     Scalar(_, node: Scalar) {
       if (typeof node.value === 'string') node.value = node.value.replace(SCRIPT_CALL, SCRIPT_CALL_THERE);
@@ -91,7 +106,7 @@ const HEADER: Record<PipelineKind, string> = {
 /** The GitHub Actions workflow of an infrastructure repository, from this repository's terraform.yml. */
 export function renderGitHubPipeline(source: string, settings: Settings): string {
   const doc = parseDocument(source);
-  doc.commentBefore = HEADER['github-actions'];
+  replaceHeader(doc, HEADER['github-actions']);
   const paths = ['terraform/**', 'config/policy.yaml', '.github/workflows/terraform.yml'];
   for (const event of ['pull_request', 'push']) doc.setIn(['on', event, 'paths'], paths);
   const env = doc.get('env') as YAMLMap;
@@ -125,7 +140,7 @@ export function renderGitHubPipeline(source: string, settings: Settings): string
 /** The CircleCI configuration of an infrastructure repository: this repository's, its Terraform jobs only. */
 export function renderCircleCiPipeline(source: string, settings: Settings): string {
   const doc = parseDocument(source);
-  doc.commentBefore = HEADER.circleci;
+  replaceHeader(doc, HEADER.circleci);
   for (const path of [
     ['jobs', 'test'],
     ['jobs', 'deploy-serverless'],
@@ -135,6 +150,7 @@ export function renderCircleCiPipeline(source: string, settings: Settings): stri
     ['commands', 'service-changed'],
   ])
     doc.deleteIn(path);
+  for (const key of ['jobs', 'workflows', 'commands']) trimLeadingSpace(doc.get(key, true));
   const environment = doc.getIn(['executors', 'ci', 'environment']) as YAMLMap;
   for (const [key, value] of Object.entries(cliVariables(settings))) environment.set(key, value);
   if (settings.layout === 'single-root') {

@@ -264,6 +264,8 @@ describe('init-repo PATH: a local checkout, per-database layout, GitHub Actions'
 
   it("writes a workflow that validates against SchemaStore's schema and keeps this repository's Terraform jobs", () => {
     const text = readFileSync(join(repo, '.github/workflows/terraform.yml'), 'utf8');
+    expect(text).toMatch(/^# Terraform, root by root, for the databases rds-provisioner provisions/);
+    expect(text).not.toContain('# Terraform, root by root (docs/pipelines.md)');
     const workflow = parse(text);
     const validate = compileSchema('github-workflow.schema.json');
     expect(validate(workflow), JSON.stringify(validate.errors)).toBe(true);
@@ -385,7 +387,10 @@ describe('init-repo PATH: single-root layout, CircleCI', () => {
     expect(readFileSync(join(repo, 'terraform/live/backend.tf'), 'utf8')).toContain('"acme-terraform-state"');
     await expectTerraformClean(join(repo, 'terraform'));
 
-    const config = parse(readFileSync(join(repo, '.circleci/config.yml'), 'utf8'));
+    const configText = readFileSync(join(repo, '.circleci/config.yml'), 'utf8');
+    expect(configText).toMatch(/^# Terraform on CircleCI for the databases rds-provisioner provisions/);
+    expect(configText).not.toMatch(/rds-provisioner CI\/CD on CircleCI| +\n/);
+    const config = parse(configText);
     const validate = compileSchema('circleci-config.schema.json');
     expect(validate(config), JSON.stringify(validate.errors)).toBe(true);
     const own = parse(readFileSync(join(ROOT, '.circleci/config.yml'), 'utf8'));
