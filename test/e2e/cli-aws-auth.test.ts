@@ -215,7 +215,7 @@ describe('CLI on AWS: --auth iam and --auth api-key through API Gateway', { time
     expect(await statusOf(requestId)).toMatchObject({ status: 'ready' });
   });
 
-  it('a wrong secret, an expired session, no credentials, no region: one clear line, exit code, nothing sent past the gateway', async () => {
+  it('a wrong secret, an unknown key, a skewed clock, an expired session, no credentials, no region: one clear line, exit code, nothing sent past the gateway', async () => {
     const before = gateway.invocations.length;
     const list = ['requests', '--auth', 'iam'];
     expect(
@@ -239,6 +239,31 @@ describe('CLI on AWS: --auth iam and --auth api-key through API Gateway', { time
       stderr:
         'the AWS credentials (from the environment: AWS_ACCESS_KEY_ID) have expired: renew them (aws sso login, or assume the role again) and retry\n',
     });
+    expect(await cli(list, { ...envCredentials(ALICE), AWS_ACCESS_KEY_ID: 'ASIAUNKNOWNCLI000009' })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        "the API does not know the AWS credentials (from the environment: AWS_ACCESS_KEY_ID): check that they are current and of the API's AWS account\n",
+    });
+    // A gateway whose clock is six minutes ahead of this machine's.
+    const ahead = await startGateway({
+      authMode: 'iam',
+      region: REGION,
+      principals: [ALICE],
+      functions: { ApiFunction: apiHandler },
+      clock: () => new Date(Date.now() + 6 * 60_000),
+    });
+    try {
+      expect(await cli([...list, '--url', ahead.url], envCredentials(ALICE))).toEqual({
+        code: 1,
+        stdout: '',
+        stderr:
+          "the API refused the request signature: its time is more than 5 minutes off the API's; check this machine's clock\n",
+      });
+      expect(ahead.invocations).toEqual([]);
+    } finally {
+      await ahead.close();
+    }
     const none = await cli(list);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^no AWS credentials found \(from the default AWS credential chain/);
