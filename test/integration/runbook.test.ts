@@ -360,6 +360,10 @@ const RUN_CHECKS: Record<string, () => Promise<void>> = {
 
 describe('README runbook: the steps that run here', () => {
   beforeAll(async () => {
+    for (const tool of [join(ROOT, '.venv', 'bin', 'aws'), join(ROOT, 'dist', 'cli', 'main.js')]) {
+      if (!existsSync(tool))
+        throw new Error(`${tool} is missing: run \`npm run build && bash scripts/venv.sh\` first`);
+    }
     home = mkdtempSync(join(tmpdir(), 'rdsp-runbook-'));
     moto = await startMoto(REGION);
     sim = await startGitHubSimulator({ owner: OWNER, repo: REPO, tokens: [TOKEN] });
