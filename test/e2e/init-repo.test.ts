@@ -685,6 +685,29 @@ describe('init-repo --github OWNER/REPO: one pull request', () => {
     }
   });
 
+  it('after its pull request was closed unmerged, a run opens a new one from the same branch, again one commit', async () => {
+    const other = await startGitHubSimulator();
+    const run = (env = { GITHUB_TOKEN: 'test-token', GITHUB_API_URL: other.url }) =>
+      runCli(['init-repo', '--github', `${other.owner}/${other.repo}`, ...PER_DATABASE], { env });
+    try {
+      expect((await run()).code).toBe(0);
+      other.closePull(1);
+      other.commitFiles('main', { 'docs/later.md': 'a later commit on main\n' });
+      const again = await run();
+      expect(again.stderr).toBe('');
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/^pull request #2: /m);
+      const pull = other.pull(2);
+      expect(pull).toMatchObject({ head: { ref: 'rds-provisioner/init-repo' }, state: 'open' });
+      // Moved onto main's new head: one commit on top of it, holding main's later file.
+      expect(other.commit(pull?.head.sha as string)?.parents).toEqual([other.resolve('main')]);
+      expect(other.files('rds-provisioner/init-repo')['docs/later.md']).toBe('a later commit on main\n');
+      expect(other.violations).toEqual([]);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('without credentials: exit 2 naming the variables, nothing sent', async () => {
     sim.resetCounters();
     const run = await runCli(args(), { env: { GITHUB_TOKEN: '', GITHUB_API_URL: sim.url } });
