@@ -40,13 +40,16 @@ export async function benchLambda({ runs = 20, cpu = 1 } = {}) {
   // the template set before: what that flag would cost.
   const deployed = { ...process.env, POWERTOOLS_SERVICE_NAME: 'rds-provisioner', NODE_OPTIONS: '' };
   const withMaps = { ...deployed, NODE_OPTIONS: '--enable-source-maps' };
-  const samples = { bare: [] };
+  // The floor of any ES module handler: node with an empty module script (the ES module loader's start).
+  const samples = { bare: [], bareModule: [] };
   for (const fn of built) samples[fn.name] = { wall: [], import: [], wallMaps: [], importMaps: [] };
   // Interleaved: a bare node, then each bundle with and without source maps, run after run.
   for (let i = 0; i < runs + 2; i++) {
     const warm = i >= 2; // the first rounds warm the page cache
     const bare = once(cpu, ['-e', ''], deployed);
+    const bareModule = once(cpu, ['--input-type=module', '-e', 'console.log(0)'], deployed);
     if (warm) samples.bare.push(bare.wallMs);
+    if (warm) samples.bareModule.push(bareModule.wallMs);
     for (const fn of built) {
       const script = importScript(fn.outfile);
       const plain = once(cpu, ['--input-type=module', '-e', script], deployed);
@@ -129,7 +132,16 @@ export async function benchLambda({ runs = 20, cpu = 1 } = {}) {
     );
     requests.push({ route, ...summary });
   }
-  return { rows, functions, bareMs, coldBareMs, requests, runs, cpu };
+  return {
+    rows,
+    functions,
+    bareMs,
+    bareModuleMs: median(samples.bareModule),
+    coldBareMs,
+    requests,
+    runs,
+    cpu,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -233,6 +233,10 @@ if (wants('lambda')) {
         `${f.wallSourceMapsMs.toFixed(0)} ms); esbuild ${f.buildMs} ms`,
     );
   }
+  console.log(
+    `   reference: node with an empty ES module script (\`--input-type=module -e\`, the ES module loader's start, ` +
+      `which every .mjs handler pays) ${r.bareModuleMs.toFixed(0)} ms, ${(r.bareModuleMs / r.bareMs).toFixed(2)} x bare`,
+  );
   for (const q of r.requests) {
     const v = q.sourceMaps;
     console.log(
