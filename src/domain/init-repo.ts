@@ -125,7 +125,7 @@ const list = (value: string) =>
     .filter(Boolean);
 
 /** A policy key of a scratch copy back to the flag that set it. */
-function flagOf(path: string, layout: LayoutKind): string | undefined {
+function flagOf(path: string, layout: LayoutKind, plainRegion: ReadonlySet<string>): string | undefined {
   const env = /^environments\.([^.[]+)\.(network|aws)\.([a-z_]+)/.exec(path);
   if (env) {
     const [, name, block, key] = env;
@@ -138,7 +138,12 @@ function flagOf(path: string, layout: LayoutKind): string | undefined {
       role_arn: '--role-arn',
     }[key as string];
     if (flag === undefined) return undefined;
-    if (block === 'aws' && layout === 'single-root') return flag;
+    // A region every environment took from a plain --region is that flag's problem, named once.
+    if (
+      block === 'aws' &&
+      (layout === 'single-root' || (key === 'region' && plainRegion.has(name as string)))
+    )
+      return flag;
     return `${flag} ${name}`;
   }
   if (path.startsWith('default_tags')) return '--repository';
@@ -204,6 +209,7 @@ export function resolveInitRepo(
 
   // Each environment: the flags, else the policy's values where they are real.
   const environments: InitRepoSettings['environments'] = {};
+  const plainRegion = new Set<string>();
   // What is written: per-database, each environment's aws and network and the repository tag; single
   // root, only the networks an environment already names in the policy (the rest go to tfvars).
   const output = parseDocument(policyText);
@@ -233,6 +239,7 @@ export function resolveInitRepo(
         : given.region.all;
     const roleArn = given.roleArn.byEnv.get(name) ?? real?.aws?.role_arn;
     if (region === undefined && layout === 'per-database') missing.push(`--region ${name}`);
+    if (!given.region.byEnv.has(name) && given.region.all !== undefined) plainRegion.add(name);
     environments[name] = {
       region: region ?? '',
       ...(roleArn === undefined || layout === 'single-root' ? {} : { roleArn }),
@@ -286,7 +293,7 @@ export function resolveInitRepo(
   const checked = parsePolicy(scratch.toString(), 'the policy with the flags');
   if (!checked.ok) {
     for (const issue of checked.issues) {
-      const flag = flagOf(issue.path, layout);
+      const flag = flagOf(issue.path, layout, plainRegion);
       if (flag === undefined) {
         // Not about a flag: the policy file itself (unless it is only a value still missing).
         if (!/^environments\.[^.]+\.(network|aws)$/.test(issue.path))

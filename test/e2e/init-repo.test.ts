@@ -521,7 +521,7 @@ describe('init-repo: bad input writes nothing and names each flag (exit 2)', () 
       stderr: [
         /^--pipeline: must be one of: circleci, github-actions$/m,
         /^--state-bucket: must be an S3 bucket name/m,
-        /^--region dev: must be an AWS Region name such as eu-west-1$/m,
+        /^--region: must be an AWS Region name such as eu-west-1$/m,
         /^--role-arn dev: must be an IAM role ARN/m,
         /^--cidr-blocks staging: /m,
       ],
