@@ -9,7 +9,7 @@
 // template.yaml by test/support/aws-stack.ts) and the GitHub simulator (in this process). The first
 // invocation is the cold one; the third is the warm baseline.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -153,6 +153,9 @@ const INVOCATIONS = 3;
 
 /** moto, the GitHub simulator and the stack's data resources, made as the AWS tests make them. */
 async function startAwsParts() {
+  if (!existsSync(join(ROOT, '.venv', 'bin', 'moto_server'))) {
+    throw new Error("section 5's cold request needs moto: run `bash scripts/venv.sh` first");
+  }
   await import('../test/support/ts-register.mjs');
   const { startMoto } = await import('../test/support/moto.ts');
   const { createStack } = await import('../test/support/aws-stack.ts');
