@@ -72,8 +72,7 @@ describe('the Lambda build', () => {
     expect(fn.bytes, `${name}: ${(fn.bytes / 1024).toFixed(0)} KiB`).toBeLessThanOrEqual(MiB);
   });
 
-  // The issue's three; the web function serves three files it holds as text.
-  it.each(['api', 'worker', 'reconcile'])(
+  it.each(FUNCTIONS.map((f) => f.name))(
     'gives %s a handler module that loads a few KiB at init, the rest on the first event',
     (name) => {
       const fn = built.get(name) as BuiltFunction;

@@ -5,7 +5,7 @@ import { type ApiCall, apiGatewayEvent, lambdaContext } from '../support/lambda-
 import { builtWebFunction, type ProxyHandler, WEB_DIR as WEB } from '../support/web-function.js';
 
 /**
- * The web function (src/runtime/lambda/web.ts) as Lambda runs it: built by scripts/build-lambda.mjs, as
+ * The web function (src/runtime/lambda/web.ts, its code in web-handler.ts) as Lambda runs it: built by scripts/build-lambda.mjs, as
  * `sam build` builds it, from the page `npm run build` wrote to dist/web, and invoked with API Gateway's
  * events. It serves the page's three files and nothing else, with the local server's security headers.
  */
