@@ -12,27 +12,19 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import {
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { sign } from '@octokit/webhooks-methods';
-import type { APIGatewayProxyResult } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStatusStore } from '../../src/adapters/aws/dynamodb-status-store.js';
 import { publishRequest } from '../../src/adapters/aws/sns-intake.js';
 import { queuedRecord } from '../../src/domain/status.js';
-import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
 import { handler as reconcileHandler } from '../../src/runtime/lambda/reconcile.js';
 import { resetServices } from '../../src/runtime/lambda/services.js';
 import { TIME_RESERVE_MS, handler as workerHandler } from '../../src/runtime/lambda/worker.js';
-import { type AwsStack, createStack } from '../support/aws-stack.js';
-import { type GitHubSimulator, startGitHubSimulator } from '../support/github-simulator.js';
-import { closedPullRequestEvent } from '../support/github-webhooks.js';
-import { type ApiCall, apiGatewayEvent, lambdaContext, pollOnce } from '../support/lambda-events.js';
-import { type MotoServer, startMoto } from '../support/moto.js';
+import { type AwsRuntime, type DrainOptions, startAwsRuntime } from '../support/aws-runtime.js';
+import type { AwsStack } from '../support/aws-stack.js';
+import type { GitHubSimulator } from '../support/github-simulator.js';
+import { type ApiCall, lambdaContext, pollOnce } from '../support/lambda-events.js';
+import type { MotoServer } from '../support/moto.js';
 
 const TOKEN = 'ghp_awsFlowTokenThatMustNeverLeak0123456789abc';
 const WEBHOOK_SECRET = 'whsec-aws-flow-test-secret-value';
@@ -40,74 +32,32 @@ const ALICE = 'arn:aws:sts::123456789012:assumed-role/Developer/alice';
 const MAX_RECEIVE_COUNT = 3;
 
 describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → worker Lambda → GitHub', () => {
+  let aws: AwsRuntime;
   let moto: MotoServer;
   let stack: AwsStack;
   let sim: GitHubSimulator;
   let sqs: SQSClient;
   let store: DynamoDbStatusStore;
-  const output: string[] = [];
-  const savedEnv = { ...process.env };
 
   beforeAll(async () => {
-    moto = await startMoto();
-    sim = await startGitHubSimulator({ owner: 'acme', repo: 'infra', tokens: [TOKEN] });
-    stack = await createStack(moto.clientConfig, {
-      parameters: { MaxReceiveCount: MAX_RECEIVE_COUNT, GitHubRepository: 'acme/infra' },
-      secretValues: { GitHubTokenSecret: TOKEN, GitHubWebhookSecret: WEBHOOK_SECRET },
+    aws = await startAwsRuntime({
+      token: TOKEN,
+      webhookSecret: WEBHOOK_SECRET,
+      parameters: { MaxReceiveCount: MAX_RECEIVE_COUNT },
     });
-    Object.assign(process.env, moto.env, stack.env, {
-      GITHUB_REPOSITORY: 'acme/infra',
-      GITHUB_API_URL: sim.url,
-      // SQS retries the message; no need to also retry inside the function.
-      GITHUB_RETRIES: '0',
-      POWERTOOLS_METRICS_NAMESPACE: 'RdsProvisionerTest',
-    });
-    resetServices();
-    sqs = new SQSClient(moto.clientConfig);
+    ({ moto, stack, sim, sqs } = aws);
     store = new DynamoDbStatusStore({ ...moto.clientConfig, tableName: stack.tableName });
-    // Everything the functions log or emit (kept, not printed), to prove no secret leaves them.
-    // Powertools writes info to stdout and warnings and errors to stderr.
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, 'write').mockImplementation((chunk) => {
-        output.push(String(chunk));
-        return true;
-      });
-    }
   });
 
   afterAll(async () => {
-    vi.restoreAllMocks();
-    process.env = savedEnv;
-    resetServices();
-    await sim?.stop();
-    await moto?.stop();
+    await aws?.stop();
   });
 
-  async function call(request: ApiCall): Promise<{ status: number; json: Record<string, unknown> }> {
-    const response = (await apiHandler(
-      apiGatewayEvent({ userArn: ALICE, ...request }),
-      lambdaContext('api'),
-    )) as APIGatewayProxyResult;
-    return { status: response.statusCode, json: response.body ? JSON.parse(response.body) : {} };
-  }
-
+  const call = (request: ApiCall) => aws.callApi({ userArn: ALICE, ...request });
   const provision = (body: unknown) => call({ method: 'POST', path: '/provision', body });
   const statusOf = async (id: string) => (await call({ method: 'GET', path: `/requests/${id}` })).json;
-
-  /** Polls like the Lambda service until the queue is empty (messages hidden for a retry included). */
-  async function drain(options: { visibilityTimeout?: number; until?: () => Promise<boolean> } = {}) {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const { records } = await pollOnce(sqs, stack.queueUrl, workerHandler, {
-        visibilityTimeout: options.visibilityTimeout ?? 30,
-      });
-      if (records.length === 0) {
-        if (options.until ? await options.until() : (await queueDepth(stack.queueUrl)) === 0) return;
-        if (Date.now() > deadline) throw new Error('queue did not drain');
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-  }
+  const drain = (options?: DrainOptions) => aws.drain(options);
+  const queueDepth = (queueUrl: string) => aws.queueDepth(queueUrl);
 
   /** The next `times` writes GitHub gets for that database's branch answer 503. */
   const githubUnavailableFor = (dbName: string, times: number) =>
@@ -130,19 +80,6 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
     return letters.Messages ?? [];
   }
 
-  async function queueDepth(queueUrl: string): Promise<number> {
-    const out = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
-      Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-    );
-  }
-
   it('takes a request to pr_open, then merged by the signed webhook; status_url names the stage', async () => {
     const accepted = await provision({ db_name: 'orders', engine: 'postgres', environment: 'dev' });
     expect(accepted.status).toBe(202);
@@ -163,18 +100,7 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
     });
     expect(sim.file('terraform/live/dev/orders/main.tf', 'feature/provision-rds-orders')).toContain(id);
 
-    const merged = sim.mergePull(pulls[0]?.number as number);
-    const payload = JSON.stringify(closedPullRequestEvent('acme/infra', merged));
-    const hook = await call({
-      method: 'POST',
-      path: '/webhooks/github',
-      rawBody: payload,
-      userArn: null,
-      headers: {
-        'x-github-event': 'pull_request',
-        'x-hub-signature-256': await sign(WEBHOOK_SECRET, payload),
-      },
-    });
+    const { hook } = await aws.mergePull(pulls[0]?.number as number);
     expect(hook.status).toBe(200);
     expect((await statusOf(id)).status).toBe('merged');
 
@@ -394,7 +320,7 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
 
   it('emits the accepted, pr_opened and failed metrics in CloudWatch embedded metric format', () => {
     const emitted = new Set<string>();
-    for (const line of output.join('').split('\n')) {
+    for (const line of aws.output.join('').split('\n')) {
       if (!line.includes('"_aws"')) continue;
       const emf = JSON.parse(line) as {
         _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> };
@@ -405,7 +331,7 @@ describe('AWS runtime: API Gateway → Lambda → DynamoDB + SNS → SQS → wor
   });
 
   it('never writes the GitHub token or the webhook secret to its logs or metrics', () => {
-    const all = output.join('');
+    const all = aws.output.join('');
     // Both streams were heard: info lines and the retries' warnings.
     expect(all).toContain('"level":"INFO"');
     expect(all).toContain('"level":"WARN"');

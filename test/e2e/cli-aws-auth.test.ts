@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
-import { resetServices } from '../../src/runtime/lambda/services.js';
 import { type Gateway, type GatewayPrincipal, startGateway } from '../support/api-gateway.js';
 import { type AwsRuntime, startAwsRuntime } from '../support/aws-runtime.js';
 import { type CliRun, runCli } from '../support/cli.js';
@@ -317,8 +316,7 @@ describe('CLI on AWS: --auth iam and --auth api-key through API Gateway', { time
     let keyGateway: Gateway;
     beforeAll(async () => {
       // The stack as deployed with AuthMode=api_key: the function reads the mode and the pipeline's key id.
-      Object.assign(process.env, { AUTH_MODE: 'api_key', PIPELINE_API_KEY_ID: 'pk1pipeline' });
-      resetServices();
+      aws.setFunctionEnv({ AUTH_MODE: 'api_key', PIPELINE_API_KEY_ID: 'pk1pipeline' });
       keyGateway = await startGateway({
         authMode: 'api_key',
         region: REGION,

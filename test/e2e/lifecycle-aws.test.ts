@@ -3,18 +3,10 @@
  * moto's DynamoDB, SNS and SQS created from template.yaml, the real worker handler fed what moto
  * delivers, the signed webhook settling each step, the GitHub simulator as the repository.
  */
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { sign } from '@octokit/webhooks-methods';
-import type { APIGatewayProxyResult } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
-import { resetServices } from '../../src/runtime/lambda/services.js';
-import { handler as workerHandler } from '../../src/runtime/lambda/worker.js';
-import { type AwsStack, createStack } from '../support/aws-stack.js';
-import { type GitHubSimulator, startGitHubSimulator } from '../support/github-simulator.js';
-import { closedPullRequestEvent } from '../support/github-webhooks.js';
-import { type ApiCall, apiGatewayEvent, lambdaContext, pollOnce } from '../support/lambda-events.js';
-import { type MotoServer, startMoto } from '../support/moto.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AwsRuntime, startAwsRuntime } from '../support/aws-runtime.js';
+import type { GitHubSimulator } from '../support/github-simulator.js';
+import type { ApiCall } from '../support/lambda-events.js';
 
 const TOKEN = 'ghp_awsLifecycleTokenThatMustNeverLeak012345';
 const WEBHOOK_SECRET = 'whsec-aws-lifecycle-test-secret';
@@ -22,95 +14,28 @@ const ALICE = 'arn:aws:sts::123456789012:assumed-role/Developer/alice';
 const BOB = 'arn:aws:sts::123456789012:assumed-role/Developer/bob';
 
 describe('AWS runtime: a database for its whole life', () => {
-  let moto: MotoServer;
-  let stack: AwsStack;
+  let aws: AwsRuntime;
   let sim: GitHubSimulator;
-  let sqs: SQSClient;
-  const output: string[] = [];
-  const savedEnv = { ...process.env };
 
   beforeAll(async () => {
-    moto = await startMoto();
-    sim = await startGitHubSimulator({ owner: 'acme', repo: 'infra', tokens: [TOKEN] });
-    stack = await createStack(moto.clientConfig, {
-      parameters: { GitHubRepository: 'acme/infra' },
-      secretValues: { GitHubTokenSecret: TOKEN, GitHubWebhookSecret: WEBHOOK_SECRET },
-    });
-    Object.assign(process.env, moto.env, stack.env, {
-      GITHUB_REPOSITORY: 'acme/infra',
-      GITHUB_API_URL: sim.url,
-      GITHUB_RETRIES: '0',
-      POWERTOOLS_METRICS_NAMESPACE: 'RdsProvisionerTest',
-    });
-    resetServices();
-    sqs = new SQSClient(moto.clientConfig);
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, 'write').mockImplementation((chunk) => {
-        output.push(String(chunk));
-        return true;
-      });
-    }
+    aws = await startAwsRuntime({ token: TOKEN, webhookSecret: WEBHOOK_SECRET });
+    sim = aws.sim;
   });
 
   afterAll(async () => {
-    vi.restoreAllMocks();
-    process.env = savedEnv;
-    resetServices();
-    await sim?.stop();
-    await moto?.stop();
+    await aws?.stop();
   });
 
-  async function call(request: ApiCall): Promise<{ status: number; json: Record<string, unknown> }> {
-    const response = (await apiHandler(
-      apiGatewayEvent({ userArn: ALICE, ...request }),
-      lambdaContext('api'),
-    )) as APIGatewayProxyResult;
-    return { status: response.statusCode, json: response.body ? JSON.parse(response.body) : {} };
-  }
+  const call = (request: ApiCall) => aws.callApi({ userArn: ALICE, ...request });
   const statusOf = async (id: string) => (await call({ method: 'GET', path: `/requests/${id}` })).json;
-
-  async function queueDepth(): Promise<number> {
-    const out = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: stack.queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
-      Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-    );
-  }
-
-  /** Runs the worker as the Lambda service would until the queue is empty. */
-  async function drain() {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const { records } = await pollOnce(sqs, stack.queueUrl, workerHandler, { visibilityTimeout: 30 });
-      if (records.length > 0) continue;
-      if ((await queueDepth()) === 0) return;
-      if (Date.now() > deadline) throw new Error('queue did not drain');
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const drain = () => aws.drain();
 
   /** The worker opens the step's pull request; it is merged on GitHub and the signed webhook delivered. */
   async function mergeStep(id: string, step = 1) {
     await drain();
     const open = await statusOf(id);
     expect(open).toMatchObject({ status: 'pr_open', step });
-    const merged = sim.mergePull((open.pull_request as { number: number }).number);
-    const payload = JSON.stringify(closedPullRequestEvent('acme/infra', merged));
-    const hook = await call({
-      method: 'POST',
-      path: '/webhooks/github',
-      rawBody: payload,
-      userArn: null,
-      headers: {
-        'x-github-event': 'pull_request',
-        'x-hub-signature-256': await sign(WEBHOOK_SECRET, payload),
-      },
-    });
+    const { merged, hook } = await aws.mergePull((open.pull_request as { number: number }).number);
     expect(hook.status).toBe(200);
     return merged;
   }
@@ -187,7 +112,7 @@ describe('AWS runtime: a database for its whole life', () => {
       engine: 'mysql',
     });
     expect(sim.problems).toEqual([]);
-    expect(output.join('')).not.toContain(TOKEN);
-    expect(output.join('')).not.toContain(WEBHOOK_SECRET);
+    expect(aws.output.join('')).not.toContain(TOKEN);
+    expect(aws.output.join('')).not.toContain(WEBHOOK_SECRET);
   }, 240_000);
 });

@@ -3,19 +3,11 @@
  * through the real API handler; moto's DynamoDB (created from template.yaml) keeps the plan, the
  * statuses after merge and the connection details; the GitHub simulator is the repository.
  */
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { sign } from '@octokit/webhooks-methods';
-import type { APIGatewayProxyResult } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLAN_COMMENT_MARKER } from '../../src/render/plan-comment.js';
-import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
-import { resetServices } from '../../src/runtime/lambda/services.js';
-import { handler as workerHandler } from '../../src/runtime/lambda/worker.js';
-import { type AwsStack, createStack } from '../support/aws-stack.js';
-import { type GitHubSimulator, startGitHubSimulator } from '../support/github-simulator.js';
-import { closedPullRequestEvent } from '../support/github-webhooks.js';
-import { type ApiCall, apiGatewayEvent, lambdaContext, pollOnce } from '../support/lambda-events.js';
-import { type MotoServer, startMoto } from '../support/moto.js';
+import { type AwsRuntime, startAwsRuntime } from '../support/aws-runtime.js';
+import type { GitHubSimulator } from '../support/github-simulator.js';
+import type { ApiCall } from '../support/lambda-events.js';
 import { auroraState, planDocument } from '../support/terraform-documents.js';
 
 const TOKEN = 'ghp_awsReportsTokenThatMustNeverLeak0123456';
@@ -25,74 +17,27 @@ const PIPELINE_ROLE = 'arn:aws:iam::123456789012:role/ci-pipeline';
 const PIPELINE = 'arn:aws:sts::123456789012:assumed-role/ci-pipeline/GitHubActions';
 
 describe('AWS runtime: reports from CI', () => {
-  let moto: MotoServer;
-  let stack: AwsStack;
+  let aws: AwsRuntime;
   let sim: GitHubSimulator;
-  let sqs: SQSClient;
-  const output: string[] = [];
-  const savedEnv = { ...process.env };
 
   beforeAll(async () => {
-    moto = await startMoto();
-    sim = await startGitHubSimulator({ owner: 'acme', repo: 'infra', tokens: [TOKEN] });
-    stack = await createStack(moto.clientConfig, {
-      parameters: { GitHubRepository: 'acme/infra', PipelinePrincipalArn: PIPELINE_ROLE },
-      secretValues: { GitHubTokenSecret: TOKEN, GitHubWebhookSecret: WEBHOOK_SECRET },
+    aws = await startAwsRuntime({
+      token: TOKEN,
+      webhookSecret: WEBHOOK_SECRET,
+      parameters: { PipelinePrincipalArn: PIPELINE_ROLE },
     });
-    Object.assign(process.env, moto.env, stack.env, {
-      GITHUB_REPOSITORY: 'acme/infra',
-      GITHUB_API_URL: sim.url,
-      GITHUB_RETRIES: '0',
-      POWERTOOLS_METRICS_NAMESPACE: 'RdsProvisionerTest',
-    });
-    resetServices();
-    sqs = new SQSClient(moto.clientConfig);
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, 'write').mockImplementation((chunk) => {
-        output.push(String(chunk));
-        return true;
-      });
-    }
+    sim = aws.sim;
   });
 
   afterAll(async () => {
-    vi.restoreAllMocks();
-    process.env = savedEnv;
-    resetServices();
-    await sim?.stop();
-    await moto?.stop();
+    await aws?.stop();
   });
 
-  async function call(request: ApiCall): Promise<{ status: number; json: Record<string, unknown> }> {
-    const response = (await apiHandler(
-      apiGatewayEvent({ userArn: ALICE, ...request }),
-      lambdaContext('api'),
-    )) as APIGatewayProxyResult;
-    return { status: response.statusCode, json: response.body ? JSON.parse(response.body) : {} };
-  }
+  const call = (request: ApiCall) => aws.callApi({ userArn: ALICE, ...request });
   const report = (path: string, body: unknown, userArn: string | null = PIPELINE) =>
     call({ method: 'POST', path, body, userArn });
   const statusOf = async (id: string) => (await call({ method: 'GET', path: `/requests/${id}` })).json;
-
-  async function drain() {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const { records } = await pollOnce(sqs, stack.queueUrl, workerHandler, { visibilityTimeout: 30 });
-      if (records.length > 0) continue;
-      const out = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: stack.queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      const depth =
-        Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
-        Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-      if (depth === 0) return;
-      if (Date.now() > deadline) throw new Error('queue did not drain');
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const drain = () => aws.drain();
 
   it('records the plan, applying and ready with connection details, and drift, for the pipeline role only', async () => {
     const created = await call({
@@ -127,18 +72,7 @@ describe('AWS runtime: reports from CI', () => {
     expect(sim.comments(number).map((c) => c.body.startsWith(PLAN_COMMENT_MARKER))).toEqual([true]);
     expect(((await statusOf(id)).plan as { databases: unknown[] }).databases).toHaveLength(1);
 
-    const merged = sim.mergePull(number);
-    const payload = JSON.stringify(closedPullRequestEvent('acme/infra', merged));
-    const hook = await call({
-      method: 'POST',
-      path: '/webhooks/github',
-      rawBody: payload,
-      userArn: null,
-      headers: {
-        'x-github-event': 'pull_request',
-        'x-hub-signature-256': await sign(WEBHOOK_SECRET, payload),
-      },
-    });
+    const { merged, hook } = await aws.mergePull(number);
     expect(hook.status).toBe(200);
     expect(await statusOf(id)).toMatchObject({ status: 'merged', merge_commit: merged.merge_commit_sha });
 
@@ -199,6 +133,6 @@ describe('AWS runtime: reports from CI', () => {
         connection: expect.objectContaining({ port: 5432 }),
       }),
     ]);
-    expect(output.join('')).not.toContain(TOKEN);
+    expect(aws.output.join('')).not.toContain(TOKEN);
   });
 });

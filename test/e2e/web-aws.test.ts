@@ -7,14 +7,11 @@
  * the API key (AuthMode=api_key), keeps it in sessionStorage only, and puts every refusal in words.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../scripts/chromium-launch.mjs';
 import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
-import { resetServices } from '../../src/runtime/lambda/services.js';
 import { type Gateway, type GatewayPrincipal, startGateway } from '../support/api-gateway.js';
-import { createStack } from '../support/aws-stack.js';
-import { type GitHubSimulator, startGitHubSimulator } from '../support/github-simulator.js';
-import { type MotoServer, startMoto } from '../support/moto.js';
+import { type AwsRuntime, startAwsRuntime } from '../support/aws-runtime.js';
 import { builtWebFunction, type ProxyHandler } from '../support/web-function.js';
 
 const TOKEN = 'ghp_webAwsTokenThatMustNeverLeak0123456789abcd';
@@ -51,49 +48,23 @@ SECRETS.push(WRONG_SECRET, REQUESTER_KEY, WRONG_KEY, TOKEN);
 const STEP = 60_000;
 
 describe('the web page on AWS, through API Gateway', { timeout: 240_000 }, () => {
-  let moto: MotoServer;
-  let sim: GitHubSimulator;
+  let aws: AwsRuntime;
   let web: { handler: ProxyHandler; remove: () => void };
   let browser: Browser;
-  const savedEnv = { ...process.env };
-  /** Everything the functions wrote (Powertools logs to stdout and stderr), to prove no secret is in it. */
-  const output: string[] = [];
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    [moto, sim, web, browser] = await Promise.all([
-      startMoto(REGION),
-      startGitHubSimulator({ owner: 'acme', repo: 'infra', tokens: [TOKEN] }),
+    [aws, web, browser] = await Promise.all([
+      startAwsRuntime({ token: TOKEN, webhookSecret: WEBHOOK_SECRET, region: REGION }),
       builtWebFunction(),
       launchChromium(),
     ]);
-    const stack = await createStack(moto.clientConfig, {
-      parameters: { GitHubRepository: 'acme/infra' },
-      secretValues: { GitHubTokenSecret: TOKEN, GitHubWebhookSecret: WEBHOOK_SECRET },
-    });
-    Object.assign(process.env, moto.env, stack.env, {
-      GITHUB_REPOSITORY: 'acme/infra',
-      GITHUB_API_URL: sim.url,
-      GITHUB_RETRIES: '0',
-      POWERTOOLS_METRICS_NAMESPACE: 'RdsProvisionerTest',
-    });
-    resetServices();
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, 'write').mockImplementation((chunk) => {
-        output.push(String(chunk));
-        return true;
-      });
-    }
   }, 240_000);
 
   afterAll(async () => {
-    vi.restoreAllMocks();
-    process.env = savedEnv;
-    resetServices();
     await browser?.close();
     web?.remove();
-    await sim?.stop();
-    await moto?.stop();
+    await aws?.stop();
   });
 
   /** A fresh tab (its own sessionStorage) on the page at the stage's root. */
@@ -285,8 +256,7 @@ describe('the web page on AWS, through API Gateway', { timeout: 240_000 }, () =>
     let gateway: Gateway;
     let page: Page;
     beforeAll(async () => {
-      Object.assign(process.env, { AUTH_MODE: 'api_key', PIPELINE_API_KEY_ID: 'pk1pipeline' });
-      resetServices();
+      aws.setFunctionEnv({ AUTH_MODE: 'api_key', PIPELINE_API_KEY_ID: 'pk1pipeline' });
       gateway = await startGateway({
         authMode: 'api_key',
         region: REGION,
@@ -337,7 +307,7 @@ describe('the web page on AWS, through API Gateway', { timeout: 240_000 }, () =>
 
   it('raised no script errors or policy violations, and no secret reached any log', () => {
     expect(pageErrors).toEqual([]);
-    const logged = output.join('');
+    const logged = aws.output.join('');
     for (const secret of SECRETS) expect(logged).not.toContain(secret);
   });
 });

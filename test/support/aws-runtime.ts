@@ -6,12 +6,16 @@
  * `stop()` puts the environment back.
  */
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { sign } from '@octokit/webhooks-methods';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { vi } from 'vitest';
+import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
 import { resetServices } from '../../src/runtime/lambda/services.js';
 import { handler as workerHandler } from '../../src/runtime/lambda/worker.js';
 import { type AwsStack, createStack } from './aws-stack.js';
 import { type GitHubSimulator, startGitHubSimulator } from './github-simulator.js';
-import { pollOnce } from './lambda-events.js';
+import { closedPullRequestEvent } from './github-webhooks.js';
+import { type ApiCall, apiGatewayEvent, lambdaContext, pollOnce } from './lambda-events.js';
 import { type MotoServer, startMoto } from './moto.js';
 
 export interface AwsRuntimeOptions {
@@ -23,6 +27,18 @@ export interface AwsRuntimeOptions {
   parameters?: Record<string, string | number>;
 }
 
+export interface DrainOptions {
+  visibilityTimeout?: number;
+  until?: () => Promise<boolean>;
+}
+
+export interface ApiAnswer {
+  status: number;
+  json: Record<string, unknown>;
+}
+
+type MergedPull = ReturnType<GitHubSimulator['mergePull']>;
+
 export interface AwsRuntime {
   moto: MotoServer;
   stack: AwsStack;
@@ -30,8 +46,22 @@ export interface AwsRuntime {
   sqs: SQSClient;
   /** Everything the functions wrote. */
   output: string[];
-  /** Runs the worker as the Lambda service's poller does until the requests queue is empty. */
-  drain(): Promise<void>;
+  /** The real API handler's answer to one API Gateway event, its body parsed. */
+  callApi(request: ApiCall): Promise<ApiAnswer>;
+  /** Merges the pull request on GitHub and delivers the signed pull_request webhook to the API handler. */
+  mergePull(number: number): Promise<{ merged: MergedPull; hook: ApiAnswer }>;
+  /** Messages in a queue (the requests queue unless named), those hidden for a retry included. */
+  queueDepth(queueUrl?: string): Promise<number>;
+  /**
+   * Runs the worker as the Lambda service's poller does until the requests queue is empty (or, with
+   * `until`, until that holds), receiving with `visibilityTimeout` seconds (30 unless given).
+   */
+  drain(options?: DrainOptions): Promise<void>;
+  /**
+   * Changes the functions' environment as a redeploy with other parameters would (AUTH_MODE, say); the
+   * next invocation builds its services again.
+   */
+  setFunctionEnv(env: Record<string, string>): void;
   stop(): Promise<void>;
 }
 
@@ -62,10 +92,18 @@ export async function startAwsRuntime(options: AwsRuntimeOptions): Promise<AwsRu
     }),
   );
 
-  async function queueDepth(): Promise<number> {
+  async function callApi(request: ApiCall): Promise<ApiAnswer> {
+    const response = (await apiHandler(
+      apiGatewayEvent(request),
+      lambdaContext('api'),
+    )) as APIGatewayProxyResult;
+    return { status: response.statusCode, json: response.body ? JSON.parse(response.body) : {} };
+  }
+
+  async function queueDepth(queueUrl = stack.queueUrl): Promise<number> {
     const out = await sqs.send(
       new GetQueueAttributesCommand({
-        QueueUrl: stack.queueUrl,
+        QueueUrl: queueUrl,
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
@@ -81,15 +119,36 @@ export async function startAwsRuntime(options: AwsRuntimeOptions): Promise<AwsRu
     sim,
     sqs,
     output,
-    async drain() {
+    callApi,
+    async mergePull(number) {
+      const merged = sim.mergePull(number);
+      const payload = JSON.stringify(closedPullRequestEvent('acme/infra', merged));
+      const hook = await callApi({
+        method: 'POST',
+        path: '/webhooks/github',
+        rawBody: payload,
+        userArn: null,
+        headers: {
+          'x-github-event': 'pull_request',
+          'x-hub-signature-256': await sign(options.webhookSecret, payload),
+        },
+      });
+      return { merged, hook };
+    },
+    queueDepth,
+    async drain({ visibilityTimeout = 30, until }: DrainOptions = {}) {
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const { records } = await pollOnce(sqs, stack.queueUrl, workerHandler, { visibilityTimeout: 30 });
+        const { records } = await pollOnce(sqs, stack.queueUrl, workerHandler, { visibilityTimeout });
         if (records.length > 0) continue;
-        if ((await queueDepth()) === 0) return;
+        if (until ? await until() : (await queueDepth()) === 0) return;
         if (Date.now() > deadline) throw new Error('queue did not drain');
         await new Promise((r) => setTimeout(r, 250));
       }
+    },
+    setFunctionEnv(env) {
+      Object.assign(process.env, env);
+      resetServices();
     },
     async stop() {
       for (const spy of spies) spy.mockRestore();
