@@ -73,14 +73,31 @@ roots_of_batch() { # BATCH(optional)
 
 # ---- Reports to the service (docs/pipelines.md, "Reporting back"): `rds-provisioner report`, the CLI that
 # the job built (RDS_PROVISIONER_BIN: bin/rds-provisioner.js here; in a repository init-repo set up, the
-# CLI built from the rds-provisioner source the pipeline fetched). Sent only when the pipeline has the service's URL and its pipeline
-# token (RDS_PROVISIONER_URL, RDS_PROVISIONER_PIPELINE_TOKEN); a report that fails or times out is a warning,
-# never the job's failure: the plan, the apply and the drift check go on without it. The token is never
-# printed: the CLI names where a token came from, never the token.
+# CLI built from the rds-provisioner source the pipeline fetched). Sent only when the pipeline has the
+# service's URL (RDS_PROVISIONER_URL) and its credential, by RDS_PROVISIONER_AUTH (the CLI reads the same
+# variables): token (the default, `serve`) RDS_PROVISIONER_PIPELINE_TOKEN; iam (a stack with AuthMode=iam)
+# the job's AWS credentials, which sign each report (the role the job assumed must be the stack's
+# PipelinePrincipalArn); api-key (AuthMode=api_key) RDS_PROVISIONER_PIPELINE_API_KEY. A report that fails
+# or times out is a warning, never the job's failure: the plan, the apply and the drift check go on without
+# it. No credential is ever printed: the CLI names where one came from, never its value.
 
 reporting() {
-  if [ -n "${RDS_PROVISIONER_URL:-}" ] && [ -n "${RDS_PROVISIONER_PIPELINE_TOKEN:-}" ]; then return 0; fi
-  echo "report: not sent (set RDS_PROVISIONER_URL and RDS_PROVISIONER_PIPELINE_TOKEN to report to rds-provisioner)"
+  local mode=${RDS_PROVISIONER_AUTH:-token} missing=()
+  if [ -z "${RDS_PROVISIONER_URL:-}" ]; then missing+=(RDS_PROVISIONER_URL); fi
+  case "$mode" in
+    # Where the AWS credentials are (environment, web identity, a profile, a role) is the CLI's to find.
+    iam) ;;
+    api-key | api_key) if [ -z "${RDS_PROVISIONER_PIPELINE_API_KEY:-}" ]; then missing+=(RDS_PROVISIONER_PIPELINE_API_KEY); fi ;;
+    token) if [ -z "${RDS_PROVISIONER_PIPELINE_TOKEN:-}" ]; then missing+=(RDS_PROVISIONER_PIPELINE_TOKEN); fi ;;
+    # Any other mode goes to the CLI, which refuses it naming RDS_PROVISIONER_AUTH (a warning here).
+  esac
+  if [ "${#missing[@]}" -eq 0 ]; then return 0; fi
+  local what="${missing[0]}${missing[1]:+ and ${missing[1]}}"
+  if [ -n "${RDS_PROVISIONER_AUTH:-}" ]; then
+    echo "report: not sent (set $what to report to rds-provisioner with RDS_PROVISIONER_AUTH=$mode)"
+  else
+    echo "report: not sent (set $what to report to rds-provisioner; to a stack on AWS, set RDS_PROVISIONER_AUTH=iam to sign with the job's AWS credentials, or RDS_PROVISIONER_AUTH=api-key and RDS_PROVISIONER_PIPELINE_API_KEY)"
+  fi
   return 1
 }
 
