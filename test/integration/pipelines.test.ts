@@ -202,6 +202,10 @@ const TERRAFORM_CALL =
 const callsTerraform = (script: string) =>
   TERRAFORM_CALL.test(script) || /scripts\/ci-(plan|apply|drift)-roots\.sh "/.test(script);
 const PIPELINE_TOKEN = 'RDS_PROVISIONER_PIPELINE_TOKEN';
+/** The pipeline's API key, for a stack with AuthMode=api_key: a secret of the reporting steps too. */
+const PIPELINE_API_KEY = 'RDS_PROVISIONER_PIPELINE_API_KEY';
+/** How the reports authenticate (token, iam, api-key): a variable of the reporting steps. */
+const REPORT_AUTH = 'RDS_PROVISIONER_AUTH';
 /** A step that reports to rds-provisioner: the plan, apply and drift scripts call `rds-provisioner report`. */
 const reports = (run: unknown) =>
   typeof run === 'string' && /scripts\/ci-(plan|apply|drift)-roots\.sh "/.test(run);
@@ -404,8 +408,9 @@ describe('.circleci/config.yml', () => {
       const planScript = scriptOf(plan[runIndex(plan, /scripts\/ci-plan-roots\.sh "/)] as Step);
       expect(planScript).toMatch(/if \[ -n "\$\{CIRCLE_PULL_REQUEST:-\}" \]; then report=true; fi/);
       expect(planScript).toMatch(/REPORT_PLAN="\$report" RUN_COMMIT=/);
-      // The service's URL and the pipeline token come from the jobs' contexts, never from this file.
-      expect(circleText).not.toMatch(/RDS_PROVISIONER_(URL|PIPELINE_TOKEN)\s*[:=]/);
+      // The service's URL, the mode and the pipeline's credential come from the jobs' contexts, never
+      // from this file.
+      expect(circleText).not.toMatch(/RDS_PROVISIONER_(URL|AUTH|PIPELINE_TOKEN|PIPELINE_API_KEY)\s*[:=]/);
     });
 
     it('a nightly drift check on the scheduled pipeline nightly-drift: every root of main planned with -detailed-exitcode and reported; the other workflows stay off it', () => {
@@ -762,7 +767,7 @@ describe('.github/workflows', () => {
       expect(env.RUN_ID).toBe(ghExpr('github.run_id'));
     });
 
-    it('reports back to rds-provisioner: the CLI built before each reporting step, the URL a variable, the pipeline token a secret of those steps only', () => {
+    it('reports back to rds-provisioner: the CLI built before each reporting step, the URL a variable, the mode (RDS_PROVISIONER_AUTH) a variable and the pipeline token and API key secrets of those steps only', () => {
       expect(obj(wf('terraform.yml').env, 'env').RDS_PROVISIONER_URL).toBe(
         ghExpr('vars.RDS_PROVISIONER_URL'),
       );
@@ -782,14 +787,18 @@ describe('.github/workflows', () => {
           job,
         ).toEqual(order);
         expect(order[0], job).toBeGreaterThanOrEqual(0);
-        expect(stepEnv(steps[order[2] as number])[PIPELINE_TOKEN], job).toBe(
-          ghExpr(`secrets.${PIPELINE_TOKEN}`),
-        );
+        // The mode (token, iam: the job's AWS credentials sign, api-key) and each mode's credential.
+        expect(stepEnv(steps[order[2] as number]), job).toMatchObject({
+          [PIPELINE_TOKEN]: ghExpr(`secrets.${PIPELINE_TOKEN}`),
+          [PIPELINE_API_KEY]: ghExpr(`secrets.${PIPELINE_API_KEY}`),
+          [REPORT_AUTH]: ghExpr(`vars.${REPORT_AUTH}`),
+        });
       }
-      const withToken = Object.values(jobs).flatMap((j) =>
-        ghSteps(j).filter((s) => PIPELINE_TOKEN in stepEnv(s)),
-      );
-      expect(withToken).toHaveLength(3);
+      for (const name of [PIPELINE_TOKEN, PIPELINE_API_KEY, REPORT_AUTH]) {
+        const given = Object.values(jobs).flatMap((j) => ghSteps(j).filter((s) => name in stepEnv(s)));
+        expect(given, name).toHaveLength(3);
+      }
+      expect(obj(wf('terraform.yml').env, 'env')).not.toHaveProperty(REPORT_AUTH);
       // Only a pull request's plans are reported: on main the apply reports instead.
       const planRun = planSteps[ghRunIndex(planSteps, /scripts\/ci-plan-roots\.sh "/)];
       expect(stepEnv(planRun).REPORT_PLAN).toBe(ghExpr("github.event_name == 'pull_request'"));
@@ -916,8 +925,8 @@ describe('both pipelines', () => {
       for (const [what, re] of patterns) expect(re.test(text), `${file}: ${what}`).toBe(false);
     }
     // No environment map sets a credential-like variable: those come from contexts (CircleCI) or OIDC. The
-    // one exception is the service's pipeline token, taken from a GitHub secret of that name by the
-    // steps that report (their scripts call `rds-provisioner report`), never a literal.
+    // exceptions are the service's pipeline token and API key, each taken from a GitHub secret of that name
+    // by the steps that report (their scripts call `rds-provisioner report`), never a literal.
     const credentialKeys: string[] = [];
     const walk = (v: unknown, path: string) => {
       if (Array.isArray(v)) {
@@ -927,7 +936,9 @@ describe('both pipelines', () => {
           if ((k === 'environment' || k === 'env') && isObj(x)) {
             for (const [name, value] of Object.entries(x)) {
               const pipelineToken =
-                name === PIPELINE_TOKEN && value === ghExpr(`secrets.${PIPELINE_TOKEN}`) && reports(v.run);
+                [PIPELINE_TOKEN, PIPELINE_API_KEY].includes(name) &&
+                value === ghExpr(`secrets.${name}`) &&
+                reports(v.run);
               if (/SECRET|TOKEN|PASSWORD|ACCESS_KEY|SESSION/i.test(name) && !pipelineToken)
                 credentialKeys.push(`${path}.${k}.${name}`);
             }
@@ -941,9 +952,12 @@ describe('both pipelines', () => {
     expect(credentialKeys).toEqual([]);
     // GitHub workflows read no other repository secret: AWS access is OIDC only.
     for (const file of workflowFiles)
-      expect(workflowText[file]?.replaceAll(`secrets.${PIPELINE_TOKEN}`, ''), file).not.toMatch(
-        /\bsecrets\./,
-      );
+      expect(
+        workflowText[file]
+          ?.replaceAll(`secrets.${PIPELINE_TOKEN}`, '')
+          .replaceAll(`secrets.${PIPELINE_API_KEY}`, ''),
+        file,
+      ).not.toMatch(/\bsecrets\./);
   });
 
   describe('the plan report (scripts/ci-plan-report.jq), run on synthetic `terraform show -json` plans', () => {
