@@ -10,16 +10,30 @@
  *   template's routes, SigV4 checked by an independent verifier) in front of the real API handler, whose
  *   worker side is the GitHub simulator.
  *
- * What a deployed stack would print in the steps that cannot run here (step 4's outputs) is given to the
- * blocks as the variables those steps set: API_URL, WEBHOOK_URL, API_ID.
+ * What a deployed stack would print in the steps that cannot run here (step 6's outputs) is given to the
+ * blocks as the variables those steps set: API_URL, WEBHOOK_URL, API_ID. The blocks run where the deployer
+ * types them: the service's checkout with its config/policy.yaml edited as step 3 ("Your policy") asks. The
+ * edit is by hand; editedPolicy() makes it here, into a working directory that links the checkout's files
+ * and holds that edited copy as its own config/policy.yaml.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPlaceholderNetwork } from '../../src/domain/init-repo.js';
+import { parsePolicy } from '../../src/domain/policy.js';
 import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
 import { resetServices } from '../../src/runtime/lambda/services.js';
 import { handler as workerHandler } from '../../src/runtime/lambda/worker.js';
@@ -83,6 +97,30 @@ describe('README runbook: every step is run here or says why not', () => {
     expect(readFileSync(join(ROOT, '.ci/run'), 'utf8').split('\n')).toContain('npm ci');
   });
 
+  it('asks for the real policy before the build, and hands the same file to init-repo: one policy', () => {
+    const edit = markerOf('edit-policy');
+    expect(edit.step.title).toBe('Your policy');
+    expect(edit.marker.kind).toBe('not run');
+    const validate = blocks.find((b) => b.block.marker?.id === 'validate-policy');
+    expect(validate?.step).toBe(edit.step);
+    expect(validate?.block.code.trim()).toBe(
+      'npx --no-install rds-provisioner validate-config config/policy.yaml',
+    );
+    expect(edit.step.number).toBeLessThan(markerOf('build').step.number);
+    expect(markerOf('install').step.number).toBeLessThan(edit.step.number);
+    // What the step asks to set: every REPLACE of the shipped policy.
+    for (const key of ['aws.region', 'role_arn', 'network', 'default_tags.repository'])
+      expect(edit.step.text, key).toContain(`\`${key}\``);
+    // A later change: rebuild and redeploy, and the infrastructure repository's copy (init-repo refuses it).
+    expect(edit.step.text.replace(/\s+/g, ' ')).toMatch(
+      /sam build.*sam deploy.*conflict: config\/policy\.yaml/,
+    );
+    const initRepo = blockOf('init-repo').code;
+    expect(initRepo).toMatch(/ --policy config\/policy\.yaml /);
+    for (const flag of ['--region', '--role-arn', '--vpc', '--subnets', '--security-groups', '--cidr-blocks'])
+      expect(initRepo, `init-repo takes ${flag} from the policy`).not.toContain(`${flag} `);
+  });
+
   it("builds with a plain sam build: samconfig.toml's in-place build, which the template test runs", () => {
     expect(markerOf('build').marker).toEqual({
       id: 'build',
@@ -98,7 +136,7 @@ describe('README runbook: every step is run here or says why not', () => {
     );
   });
 
-  it("lists every template parameter in step 3's answers, with the template's default", () => {
+  it("lists every template parameter in the deploy step's answers, with the template's default", () => {
     const deploy = markerOf('deploy').step;
     const rows = new Map(
       [...deploy.text.matchAll(/^\| `(\w+)`\s*\| ([^|]+?)\s*\|/gm)].map((m) => [
@@ -150,6 +188,33 @@ const REPO = 'infra';
 const TOKEN = 'github_pat_runbookTokenThatMustNeverLeak0123456789';
 const PIPELINE_ROLE = 'rds-provisioner-pipeline';
 const API_ID = 'a1b2c3d4e5';
+const SHIPPED_POLICY = readFileSync(join(ROOT, 'config/policy.yaml'), 'utf8');
+
+/**
+ * config/policy.yaml as step 3 asks a team to edit it (by hand): each REPLACE set, real-looking IDs for
+ * the all-zero placeholders, each environment's Region, a role for prod, the repository tag.
+ */
+function editedPolicy(shipped = SHIPPED_POLICY): string {
+  const edited = shipped
+    .replace(/\b(vpc|subnet|sg)-0{12}(\d{5})\b/g, (_, kind: string, n: string) => `${kind}-0a1b2c3d4e5f${n}`)
+    .replace(/^(\s+)region: eu-west-1$/gm, `$1region: ${REGION}`)
+    .replace(/^(\s+)# role_arn: (arn:aws:iam::)\d{12}(:role\/\S+)$/m, `$1role_arn: $2${ACCOUNT}$3`)
+    .replace('github.com/REPLACE-ME/rds-provisioner', `github.com/${OWNER}/${REPO}`);
+  const parsed = parsePolicy(edited, 'the edited policy');
+  if (!parsed.ok) throw new Error(`the edited policy is invalid: ${JSON.stringify(parsed.issues)}`);
+  const environments = Object.entries(parsed.value.policy.environments);
+  const left = environments.filter(
+    ([, env]) => isPlaceholderNetwork(env.network) || env.aws?.region !== REGION,
+  );
+  if (left.length > 0 || /REPLACE-ME/.test(edited) || !/^\s+role_arn: /m.test(edited))
+    throw new Error(`the edit left placeholders: ${left.map(([name]) => name).join(', ')}`);
+  return edited;
+}
+const EDITED_POLICY = editedPolicy();
+const policyOf = (text: string | undefined) => {
+  const parsed = parsePolicy(text ?? '', 'config/policy.yaml');
+  return parsed.ok ? parsed.value.policy : parsed.issues;
+};
 /** The deployer's own credentials: moto's, and a principal the gateway knows. */
 const DEPLOYER = {
   accessKeyId: 'testing',
@@ -175,9 +240,11 @@ let stack: AwsStack;
 let sim: GitHubSimulator;
 let gateway: Gateway;
 let home: string;
+/** The deployer's working directory: the service's checkout, config/policy.yaml edited (step 3). */
+let work: string;
 const savedEnv = { ...process.env };
 
-/** What the blocks see: the deployer's shell after step 4, with the tools on PATH. */
+/** What the blocks see: the deployer's shell after step 6, with the tools on PATH. */
 function shellEnv(): NodeJS.ProcessEnv {
   return {
     PATH: `${join(ROOT, '.venv', 'bin')}:${join(ROOT, '.venv', 'sam', 'bin')}:${process.env.PATH ?? ''}`,
@@ -201,7 +268,7 @@ function shellEnv(): NodeJS.ProcessEnv {
 function bash(code: string, env: NodeJS.ProcessEnv = shellEnv()): Promise<Ran> {
   return new Promise((resolve) => {
     const child = spawn('bash', ['-euo', 'pipefail', '-c', code], {
-      cwd: ROOT,
+      cwd: work,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 170_000,
@@ -243,6 +310,11 @@ const RUN_CHECKS: Record<string, () => Promise<void>> = {
     const r = await runStep('check-account');
     expect(r.stdout.trim().split('\n')).toEqual([ACCOUNT, REGION]);
   },
+  'validate-policy': async () => {
+    expect(readFileSync(join(work, 'config/policy.yaml'), 'utf8')).toBe(EDITED_POLICY);
+    const r = await runStep('validate-policy');
+    expect(r.stdout.trim()).toBe('config/policy.yaml: valid (3 environments: dev, staging, prod)');
+  },
   'check-api-gateway-account': async () => {
     // A fresh account: no role, so ConfigureApiGatewayAccount=true is an option (None).
     expect((await runStep('check-api-gateway-account')).stdout.trim()).toBe('None');
@@ -268,7 +340,7 @@ const RUN_CHECKS: Record<string, () => Promise<void>> = {
     expect((await runStep('webhook-secret')).stdout.trim()).toBe(generated);
   },
   'init-repo': async () => {
-    // One pull request of some 25 files, each write paced as on GitHub (at least a second apart): about a minute.
+    // One pull request of some 25 files in one commit, from the edited policy alone (no network flags).
     const r = await runStep('init-repo');
     const [pull] = sim.pulls();
     expect(sim.pulls()).toHaveLength(1);
@@ -280,6 +352,16 @@ const RUN_CHECKS: Record<string, () => Promise<void>> = {
     expect(r.stdout).toContain(`pull request #${pull?.number}`);
     expect(r.stdout).toMatch(/written: terraform\/modules\/rds\//);
     expect(r.stdout).toMatch(/written: \.github\/workflows\//);
+    // One policy: the repository gets the one the functions were built with, and nothing of it is a
+    // placeholder (the networks and Regions came from it, not from flags).
+    const files = sim.files('rds-provisioner/init-repo');
+    expect(policyOf(files['config/policy.yaml'])).toEqual(policyOf(EDITED_POLICY));
+    // (The live README's example root is documentation, not configuration.)
+    const placeholders = Object.entries(files).filter(
+      ([path, text]) => !path.endsWith('.md') && /\b(vpc|subnet|sg)-0{12}/.test(text),
+    );
+    expect(placeholders.map(([path]) => path)).toEqual([]);
+    expect(files['terraform/live/backend.hcl']).toContain('my-org-terraform-state');
     // Run again, it changes nothing.
     const again = await runStep('init-repo');
     expect(again.stdout).toMatch(/already open: #\d+.*nothing changed/);
@@ -365,6 +447,11 @@ describe('README runbook: the steps that run here', () => {
         throw new Error(`${tool} is missing: run \`npm run build && bash scripts/venv.sh\` first`);
     }
     home = mkdtempSync(join(tmpdir(), 'rdsp-runbook-'));
+    work = join(home, 'rds-provisioner');
+    mkdirSync(join(work, 'config'), { recursive: true });
+    for (const name of readdirSync(ROOT))
+      if (name !== 'config' && name !== '.git') symlinkSync(join(ROOT, name), join(work, name));
+    writeFileSync(join(work, 'config/policy.yaml'), EDITED_POLICY);
     moto = await startMoto(REGION);
     sim = await startGitHubSimulator({ owner: OWNER, repo: REPO, tokens: [TOKEN] });
     // As `sam deploy` leaves it with the defaults: the token secret empty, the webhook secret generated.
@@ -425,6 +512,33 @@ describe('README runbook: the steps that run here', () => {
       await check();
     }, 240_000);
   }
+
+  it("refuses a changed policy over the infrastructure repository's copy, as the policy step says: a conflict, nothing written", async () => {
+    const [setup] = sim.pulls().filter((p) => p.head.ref === 'rds-provisioner/init-repo');
+    expect(setup?.state, 'the init-repo step ran').toBe('open');
+    sim.mergePull(setup?.number as number);
+    const before = sim.files('main');
+    const pulls = sim.pulls().length;
+    const changed = EDITED_POLICY.replace(
+      '[sg-0a1b2c3d4e5f00011]',
+      '[sg-0a1b2c3d4e5f00011, sg-0a1b2c3d4e5f00019]',
+    );
+    expect(changed).not.toBe(EDITED_POLICY);
+    writeFileSync(join(work, 'config/policy.yaml'), changed);
+    try {
+      const r = await bash(blockOf('init-repo').code);
+      expect(r.code, explain(r)).toBe(3);
+      const line = `conflict: config/policy.yaml exists in ${OWNER}/${REPO} (main) with other content; init-repo never overwrites`;
+      expect(r.stderr).toContain(line);
+      expect(markerOf('edit-policy').step.text.replace(/\s+/g, ' ')).toContain(
+        'conflict: config/policy.yaml exists in OWNER/REPO (main) with other content',
+      );
+      expect(sim.files('main')).toEqual(before);
+      expect(sim.pulls()).toHaveLength(pulls);
+    } finally {
+      writeFileSync(join(work, 'config/policy.yaml'), EDITED_POLICY);
+    }
+  }, 240_000);
 });
 
 // The section parsed at all (a README without it fails every test above with this message).
