@@ -86,7 +86,9 @@ const HEADER: Record<PipelineKind, string> = {
     ' layout); plan plans each of them on pull requests and main; apply, on main, applies each saved plan,',
     ' prod roots in the `prod` environment (required reviewers: the approval); drift, nightly, plans every',
     ' root and reports it. Each job reports back to rds-provisioner when the variable RDS_PROVISIONER_URL',
-    ' and the secret RDS_PROVISIONER_PIPELINE_TOKEN are set. The CLI and the ci scripts come from',
+    ' and the credential the variable RDS_PROVISIONER_AUTH names are set: the secret',
+    " RDS_PROVISIONER_PIPELINE_TOKEN (token), the job's AWS role, the stack's PipelinePrincipalArn (iam), or",
+    ' the secret RDS_PROVISIONER_PIPELINE_API_KEY (api-key). The CLI and the ci scripts come from',
     ' RDS_PROVISIONER_SOURCE at RDS_PROVISIONER_REF (below).',
   ].join('\n'),
   circleci: [
