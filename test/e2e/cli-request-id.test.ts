@@ -3,7 +3,8 @@ import { runCli } from '../support/cli.js';
 import { type RunningServer, startServer } from '../support/server.js';
 
 /** A request id as the user types it reaches GET /requests/{id} as that one path segment, whatever it holds. */
-describe('status <id>: the id as one path segment', () => {
+// Each test runs the built CLI several times, one process after another: slow on a loaded machine.
+describe('status <id>: the id as one path segment', { timeout: 120_000 }, () => {
   let server: RunningServer;
   beforeAll(async () => {
     server = await startServer();

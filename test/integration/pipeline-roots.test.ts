@@ -278,259 +278,264 @@ describe.skipIf(!hasDist || !hasJq)('the detect step, run for real on a per-data
 
 const fakeTerraformBin = () => writeFakeTerraform(workspace);
 
-describe.skipIf(!hasDist || !hasJq)('plan and apply on what the detect step found', () => {
-  const bin = join(workspace, 'fake-bin');
-  beforeAll(() => {
-    fakeTerraformBin();
-  });
-
-  function pipeline(opts: { module: boolean }) {
-    const { dir, base } = perDatabaseRepo();
-    const head = change(dir, opts);
-    const planDir = fresh('plan');
-    const logs = fresh('logs');
-    const env = {
-      PATH: `${bin}:${process.env.PATH ?? ''}`,
-      PLAN_DIR: planDir,
-      TF_CALLS: join(logs, 'calls'),
-      TF_APPLIED: join(logs, 'applied'),
-      TF_PLUGIN_CACHE_DIR: join(logs, 'plugin-cache'),
-      RUN_COMMIT: head,
-      RUN_ID: 'run-1',
-      PROD_ENVIRONMENTS: 'prod',
-    };
-    const detect = runStep(String(ghDetect.run), dir, { ...env, BASE: base, HEAD: head });
-    expect(detect.status, detect.stderr).toBe(0);
-    const matrix = JSON.parse(detect.outputs.matrix as string) as { include: Obj[] };
-    const calls = () => readFileSync(env.TF_CALLS, 'utf8').trim().split('\n');
-    const applied = () =>
-      existsSync(env.TF_APPLIED) ? readFileSync(env.TF_APPLIED, 'utf8').trim().split('\n') : [];
-    return { dir, base, head, planDir, env, matrix, calls, applied };
-  }
-
-  it('each batch plans its own roots; a removed root is planned with -destroy from the base, with its own state', () => {
-    const p = pipeline({ module: false });
-    const summaries: string[] = [];
-    for (const batch of p.matrix.include) {
-      const run = runStep(String(ghPlan.run), p.dir, { ...p.env, BATCH: String(batch.batch) });
-      expect(run.status, run.stderr).toBe(0);
-      summaries.push(readFileSync(join(p.planDir, 'summary.md'), 'utf8'));
-    }
-    const plans = p.calls().filter((c) => c.startsWith('plan '));
-    expect(plans).toHaveLength(2);
-    expect(plans[0]).toMatch(/^plan terraform\/live\/dev\/echo /);
-    expect(plans[0]).not.toContain('-destroy');
-    expect(plans[1]).toMatch(
-      new RegExp(`^plan ${p.planDir}/base/${p.base}/terraform/live/dev/bravo .*-destroy`),
-    );
-    // Each root initialised with the shared backend file, relative to the root.
-    expect(
-      p
-        .calls()
-        .filter((c) => c.startsWith('init '))
-        .every((c) => c.includes('-backend-config=../../backend.hcl')),
-    ).toBe(true);
-    const bravo = join(p.planDir, 'roots/terraform/live/dev/bravo');
-    const saved = readFileSync(join(bravo, 'tfplan'), 'utf8');
-    expect(saved).toContain('(destroy: yes)');
-    expect(saved).toContain('key = "rds-provisioner/dev/bravo/terraform.tfstate"');
-    expect(JSON.parse(readFileSync(join(bravo, 'meta.json'), 'utf8'))).toEqual({
-      root: 'terraform/live/dev/bravo',
-      action: 'destroy',
-      gate: 'nonprod',
-      config_commit: p.base,
-      commit: p.head,
-      run: 'run-1',
+// Each test runs the pipeline's steps (bash, git, jq, the CLI) synchronously: minutes under load, not a hang.
+describe.skipIf(!hasDist || !hasJq)(
+  'plan and apply on what the detect step found',
+  { timeout: 120_000 },
+  () => {
+    const bin = join(workspace, 'fake-bin');
+    beforeAll(() => {
+      fakeTerraformBin();
     });
-    // One summary section per root, named after it, in its batch's job summary.
-    expect(summaries[0]).toMatch(/^### Terraform plan: terraform\/live\/dev\/echo\n\nPlan: 1 to add/);
-    expect(summaries[1]).toContain(
-      `### Terraform plan: terraform/live/dev/bravo (destroy, from ${p.base.slice(0, 12)})`,
-    );
-  });
 
-  it('a committed lock file is used read-only; the apply uses the lock file each plan was made with', () => {
-    const p = pipeline({ module: true });
-    write(p.dir, 'terraform/live/dev/alpha/.terraform.lock.hcl', '# committed lock of alpha\n');
-    for (const batch of p.matrix.include) {
-      runStep(String(ghPlan.run), p.dir, { ...p.env, BATCH: String(batch.batch) });
+    function pipeline(opts: { module: boolean }) {
+      const { dir, base } = perDatabaseRepo();
+      const head = change(dir, opts);
+      const planDir = fresh('plan');
+      const logs = fresh('logs');
+      const env = {
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        PLAN_DIR: planDir,
+        TF_CALLS: join(logs, 'calls'),
+        TF_APPLIED: join(logs, 'applied'),
+        TF_PLUGIN_CACHE_DIR: join(logs, 'plugin-cache'),
+        RUN_COMMIT: head,
+        RUN_ID: 'run-1',
+        PROD_ENVIRONMENTS: 'prod',
+      };
+      const detect = runStep(String(ghDetect.run), dir, { ...env, BASE: base, HEAD: head });
+      expect(detect.status, detect.stderr).toBe(0);
+      const matrix = JSON.parse(detect.outputs.matrix as string) as { include: Obj[] };
+      const calls = () => readFileSync(env.TF_CALLS, 'utf8').trim().split('\n');
+      const applied = () =>
+        existsSync(env.TF_APPLIED) ? readFileSync(env.TF_APPLIED, 'utf8').trim().split('\n') : [];
+      return { dir, base, head, planDir, env, matrix, calls, applied };
     }
-    expect(p.calls()).toContain(
-      'init terraform/live/dev/alpha -input=false -backend-config=../../backend.hcl -lockfile=readonly',
-    );
-    // A later init in the checkout must not change what is applied: the apply copies each root's own.
-    for (const r of ['dev/alpha', 'dev/echo', 'staging/charlie', 'prod/delta'])
-      write(p.dir, `terraform/live/${r}/.terraform.lock.hcl`, '# some other lock\n');
-    for (const batch of p.matrix.include) {
-      const gate = batch.gate === 'prod' ? 'prod' : 'nonprod';
-      const run = runStep(String(ghApply.run), p.dir, {
-        ...p.env,
-        BATCH: String(batch.batch),
-        APPLY_GATE: gate,
+
+    it('each batch plans its own roots; a removed root is planned with -destroy from the base, with its own state', () => {
+      const p = pipeline({ module: false });
+      const summaries: string[] = [];
+      for (const batch of p.matrix.include) {
+        const run = runStep(String(ghPlan.run), p.dir, { ...p.env, BATCH: String(batch.batch) });
+        expect(run.status, run.stderr).toBe(0);
+        summaries.push(readFileSync(join(p.planDir, 'summary.md'), 'utf8'));
+      }
+      const plans = p.calls().filter((c) => c.startsWith('plan '));
+      expect(plans).toHaveLength(2);
+      expect(plans[0]).toMatch(/^plan terraform\/live\/dev\/echo /);
+      expect(plans[0]).not.toContain('-destroy');
+      expect(plans[1]).toMatch(
+        new RegExp(`^plan ${p.planDir}/base/${p.base}/terraform/live/dev/bravo .*-destroy`),
+      );
+      // Each root initialised with the shared backend file, relative to the root.
+      expect(
+        p
+          .calls()
+          .filter((c) => c.startsWith('init '))
+          .every((c) => c.includes('-backend-config=../../backend.hcl')),
+      ).toBe(true);
+      const bravo = join(p.planDir, 'roots/terraform/live/dev/bravo');
+      const saved = readFileSync(join(bravo, 'tfplan'), 'utf8');
+      expect(saved).toContain('(destroy: yes)');
+      expect(saved).toContain('key = "rds-provisioner/dev/bravo/terraform.tfstate"');
+      expect(JSON.parse(readFileSync(join(bravo, 'meta.json'), 'utf8'))).toEqual({
+        root: 'terraform/live/dev/bravo',
+        action: 'destroy',
+        gate: 'nonprod',
+        config_commit: p.base,
+        commit: p.head,
+        run: 'run-1',
       });
-      expect(run.status, run.stderr).toBe(0);
-    }
-    const applied = p.applied();
-    expect(applied).toHaveLength(5);
-    for (const line of applied) {
-      const dir = /^applied (\S+)/.exec(line)?.[1] as string;
-      const saved = readFileSync(
-        join(p.planDir, 'roots', dir.replace(/^.*\/(terraform\/live\/)/, '$1'), 'terraform.lock.hcl'),
-        'utf8',
-      ).trim();
-      expect(line).toContain(`with lock [${saved}]`);
-      expect(line).toContain(`plan [plan of ${dir} `);
-    }
-    expect(applied.find((l) => l.includes('dev/alpha'))).toContain('with lock [# committed lock of alpha]');
-    expect(applied.find((l) => l.includes('dev/bravo'))).toMatch(
-      /^applied \S+\/base\/\w+\/terraform\/live\/dev\/bravo .*destroy: yes/,
-    );
-  });
+      // One summary section per root, named after it, in its batch's job summary.
+      expect(summaries[0]).toMatch(/^### Terraform plan: terraform\/live\/dev\/echo\n\nPlan: 1 to add/);
+      expect(summaries[1]).toContain(
+        `### Terraform plan: terraform/live/dev/bravo (destroy, from ${p.base.slice(0, 12)})`,
+      );
+    });
 
-  it('never applies a root it did not plan in this run, a plan of another commit or run, or a prod root without the prod gate', () => {
-    const p = pipeline({ module: true });
-    for (const batch of p.matrix.include)
-      runStep(String(ghPlan.run), p.dir, { ...p.env, BATCH: String(batch.batch) });
-    const check = (gate: string, env: Record<string, string> = {}) =>
-      runStep(`bash scripts/ci-apply-roots.sh --check "$PLAN_DIR" ${gate}`, p.dir, { ...p.env, ...env });
-    expect(check('nonprod').stdout.trim().split('\n')).toEqual([
-      'terraform/live/dev/alpha',
-      'terraform/live/dev/echo',
-      'terraform/live/staging/charlie',
-      'terraform/live/dev/bravo',
-    ]);
-    expect(check('prod').stdout.trim()).toBe('terraform/live/prod/delta');
-    // Another commit or another run: everything refused, the step fails, nothing is applied.
-    for (const env of [{ RUN_COMMIT: p.base }, { RUN_ID: 'run-2' }] as Record<string, string>[]) {
-      const run = check('nonprod', env);
-      expect(run.status).toBe(1);
-      expect(run.stdout).toBe('');
-      expect(run.stderr).toMatch(/refuse: the plan is of (commit|run)/);
-    }
-    // A plan left in the directory for a root this run did not list is never applied.
-    cpSync(
-      join(p.planDir, 'roots/terraform/live/dev/alpha'),
-      join(p.planDir, 'roots/terraform/live/dev/zulu'),
-      {
-        recursive: true,
-      },
-    );
-    expect(check('nonprod').stdout).not.toContain('zulu');
-    // A plan of one root copied over another's is refused; a missing plan is refused; the rest applies.
-    cpSync(
-      join(p.planDir, 'roots/terraform/live/dev/alpha/meta.json'),
-      join(p.planDir, 'roots/terraform/live/dev/echo/meta.json'),
-    );
-    rmSync(join(p.planDir, 'roots/terraform/live/staging/charlie'), { recursive: true });
-    const mixed = runStep(String(ghApply.run), p.dir, { ...p.env, BATCH: '', APPLY_GATE: 'nonprod' });
-    expect(mixed.status).toBe(1);
-    expect(mixed.stderr).toContain(
-      'terraform/live/dev/echo: refuse: the plan is of terraform/live/dev/alpha',
-    );
-    expect(mixed.stderr).toContain('terraform/live/staging/charlie: refuse: not planned in this run');
-    expect(
-      p.applied().map((l) => /^applied (\S+)/.exec(l)?.[1]?.replace(/^.*\/terraform/, 'terraform')),
-    ).toEqual(['terraform/live/dev/alpha', 'terraform/live/dev/bravo']);
-  });
+    it('a committed lock file is used read-only; the apply uses the lock file each plan was made with', () => {
+      const p = pipeline({ module: true });
+      write(p.dir, 'terraform/live/dev/alpha/.terraform.lock.hcl', '# committed lock of alpha\n');
+      for (const batch of p.matrix.include) {
+        runStep(String(ghPlan.run), p.dir, { ...p.env, BATCH: String(batch.batch) });
+      }
+      expect(p.calls()).toContain(
+        'init terraform/live/dev/alpha -input=false -backend-config=../../backend.hcl -lockfile=readonly',
+      );
+      // A later init in the checkout must not change what is applied: the apply copies each root's own.
+      for (const r of ['dev/alpha', 'dev/echo', 'staging/charlie', 'prod/delta'])
+        write(p.dir, `terraform/live/${r}/.terraform.lock.hcl`, '# some other lock\n');
+      for (const batch of p.matrix.include) {
+        const gate = batch.gate === 'prod' ? 'prod' : 'nonprod';
+        const run = runStep(String(ghApply.run), p.dir, {
+          ...p.env,
+          BATCH: String(batch.batch),
+          APPLY_GATE: gate,
+        });
+        expect(run.status, run.stderr).toBe(0);
+      }
+      const applied = p.applied();
+      expect(applied).toHaveLength(5);
+      for (const line of applied) {
+        const dir = /^applied (\S+)/.exec(line)?.[1] as string;
+        const saved = readFileSync(
+          join(p.planDir, 'roots', dir.replace(/^.*\/(terraform\/live\/)/, '$1'), 'terraform.lock.hcl'),
+          'utf8',
+        ).trim();
+        expect(line).toContain(`with lock [${saved}]`);
+        expect(line).toContain(`plan [plan of ${dir} `);
+      }
+      expect(applied.find((l) => l.includes('dev/alpha'))).toContain('with lock [# committed lock of alpha]');
+      expect(applied.find((l) => l.includes('dev/bravo'))).toMatch(
+        /^applied \S+\/base\/\w+\/terraform\/live\/dev\/bravo .*destroy: yes/,
+      );
+    });
 
-  it('a root whose init fails leaves no plan and fails the step; the other roots are planned and applied', () => {
-    const p = pipeline({ module: false });
-    write(p.dir, 'terraform/live/dev/echo/main.tf', `${mainTf('dev', 'echo')}# BROKEN\n`);
-    const runs = p.matrix.include.map((batch) =>
-      runStep(String(ghPlan.run), p.dir, { ...p.env, BATCH: String(batch.batch) }),
-    );
-    expect(runs.map((r) => r.status)).toEqual([1, 0]);
-    expect(runs[0]?.stdout).toContain('terraform/live/dev/echo: The plan FAILED');
-    expect(existsSync(join(p.planDir, 'roots/terraform/live/dev/echo'))).toBe(false);
-    expect(
-      p
-        .calls()
-        .filter((c) => c.includes('dev/echo'))
-        .map((c) => c.split(' ')[0]),
-    ).toEqual(['init']);
-    // At apply, nothing is applied there; the destroy of bravo is.
-    const apply = runStep(String(ghApply.run), p.dir, { ...p.env, BATCH: '', APPLY_GATE: 'nonprod' });
-    expect(apply.status).toBe(1);
-    expect(apply.stderr).toContain('terraform/live/dev/echo: refuse: not planned in this run');
-    expect(p.applied()).toHaveLength(1);
-    expect(p.applied()[0]).toMatch(/\/terraform\/live\/dev\/bravo with lock/);
-  });
+    it('never applies a root it did not plan in this run, a plan of another commit or run, or a prod root without the prod gate', () => {
+      const p = pipeline({ module: true });
+      for (const batch of p.matrix.include)
+        runStep(String(ghPlan.run), p.dir, { ...p.env, BATCH: String(batch.batch) });
+      const check = (gate: string, env: Record<string, string> = {}) =>
+        runStep(`bash scripts/ci-apply-roots.sh --check "$PLAN_DIR" ${gate}`, p.dir, { ...p.env, ...env });
+      expect(check('nonprod').stdout.trim().split('\n')).toEqual([
+        'terraform/live/dev/alpha',
+        'terraform/live/dev/echo',
+        'terraform/live/staging/charlie',
+        'terraform/live/dev/bravo',
+      ]);
+      expect(check('prod').stdout.trim()).toBe('terraform/live/prod/delta');
+      // Another commit or another run: everything refused, the step fails, nothing is applied.
+      for (const env of [{ RUN_COMMIT: p.base }, { RUN_ID: 'run-2' }] as Record<string, string>[]) {
+        const run = check('nonprod', env);
+        expect(run.status).toBe(1);
+        expect(run.stdout).toBe('');
+        expect(run.stderr).toMatch(/refuse: the plan is of (commit|run)/);
+      }
+      // A plan left in the directory for a root this run did not list is never applied.
+      cpSync(
+        join(p.planDir, 'roots/terraform/live/dev/alpha'),
+        join(p.planDir, 'roots/terraform/live/dev/zulu'),
+        {
+          recursive: true,
+        },
+      );
+      expect(check('nonprod').stdout).not.toContain('zulu');
+      // A plan of one root copied over another's is refused; a missing plan is refused; the rest applies.
+      cpSync(
+        join(p.planDir, 'roots/terraform/live/dev/alpha/meta.json'),
+        join(p.planDir, 'roots/terraform/live/dev/echo/meta.json'),
+      );
+      rmSync(join(p.planDir, 'roots/terraform/live/staging/charlie'), { recursive: true });
+      const mixed = runStep(String(ghApply.run), p.dir, { ...p.env, BATCH: '', APPLY_GATE: 'nonprod' });
+      expect(mixed.status).toBe(1);
+      expect(mixed.stderr).toContain(
+        'terraform/live/dev/echo: refuse: the plan is of terraform/live/dev/alpha',
+      );
+      expect(mixed.stderr).toContain('terraform/live/staging/charlie: refuse: not planned in this run');
+      expect(
+        p.applied().map((l) => /^applied (\S+)/.exec(l)?.[1]?.replace(/^.*\/terraform/, 'terraform')),
+      ).toEqual(['terraform/live/dev/alpha', 'terraform/live/dev/bravo']);
+    });
 
-  it('a root whose init fails at apply time is not applied, and the step fails', () => {
-    const p = pipeline({ module: false });
-    for (const batch of p.matrix.include)
-      runStep(String(ghPlan.run), p.dir, { ...p.env, BATCH: String(batch.batch) });
-    write(p.dir, 'terraform/live/dev/echo/main.tf', `${mainTf('dev', 'echo')}# BROKEN\n`);
-    const apply = runStep(String(ghApply.run), p.dir, { ...p.env, BATCH: '', APPLY_GATE: 'nonprod' });
-    expect(apply.status).toBe(1);
-    expect(
-      p
-        .calls()
-        .filter((c) => c.startsWith('apply '))
-        .some((c) => c.includes('dev/echo')),
-    ).toBe(false);
-    expect(p.applied().map((l) => l.includes('dev/bravo'))).toEqual([true]);
-  });
+    it('a root whose init fails leaves no plan and fails the step; the other roots are planned and applied', () => {
+      const p = pipeline({ module: false });
+      write(p.dir, 'terraform/live/dev/echo/main.tf', `${mainTf('dev', 'echo')}# BROKEN\n`);
+      const runs = p.matrix.include.map((batch) =>
+        runStep(String(ghPlan.run), p.dir, { ...p.env, BATCH: String(batch.batch) }),
+      );
+      expect(runs.map((r) => r.status)).toEqual([1, 0]);
+      expect(runs[0]?.stdout).toContain('terraform/live/dev/echo: The plan FAILED');
+      expect(existsSync(join(p.planDir, 'roots/terraform/live/dev/echo'))).toBe(false);
+      expect(
+        p
+          .calls()
+          .filter((c) => c.includes('dev/echo'))
+          .map((c) => c.split(' ')[0]),
+      ).toEqual(['init']);
+      // At apply, nothing is applied there; the destroy of bravo is.
+      const apply = runStep(String(ghApply.run), p.dir, { ...p.env, BATCH: '', APPLY_GATE: 'nonprod' });
+      expect(apply.status).toBe(1);
+      expect(apply.stderr).toContain('terraform/live/dev/echo: refuse: not planned in this run');
+      expect(p.applied()).toHaveLength(1);
+      expect(p.applied()[0]).toMatch(/\/terraform\/live\/dev\/bravo with lock/);
+    });
 
-  it("without this run's list of roots (roots.json), the plan and apply steps fail and touch nothing", () => {
-    const planDir = fresh('no-list');
-    const env = { PLAN_DIR: planDir, RUN_COMMIT: 'abc', RUN_ID: 'r', BATCH: '0', APPLY_GATE: 'nonprod' };
-    for (const script of [
-      String(ghPlan.run),
-      String(ghApply.run),
-      'bash scripts/ci-apply-roots.sh --check "$PLAN_DIR" nonprod',
-    ]) {
-      const run = runStep(script, root, env);
-      expect(run.status, script).not.toBe(0);
-      expect(run.stderr).toContain(`${planDir}/roots.json`);
-    }
-  });
+    it('a root whose init fails at apply time is not applied, and the step fails', () => {
+      const p = pipeline({ module: false });
+      for (const batch of p.matrix.include)
+        runStep(String(ghPlan.run), p.dir, { ...p.env, BATCH: String(batch.batch) });
+      write(p.dir, 'terraform/live/dev/echo/main.tf', `${mainTf('dev', 'echo')}# BROKEN\n`);
+      const apply = runStep(String(ghApply.run), p.dir, { ...p.env, BATCH: '', APPLY_GATE: 'nonprod' });
+      expect(apply.status).toBe(1);
+      expect(
+        p
+          .calls()
+          .filter((c) => c.startsWith('apply '))
+          .some((c) => c.includes('dev/echo')),
+      ).toBe(false);
+      expect(p.applied().map((l) => l.includes('dev/bravo'))).toEqual([true]);
+    });
 
-  it('the single root: its plan decides the gate, and anything but "false" is prod', () => {
-    const planDir = fresh('single');
-    const entry = {
-      root: 'terraform/live',
-      environment: null,
-      db_name: null,
-      backend_config: null,
-      prod: null,
-      commit: 'abc',
-      action: 'plan',
-      gate: 'by-plan',
-      batch: 0,
-    };
-    writeFileSync(join(planDir, 'roots.json'), JSON.stringify([entry]));
-    const plan = join(planDir, 'roots/terraform/live');
-    mkdirSync(plan, { recursive: true });
-    for (const f of ['tfplan', 'terraform.lock.hcl']) writeFileSync(join(plan, f), 'x');
-    writeFileSync(
-      join(plan, 'meta.json'),
-      JSON.stringify({
+    it("without this run's list of roots (roots.json), the plan and apply steps fail and touch nothing", () => {
+      const planDir = fresh('no-list');
+      const env = { PLAN_DIR: planDir, RUN_COMMIT: 'abc', RUN_ID: 'r', BATCH: '0', APPLY_GATE: 'nonprod' };
+      for (const script of [
+        String(ghPlan.run),
+        String(ghApply.run),
+        'bash scripts/ci-apply-roots.sh --check "$PLAN_DIR" nonprod',
+      ]) {
+        const run = runStep(script, root, env);
+        expect(run.status, script).not.toBe(0);
+        expect(run.stderr).toContain(`${planDir}/roots.json`);
+      }
+    });
+
+    it('the single root: its plan decides the gate, and anything but "false" is prod', () => {
+      const planDir = fresh('single');
+      const entry = {
         root: 'terraform/live',
+        environment: null,
+        db_name: null,
+        backend_config: null,
+        prod: null,
+        commit: 'abc',
         action: 'plan',
         gate: 'by-plan',
-        config_commit: 'abc',
-        commit: 'abc',
-        run: 'r',
-      }),
-    );
-    const gates = (report: Obj) => {
-      writeFileSync(join(plan, 'report.json'), JSON.stringify(report));
-      return ['nonprod', 'prod'].filter(
-        (gate) =>
-          runStep(`bash scripts/ci-apply-roots.sh --check "$PLAN_DIR" ${gate}`, root, {
-            PLAN_DIR: planDir,
-            RUN_COMMIT: 'abc',
-            RUN_ID: 'r',
-          }).stdout.trim() === 'terraform/live',
+        batch: 0,
+      };
+      writeFileSync(join(planDir, 'roots.json'), JSON.stringify([entry]));
+      const plan = join(planDir, 'roots/terraform/live');
+      mkdirSync(plan, { recursive: true });
+      for (const f of ['tfplan', 'terraform.lock.hcl']) writeFileSync(join(plan, f), 'x');
+      writeFileSync(
+        join(plan, 'meta.json'),
+        JSON.stringify({
+          root: 'terraform/live',
+          action: 'plan',
+          gate: 'by-plan',
+          config_commit: 'abc',
+          commit: 'abc',
+          run: 'r',
+        }),
       );
-    };
-    expect(gates({ has_changes: true, touches_prod: false })).toEqual(['nonprod']);
-    expect(gates({ has_changes: true, touches_prod: true })).toEqual(['prod']);
-    expect(gates({ has_changes: true })).toEqual(['prod']);
-    expect(gates({ has_changes: false, touches_prod: false })).toEqual([]);
-  });
-});
+      const gates = (report: Obj) => {
+        writeFileSync(join(plan, 'report.json'), JSON.stringify(report));
+        return ['nonprod', 'prod'].filter(
+          (gate) =>
+            runStep(`bash scripts/ci-apply-roots.sh --check "$PLAN_DIR" ${gate}`, root, {
+              PLAN_DIR: planDir,
+              RUN_COMMIT: 'abc',
+              RUN_ID: 'r',
+            }).stdout.trim() === 'terraform/live',
+        );
+      };
+      expect(gates({ has_changes: true, touches_prod: false })).toEqual(['nonprod']);
+      expect(gates({ has_changes: true, touches_prod: true })).toEqual(['prod']);
+      expect(gates({ has_changes: true })).toEqual(['prod']);
+      expect(gates({ has_changes: false, touches_prod: false })).toEqual([]);
+    });
+  },
+);
 
 // ------------------------------------------------------------------ reports to rds-provisioner, for real
 
