@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../src/runtime/lambda/api.js';
 import { LambdaConfigError, lambdaConfig } from '../../src/runtime/lambda/config.js';
+import { powertoolsLogger } from '../../src/runtime/lambda/observability.js';
 import { resetServices } from '../../src/runtime/lambda/services.js';
 import { type ApiCall, apiGatewayEvent, lambdaContext } from '../support/lambda-events.js';
 
@@ -15,6 +16,10 @@ const ACCOUNT = '123456789012';
 const ALICE = `arn:aws:iam::${ACCOUNT}:user/alice`;
 const PIPELINE_ROLE = `arn:aws:iam::${ACCOUNT}:role/ci/rds-provisioner-pipeline`;
 const PIPELINE_SESSION = `arn:aws:sts::${ACCOUNT}:assumed-role/rds-provisioner-pipeline/gha-42`;
+/** The plan and drift jobs' role and the apply jobs' role (TF_PLAN_ROLE_ARN, TF_APPLY_ROLE_ARN). */
+const PLAN_ROLE = `arn:aws:iam::${ACCOUNT}:role/terraform-plan`;
+const APPLY_ROLE = `arn:aws:iam::${ACCOUNT}:role/ci/terraform-apply`;
+const sessionOf = (role: string) => `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/gha-7`;
 
 const STACK_ENV = {
   STATUS_TABLE: 'rds-provisioner-status',
@@ -41,6 +46,7 @@ async function call(request: ApiCall) {
 const INVALID_REPORT = { commit: 'not-a-commit', outcome: 'finished' };
 
 afterEach(() => {
+  vi.restoreAllMocks();
   vi.unstubAllEnvs();
   resetServices();
 });
@@ -88,6 +94,78 @@ describe('Lambda API (AWS_IAM): the pipeline role', () => {
   });
 });
 
+describe('Lambda API (AWS_IAM): several pipeline roles (PIPELINE_PRINCIPAL_ARN comma-separated)', () => {
+  it('lets a session of each listed role report, spaces around the commas and all, and refuses a third role', async () => {
+    environment({ AUTH_MODE: 'iam', PIPELINE_PRINCIPAL_ARN: ` ${PLAN_ROLE} ,  ${APPLY_ROLE} ` });
+    for (const role of ['terraform-plan', 'terraform-apply']) {
+      const answer = await call({
+        method: 'POST',
+        path: '/reports/apply',
+        body: INVALID_REPORT,
+        userArn: sessionOf(role),
+      });
+      expect(answer.status, `${role}: ${JSON.stringify(answer.body)}`).toBe(400);
+      // A pipeline role is no requester.
+      expect((await call({ method: 'GET', path: '/requests', userArn: sessionOf(role) })).status).toBe(401);
+    }
+    for (const userArn of [sessionOf('terraform-prod-apply'), PIPELINE_SESSION, ALICE]) {
+      const answer = await call({ method: 'POST', path: '/reports/plan', body: INVALID_REPORT, userArn });
+      expect(answer.status, userArn).toBe(401);
+      expect(answer.body).toMatchObject({ error: 'unauthorized' });
+    }
+  });
+
+  it('skips an empty entry (it names no one, as an empty value does)', async () => {
+    environment({ AUTH_MODE: 'iam', PIPELINE_PRINCIPAL_ARN: `${PLAN_ROLE},,${APPLY_ROLE},` });
+    const answer = await call({
+      method: 'POST',
+      path: '/reports/drift',
+      body: INVALID_REPORT,
+      userArn: sessionOf('terraform-apply'),
+    });
+    expect(answer.status).toBe(400);
+    environment({ AUTH_MODE: 'iam', PIPELINE_PRINCIPAL_ARN: ' , ' });
+    expect(
+      (
+        await call({
+          method: 'POST',
+          path: '/reports/drift',
+          body: INVALID_REPORT,
+          userArn: PIPELINE_SESSION,
+        })
+      ).status,
+    ).toBe(401);
+  });
+
+  it.each([
+    ['a malformed single value (as before)', PIPELINE_SESSION, 'PIPELINE_PRINCIPAL_ARN: must be an IAM role'],
+    [
+      'a list with a malformed entry',
+      `${PLAN_ROLE}, ${sessionOf('terraform-apply')}`,
+      'PIPELINE_PRINCIPAL_ARN: entry 2 of 2 must be an IAM role',
+    ],
+  ])(
+    'refuses reports with %s: 503 unavailable, the log names the entry and why, never its value',
+    async (_, value, logged) => {
+      const errors = vi.spyOn(powertoolsLogger, 'error');
+      environment({ AUTH_MODE: 'iam', PIPELINE_PRINCIPAL_ARN: value });
+      const answer = await call({
+        method: 'POST',
+        path: '/reports/apply',
+        body: INVALID_REPORT,
+        userArn: sessionOf('terraform-plan'),
+      });
+      expect(answer).toEqual({
+        status: 503,
+        body: { error: 'unavailable', message: 'the service could not start; try again' },
+      });
+      const lines = JSON.stringify(errors.mock.calls);
+      expect(lines).toContain(logged);
+      expect(lines).not.toContain('assumed-role');
+    },
+  );
+});
+
 describe('Lambda API (API keys): the pipeline key', () => {
   it("lets only PIPELINE_API_KEY_ID's key report, and refuses it elsewhere", async () => {
     environment({ AUTH_MODE: 'api_key', PIPELINE_API_KEY_ID: 'pk7pipeline1' });
@@ -107,6 +185,24 @@ describe('Lambda config: the pipeline principal', () => {
     const config = lambdaConfig({ ...base, PIPELINE_PRINCIPAL_ARN: '', PIPELINE_API_KEY_ID: '' });
     expect(config.PIPELINE_PRINCIPAL_ARN).toBeUndefined();
     expect(config.PIPELINE_API_KEY_ID).toBeUndefined();
+  });
+
+  it('reads a comma-separated list: spaces around entries dropped, empty entries skipped', () => {
+    expect(
+      lambdaConfig({ ...base, PIPELINE_PRINCIPAL_ARN: ` ${PLAN_ROLE} , ${APPLY_ROLE},` })
+        .PIPELINE_PRINCIPAL_ARN,
+    ).toEqual([PLAN_ROLE, APPLY_ROLE]);
+    expect(lambdaConfig({ ...base, PIPELINE_PRINCIPAL_ARN: PIPELINE_ROLE }).PIPELINE_PRINCIPAL_ARN).toEqual([
+      PIPELINE_ROLE,
+    ]);
+    expect(lambdaConfig({ ...base, PIPELINE_PRINCIPAL_ARN: ' ,, ' }).PIPELINE_PRINCIPAL_ARN).toBeUndefined();
+  });
+
+  it('names the malformed entry of a list by its place and why, never its value', () => {
+    const value = `${PLAN_ROLE}, arn:aws:iam::${ACCOUNT}:role/*, ${APPLY_ROLE}`;
+    expect(() => lambdaConfig({ ...base, PIPELINE_PRINCIPAL_ARN: value })).toThrow(
+      'invalid function environment: PIPELINE_PRINCIPAL_ARN: entry 2 of 3 must be an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)',
+    );
   });
 
   it.each([

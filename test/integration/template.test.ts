@@ -763,6 +763,9 @@ describe('template.yaml: API', () => {
       'arn:aws:iam::123456789012:role/ci/rds-provisioner-pipeline',
       'arn:aws:iam::123456789012:user/ci',
       'arn:aws-us-gov:iam::123456789012:role/deployer',
+      // Every role CI reports with (plan and drift, apply, prod apply), comma-separated.
+      'arn:aws:iam::123456789012:role/terraform-plan,arn:aws:iam::123456789012:role/ci/terraform-apply',
+      'arn:aws:iam::123456789012:role/terraform-plan , arn:aws:iam::123456789012:user/ci, ',
     ]) {
       expect(allowed.test(value), value).toBe(true);
       expect(config(value), value).toBe(true);
@@ -771,6 +774,8 @@ describe('template.yaml: API', () => {
       'arn:aws:sts::123456789012:assumed-role/deployer/s',
       'deployer',
       'arn:aws:iam::1:role/x',
+      'arn:aws:iam::123456789012:role/terraform-plan,deployer',
+      'arn:aws:iam::123456789012:role/terraform-plan arn:aws:iam::123456789012:role/terraform-apply',
     ]) {
       expect(allowed.test(value), value).toBe(false);
       expect(config(value), value).toBe(false);

@@ -33,13 +33,13 @@ const iam = (pipeline: PipelinePrincipal = {}) => ({
 
 describe('API Gateway (AWS_IAM): the pipeline principal', () => {
   it('takes a session of the configured role, path and all, as the pipeline and refuses it as a requester', async () => {
-    const auth = iam({ arn: PIPELINE_ROLE });
+    const auth = iam({ arns: [PIPELINE_ROLE] });
     expect(await auth.pipeline.authenticate(request({ userArn: PIPELINE_SESSION }))).toBe(PIPELINE_SESSION);
     expect(await auth.requesters.authenticate(request({ userArn: PIPELINE_SESSION }))).toBeNull();
   });
 
   it('takes a session of a role configured without a path', async () => {
-    const auth = iam({ arn: `arn:aws:iam::${ACCOUNT}:role/deployer` });
+    const auth = iam({ arns: [`arn:aws:iam::${ACCOUNT}:role/deployer`] });
     expect(await auth.pipeline.authenticate(request({ userArn: session('deployer') }))).toBe(
       session('deployer'),
     );
@@ -47,7 +47,7 @@ describe('API Gateway (AWS_IAM): the pipeline principal', () => {
 
   it('takes the configured IAM user itself', async () => {
     const ci = `arn:aws:iam::${ACCOUNT}:user/ci`;
-    const auth = iam({ arn: ci });
+    const auth = iam({ arns: [ci] });
     expect(await auth.pipeline.authenticate(request({ userArn: ci }))).toBe(ci);
     expect(await auth.requesters.authenticate(request({ userArn: ci }))).toBeNull();
   });
@@ -64,27 +64,43 @@ describe('API Gateway (AWS_IAM): the pipeline principal', () => {
     ],
     ['a user named like the role', `arn:aws:iam::${ACCOUNT}:user/rds-provisioner-pipeline`],
   ])('refuses %s as the pipeline', async (_, userArn) => {
-    const auth = iam({ arn: PIPELINE_ROLE });
+    const auth = iam({ arns: [PIPELINE_ROLE] });
     expect(await auth.pipeline.authenticate(request({ userArn }))).toBeNull();
   });
 
+  it('takes a session of each configured role (plan and apply roles), and refuses a third', async () => {
+    const auth = iam({
+      arns: [
+        `arn:aws:iam::${ACCOUNT}:role/terraform-plan`,
+        `arn:aws:iam::${ACCOUNT}:role/ci/terraform-apply`,
+      ],
+    });
+    for (const role of ['terraform-plan', 'terraform-apply']) {
+      expect(await auth.pipeline.authenticate(request({ userArn: session(role) }))).toBe(session(role));
+      expect(await auth.requesters.authenticate(request({ userArn: session(role) }))).toBeNull();
+    }
+    const third = session('terraform-prod-apply');
+    expect(await auth.pipeline.authenticate(request({ userArn: third }))).toBeNull();
+    expect(await auth.requesters.authenticate(request({ userArn: third }))).toBe(third);
+  });
+
   it('lets requesters through, other roles included', async () => {
-    const auth = iam({ arn: PIPELINE_ROLE });
+    const auth = iam({ arns: [PIPELINE_ROLE] });
     expect(await auth.requesters.authenticate(request({ userArn: ALICE }))).toBe(ALICE);
     const other = session('platform-admin');
     expect(await auth.requesters.authenticate(request({ userArn: other }))).toBe(other);
   });
 
   it('takes no report at all when no pipeline principal is configured', async () => {
-    const auth = iam();
-    for (const userArn of [PIPELINE_SESSION, ALICE]) {
-      expect(await auth.pipeline.authenticate(request({ userArn }))).toBeNull();
-      expect(await auth.requesters.authenticate(request({ userArn }))).toBe(userArn);
-    }
+    for (const auth of [iam(), iam({ arns: [] })])
+      for (const userArn of [PIPELINE_SESSION, ALICE]) {
+        expect(await auth.pipeline.authenticate(request({ userArn }))).toBeNull();
+        expect(await auth.requesters.authenticate(request({ userArn }))).toBe(userArn);
+      }
   });
 
   it('refuses a call without an identity (a route deployed without auth), either way', async () => {
-    const auth = iam({ arn: PIPELINE_ROLE });
+    const auth = iam({ arns: [PIPELINE_ROLE] });
     expect(await auth.pipeline.authenticate(request({ userArn: null }))).toBeNull();
     expect(await auth.requesters.authenticate(request({ userArn: null }))).toBeNull();
     expect(await auth.pipeline.authenticate({ header: () => undefined })).toBeNull();
@@ -109,7 +125,7 @@ describe('API Gateway (API keys): the pipeline key', () => {
   });
 
   it('ignores a signed identity in api_key mode: only the key counts', async () => {
-    const auth = new ApiGatewayPipelineAuthenticator('api_key', { arn: PIPELINE_ROLE });
+    const auth = new ApiGatewayPipelineAuthenticator('api_key', { arns: [PIPELINE_ROLE] });
     expect(await auth.authenticate(request({ userArn: PIPELINE_SESSION }))).toBeNull();
   });
 

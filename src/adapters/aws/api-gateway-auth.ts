@@ -5,8 +5,8 @@ export type ApiGatewayAuthMode = 'iam' | 'api_key';
 
 /** The pipeline's principal: who may report back (POST /reports/*), and may do nothing else. */
 export interface PipelinePrincipal {
-  /** AWS_IAM: the IAM role CI assumes (any of its sessions is the pipeline), or an IAM user. */
-  arn?: string | undefined;
+  /** AWS_IAM: the IAM roles CI reports with (any session of each is the pipeline), or IAM users. */
+  arns?: readonly string[] | undefined;
   /** API keys: the id of the pipeline's own key. */
   apiKeyId?: string | undefined;
 }
@@ -50,7 +50,7 @@ function isPrincipal(caller: string, configured: string): boolean {
 
 /** Whether the caller is the pipeline; never when no pipeline is configured for the mode. */
 function isPipeline(caller: string, mode: ApiGatewayAuthMode, pipeline: PipelinePrincipal): boolean {
-  if (mode === 'iam') return pipeline.arn !== undefined && isPrincipal(caller, pipeline.arn);
+  if (mode === 'iam') return (pipeline.arns ?? []).some((arn) => isPrincipal(caller, arn));
   return pipeline.apiKeyId !== undefined && caller === apiKeyIdentity(pipeline.apiKeyId);
 }
 
