@@ -27,7 +27,9 @@ const root = resolve(fileURLToPath(import.meta.url), '../../..');
 const TOKEN = 'ghp_pipelineReportsAwsTokenNeverPrinted0123';
 const WEBHOOK_SECRET = 'whsec-pipeline-reports-aws-secret';
 const REGION = 'us-east-1';
-const PIPELINE_ROLE = 'arn:aws:iam::123456789012:role/ci-pipeline';
+/** The stack's PipelinePrincipalArn: every role CI reports with, the apply role and the plan role. */
+const PIPELINE_ROLES =
+  'arn:aws:iam::123456789012:role/ci-pipeline , arn:aws:iam::123456789012:role/terraform-plan';
 
 const REQUESTER: GatewayPrincipal = {
   accessKeyId: 'ASIAREQUESTERPIPE001',
@@ -35,19 +37,19 @@ const REQUESTER: GatewayPrincipal = {
   sessionToken: 'requester-pipe-session-token-never-printed',
   arn: 'arn:aws:sts::123456789012:assumed-role/Developer/alice',
 };
-/** The role the job assumed (GitHub OIDC), the stack's PipelinePrincipalArn. */
+/** The role the apply job assumed (GitHub OIDC), one of the stack's PipelinePrincipalArn. */
 const PIPELINE: GatewayPrincipal = {
   accessKeyId: 'ASIAPIPELINEPIPE0002',
   secretAccessKey: 'pipelinePipeSecretNeverPrinted/abcdefghij',
   sessionToken: 'pipeline-pipe-session-token-never-printed',
   arn: 'arn:aws:sts::123456789012:assumed-role/ci-pipeline/GitHubActions',
 };
-/** Another role a job may assume (a separate plan role): not the stack's PipelinePrincipalArn. */
+/** Another role a job may assume, which the stack's PipelinePrincipalArn does not list. */
 const OTHER_ROLE: GatewayPrincipal = {
-  accessKeyId: 'ASIAPLANROLEPIPE0003',
-  secretAccessKey: 'planRolePipeSecretNeverPrinted/klmnopqrst',
-  sessionToken: 'plan-role-pipe-session-token-never-printed',
-  arn: 'arn:aws:sts::123456789012:assumed-role/terraform-plan/GitHubActions',
+  accessKeyId: 'ASIAOTHERROLEPIPE003',
+  secretAccessKey: 'otherRolePipeSecretNeverPrinted/klmnopqrs',
+  sessionToken: 'other-role-pipe-session-token-never-printed',
+  arn: 'arn:aws:sts::123456789012:assumed-role/terraform-admin/GitHubActions',
 };
 const REQUESTER_KEY = 'requesterPipeApiKeyNeverPrinted0123456789';
 const PIPELINE_KEY = 'pipelinePipeApiKeyNeverPrinted0123456789';
@@ -115,7 +117,7 @@ describe.skipIf(!hasDist || !hasJq)(
         token: TOKEN,
         webhookSecret: WEBHOOK_SECRET,
         region: REGION,
-        parameters: { PipelinePrincipalArn: PIPELINE_ROLE },
+        parameters: { PipelinePrincipalArn: PIPELINE_ROLES },
       });
       gateway = await startGateway({
         authMode: 'iam',
@@ -252,7 +254,7 @@ describe.skipIf(!hasDist || !hasJq)(
     const statuses = async (base: string, id: string) =>
       ((await statusOf(base, id)).history as Array<{ status: string }>).map((h) => h.status);
 
-    it("iam: the apply's reports are signed with the job's AWS credentials; a role other than PipelinePrincipalArn is refused (a warning, the request stays merged), the pipeline role's moves it to ready", async () => {
+    it("iam: the apply's reports are signed with the job's AWS credentials; a role PipelinePrincipalArn does not list is refused (a warning, the request stays merged), the listed apply role's moves it to ready", async () => {
       const { id, mergeCommit } = await mergedRequest(gateway.url, 'ledger');
       const report = { RDS_PROVISIONER_URL: gateway.url, RDS_PROVISIONER_AUTH: 'iam' };
 

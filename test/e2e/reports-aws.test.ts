@@ -1,5 +1,6 @@
 /**
- * The way back from CI on the AWS runtime: the pipeline's IAM role (PipelinePrincipalArn) reports
+ * The way back from CI on the AWS runtime: the pipeline's IAM roles (PipelinePrincipalArn, the plan
+ * role and the apply role, comma-separated) report
  * through the real API handler; moto's DynamoDB (created from template.yaml) keeps the plan, the
  * statuses after merge and the connection details; the GitHub simulator is the repository.
  */
@@ -13,8 +14,13 @@ import { auroraState, planDocument } from '../support/terraform-documents.js';
 const TOKEN = 'ghp_awsReportsTokenThatMustNeverLeak0123456';
 const WEBHOOK_SECRET = 'whsec-aws-reports-test-secret';
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/Developer/alice';
-const PIPELINE_ROLE = 'arn:aws:iam::123456789012:role/ci-pipeline';
-const PIPELINE = 'arn:aws:sts::123456789012:assumed-role/ci-pipeline/GitHubActions';
+/** The plan and drift jobs' role (TF_PLAN_ROLE_ARN) and the apply jobs' (TF_APPLY_ROLE_ARN). */
+const PLAN_ROLE = 'arn:aws:iam::123456789012:role/terraform-plan';
+const APPLY_ROLE = 'arn:aws:iam::123456789012:role/ci/terraform-apply';
+const PLAN = 'arn:aws:sts::123456789012:assumed-role/terraform-plan/GitHubActions';
+const APPLY = 'arn:aws:sts::123456789012:assumed-role/terraform-apply/GitHubActions';
+/** A role CI may assume that the stack does not list. */
+const UNLISTED = 'arn:aws:sts::123456789012:assumed-role/terraform-prod-apply/GitHubActions';
 
 describe('AWS runtime: reports from CI', () => {
   let aws: AwsRuntime;
@@ -24,7 +30,7 @@ describe('AWS runtime: reports from CI', () => {
     aws = await startAwsRuntime({
       token: TOKEN,
       webhookSecret: WEBHOOK_SECRET,
-      parameters: { PipelinePrincipalArn: PIPELINE_ROLE },
+      parameters: { PipelinePrincipalArn: `${PLAN_ROLE} , ${APPLY_ROLE}` },
     });
     sim = aws.sim;
   });
@@ -34,12 +40,12 @@ describe('AWS runtime: reports from CI', () => {
   });
 
   const call = (request: ApiCall) => aws.callApi({ userArn: ALICE, ...request });
-  const report = (path: string, body: unknown, userArn: string | null = PIPELINE) =>
+  const report = (path: string, body: unknown, userArn: string | null) =>
     call({ method: 'POST', path, body, userArn });
   const statusOf = async (id: string) => (await call({ method: 'GET', path: `/requests/${id}` })).json;
   const drain = () => aws.drain();
 
-  it('records the plan, applying and ready with connection details, and drift, for the pipeline role only', async () => {
+  it('records the plan and drift (plan role), applying and ready with connection details (apply role), for the listed roles only', async () => {
     const created = await call({
       method: 'POST',
       path: '/provision',
@@ -57,17 +63,18 @@ describe('AWS runtime: reports from CI', () => {
       changes: [{ db: 'ledger', type: 'aws_rds_cluster', name: 'this', actions: ['create'], after: {} }],
     });
     const body = { branch, pull_request: number, commit, plan };
-    // A requester cannot report; the pipeline role cannot request.
+    // A requester or a role the stack does not list cannot report; a pipeline role cannot request.
     expect((await report('/reports/plan', body, ALICE)).status).toBe(401);
+    expect((await report('/reports/plan', body, UNLISTED)).status).toBe(401);
     const sneaky = await call({
       method: 'POST',
       path: '/provision',
       body: { db_name: 'sneaky', engine: 'postgres', environment: 'dev' },
-      userArn: PIPELINE,
+      userArn: APPLY,
     });
     expect(sneaky.status).toBe(401);
 
-    const planned = await report('/reports/plan', body);
+    const planned = await report('/reports/plan', body, PLAN);
     expect(planned.status, JSON.stringify(planned.json)).toBe(200);
     expect(sim.comments(number).map((c) => c.body.startsWith(PLAN_COMMENT_MARKER))).toEqual([true]);
     expect(((await statusOf(id)).plan as { databases: unknown[] }).databases).toHaveLength(1);
@@ -77,14 +84,19 @@ describe('AWS runtime: reports from CI', () => {
     expect(await statusOf(id)).toMatchObject({ status: 'merged', merge_commit: merged.merge_commit_sha });
 
     const apply = { commit: merged.merge_commit_sha };
-    expect((await report('/reports/apply', { ...apply, outcome: 'started', plan })).json).toMatchObject({
+    const unlisted = await report('/reports/apply', { ...apply, outcome: 'started', plan }, UNLISTED);
+    expect(unlisted.status).toBe(401);
+    expect((await statusOf(id)).status).toBe('merged');
+    expect(
+      (await report('/reports/apply', { ...apply, outcome: 'started', plan }, APPLY)).json,
+    ).toMatchObject({
       requests: [{ request_id: id, status: 'applying', changed: true }],
     });
-    const done = await report('/reports/apply', {
-      ...apply,
-      outcome: 'succeeded',
-      state: auroraState('ledger'),
-    });
+    const done = await report(
+      '/reports/apply',
+      { ...apply, outcome: 'succeeded', state: auroraState('ledger') },
+      APPLY,
+    );
     expect(done.status, JSON.stringify(done.json)).toBe(200);
     expect(await statusOf(id)).toMatchObject({
       status: 'ready',
@@ -119,11 +131,11 @@ describe('AWS runtime: reports from CI', () => {
         },
       ],
     });
-    const drifted = await report('/reports/drift', {
-      branch: 'main',
-      commit: merged.merge_commit_sha,
-      plan: drift,
-    });
+    const drifted = await report(
+      '/reports/drift',
+      { branch: 'main', commit: merged.merge_commit_sha, plan: drift },
+      PLAN,
+    );
     expect(drifted.status, JSON.stringify(drifted.json)).toBe(200);
     const listed = await call({ method: 'GET', path: '/databases' });
     expect(listed.json.databases).toEqual([
