@@ -67,7 +67,7 @@ export function registerInitRepo(program: Command): void {
     .option('--cidr-blocks <env=cidr,...>', 'CIDR blocks that may connect (never /0)', collect, [])
     .option(
       '--repository <name>',
-      'the repository tag on every resource (default for --github: github.com/OWNER/REPO)',
+      "the repository tag on every resource (default: the policy's default_tags.repository, else for --github github.com/OWNER/REPO)",
     )
     .option(
       '--cli-source <git-url>',

@@ -4,9 +4,11 @@
  * Pure: the caller reads the policy file and the repository; this says what goes where, or every problem
  * at once, each naming its flag.
  */
-import { type Document, parseDocument, visit } from 'yaml';
+import { isDeepStrictEqual } from 'node:util';
+import { type Document, parseDocument } from 'yaml';
 import type { LayoutKind } from './layout.js';
 import { AWS_REGION, type NetworkPolicy, type Policy, parsePolicy } from './policy.js';
+import { applyPolicyEdits, editedPolicyText, type PolicyEdit, valueIn } from './policy-text.js';
 import { dedupeIssues, type FieldIssue, type Result, TAG_VALUE } from './request.js';
 import { didYouMean } from './suggest.js';
 
@@ -41,7 +43,10 @@ export interface InitRepoSettings {
   repository: string;
   /** Where the pipeline fetches the rds-provisioner CLI from (a git URL and a tag, branch or commit). */
   cli: { source: string; ref: string };
-  /** The policy the repository's pipeline reads, with what the flags set (per-database: aws, network). */
+  /**
+   * The policy the repository's pipeline reads: the given file's text, with only the values the flags
+   * change (per-database: aws, network, the repository tag) written anew.
+   */
   policyText: string;
   /** The branch pull requests go to (the policy's git.base). */
   base: string;
@@ -212,9 +217,10 @@ export function resolveInitRepo(
   const plainRegion = new Set<string>();
   // What is written: per-database, each environment's aws and network and the repository tag; single
   // root, only the networks an environment already names in the policy (the rest go to tfvars).
-  const output = parseDocument(policyText);
+  const written: PolicyEdit[] = [];
   // What is checked: the same, and for the single root every network (the policy's network rules).
-  const scratch = parseDocument(policyText);
+  const checked: PolicyEdit[] = [];
+  const policyDoc = parseDocument(policyText);
   for (const name of names) {
     const fromPolicy = policy.environments[name];
     const real = fromPolicy && !isPlaceholderNetwork(fromPolicy.network) ? fromPolicy : undefined;
@@ -246,13 +252,15 @@ export function resolveInitRepo(
       network,
     };
     if (vpc !== undefined && subnets !== undefined) {
-      scratch.setIn(['environments', name, 'network'], flowLists(scratch, network));
-      if (layout === 'per-database' || fromPolicy?.network !== undefined)
-        output.setIn(['environments', name, 'network'], flowLists(output, network));
+      const edits = changes(policyDoc, ['environments', name, 'network'], { ...network });
+      checked.push(...edits);
+      if (layout === 'per-database' || fromPolicy?.network !== undefined) written.push(...edits);
     }
-    if (layout === 'per-database' && region !== undefined)
-      for (const doc of [scratch, output])
-        doc.setIn(['environments', name, 'aws'], { region, ...(roleArn ? { role_arn: roleArn } : {}) });
+    if (layout === 'per-database' && region !== undefined) {
+      const edits = changes(policyDoc, ['environments', name, 'aws'], { region, role_arn: roleArn });
+      checked.push(...edits);
+      written.push(...edits);
+    }
   }
   const region = given.region.all;
   if (layout === 'single-root') {
@@ -261,19 +269,24 @@ export function resolveInitRepo(
       issues.push({ path: '--region', message: 'must be an AWS Region name such as eu-west-1' });
   }
 
+  // The policy's own tag, when real, wins over a default (--github's github.com/OWNER/REPO): one policy.
+  // An explicit --repository still wins over it, as every flag wins over the policy's value.
   const policyRepository = layout === 'per-database' ? policy.default_tags.repository : undefined;
   const repository =
     flags.repository ??
-    defaults.repository ??
-    (isPlaceholderText(policyRepository) ? undefined : policyRepository);
+    (isPlaceholderText(policyRepository) ? undefined : policyRepository) ??
+    defaults.repository;
   if (repository === undefined) missing.push('--repository');
   else if (repository.length === 0 || !TAG_VALUE.test(repository))
     issues.push({
       path: '--repository',
       message: 'must be 1-256 of letters, digits, spaces and _ . : / = + @ - (a tag value)',
     });
-  else if (layout === 'per-database')
-    for (const doc of [scratch, output]) doc.setIn(['default_tags', 'repository'], repository);
+  else if (layout === 'per-database') {
+    const edits = changes(policyDoc, ['default_tags'], { repository });
+    checked.push(...edits);
+    written.push(...edits);
+  }
 
   const cliSource = flags.cliSource ?? defaults.cliSource;
   if (cliSource === undefined) missing.push('--cli-source');
@@ -290,9 +303,11 @@ export function resolveInitRepo(
     });
 
   // The policy's own rules on what the flags set: the network and region checks, in one home.
-  const checked = parsePolicy(scratch.toString(), 'the policy with the flags');
-  if (!checked.ok) {
-    for (const issue of checked.issues) {
+  const scratch = parseDocument(policyText);
+  applyPolicyEdits(scratch, checked);
+  const withFlags = parsePolicy(scratch.toString(), 'the policy with the flags');
+  if (!withFlags.ok) {
+    for (const issue of withFlags.issues) {
       const flag = flagOf(issue.path, layout, plainRegion);
       if (flag === undefined) {
         // Not about a flag: the policy file itself (unless it is only a value still missing).
@@ -314,24 +329,30 @@ export function resolveInitRepo(
       region: region ?? '',
       repository: repository as string,
       cli: { source: cliSource as string, ref: cliRef },
-      policyText: output.toString({ flowCollectionPadding: false, lineWidth: 0 }),
+      policyText: editedPolicyText(policyText, written),
       base: policy.git.base,
     },
   };
 }
 
-/** A network as the policy file writes one: lists inline, empty ones left out. */
-function flowLists(doc: Document, network: NetworkPolicy) {
-  const compact = Object.fromEntries(
-    Object.entries(network).filter(([, value]) => !Array.isArray(value) || value.length > 0),
-  );
-  const node = doc.createNode(compact);
-  visit(node, {
-    Seq(_, seq) {
-      seq.flow = true;
-    },
-  });
-  return node;
+/**
+ * The edits that make a block of the policy hold the values wanted: none where it already does. An
+ * empty list or an undefined value is the key left out.
+ */
+function changes(
+  doc: Document,
+  block: readonly string[],
+  wanted: Record<string, string | readonly string[] | undefined>,
+): PolicyEdit[] {
+  const absent = (value: unknown) => value === undefined || (Array.isArray(value) && value.length === 0);
+  const edits: PolicyEdit[] = [];
+  for (const [key, value] of Object.entries(wanted)) {
+    const path = [...block, key];
+    const before = valueIn(doc, path);
+    if (absent(value) ? absent(before) : isDeepStrictEqual(before, value)) continue;
+    edits.push({ path, value: absent(value) ? undefined : value });
+  }
+  return edits;
 }
 
 function missingIssue(flag: string): FieldIssue {

@@ -31,6 +31,7 @@ import { ROOT, runCli } from '../support/cli.js';
 import { type GitHubSimulator, startGitHubSimulator } from '../support/github-simulator.js';
 import { formatHcl, parseHcl } from '../support/hcl.js';
 import { policyTextWithLayout } from '../support/layouts.js';
+import { REAL_REPOSITORY, realPolicyText } from '../support/real-policy.js';
 import {
   admitMirror,
   provider,
@@ -55,7 +56,8 @@ const NETWORK_FLAGS = [
   ['--security-groups', 'prod=sg-0a1b2c3d4e5f60031'],
 ].flat();
 
-const COMMON = [
+/** What no policy holds: the state bucket, and where the pipeline fetches the CLI from. */
+const STATE_AND_CLI = [
   '--state-bucket',
   'acme-terraform-state',
   '--state-region',
@@ -64,8 +66,9 @@ const COMMON = [
   'https://github.com/acme/rds-provisioner.git',
   '--cli-ref',
   'v0.1.0',
-  ...NETWORK_FLAGS,
 ];
+
+const COMMON = [...STATE_AND_CLI, ...NETWORK_FLAGS];
 
 /** Every per-database flag: regions, prod's role, the repository tag, the pipeline. */
 const PER_DATABASE = [
@@ -242,6 +245,18 @@ describe('init-repo PATH: a local checkout, per-database layout, GitHub Actions'
     expect(policy.default_tags.repository).toBe('github.com/acme/infra');
   });
 
+  it('keeps every comment of the packaged policy, and the lines no flag set as they were', () => {
+    const packaged = readFileSync(join(ROOT, 'config/policy.yaml'), 'utf8').split('\n');
+    const written = readFileSync(join(repo, 'config/policy.yaml'), 'utf8').split('\n');
+    const comments = (lines: string[]) => lines.filter((line) => /^\s*#/.test(line));
+    expect(comments(written)).toEqual(comments(packaged));
+    const flagged =
+      /^\s+(region|role_arn|vpc_id|subnet_ids|allowed_security_group_ids|allowed_cidr_blocks|repository):/;
+    expect(written.filter((line) => !flagged.test(line))).toEqual(
+      packaged.filter((line) => !flagged.test(line)),
+    );
+  });
+
   it('a second run rewrites nothing and says it is up to date', async () => {
     const before = snapshot(repo);
     const again = await runCli(['init-repo', repo, ...PER_DATABASE]);
@@ -332,6 +347,55 @@ describe('init-repo PATH: a local checkout, per-database layout, GitHub Actions'
     const roots = JSON.parse(readFileSync(join(out, 'roots.json'), 'utf8')) as { root: string }[];
     // The module and backend.hcl came with the same commit: every root is planned, and there is one.
     expect(roots.map((r) => r.root)).toEqual(['terraform/live/dev/orders']);
+  });
+});
+
+describe("init-repo --policy with the team's real values: the policy is written as given", () => {
+  const real = realPolicyText();
+  let policy: string;
+  /** No network, region or repository flag: the policy holds them all. */
+  const fromPolicy = (where: string[]) => [
+    'init-repo',
+    ...where,
+    '--policy',
+    policy,
+    '--pipeline',
+    'github-actions',
+    ...STATE_AND_CLI,
+  ];
+  beforeAll(() => {
+    policy = join(work, 'real-policy.yaml');
+    writeFileSync(policy, real);
+  });
+
+  it('a checkout already holding the very same config/policy.yaml: unchanged, not a conflict', async () => {
+    const repo = gitRepo('same-policy', { 'config/policy.yaml': real });
+    const run = await runCli(fromPolicy([repo]));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^unchanged: config\/policy\.yaml$/m);
+    expect(run.stdout).toMatch(/^written: terraform\/live\/backend\.hcl$/m);
+    expect(readFileSync(join(repo, 'config/policy.yaml'), 'utf8')).toBe(real);
+  });
+
+  it("--github: the default tag github.com/OWNER/REPO leaves the policy's own tag alone; main's same policy is unchanged", async () => {
+    const sim = await startGitHubSimulator({
+      files: { 'README.md': '# infra\n', 'config/policy.yaml': real },
+    });
+    try {
+      expect(`github.com/${sim.owner}/${sim.repo}`).not.toBe(REAL_REPOSITORY);
+      const run = await runCli(fromPolicy(['--github', `${sim.owner}/${sim.repo}`]), {
+        env: { GITHUB_TOKEN: 'test-token', GITHUB_API_URL: sim.url },
+      });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^unchanged: config\/policy\.yaml$/m);
+      expect(run.stdout).toMatch(/^pull request #1: /m);
+      expect(sim.files('rds-provisioner/init-repo')['config/policy.yaml']).toBe(real);
+      expect(sim.violations).toEqual([]);
+    } finally {
+      await sim.stop();
+    }
   });
 });
 
