@@ -4,7 +4,7 @@
  * environment, SSO, web identity, a container or instance role), for a stack with AuthMode=iam. The
  * region is the API URL's (execute-api host), else --region, $AWS_REGION or $AWS_DEFAULT_REGION.
  */
-import { type AwsCredentials, regionOfApiUrl, signCall } from '../client/aws-signature.js';
+import { type AwsCredentials, isAwsRegion, regionOfApiUrl, signCall } from '../client/aws-signature.js';
 import {
   type AuthOptions,
   type Caller,
@@ -16,13 +16,11 @@ import {
 } from './client-auth.js';
 import { CliError, EXIT, invalidInput } from './exit-codes.js';
 
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
-
 /** The region to sign for, checked before anything is sent. */
 export function signingRegion(base: string, given: string | undefined, env: NodeJS.ProcessEnv): string {
   const ofUrl = regionOfApiUrl(base);
   if (given !== undefined) {
-    if (!REGION.test(given))
+    if (!isAwsRegion(given))
       throw invalidInput([
         {
           path: '--region',
@@ -37,7 +35,7 @@ export function signingRegion(base: string, given: string | undefined, env: Node
   for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION']) {
     const value = env[name];
     if (!value) continue;
-    if (!REGION.test(value))
+    if (!isAwsRegion(value))
       throw invalidInput([
         {
           path: name,

@@ -4,6 +4,7 @@
  * (credentials the user signs in with). aws4fetch signs with WebCrypto, so it runs in Node and browsers.
  */
 import { AwsV4Signer } from 'aws4fetch';
+import { AWS_REGION_PATTERN, isAwsRegion } from '../domain/aws-region.js';
 
 /** The credentials a call is signed with (temporary ones carry a session token). */
 export interface AwsCredentials {
@@ -15,11 +16,12 @@ export interface AwsCredentials {
 /** API Gateway's service name in the credential scope. */
 export const EXECUTE_API = 'execute-api';
 
-const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
-const API_HOST = new RegExp(`^[a-z0-9]+\\.execute-api\\.(${REGION})\\.amazonaws\\.com(?:\\.cn)?$`);
+const API_HOST = new RegExp(
+  `^[a-z0-9]+\\.execute-api\\.(${AWS_REGION_PATTERN})\\.amazonaws\\.com(?:\\.cn)?$`,
+);
 
 /** Whether a name has the shape of an AWS region (`eu-west-1`, `us-gov-west-1`). */
-export const isAwsRegion = (name: string): boolean => new RegExp(`^${REGION}$`).test(name);
+export { isAwsRegion };
 
 /**
  * The region of an API Gateway URL (`https://ID.execute-api.REGION.amazonaws.com/STAGE`), or undefined

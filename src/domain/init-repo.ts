@@ -6,8 +6,9 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { type Document, parseDocument } from 'yaml';
+import { AWS_REGION } from './aws-region.js';
 import type { LayoutKind } from './layout.js';
-import { AWS_REGION, type NetworkPolicy, type Policy, parsePolicy } from './policy.js';
+import { type NetworkPolicy, type Policy, parsePolicy } from './policy.js';
 import { applyPolicyEdits, editedPolicyText, type PolicyEdit, valueIn } from './policy-text.js';
 import { dedupeIssues, type FieldIssue, type Result, TAG_VALUE } from './request.js';
 import { didYouMean } from './suggest.js';

@@ -1,5 +1,6 @@
 import { parseDocument } from 'yaml';
 import * as z from 'zod';
+import { AWS_REGION } from './aws-region.js';
 import { LAYOUT_DEFAULTS, LAYOUT_KINDS, type LayoutSettings, layoutProblems } from './layout.js';
 import { DEFAULT_GIT_CONVENTIONS } from './naming.js';
 import { isObjectPropertyName, ownKeyRecord, ownValue } from './own-keys.js';
@@ -72,9 +73,6 @@ const network = z.strictObject({
 });
 
 /** The AWS account and region an environment's databases live in (per-database layout). */
-/** An AWS Region name (eu-west-1, us-gov-west-1): environments' regions and init-repo's state region. */
-export const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$/;
-
 const aws = z.strictObject({
   region: z.string().regex(AWS_REGION, {
     message: 'must be an AWS Region name such as eu-west-1',
