@@ -299,6 +299,8 @@ describe('rds-provisioner report: the pipeline reports through the CLI', { timeo
 
   it('request --wait --until ready follows applying to ready, then prints the connection and the password command', async () => {
     const args = ['request', '--db-name', 'awaited', '--engine', 'postgres', '--environment', 'dev'];
+    // What the waiting CLI has printed so far: it polls, so the test merges only once it has seen pr_open.
+    let progress = '';
     const waiting = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(
         process.execPath,
@@ -317,7 +319,10 @@ describe('rds-provisioner report: the pipeline reports through the CLI', { timeo
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
+      child.stderr.on('data', (c) => {
+        stderr += c;
+        progress = stderr;
+      });
       child.on('exit', (code) => resolve({ code, stdout, stderr }));
     });
     type Listed = { request_id: string; db_name: string; status: string; pull_request: { number: number } };
@@ -326,6 +331,10 @@ describe('rds-provisioner report: the pipeline reports through the CLI', { timeo
       (rs: Listed[]) => rs.some((r) => r.db_name === 'awaited' && r.status === 'pr_open'),
     );
     const { request_id: id, pull_request } = listed.find((r) => r.db_name === 'awaited') as Listed;
+    await waitFor(
+      async () => progress,
+      (text: string) => text.split('\n').some((line) => line.split('  ').at(-1) === 'pr_open'),
+    );
     const mergeCommit = await merge(id, pull_request.number);
     // Saved plan, before the apply: applying.
     const started = await report([
