@@ -2,6 +2,7 @@
  * The ports the use cases need. Each runtime wires adapters that implement them: SQLite and a local git
  * repository on one machine; DynamoDB, SNS/SQS and GitHub on AWS.
  */
+import type { Principal, Role } from './domain/access.js';
 import type { DatabaseReport, PlanReport } from './domain/reports.js';
 import type { Position, PullRequestRef, RequestKind, RequestRecord, Status } from './domain/status.js';
 
@@ -265,9 +266,105 @@ export interface AuthRequest {
   env?: unknown;
 }
 
+/**
+ * The caller and their role, or why the request does not authenticate (401): in words fit for the caller
+ * ("the token was revoked", "the JWT expired"), never the credential itself. `actor`: who the credential
+ * claimed to be, when that is known (a revoked token's user), for the audit.
+ */
+export type Authentication =
+  | { ok: true; principal: Principal }
+  | { ok: false; reason: string; actor?: string };
+
 export interface Authenticator {
-  /** The caller's identity, or null when the request does not authenticate. */
-  authenticate(request: AuthRequest): Promise<string | null>;
+  authenticate(request: AuthRequest): Promise<Authentication>;
+}
+
+/**
+ * A personal API token as stored: never the token itself, only its SHA-256 digest (a token is 256 random
+ * bits, so a fast hash is enough: there is nothing to guess). The role is read on every call, so a
+ * revoked or changed token loses access at once.
+ */
+export interface TokenRecord {
+  /** Public id, shown in lists and named in the audit: `tok_` and 16 base64url characters. */
+  id: string;
+  /** The person it identifies: a request's requester, the audit's actor. */
+  user: string;
+  role: Role;
+  /** The environments its role holds in; null: every environment. */
+  environments: string[] | null;
+  /** Hex SHA-256 of the token. */
+  digest: string;
+  createdAt: string;
+  /** Who created it (`first-start` for the token the first start made). */
+  createdBy: string;
+  revokedAt: string | null;
+  revokedBy: string | null;
+}
+
+export interface TokenStore {
+  /** Stores a new token; false (nothing stored) when its id or digest is taken. */
+  create(record: TokenRecord): Promise<boolean>;
+  /** The token with this digest, revoked or not. */
+  byDigest(digest: string): Promise<TokenRecord | undefined>;
+  get(id: string): Promise<TokenRecord | undefined>;
+  /** Every token, revoked ones included, newest first. */
+  list(): Promise<TokenRecord[]>;
+  /**
+   * Revokes a token once: `changed` false when it was revoked already (its first revocation kept).
+   * Undefined: no such token.
+   */
+  revoke(id: string, at: Date, by: string): Promise<{ record: TokenRecord; changed: boolean } | undefined>;
+}
+
+/** What the audit trail records: every mutation and token change, and every refusal. */
+export const AUDIT_ACTIONS = [
+  'request.create',
+  'request.change',
+  'request.retire',
+  'pull.merge',
+  'pull.close',
+  'token.create',
+  'token.revoke',
+  /** A call refused before any action: no valid credential (401). */
+  'auth.refused',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** One entry of the audit trail. Times are ISO 8601 UTC; text fields are bounded by whoever records. */
+export interface AuditEntry {
+  /** Unique and sortable by time: `at` then a random suffix, so newest first is id order. */
+  id: string;
+  at: string;
+  /** The principal's id, or `(unauthenticated)` / the claimed user for a 401. */
+  actor: string;
+  role: Role | null;
+  action: AuditAction;
+  outcome: 'allowed' | 'denied';
+  /** What was acted on: a request id, `db:NAME`, `pull:NUMBER`, a token id; null for a 401. */
+  target: string | null;
+  environment: string | null;
+  /** Why it was refused, or what was done (e.g. the token's user and role). */
+  detail: string | null;
+}
+
+export interface AuditQuery {
+  actor?: string;
+  action?: AuditAction;
+  outcome?: 'allowed' | 'denied';
+  /** Entries at or after this ISO time. */
+  since?: string;
+  /** Entries before this ISO time. */
+  until?: string;
+  limit: number;
+  /** Opaque: the `nextCursor` of the previous page; one from elsewhere throws InvalidCursorError. */
+  cursor?: string;
+}
+
+/** Append-only: entries are never changed or removed through the service. */
+export interface AuditLog {
+  record(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  list(query: AuditQuery): Promise<{ entries: AuditEntry[]; nextCursor: string | null }>;
 }
 
 export interface SecretSource {

@@ -1,6 +1,6 @@
 import type { GitConventions } from '../domain/naming.js';
 import type { LoadedPolicy } from '../domain/policy.js';
-import type { Clock, GitHost, Intake, Logger, StatusStore } from '../ports.js';
+import type { AuditLog, Clock, GitHost, Intake, Logger, StatusStore } from '../ports.js';
 
 /** What the use cases share, whatever the runtime: the policy, the conventions and the ports. */
 export interface AppContext {
@@ -11,5 +11,7 @@ export interface AppContext {
   git: GitHost;
   clock: Clock;
   logger: Logger;
+  /** Who did what: every mutation and every refusal, recorded by the use cases and the HTTP app. */
+  audit: AuditLog;
   newRequestId: () => string;
 }

@@ -3,7 +3,7 @@ import type { AppContext } from '../app/context.js';
 
 /** The use cases' context from a runtime's adapters: the policy's git conventions, the system clock and ids. */
 export function appContext(
-  parts: Pick<AppContext, 'policy' | 'store' | 'intake' | 'git' | 'logger'>,
+  parts: Pick<AppContext, 'policy' | 'store' | 'intake' | 'git' | 'logger' | 'audit'>,
 ): AppContext {
   return {
     ...parts,

@@ -1,8 +1,10 @@
 import { dynamoDbDocumentClient, snsClient, sqsClient } from '../adapters/aws/clients.js';
+import { DynamoDbAuditLog } from '../adapters/aws/dynamodb-audit-log.js';
 import { DynamoDbStatusStore } from '../adapters/aws/dynamodb-status-store.js';
+import { DynamoDbTokenStore } from '../adapters/aws/dynamodb-token-store.js';
 import { SnsIntake } from '../adapters/aws/sns-intake.js';
 import { SqsQueue } from '../adapters/aws/sqs-queue.js';
-import type { Intake, Logger, Queue, StatusStore } from '../ports.js';
+import type { AuditLog, Intake, Logger, Queue, StatusStore, TokenStore } from '../ports.js';
 import { parseEnv, StackResourcesEnv } from './stack-env.js';
 
 /** A mistake in the AWS backend's environment: names each variable, never a value. */
@@ -14,6 +16,8 @@ export interface Backend {
   store: StatusStore;
   intake: Intake;
   queue: Queue;
+  audit: AuditLog;
+  tokens: TokenStore;
 }
 
 /**
@@ -28,9 +32,13 @@ export function awsBackendFromEnv(logger: Logger, env: NodeJS.ProcessEnv = proce
     env,
     (problems) => new AwsBackendConfigError(`--backend aws needs the stack's resources: ${problems}`),
   );
-  const store = new DynamoDbStatusStore({ client: dynamoDbDocumentClient(), tableName: config.STATUS_TABLE });
+  const client = dynamoDbDocumentClient();
+  const tableName = config.STATUS_TABLE;
+  const store = new DynamoDbStatusStore({ client, tableName });
   return {
     store,
+    audit: new DynamoDbAuditLog({ client, tableName }),
+    tokens: new DynamoDbTokenStore({ client, tableName }),
     intake: new SnsIntake({ store, sns: snsClient(), topicArn: config.TOPIC_ARN, logger }),
     queue: new SqsQueue({
       sqs: sqsClient(),

@@ -3,9 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { ensureInfraRepository } from '../adapters/local/git-infra-repository.js';
 import { LocalGitHost } from '../adapters/local/local-git-host.js';
 import { checkpointPeriodically, openDatabase, type SqliteDatabase } from '../adapters/local/sqlite.js';
+import { SqliteAuditLog } from '../adapters/local/sqlite-audit-log.js';
 import { SqliteIntake } from '../adapters/local/sqlite-intake.js';
 import { SqliteQueue } from '../adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../adapters/local/sqlite-status-store.js';
+import { SqliteTokenStore } from '../adapters/local/sqlite-token-store.js';
 import { TokenAuthenticator } from '../adapters/local/token-auth.js';
 import { jsonLogger, systemClock } from '../adapters/system.js';
 import { createApp } from '../app/http/app.js';
@@ -97,7 +99,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     opened.push(checkpointPeriodically(db));
     // Made (and shown once) only now: a start that failed before this shows no token it did not keep.
     const tokens = localTokens(dataDir, options.announce);
-    const { store, intake, queue } = aws ?? sqliteBackend(db);
+    const { store, intake, queue, audit } = aws ?? sqliteBackend(db);
     const local = github
       ? undefined
       : new LocalGitHost({
@@ -110,7 +112,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     if (local) opened.push(() => local.dispose());
     const git = github ?? (local as LocalGitHost);
 
-    const ctx = appContext({ policy, store, intake, git, logger });
+    const ctx = appContext({ policy, store, intake, git, logger, audit });
     if (local) await reconcilePullRequests(ctx, local);
     const workers = options.workers ?? 4;
     const worker = new WorkerLoop(ctx, queue, {
@@ -122,9 +124,20 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     opened.push(() => worker.stop());
 
     const auth = new TokenAuthenticator([
-      { token: tokens.api, identity: process.env.RDS_PROVISIONER_API_USER || 'admin' },
+      {
+        token: tokens.api,
+        principal: {
+          id: process.env.RDS_PROVISIONER_API_USER || 'admin',
+          role: 'admin',
+          environments: null,
+          via: 'token',
+        },
+      },
+      {
+        token: tokens.pipeline,
+        principal: { id: 'pipeline', role: 'pipeline', environments: null, via: 'token' },
+      },
     ]);
-    const pipelineAuth = new TokenAuthenticator([{ token: tokens.pipeline, identity: 'pipeline' }]);
     // Stopped before the database closes (opened closes in reverse): a running command is reported failed.
     const afterMerge =
       local && options.afterMerge
@@ -136,7 +149,6 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     const app = createApp({
       ctx,
       auth,
-      pipelineAuth,
       ...(local ? { review: afterMerge ? afterMerge.review(local) : local } : {}),
       onAccepted: () => worker.wake(),
       // GitHub sends webhooks only for a GitHub repository: with the local git host the route is not served.
@@ -177,5 +189,11 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
 function sqliteBackend(db: SqliteDatabase): Backend {
   const store = new SqliteStatusStore(db);
   const queue = new SqliteQueue(db, systemClock);
-  return { store, queue, intake: new SqliteIntake(store, queue) };
+  return {
+    store,
+    queue,
+    intake: new SqliteIntake(store, queue),
+    audit: new SqliteAuditLog(db),
+    tokens: new SqliteTokenStore(db),
+  };
 }

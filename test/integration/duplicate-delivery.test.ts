@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureInfraRepository } from '../../src/adapters/local/git-infra-repository.js';
 import { LocalGitHost } from '../../src/adapters/local/local-git-host.js';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqlite.js';
+import { SqliteAuditLog } from '../../src/adapters/local/sqlite-audit-log.js';
 import { SqliteIntake } from '../../src/adapters/local/sqlite-intake.js';
 import { SqliteQueue } from '../../src/adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../../src/adapters/local/sqlite-status-store.js';
@@ -184,6 +185,7 @@ function openWorker(): Worker {
     clock,
     logger: silentLogger,
     newRequestId: () => newRequestId(clock.now().getTime()),
+    audit: new SqliteAuditLog(db),
   };
   const worker = { db, store, queue, host, flaky, ctx };
   workers.push(worker);

@@ -16,6 +16,7 @@ import { createGitHubClient } from '../../src/adapters/github/octokit.js';
 import { ensureInfraRepository } from '../../src/adapters/local/git-infra-repository.js';
 import { LocalGitHost } from '../../src/adapters/local/local-git-host.js';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqlite.js';
+import { SqliteAuditLog } from '../../src/adapters/local/sqlite-audit-log.js';
 import { SqliteIntake } from '../../src/adapters/local/sqlite-intake.js';
 import { SqliteQueue } from '../../src/adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../../src/adapters/local/sqlite-status-store.js';
@@ -142,6 +143,7 @@ function context(
     clock: systemClock,
     logger: silentLogger,
     newRequestId: () => newRequestId(),
+    audit: new SqliteAuditLog(db),
   };
 }
 

@@ -679,7 +679,7 @@ describe('template.yaml: API', () => {
   const operations = async () => {
     const app = createApp({
       ctx: { policy: loadPolicyFile() } as AppContext,
-      auth: { authenticate: async () => null },
+      auth: { authenticate: async () => ({ ok: false, reason: 'no credential' }) },
       webhook: { repository: 'acme/infra', secret: 'unused' },
     });
     const doc = (await (await app.request('/openapi.json')).json()) as {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/adapters/local/sqlite.js';
+import { SqliteAuditLog } from '../../src/adapters/local/sqlite-audit-log.js';
 import { SqliteIntake } from '../../src/adapters/local/sqlite-intake.js';
 import { SqliteQueue } from '../../src/adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../../src/adapters/local/sqlite-status-store.js';
@@ -121,10 +122,11 @@ describe('POST /webhooks/github', () => {
       clock: systemClock,
       logger,
       newRequestId: () => newRequestId(),
+      audit: new SqliteAuditLog(db),
     };
     app = createApp({
       ctx,
-      auth: { authenticate: async () => null },
+      auth: { authenticate: async () => ({ ok: false, reason: 'no credential' }) },
       webhook: { repository: REPOSITORY, secret: SECRET },
     });
     requestId = await submit('orders');

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   ApiGatewayAuthenticator,
-  ApiGatewayPipelineAuthenticator,
+  type ApiGatewayAuthMode,
   type PipelinePrincipal,
 } from '../../src/adapters/aws/api-gateway-auth.js';
+import type { AuthRequest } from '../../src/ports.js';
 import { type ApiCall, apiGatewayEvent } from '../support/lambda-events.js';
 
 /**
@@ -26,9 +27,20 @@ const request = (call: Omit<ApiCall, 'method' | 'path'>) => {
   return { header: (name: string) => event.headers[name.toLowerCase()], env: { event } };
 };
 
+/** The caller's id when the authenticator gives them the pipeline role (`reports`) or another (`people`). */
+const seenAs = (mode: ApiGatewayAuthMode, pipeline: PipelinePrincipal, asPipeline: boolean) => {
+  const auth = new ApiGatewayAuthenticator(mode, pipeline);
+  return {
+    authenticate: async (call: AuthRequest) => {
+      const result = await auth.authenticate(call);
+      return result.ok && (result.principal.role === 'pipeline') === asPipeline ? result.principal.id : null;
+    },
+  };
+};
+
 const iam = (pipeline: PipelinePrincipal = {}) => ({
-  requesters: new ApiGatewayAuthenticator('iam', pipeline),
-  pipeline: new ApiGatewayPipelineAuthenticator('iam', pipeline),
+  requesters: seenAs('iam', pipeline, false),
+  pipeline: seenAs('iam', pipeline, true),
 });
 
 describe('API Gateway (AWS_IAM): the pipeline principal', () => {
@@ -109,8 +121,8 @@ describe('API Gateway (AWS_IAM): the pipeline principal', () => {
 
 describe('API Gateway (API keys): the pipeline key', () => {
   const pipeline = { apiKeyId: 'pk7pipeline1' };
-  const requesters = new ApiGatewayAuthenticator('api_key', pipeline);
-  const reports = new ApiGatewayPipelineAuthenticator('api_key', pipeline);
+  const requesters = seenAs('api_key', pipeline, false);
+  const reports = seenAs('api_key', pipeline, true);
 
   it("takes the pipeline's key as the pipeline, and refuses it as a requester", async () => {
     const call = request({ userArn: null, apiKeyId: 'pk7pipeline1' });
@@ -125,12 +137,12 @@ describe('API Gateway (API keys): the pipeline key', () => {
   });
 
   it('ignores a signed identity in api_key mode: only the key counts', async () => {
-    const auth = new ApiGatewayPipelineAuthenticator('api_key', { arns: [PIPELINE_ROLE] });
+    const auth = seenAs('api_key', { arns: [PIPELINE_ROLE] }, true);
     expect(await auth.authenticate(request({ userArn: PIPELINE_SESSION }))).toBeNull();
   });
 
   it('takes no report without a pipeline key', async () => {
-    const auth = new ApiGatewayPipelineAuthenticator('api_key', {});
+    const auth = seenAs('api_key', {}, true);
     expect(await auth.authenticate(request({ userArn: null, apiKeyId: 'pk7pipeline1' }))).toBeNull();
   });
 });

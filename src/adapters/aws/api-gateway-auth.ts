@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { Authenticator, AuthRequest } from '../../ports.js';
+import type { Principal } from '../../domain/access.js';
+import type { Authentication, Authenticator, AuthRequest } from '../../ports.js';
 
 export type ApiGatewayAuthMode = 'iam' | 'api_key';
 
@@ -26,6 +27,7 @@ function callerOf(request: AuthRequest, mode: ApiGatewayAuthMode): string | null
 }
 
 const apiKeyIdentity = (id: string) => `api-key:${id}`;
+const viaOf = (mode: ApiGatewayAuthMode) => (mode === 'iam' ? ('iam' as const) : ('api_key' as const));
 
 const ROLE = /^arn:([a-z-]+):iam::(\d{12}):role\/(?:[^/]+\/)*([^/]+)$/;
 const ROLE_SESSION = /^arn:([a-z-]+):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/;
@@ -54,29 +56,25 @@ function isPipeline(caller: string, mode: ApiGatewayAuthMode, pipeline: Pipeline
   return pipeline.apiKeyId !== undefined && caller === apiKeyIdentity(pipeline.apiKeyId);
 }
 
-/** Requesters: any caller API Gateway authenticated, except the pipeline (it cannot ask for databases). */
+/**
+ * Any caller API Gateway authenticated: the pipeline's principal as the `pipeline` role (it reaches the
+ * reports and nothing else), every other caller as a person.
+ */
 export class ApiGatewayAuthenticator implements Authenticator {
   constructor(
     private readonly mode: ApiGatewayAuthMode,
     private readonly pipeline: PipelinePrincipal = {},
   ) {}
 
-  async authenticate(request: AuthRequest): Promise<string | null> {
+  async authenticate(request: AuthRequest): Promise<Authentication> {
     const caller = callerOf(request, this.mode);
-    return caller === null || isPipeline(caller, this.mode, this.pipeline) ? null : caller;
-  }
-}
-
-/** The pipeline: only its principal, identified as itself (the session's ARN, or its key). */
-export class ApiGatewayPipelineAuthenticator implements Authenticator {
-  constructor(
-    private readonly mode: ApiGatewayAuthMode,
-    private readonly pipeline: PipelinePrincipal,
-  ) {}
-
-  async authenticate(request: AuthRequest): Promise<string | null> {
-    const caller = callerOf(request, this.mode);
-    return caller !== null && isPipeline(caller, this.mode, this.pipeline) ? caller : null;
+    if (caller === null) return { ok: false, reason: 'API Gateway named no caller for this call' };
+    const via = viaOf(this.mode);
+    if (isPipeline(caller, this.mode, this.pipeline))
+      return { ok: true, principal: { id: caller, role: 'pipeline', environments: null, via } };
+    // Issue 15 maps the caller to a role by the policy (mappedPrincipal); until then every caller is admin.
+    const principal: Principal = { id: caller, role: 'admin', environments: null, via };
+    return { ok: true, principal };
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Authenticator, AuthRequest } from '../../ports.js';
+import type { Principal } from '../../domain/access.js';
+import type { Authentication, Authenticator, AuthRequest } from '../../ports.js';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -8,20 +9,20 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
  * neither their length nor their content leaks through timing.
  */
 export class TokenAuthenticator implements Authenticator {
-  private readonly entries: Array<{ digest: Buffer; identity: string }>;
+  private readonly entries: Array<{ digest: Buffer; principal: Principal }>;
 
-  constructor(tokens: ReadonlyArray<{ token: string; identity: string }>) {
-    this.entries = tokens.map(({ token, identity }) => ({ digest: digest(token), identity }));
+  constructor(tokens: ReadonlyArray<{ token: string; principal: Principal }>) {
+    this.entries = tokens.map(({ token, principal }) => ({ digest: digest(token), principal }));
   }
 
-  async authenticate(request: AuthRequest): Promise<string | null> {
+  async authenticate(request: AuthRequest): Promise<Authentication> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.header('authorization') ?? '');
-    if (!match) return null;
+    if (!match) return { ok: false, reason: 'a bearer token is required' };
     const presented = digest(match[1] as string);
-    let identity: string | null = null;
+    let principal: Principal | null = null;
     for (const entry of this.entries) {
-      if (timingSafeEqual(entry.digest, presented)) identity = entry.identity;
+      if (timingSafeEqual(entry.digest, presented)) principal = entry.principal;
     }
-    return identity;
+    return principal ? { ok: true, principal } : { ok: false, reason: 'the token is not valid' };
   }
 }

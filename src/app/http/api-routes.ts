@@ -1,8 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Principal } from '../../domain/access.js';
 import { type FieldIssue, toFieldIssues } from '../../domain/request.js';
 
-/** What every route sees: the caller's identity, set by the app's authentication. */
-export type ApiEnv = { Variables: { identity: string } };
+/**
+ * What every route sees, set by the app's authentication: the caller (`principal`, with their role) and
+ * their identity (`principal.id`, what a request records as its requester).
+ */
+export type ApiEnv = { Variables: { identity: string; principal: Principal } };
 
 /** The 400 body of every invalid input: each bad field named. */
 export const invalidRequest = (issues: FieldIssue[]) => ({ error: 'invalid_request' as const, issues });

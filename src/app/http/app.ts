@@ -25,13 +25,11 @@ const PUBLIC_PATHS = new Set(['/health', '/openapi.json', WEBHOOK_PATH]);
 
 export interface HttpDeps {
   ctx: AppContext;
-  /** Requesters: every route but the reports. */
-  auth: Authenticator;
   /**
-   * CI's own credential, separate from requesters': only it reaches /reports/*, and it reaches nothing
-   * else. Absent: no report is taken (401).
+   * Every caller, with their role: a `pipeline` principal (CI's own credential) reaches /reports/* and
+   * nothing else; every other role reaches everything but the reports.
    */
-  pipelineAuth?: Authenticator;
+  auth: Authenticator;
   /** Local git host only: pull request review routes under /pulls. */
   review?: PullRequestReview;
   /** The GitHub repository the service targets and its webhook secret: with them, POST /webhooks/github is served. */
@@ -88,15 +86,17 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
     if (PUBLIC_PATHS.has(c.req.path) || (deps.web && isWebPath(c.req.path))) return next();
     const request = { header: (name: string) => c.req.header(name), env: c.env };
     const report = c.req.path.startsWith(REPORTS_PREFIX);
-    const identity = await (report ? deps.pipelineAuth : deps.auth)?.authenticate(request);
-    if (!identity) {
+    const authenticated = await deps.auth.authenticate(request);
+    // The pipeline's credential reaches the reports and nothing else; no other credential reaches them.
+    if (!authenticated.ok || report !== (authenticated.principal.role === 'pipeline')) {
       c.header('WWW-Authenticate', 'Bearer');
       const message = report
         ? "reports take the pipeline's credential, not a requester's"
         : 'a valid bearer token is required';
       return c.json({ error: 'unauthorized' as const, message }, 401);
     }
-    c.set('identity', identity);
+    c.set('principal', authenticated.principal);
+    c.set('identity', authenticated.principal.id);
     return next();
   });
 

@@ -3,7 +3,6 @@ import { handle } from 'hono/aws-lambda';
 import {
   API_GATEWAY_SECURITY_SCHEMES,
   ApiGatewayAuthenticator,
-  ApiGatewayPipelineAuthenticator,
   apiGatewayPublicBase,
 } from '../../adapters/aws/api-gateway-auth.js';
 import { createApp } from '../../app/http/app.js';
@@ -57,7 +56,6 @@ function build({ config, ctx, secrets }: LambdaServices): Handler {
   const api = createApp({
     ctx,
     auth: new ApiGatewayAuthenticator(config.AUTH_MODE, pipeline),
-    pipelineAuth: new ApiGatewayPipelineAuthenticator(config.AUTH_MODE, pipeline),
     securityScheme: API_GATEWAY_SECURITY_SCHEMES[config.AUTH_MODE],
     credential: config.AUTH_MODE,
     // Read when a delivery arrives (then cached): the other routes neither wait for nor fail on it.

@@ -5,6 +5,7 @@ import {
   snsClient,
   sqsClient,
 } from '../../adapters/aws/clients.js';
+import { DynamoDbAuditLog } from '../../adapters/aws/dynamodb-audit-log.js';
 import { DynamoDbStatusStore } from '../../adapters/aws/dynamodb-status-store.js';
 import { SecretsManagerSource } from '../../adapters/aws/secrets-manager-source.js';
 import { SnsIntake } from '../../adapters/aws/sns-intake.js';
@@ -34,7 +35,9 @@ export const services = (): Promise<LambdaServices> => built.get();
 async function build(): Promise<LambdaServices> {
   const config = lambdaConfig();
   const policy = packagedPolicy();
-  const store = new DynamoDbStatusStore({ client: dynamoDbDocumentClient(), tableName: config.STATUS_TABLE });
+  const client = dynamoDbDocumentClient();
+  const store = new DynamoDbStatusStore({ client, tableName: config.STATUS_TABLE });
+  const audit = new DynamoDbAuditLog({ client, tableName: config.STATUS_TABLE });
   const intake = new SnsIntake({ store, sns: snsClient(), topicArn: config.TOPIC_ARN, logger });
   const secrets = new SecretsManagerSource({ client: secretsManagerClient() });
   // Each worker container paces its GitHub mutations at its share of the limits one token has.
@@ -59,7 +62,7 @@ async function build(): Promise<LambdaServices> {
       },
     });
   });
-  const ctx = appContext({ policy, store, intake, git, logger });
+  const ctx = appContext({ policy, store, intake, git, logger, audit });
   return { config, ctx, intake, sqs: sqsClient(), secrets };
 }
 
