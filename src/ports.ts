@@ -269,11 +269,24 @@ export interface AuthRequest {
 /**
  * The caller and their role, or why the request does not authenticate (401): in words fit for the caller
  * ("the token was revoked", "the JWT expired"), never the credential itself. `actor`: who the credential
- * claimed to be, when that is known (a revoked token's user), for the audit.
+ * claimed to be, when that is known (a revoked token's user), for the audit. `forbidden`: the credential
+ * is valid and names `actor`, but the policy gives that identity no role (`access.default_role: null`
+ * and no `access.principals` entry): 403 on every route, not 401 (see withoutRole).
  */
 export type Authentication =
   | { ok: true; principal: Principal }
-  | { ok: false; reason: string; actor?: string };
+  | { ok: false; reason: string; actor?: string; forbidden?: true };
+
+/**
+ * The answer for a caller who proved who they are but whom the policy maps to no role (mappedPrincipal
+ * gave null): the one wording, for every authenticator that maps by the policy (IAM, API keys, OIDC).
+ */
+export const withoutRole = (identity: string): Authentication => ({
+  ok: false,
+  forbidden: true,
+  actor: identity,
+  reason: `${identity} holds no role: access.principals does not name it and access.default_role is null`,
+});
 
 export interface Authenticator {
   authenticate(request: AuthRequest): Promise<Authentication>;
