@@ -1,5 +1,6 @@
 import { parseDocument } from 'yaml';
 import * as z from 'zod';
+import { PERSON_ROLES, type PersonRole } from './access.js';
 import { AWS_REGION } from './aws-region.js';
 import { LAYOUT_DEFAULTS, LAYOUT_KINDS, type LayoutSettings, layoutProblems } from './layout.js';
 import { DEFAULT_GIT_CONVENTIONS } from './naming.js';
@@ -86,6 +87,39 @@ const aws = z.strictObject({
     .optional(),
 });
 
+/** A role the policy hands out: a person's. `pipeline` is CI's, given by the stack, never by the policy. */
+const personRole = z.enum(PERSON_ROLES, {
+  error: (issue) =>
+    issue.input === 'pipeline'
+      ? `pipeline is CI's role (it reports and nothing else), given by the stack, not the policy; roles: ${PERSON_ROLES.join(', ')}`
+      : `must be a role: one of ${PERSON_ROLES.join(', ')}, got ${JSON.stringify(issue.input)}`,
+});
+
+/** Who may act on databases in an environment, by role (src/domain/access.ts applies it). */
+export const DEFAULT_ENVIRONMENT_ACCESS = {
+  request: ['requester', 'approver', 'admin'],
+  change: ['requester', 'approver', 'admin'],
+  retire: ['requester', 'approver', 'admin'],
+  merge: ['approver', 'admin'],
+  separate_duties: false,
+} as const satisfies Record<string, readonly PersonRole[] | boolean>;
+
+const roleList = (defaults: readonly PersonRole[]) =>
+  z
+    .array(personRole)
+    .max(PERSON_ROLES.length * 2)
+    .default(() => [...defaults]);
+
+const environmentAccess = z.strictObject({
+  request: roleList(DEFAULT_ENVIRONMENT_ACCESS.request),
+  change: roleList(DEFAULT_ENVIRONMENT_ACCESS.change),
+  retire: roleList(DEFAULT_ENVIRONMENT_ACCESS.retire),
+  /** Closing a pull request unmerged: these roles too, and whoever asked for the request. */
+  merge: roleList(DEFAULT_ENVIRONMENT_ACCESS.merge),
+  /** Whoever asked for a database never merges its pull request (prod: a second person approves). */
+  separate_duties: z.boolean().default(DEFAULT_ENVIRONMENT_ACCESS.separate_duties),
+});
+
 const environment = z.strictObject({
   engines: z.array(z.enum(ENGINES)).min(1),
   deployments: z.strictObject({ default: z.enum(DEPLOYMENTS), allowed: z.array(z.enum(DEPLOYMENTS)).min(1) }),
@@ -150,6 +184,7 @@ const environment = z.strictObject({
       final_snapshot: z.boolean().optional(),
     })
     .default({ allowed: true, owner_only: false }),
+  access: environmentAccess.default(() => environmentAccess.parse({})),
 });
 
 const engineCatalogue = z.strictObject({ aurora: versions.optional(), instance: versions.optional() });
@@ -292,6 +327,36 @@ const defaultTags = ownKeyRecord(
   .refine((tags) => Object.keys(tags).length <= 20, { message: 'at most 20 default tags' })
   .default({});
 
+/** The most `access.principals` entries a policy lists: each caller's role is the first that matches. */
+export const MAX_PRINCIPALS = 200;
+
+/**
+ * Roles for callers a runtime proves but does not give a role itself (an IAM principal or API key on
+ * AWS, an OIDC subject): the first matching `principals` entry, else the role the credential claims,
+ * else `default_role`.
+ */
+const access = z.strictObject({
+  /** null: a caller the policy does not map has no role (403 on every route). */
+  default_role: personRole.nullable().default('requester'),
+  principals: z
+    .array(
+      z.strictObject({
+        /** An IAM user's or role's ARN (a role's entry matches its sessions), `api-key:ID`, an OIDC subject. */
+        id: z
+          .string()
+          .min(1)
+          .max(2048)
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+          .regex(/^[^\u0000-\u001f\u007f]+$/, { message: 'must not contain control characters' }),
+        role: personRole,
+        /** Absent: the role holds in every environment; elsewhere the caller may only read. */
+        environments: z.array(z.string()).min(1).max(50).optional(),
+      }),
+    )
+    .max(MAX_PRINCIPALS)
+    .default([]),
+});
+
 export const policySchema = z
   .strictObject({
     version: z.literal(1, { error: 'must be 1' }),
@@ -304,6 +369,7 @@ export const policySchema = z
       (envs) => Object.keys(envs).length > 0,
       { message: 'at least one environment is required' },
     ),
+    access: access.default(() => access.parse({})),
   })
   .superRefine(checkConsistency);
 
@@ -311,6 +377,8 @@ export type Policy = z.infer<typeof policySchema>;
 export type EnvironmentPolicy = Policy['environments'][string];
 export type NetworkPolicy = z.infer<typeof network>;
 export type VersionPolicy = z.infer<typeof versions>;
+export type AccessPolicy = Policy['access'];
+export type EnvironmentAccess = EnvironmentPolicy['access'];
 
 /** Cross-field rules zod cannot express field by field: defaults inside their allowed sets, bounds ordered. */
 function checkConsistency(
@@ -321,6 +389,7 @@ function checkConsistency(
     engines: Policy['engines'];
     sizes: Policy['sizes'];
     environments: Record<string, EnvironmentPolicy>;
+    access: AccessPolicy;
   },
   ctx: z.RefinementCtx,
 ) {
@@ -373,6 +442,8 @@ function checkConsistency(
         'applies only to git.layout per-database: the single root has one provider, so one account and region',
       );
   }
+  for (const { path, message } of principalProblems(policy.access, policy.environments))
+    problem(path, message);
   for (const env of Object.keys(policy.pull_requests.reviewers)) {
     if (!Object.hasOwn(policy.environments, env))
       problem(['pull_requests', 'reviewers', env], `${env} is not a configured environment`);
@@ -414,6 +485,35 @@ function checkConsistency(
         problem(at('engines'), `${engine} has no engine versions for any deployment this environment allows`);
     }
   }
+}
+
+/**
+ * `access.principals` checked against the rest of the policy: each entry's environments exist, and no
+ * entry repeats an earlier one's id (the first match wins, so a repeat would never apply).
+ */
+function principalProblems(
+  access: AccessPolicy,
+  environments: Record<string, unknown>,
+): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const firstAt = new Map<string, number>();
+  access.principals.forEach(({ id, environments: scope }, i) => {
+    const earlier = firstAt.get(id);
+    if (earlier === undefined) firstAt.set(id, i);
+    else
+      problems.push({
+        path: ['access', 'principals', i, 'id'],
+        message: `${id} is listed already at access.principals.${earlier}; the first match wins, so this entry would never apply`,
+      });
+    (scope ?? []).forEach((env, j) => {
+      if (!Object.hasOwn(environments, env))
+        problems.push({
+          path: ['access', 'principals', i, 'environments', j],
+          message: `${env} is not a configured environment; environments: ${Object.keys(environments).join(', ')}`,
+        });
+    });
+  });
+  return problems;
 }
 
 /** A loaded policy and where it came from, so a pull request can say which policy applied. */

@@ -372,7 +372,7 @@ describe('policy problems in plain words: the key path and what is expected', ()
       {
         path: '(file)',
         message:
-          'must be an object with version, git, default_tags, pull_requests, engines, sizes and environments, got nothing',
+          'must be an object with version, git, default_tags, pull_requests, engines, sizes, environments and access, got nothing',
       },
     ]);
     const all = [

@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { Principal } from '../../domain/access.js';
-import type { Authentication, Authenticator, AuthRequest } from '../../ports.js';
+import { mappedPrincipal } from '../../domain/access.js';
+import { isPrincipal } from '../../domain/iam-principal.js';
+import type { Policy } from '../../domain/policy.js';
+import { type Authentication, type Authenticator, type AuthRequest, withoutRole } from '../../ports.js';
 
 export type ApiGatewayAuthMode = 'iam' | 'api_key';
 
@@ -29,52 +31,36 @@ function callerOf(request: AuthRequest, mode: ApiGatewayAuthMode): string | null
 const apiKeyIdentity = (id: string) => `api-key:${id}`;
 const viaOf = (mode: ApiGatewayAuthMode) => (mode === 'iam' ? ('iam' as const) : ('api_key' as const));
 
-const ROLE = /^arn:([a-z-]+):iam::(\d{12}):role\/(?:[^/]+\/)*([^/]+)$/;
-const ROLE_SESSION = /^arn:([a-z-]+):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/;
-
-/**
- * Whether a caller is the configured principal: that principal itself (a user), or a session of that
- * role. A session's ARN names the role without its path (`arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`
- * for `arn:aws:iam::ACCOUNT:role/path/NAME`), so partition, account and name are compared.
- */
-function isPrincipal(caller: string, configured: string): boolean {
-  if (caller === configured) return true;
-  const role = ROLE.exec(configured);
-  const session = ROLE_SESSION.exec(caller);
-  return (
-    role !== null &&
-    session !== null &&
-    role[1] === session[1] &&
-    role[2] === session[2] &&
-    role[3] === session[3]
-  );
-}
-
 /** Whether the caller is the pipeline; never when no pipeline is configured for the mode. */
 function isPipeline(caller: string, mode: ApiGatewayAuthMode, pipeline: PipelinePrincipal): boolean {
   if (mode === 'iam') return (pipeline.arns ?? []).some((arn) => isPrincipal(caller, arn));
   return pipeline.apiKeyId !== undefined && caller === apiKeyIdentity(pipeline.apiKeyId);
 }
 
+export interface ApiGatewayAuthOptions {
+  mode: ApiGatewayAuthMode;
+  /** Its `access` block maps every caller but the pipeline to a role. */
+  policy: Policy;
+  pipeline?: PipelinePrincipal;
+}
+
 /**
  * Any caller API Gateway authenticated: the pipeline's principal as the `pipeline` role (it reaches the
- * reports and nothing else), every other caller as a person.
+ * reports and nothing else), every other caller as the policy maps it (`access.principals`, else
+ * `access.default_role`); one it gives no role is refused as forbidden (403 on every route).
  */
 export class ApiGatewayAuthenticator implements Authenticator {
-  constructor(
-    private readonly mode: ApiGatewayAuthMode,
-    private readonly pipeline: PipelinePrincipal = {},
-  ) {}
+  constructor(private readonly options: ApiGatewayAuthOptions) {}
 
   async authenticate(request: AuthRequest): Promise<Authentication> {
-    const caller = callerOf(request, this.mode);
+    const { mode, policy, pipeline = {} } = this.options;
+    const caller = callerOf(request, mode);
     if (caller === null) return { ok: false, reason: 'API Gateway named no caller for this call' };
-    const via = viaOf(this.mode);
-    if (isPipeline(caller, this.mode, this.pipeline))
+    const via = viaOf(mode);
+    if (isPipeline(caller, mode, pipeline))
       return { ok: true, principal: { id: caller, role: 'pipeline', environments: null, via } };
-    // Issue 15 maps the caller to a role by the policy (mappedPrincipal); until then every caller is admin.
-    const principal: Principal = { id: caller, role: 'admin', environments: null, via };
-    return { ok: true, principal };
+    const principal = mappedPrincipal(caller, via, policy);
+    return principal ? { ok: true, principal } : withoutRole(caller);
   }
 }
 
