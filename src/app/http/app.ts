@@ -12,6 +12,7 @@ import { type PullsApi, pullsApi } from './pulls.js';
 import { type ReportsApi, reportsApi } from './reports.js';
 import { type RequestsApi, requestsApi } from './requests.js';
 import { type Credential, HEADERS_TOO_LARGE, Health, json } from './schemas.js';
+import { AUTH_CONFIG_PATH, type SignInApi, type SignInDeps, signInApi } from './sign-in.js';
 import { isWebPath, registerWebPage, type WebAssets } from './web.js';
 import {
   type GitHubWebhookConfig,
@@ -21,7 +22,7 @@ import {
 } from './webhooks.js';
 
 /** Public, or authenticated otherwise (the webhook by its signature). */
-const PUBLIC_PATHS = new Set(['/health', '/openapi.json', WEBHOOK_PATH]);
+const PUBLIC_PATHS = new Set(['/health', '/openapi.json', AUTH_CONFIG_PATH, WEBHOOK_PATH]);
 
 export interface HttpDeps {
   ctx: AppContext;
@@ -43,6 +44,8 @@ export interface HttpDeps {
   publicBase?: (c: Context) => string;
   /** The self-service page (local runtime): served at / and /assets/. */
   web?: WebAssets;
+  /** How the page signs in (GET /auth/config): the OIDC provider, when one is configured. */
+  signIn?: SignInDeps;
   /** The base branch's databases, cached across requests; one per process. */
   inventory?: Inventory;
   /** How callers authenticate, as /openapi.json describes it: a bearer token unless the runtime says otherwise. */
@@ -70,7 +73,13 @@ const healthApi = (auth: Credential = 'bearer') =>
  * page. Each resource's sub-app is chained, so its routes carry their types; /pulls is served only with
  * the local git host (HttpDeps.review), /webhooks/github is GitHub's to call.
  */
-export type AppType = RequestsApi | ReturnType<typeof healthApi> | DatabasesApi | PullsApi | ReportsApi;
+export type AppType =
+  | RequestsApi
+  | ReturnType<typeof healthApi>
+  | DatabasesApi
+  | PullsApi
+  | ReportsApi
+  | SignInApi;
 
 /** The HTTP API, the same Hono app on every runtime. */
 export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
@@ -125,13 +134,14 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
   const onAccepted = deps.onAccepted ? { onAccepted: deps.onAccepted } : {};
   app.route('/', requestsApi({ ctx, publicBase, ...onAccepted }));
   app.route('/', healthApi(deps.credential));
+  app.route('/', signInApi(deps.signIn));
   app.route(
     '/',
     databasesApi({ ctx, inventory: deps.inventory ?? new Inventory(), publicBase, ...onAccepted }),
   );
   if (deps.review) app.route('/', pullsApi(ctx, deps.review));
   app.route('/', reportsApi(ctx));
-  if (deps.web) registerWebPage(app, deps.web);
+  if (deps.web) registerWebPage(app, deps.web, deps.signIn);
   if (deps.webhook) registerGitHubWebhook(app, ctx, deps.webhook);
 
   app.doc31('/openapi.json', {
