@@ -4,14 +4,23 @@ import {
   type ApiGatewayAuthMode,
   type PipelinePrincipal,
 } from '../../src/adapters/aws/api-gateway-auth.js';
+import type { AccessPolicy, Policy } from '../../src/domain/policy.js';
 import type { AuthRequest } from '../../src/ports.js';
+import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { type ApiCall, apiGatewayEvent } from '../support/lambda-events.js';
 
 /**
  * Who reaches what behind API Gateway: the caller is read from the REST API's Lambda proxy event
  * (requestContext.identity), as AWS_IAM or an API key authenticated it. The pipeline's principal reaches
- * the reports and nothing else; the requesters reach everything else.
+ * the reports and nothing else; every other caller holds the role the policy's `access` maps it to.
  */
+
+const { policy: packaged } = loadPolicyFile();
+/** The packaged policy with this `access` block (defaults: every unmapped caller a requester). */
+const withAccess = (access: Partial<AccessPolicy> = {}): Policy => ({
+  ...packaged,
+  access: { default_role: 'requester', principals: [], ...access },
+});
 
 const ACCOUNT = '123456789012';
 const ALICE = `arn:aws:iam::${ACCOUNT}:user/alice`;
@@ -29,7 +38,7 @@ const request = (call: Omit<ApiCall, 'method' | 'path'>) => {
 
 /** The caller's id when the authenticator gives them the pipeline role (`reports`) or another (`people`). */
 const seenAs = (mode: ApiGatewayAuthMode, pipeline: PipelinePrincipal, asPipeline: boolean) => {
-  const auth = new ApiGatewayAuthenticator(mode, pipeline);
+  const auth = new ApiGatewayAuthenticator({ mode, policy: withAccess(), pipeline });
   return {
     authenticate: async (call: AuthRequest) => {
       const result = await auth.authenticate(call);
@@ -144,5 +153,83 @@ describe('API Gateway (API keys): the pipeline key', () => {
   it('takes no report without a pipeline key', async () => {
     const auth = seenAs('api_key', {}, true);
     expect(await auth.authenticate(request({ userArn: null, apiKeyId: 'pk7pipeline1' }))).toBeNull();
+  });
+});
+
+describe('API Gateway: every caller but the pipeline holds the role the policy maps it to', () => {
+  const DBA_ROLE = `arn:aws:iam::${ACCOUNT}:role/platform/dba`;
+  const BOB = `arn:aws:iam::${ACCOUNT}:user/bob`;
+  const authenticate = (
+    mode: ApiGatewayAuthMode,
+    access: Partial<AccessPolicy>,
+    call: Omit<ApiCall, 'method' | 'path'>,
+    pipeline: PipelinePrincipal = { arns: [PIPELINE_ROLE] },
+  ) =>
+    new ApiGatewayAuthenticator({ mode, policy: withAccess(access), pipeline }).authenticate(request(call));
+
+  it("gives a session of a role access.principals names that entry's role and environments", async () => {
+    const access = {
+      principals: [
+        { id: DBA_ROLE, role: 'approver' as const, environments: ['dev'] },
+        { id: BOB, role: 'admin' as const },
+      ],
+    };
+    expect(await authenticate('iam', access, { userArn: session('dba') })).toEqual({
+      ok: true,
+      principal: { id: session('dba'), role: 'approver', environments: ['dev'], via: 'iam' },
+    });
+    expect(await authenticate('iam', access, { userArn: BOB })).toEqual({
+      ok: true,
+      principal: { id: BOB, role: 'admin', environments: null, via: 'iam' },
+    });
+  });
+
+  it('gives a caller access.principals does not name access.default_role, in every environment', async () => {
+    const access = { default_role: 'approver' as const, principals: [{ id: BOB, role: 'admin' as const }] };
+    expect(await authenticate('iam', access, { userArn: ALICE })).toEqual({
+      ok: true,
+      principal: { id: ALICE, role: 'approver', environments: null, via: 'iam' },
+    });
+  });
+
+  it('maps an API key by its `api-key:ID` identity', async () => {
+    const access = { principals: [{ id: 'api-key:ops1key', role: 'admin' as const }] };
+    expect(await authenticate('api_key', access, { userArn: null, apiKeyId: 'ops1key' })).toEqual({
+      ok: true,
+      principal: { id: 'api-key:ops1key', role: 'admin', environments: null, via: 'api_key' },
+    });
+    expect(await authenticate('api_key', access, { userArn: null, apiKeyId: 'rq1requester' })).toEqual({
+      ok: true,
+      principal: { id: 'api-key:rq1requester', role: 'requester', environments: null, via: 'api_key' },
+    });
+  });
+
+  it('refuses a caller the policy gives no role (default_role null) as forbidden, naming them and the rule', async () => {
+    const access = { default_role: null, principals: [{ id: DBA_ROLE, role: 'approver' as const }] };
+    expect(await authenticate('iam', access, { userArn: ALICE })).toEqual({
+      ok: false,
+      forbidden: true,
+      actor: ALICE,
+      reason: `${ALICE} holds no role: access.principals does not name it and access.default_role is null`,
+    });
+    expect(await authenticate('api_key', access, { userArn: null, apiKeyId: 'rq1requester' })).toMatchObject({
+      ok: false,
+      forbidden: true,
+      actor: 'api-key:rq1requester',
+    });
+    // The mapped caller and the pipeline are unaffected.
+    expect(await authenticate('iam', access, { userArn: session('dba') })).toMatchObject({ ok: true });
+    expect(await authenticate('iam', access, { userArn: PIPELINE_SESSION })).toMatchObject({
+      ok: true,
+      principal: { role: 'pipeline' },
+    });
+  });
+
+  it('keeps the pipeline the pipeline even when access.principals names its role', async () => {
+    const access = { principals: [{ id: PIPELINE_ROLE, role: 'admin' as const }] };
+    expect(await authenticate('iam', access, { userArn: PIPELINE_SESSION })).toEqual({
+      ok: true,
+      principal: { id: PIPELINE_SESSION, role: 'pipeline', environments: null, via: 'iam' },
+    });
   });
 });

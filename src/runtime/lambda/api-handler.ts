@@ -55,7 +55,7 @@ function build({ config, ctx, secrets }: LambdaServices): Handler {
   const pipeline = pipelinePrincipal(config);
   const api = createApp({
     ctx,
-    auth: new ApiGatewayAuthenticator(config.AUTH_MODE, pipeline),
+    auth: new ApiGatewayAuthenticator({ mode: config.AUTH_MODE, policy: ctx.policy.policy, pipeline }),
     securityScheme: API_GATEWAY_SECURITY_SCHEMES[config.AUTH_MODE],
     credential: config.AUTH_MODE,
     // Read when a delivery arrives (then cached): the other routes neither wait for nor fail on it.
