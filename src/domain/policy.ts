@@ -347,7 +347,7 @@ const access = z.strictObject({
           .min(1)
           .max(2048)
           // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-          .regex(/^[^\u0000-\u001f\u007f]+$/, { message: 'must not contain control characters' }),
+          .regex(/^[^\u0000-\u001f\u007f]*$/, { message: 'must not contain control characters' }),
         role: personRole,
         /** Absent: the role holds in every environment; elsewhere the caller may only read. */
         environments: z.array(z.string()).min(1).max(50).optional(),
@@ -371,7 +371,9 @@ export const policySchema = z
     ),
     access: access.default(() => access.parse({})),
   })
-  .superRefine(checkConsistency);
+  .superRefine(checkConsistency)
+  // Named beside the other problems too: it reads only the principals and the environments' names.
+  .superRefine(checkPrincipals, { when: (payload) => principalsReadable(payload.value) });
 
 export type Policy = z.infer<typeof policySchema>;
 export type EnvironmentPolicy = Policy['environments'][string];
@@ -389,7 +391,6 @@ function checkConsistency(
     engines: Policy['engines'];
     sizes: Policy['sizes'];
     environments: Record<string, EnvironmentPolicy>;
-    access: AccessPolicy;
   },
   ctx: z.RefinementCtx,
 ) {
@@ -442,8 +443,6 @@ function checkConsistency(
         'applies only to git.layout per-database: the single root has one provider, so one account and region',
       );
   }
-  for (const { path, message } of principalProblems(policy.access, policy.environments))
-    problem(path, message);
   for (const env of Object.keys(policy.pull_requests.reviewers)) {
     if (!Object.hasOwn(policy.environments, env))
       problem(['pull_requests', 'reviewers', env], `${env} is not a configured environment`);
@@ -491,29 +490,49 @@ function checkConsistency(
  * `access.principals` checked against the rest of the policy: each entry's environments exist, and no
  * entry repeats an earlier one's id (the first match wins, so a repeat would never apply).
  */
-function principalProblems(
-  access: AccessPolicy,
-  environments: Record<string, unknown>,
-): { path: (string | number)[]; message: string }[] {
-  const problems: { path: (string | number)[]; message: string }[] = [];
+function checkPrincipals(
+  policy: { access: Pick<AccessPolicy, 'principals'>; environments: Record<string, unknown> },
+  ctx: z.RefinementCtx,
+) {
+  const problem = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  const names = Object.keys(policy.environments).join(', ');
   const firstAt = new Map<string, number>();
-  access.principals.forEach(({ id, environments: scope }, i) => {
+  policy.access.principals.forEach(({ id, environments }, i) => {
     const earlier = firstAt.get(id);
     if (earlier === undefined) firstAt.set(id, i);
     else
-      problems.push({
-        path: ['access', 'principals', i, 'id'],
-        message: `${id} is listed already at access.principals.${earlier}; the first match wins, so this entry would never apply`,
-      });
-    (scope ?? []).forEach((env, j) => {
-      if (!Object.hasOwn(environments, env))
-        problems.push({
-          path: ['access', 'principals', i, 'environments', j],
-          message: `${env} is not a configured environment; environments: ${Object.keys(environments).join(', ')}`,
-        });
+      problem(
+        ['access', 'principals', i, 'id'],
+        `${id} is listed already at access.principals[${earlier}]; the first match wins, so this entry would never apply`,
+      );
+    environments?.forEach((env, j) => {
+      if (!Object.hasOwn(policy.environments, env))
+        problem(
+          ['access', 'principals', i, 'environments', j],
+          `${env} is not a configured environment; environments: ${names}`,
+        );
     });
   });
-  return problems;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Whether what parsed so far holds the principals' ids and scopes and the environments, whatever else is wrong. */
+function principalsReadable(value: unknown): boolean {
+  if (!isRecord(value) || !isRecord(value.environments) || !isRecord(value.access)) return false;
+  const { principals } = value.access;
+  return (
+    Array.isArray(principals) &&
+    principals.every(
+      (p) =>
+        isRecord(p) &&
+        typeof p.id === 'string' &&
+        (p.environments === undefined ||
+          (Array.isArray(p.environments) && p.environments.every((env) => typeof env === 'string'))),
+    )
+  );
 }
 
 /** A loaded policy and where it came from, so a pull request can say which policy applied. */
