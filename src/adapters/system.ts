@@ -15,6 +15,9 @@ export function newRequestId(now = Date.now()): string {
   return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(15, 18)}-${random.slice(19)}`;
 }
 
+/** What newRequestId makes (any UUID version 7): how a store tells its own cursor's id from others. */
+export const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 type Level = 'info' | 'warn' | 'error';
 
 /** One JSON object per line: time, level, message, then the fields (request_id among them). */

@@ -24,7 +24,6 @@ import {
   GetCommand,
   PutCommand,
   type QueryCommand,
-  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -42,6 +41,7 @@ import { emptyDatabaseReport } from '../../src/domain/reports.js';
 import type { RequestKind, RequestRecord } from '../../src/domain/status.js';
 import { InvalidCursorError, type StatusStore } from '../../src/ports.js';
 import { type AwsStack, createStack, readTemplate } from '../support/aws-stack.js';
+import { emptyTable, tableItems } from '../support/dynamodb-table.js';
 import { kindRecord, lifecycleStoreContract } from '../support/lifecycle-store-contract.js';
 import { type MotoServer, startMoto } from '../support/moto.js';
 import {
@@ -104,24 +104,11 @@ async function depth(queueUrl: string): Promise<number> {
   );
 }
 
-async function items(): Promise<Record<string, unknown>[]> {
-  const all: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new ScanCommand({ TableName: stack.tableName, ExclusiveStartKey: start }));
-    all.push(...((page.Items ?? []) as Record<string, unknown>[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return all;
-}
+const items = () => tableItems(doc, stack.tableName);
 
 /** The stack emptied, not re-created: creating the table is most of setUp's time. */
 async function emptyStack() {
-  await Promise.all(
-    (await items()).map((item) =>
-      doc.send(new DeleteCommand({ TableName: stack.tableName, Key: { pk: item.pk } })),
-    ),
-  );
+  await emptyTable(doc, stack.tableName);
   // moto allows one PurgeQueue a minute, like SQS: drain instead (the tests here leave no message leased).
   for (const url of [stack.queueUrl, stack.deadLetterQueueUrl]) await drain(url);
   expect(await depth(stack.queueUrl)).toBe(0);

@@ -40,3 +40,10 @@ export const secretsManagerClient = (options: AwsClientOptions = {}) =>
 export function awsErrorName(error: unknown): string | undefined {
   return error instanceof Error ? error.name : undefined;
 }
+
+/** `TransactionCanceledException`'s reason code for each item of the transaction, in order. */
+export function cancellationCodes(error: unknown): string[] | undefined {
+  if (awsErrorName(error) !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.map((r) => r.Code ?? 'None');
+}

@@ -20,7 +20,7 @@ import {
 } from '../../domain/status.js';
 import type { ListQuery, StatusChange, StatusStore, SubmitResult } from '../../ports.js';
 import { failureReasonOf, historyDetail } from '../status-history.js';
-import { type AwsClientOptions, awsErrorName, dynamoDbDocumentClient } from './clients.js';
+import { type AwsClientOptions, awsErrorName, cancellationCodes, dynamoDbDocumentClient } from './clients.js';
 import {
   BY_CREATED,
   BY_DB,
@@ -72,13 +72,6 @@ const isInFlight = (status: Status) => IN_FLIGHT_STATUSES.includes(status);
 /** Whether a lock's holder (from a read of its request item) still holds it; gone or ended: stale. */
 const holdsLock = (holder: Pick<RequestItem, 'status'> | undefined) =>
   holder !== undefined && isInFlight(holder.status);
-
-/** `TransactionCanceledException`'s reason code for each item of the transaction, in order. */
-function cancellationCodes(error: unknown): string[] | undefined {
-  if (awsErrorName(error) !== 'TransactionCanceledException') return undefined;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.map((r) => r.Code ?? 'None');
-}
 
 /**
  * The status store on the DynamoDB table of docs/aws-contract.md. One item per request (its history a

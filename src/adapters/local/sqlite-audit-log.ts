@@ -1,4 +1,5 @@
 import { type AuditEntry, type AuditLog, type AuditQuery, InvalidCursorError } from '../../ports.js';
+import { UUID_V7 } from '../system.js';
 import type { SqliteDatabase } from './sqlite.js';
 
 const TABLE = `
@@ -29,13 +30,11 @@ const FILTERS = [
   ['until', 'at < @until'],
 ] as const;
 
-/** A cursor is the last entry's id: a UUID version 7, so that order is time order. */
-const ENTRY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
+/** A cursor is the last entry's id: a UUID version 7 (UUID_V7), so that order is time order. */
 const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
 function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!ENTRY_ID.test(id)) throw new InvalidCursorError(cursor);
+  if (!UUID_V7.test(id)) throw new InvalidCursorError(cursor);
   return id;
 }
 
