@@ -357,30 +357,31 @@ const access = z.strictObject({
     .default([]),
 });
 
-export const policySchema = z
-  .strictObject({
-    version: z.literal(1, { error: 'must be 1' }),
-    git: git.default(() => git.parse({})),
-    default_tags: defaultTags,
-    pull_requests: pullRequests.default(() => pullRequests.parse({})),
-    engines: z.strictObject({ mysql: engineCatalogue, postgres: engineCatalogue, mariadb: engineCatalogue }),
-    sizes: z.strictObject({ small: size, medium: size, large: size, xlarge: size }),
-    environments: ownKeyRecord(z.record(environmentName, environment), 'environment name').refine(
-      (envs) => Object.keys(envs).length > 0,
-      { message: 'at least one environment is required' },
-    ),
-    access: access.default(() => access.parse({})),
-  })
+const policyShape = z.strictObject({
+  version: z.literal(1, { error: 'must be 1' }),
+  git: git.default(() => git.parse({})),
+  default_tags: defaultTags,
+  pull_requests: pullRequests.default(() => pullRequests.parse({})),
+  engines: z.strictObject({ mysql: engineCatalogue, postgres: engineCatalogue, mariadb: engineCatalogue }),
+  sizes: z.strictObject({ small: size, medium: size, large: size, xlarge: size }),
+  environments: ownKeyRecord(z.record(environmentName, environment), 'environment name').refine(
+    (envs) => Object.keys(envs).length > 0,
+    { message: 'at least one environment is required' },
+  ),
+  access: access.default(() => access.parse({})),
+});
+
+export const policySchema = policyShape
   .superRefine(checkConsistency)
   // Named beside the other problems too: it reads only the principals and the environments' names.
   .superRefine(checkPrincipals, { when: (payload) => principalsReadable(payload.value) });
 
-export type Policy = z.infer<typeof policySchema>;
+export type Policy = z.infer<typeof policyShape>;
 export type EnvironmentPolicy = Policy['environments'][string];
 export type NetworkPolicy = z.infer<typeof network>;
 export type VersionPolicy = z.infer<typeof versions>;
-export type AccessPolicy = Policy['access'];
-export type EnvironmentAccess = EnvironmentPolicy['access'];
+export type AccessPolicy = z.infer<typeof access>;
+export type EnvironmentAccess = z.infer<typeof environmentAccess>;
 
 /** Cross-field rules zod cannot express field by field: defaults inside their allowed sets, bounds ordered. */
 function checkConsistency(
