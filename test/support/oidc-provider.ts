@@ -214,7 +214,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
 
   async function issue(claims: JWTPayload = {}, opts: IssueOptions = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    const alg = opts.alg ?? (opts.kid ? keyFor(undefined, opts.kid).alg : keyFor().alg);
+    const alg = opts.alg ?? (opts.kid && !opts.unpublished ? keyFor(undefined, opts.kid) : keyFor()).alg;
     const key = opts.unpublished ? await unpublishedKey(alg) : keyFor(opts.alg, opts.kid);
     const payload: JWTPayload = {
       iss: opts.issuer ?? issuer,
