@@ -1,15 +1,21 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoDbAuditLog } from '../../src/adapters/aws/dynamodb-audit-log.js';
 import { handler } from '../../src/runtime/lambda/api.js';
 import { LambdaConfigError, lambdaConfig } from '../../src/runtime/lambda/config.js';
 import { powertoolsLogger } from '../../src/runtime/lambda/observability.js';
 import { resetServices } from '../../src/runtime/lambda/services.js';
+import { createStack } from '../support/aws-stack.js';
 import { type ApiCall, apiGatewayEvent, lambdaContext } from '../support/lambda-events.js';
+import { type MotoServer, startMoto } from '../support/moto.js';
 
 /**
  * The API function as API Gateway invokes it, with the environment template.yaml gives it: the pipeline
  * principal (PIPELINE_PRINCIPAL_ARN, PIPELINE_API_KEY_ID) reaches the report routes and nothing else.
- * Every call here is decided before any AWS service is called: a refusal (401), or a report body that
- * is not valid (400), which only a caller past the credential gets to hear.
+ * Every call here is decided before any use case runs: a refusal (401, which the audit trail records in
+ * the stack's table on moto), or a report body that is not valid (400), which only a caller past the
+ * credential gets to hear.
  */
 
 const ACCOUNT = '123456789012';
@@ -26,14 +32,23 @@ const STACK_ENV = {
   TOPIC_ARN: `arn:aws:sns:us-east-1:${ACCOUNT}:requests`,
   GITHUB_REPOSITORY: 'acme/infra',
   AWS_REGION: 'us-east-1',
-  // No AWS call is expected; one made by mistake fails at once instead of reaching out.
-  AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
   AWS_ACCESS_KEY_ID: 'testing',
   AWS_SECRET_ACCESS_KEY: 'testing',
 };
 
+/** The stack's data resources on moto: a refusal is written to the audit trail in its table. */
+let moto: MotoServer;
+let stackEnv: Record<string, string>;
+beforeAll(async () => {
+  moto = await startMoto('us-east-1');
+  stackEnv = { ...moto.env, ...(await createStack(moto.clientConfig)).env };
+});
+afterAll(async () => {
+  await moto?.stop();
+});
+
 function environment(vars: Record<string, string>) {
-  for (const [name, value] of Object.entries({ ...STACK_ENV, ...vars })) vi.stubEnv(name, value);
+  for (const [name, value] of Object.entries({ ...STACK_ENV, ...stackEnv, ...vars })) vi.stubEnv(name, value);
   resetServices();
 }
 
@@ -71,6 +86,14 @@ describe('Lambda API (AWS_IAM): the pipeline role', () => {
     });
     expect(report.status).toBe(401);
     expect(report.body).toMatchObject({ error: 'unauthorized' });
+    // The refusal is in the audit trail, the caller named with the role the policy gives them.
+    const audit = new DynamoDbAuditLog({
+      client: DynamoDBDocumentClient.from(new DynamoDBClient(moto.clientConfig)),
+      tableName: stackEnv.STATUS_TABLE as string,
+    });
+    expect((await audit.list({ actor: ALICE, limit: 10 })).entries).toEqual([
+      expect.objectContaining({ actor: ALICE, role: 'requester', action: 'auth.refused', outcome: 'denied' }),
+    ]);
     for (const request of [
       { method: 'GET', path: '/requests' },
       {
