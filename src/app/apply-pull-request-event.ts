@@ -1,5 +1,6 @@
 import { pullRequestMismatch } from '../domain/pull-request-match.js';
 import type { RequestRecord } from '../domain/status.js';
+import { recordAudit } from './audit.js';
 import type { AppContext } from './context.js';
 import { databaseOnBase } from './current-database.js';
 
@@ -12,6 +13,13 @@ export interface PullRequestEvent {
   /** Merged: the base branch commit it merged as, recorded for the pipeline's apply report. */
   mergeCommit?: string;
   at: Date;
+  /**
+   * Who merged or closed it where the host reports it (GitHub's webhook: `github:LOGIN`): the event is
+   * recorded in the audit as theirs when it settles the request, so a redelivery (or a replay) that changes
+   * nothing records nothing. Absent for the local host, whose routes record the reviewer themselves, and
+   * for start-up replays.
+   */
+  reportedBy?: string;
 }
 
 export type PullRequestEventResult =
@@ -47,7 +55,10 @@ export async function applyPullRequestEvent(
       },
     );
     if (!result) return { changed: false, refused: 'no request with that id' };
-    if (result.changed) ctx.logger.info(`${detail}, next step queued`, { request_id: event.requestId });
+    if (result.changed) {
+      ctx.logger.info(`${detail}, next step queued`, { request_id: event.requestId });
+      await recordReported(ctx, event, result.record);
+    }
     return result;
   }
   const result = await ctx.store.transition(event.requestId, event.action, {
@@ -56,8 +67,24 @@ export async function applyPullRequestEvent(
     ...merge,
   });
   if (!result) return { changed: false, refused: 'no request with that id' };
-  if (result.changed) ctx.logger.info(detail, { request_id: event.requestId });
+  if (result.changed) {
+    ctx.logger.info(detail, { request_id: event.requestId });
+    await recordReported(ctx, event, result.record);
+  }
   return result;
+}
+
+/** A merge or close the host reported, in the audit as whoever it names: once, when it settled the request. */
+async function recordReported(ctx: AppContext, event: PullRequestEvent, record: RequestRecord) {
+  if (event.reportedBy === undefined) return;
+  await recordAudit(ctx, {
+    actor: event.reportedBy,
+    action: event.action === 'merged' ? 'pull.merge' : 'pull.close',
+    outcome: 'allowed',
+    target: `pull:${event.number}`,
+    environment: record.request.environment,
+    detail: `pull request #${event.number} ${event.action} on the host, request ${record.id}`,
+  });
 }
 
 async function stillOnBase(ctx: AppContext, record: RequestRecord): Promise<boolean> {

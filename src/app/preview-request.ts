@@ -1,9 +1,10 @@
+import type { Principal } from '../domain/access.js';
 import { type CostEstimate, estimateCost } from '../domain/cost.js';
 import { branchName } from '../domain/naming.js';
 import { resolveRequest } from '../domain/resolve.js';
 import { renderPullRequest } from '../render/pull-request.js';
 import { renderTerraform } from '../render/terraform.js';
-import { type AcceptOutcome, existingOnBase } from './accept-request.js';
+import { type AcceptOutcome, existingOnBase, refusedCreation } from './accept-request.js';
 import type { AppContext } from './context.js';
 
 /** The id a preview's file names: no request exists, and none is created. */
@@ -22,14 +23,18 @@ export type PreviewOutcome =
   | Exclude<AcceptOutcome, { kind: 'accepted' }>;
 
 /**
- * What accepting the request would write, checked as acceptRequest checks it (schema, policy, the
- * database on the base branch or in flight) but recorded nowhere: nothing is queued or stored.
+ * What accepting the request would write, checked as acceptRequest checks it (the principal's
+ * permission, schema, policy, the database on the base branch or in flight) but recorded nowhere: nothing
+ * is queued or stored (a refusal is recorded in the audit all the same).
  */
 export async function previewRequest(
   ctx: AppContext,
   input: unknown,
-  requester: string,
+  principal: Principal,
 ): Promise<PreviewOutcome> {
+  const refused = await refusedCreation(ctx, principal, input);
+  if (refused) return refused;
+  const requester = principal.id;
   const resolved = resolveRequest(input, ctx.policy.policy, { requestId: DRY_RUN_ID });
   if (!resolved.ok) return { kind: 'invalid', issues: resolved.issues };
   const { spec } = resolved.value;

@@ -1,3 +1,4 @@
+import type { Principal } from '../domain/access.js';
 import { applyChange } from '../domain/change.js';
 import { type CostEstimate, estimateChange, estimateRetirement } from '../domain/cost.js';
 import { requestBranch } from '../domain/naming.js';
@@ -9,6 +10,7 @@ import { unifiedDiff } from '../render/diff.js';
 import { renderChangePullRequest } from '../render/pull-request-change.js';
 import { renderRetirePullRequest } from '../render/pull-request-retire.js';
 import { renderTerraform } from '../render/terraform.js';
+import { recordAccepted, recordRequestRefusal, refusedRequest } from './authorize.js';
 import type { AppContext } from './context.js';
 import { databaseOnBase, notWrittenByUs } from './current-database.js';
 import { DRY_RUN_ID } from './preview-request.js';
@@ -66,19 +68,23 @@ async function changeable(ctx: AppContext, dbName: string) {
 }
 
 /**
- * A change to a database that exists: checked against the database and its environment's policy
- * (every problem in one answer), then queued like a creation, holding the database's lock.
+ * A change to a database that exists: allowed to the principal in its environment (403 before the
+ * change itself is judged, recorded in the audit), checked against the database and its environment's
+ * policy (every problem in one answer), then queued like a creation, holding the database's lock.
  */
 export async function requestChange(
   ctx: AppContext,
   dbName: string,
   input: unknown,
-  requester: string,
+  principal: Principal,
   options: LifecycleOptions = {},
 ): Promise<LifecycleOutcome> {
   const found = await changeable(ctx, dbName);
   if (found.stop) return found.stop;
   const { onBase, current } = found;
+  const refused = await refusedRequest(ctx, principal, 'change', current.spec.environment, dbName);
+  if (refused) return refused;
+  const requester = principal.id;
   const id = options.dryRun ? DRY_RUN_ID : ctx.newRequestId();
   const changed = applyChange(current, input, ctx.policy.policy, id);
   if (!changed.ok) return { kind: 'invalid', issues: changed.issues };
@@ -101,32 +107,40 @@ export async function requestChange(
     });
     return previewOf(ctx, onBase, branch, content, text, cost);
   }
-  return submit(ctx, queuedRecord(id, request, requester, ctx.clock.now(), 'change', change, cost));
+  return submit(
+    ctx,
+    principal,
+    queuedRecord(id, request, requester, ctx.clock.now(), 'change', change, cost),
+  );
 }
 
 /**
- * Retiring a database: allowed by its environment's policy (and only to whoever asked for it, where the
- * policy says so), then queued like a creation, holding the database's lock.
+ * Retiring a database: allowed to the principal's role in its environment and by the environment's
+ * policy (and only to whoever asked for it, where the policy says so), then queued like a creation,
+ * holding the database's lock. Every refusal is recorded in the audit.
  */
 export async function requestRetire(
   ctx: AppContext,
   dbName: string,
-  requester: string,
+  principal: Principal,
   options: LifecycleOptions = {},
 ): Promise<LifecycleOutcome> {
   const found = await changeable(ctx, dbName);
   if (found.stop) return found.stop;
   const { onBase, current } = found;
+  const requester = principal.id;
   const environment = current.spec.environment;
+  const deny = async (reason: string): Promise<LifecycleOutcome> => {
+    await recordRequestRefusal(ctx, principal, 'retire', environment, dbName, reason);
+    return { kind: 'forbidden', message: reason };
+  };
   const env = ownValue(ctx.policy.policy.environments, environment);
   if (!env)
-    return {
-      kind: 'forbidden',
-      message: `environment ${environment} is no longer configured in the policy; retire it by hand`,
-    };
-  const creator = await creatorOf(ctx, dbName);
-  const refusal = retireRefusal(env, environment, requester, creator);
-  if (refusal) return { kind: 'forbidden', message: refusal };
+    return deny(`environment ${environment} is no longer configured in the policy; retire it by hand`);
+  const refused = await refusedRequest(ctx, principal, 'retire', environment, dbName);
+  if (refused) return refused;
+  const refusal = retireRefusal(env, environment, requester, await creatorOf(ctx, dbName));
+  if (refusal) return deny(refusal);
 
   if (options.dryRun) {
     const inFlight = await ctx.store.inFlight(dbName);
@@ -154,6 +168,7 @@ export async function requestRetire(
   const id = ctx.newRequestId();
   return submit(
     ctx,
+    principal,
     queuedRecord(
       id,
       current.request,
@@ -193,7 +208,11 @@ async function creatorOf(ctx: AppContext, dbName: string): Promise<string | null
   return page.records[0]?.requester ?? null;
 }
 
-async function submit(ctx: AppContext, record: RequestRecord): Promise<LifecycleOutcome> {
+async function submit(
+  ctx: AppContext,
+  principal: Principal,
+  record: RequestRecord,
+): Promise<LifecycleOutcome> {
   const submitted = await ctx.intake.submit(record);
   if (!submitted.ok) return inFlightConflict(record.request.db_name, submitted.inFlight);
   ctx.logger.info('request accepted', {
@@ -203,5 +222,6 @@ async function submit(ctx: AppContext, record: RequestRecord): Promise<Lifecycle
     environment: record.request.environment,
     requester: record.requester,
   });
+  await recordAccepted(ctx, principal, record);
   return { kind: 'accepted', record };
 }

@@ -44,6 +44,7 @@ import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { branches, commitBehindTheService, commitsAhead, fileAt, fsck, git } from '../support/git-checks.js';
 import { fileOf } from '../support/layouts.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { ALICE } from '../support/principals.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const policy = loadPolicyFile();
@@ -214,7 +215,7 @@ afterEach(async () => {
 });
 
 async function accept(w: Worker, input: Record<string, unknown>): Promise<RequestRecord> {
-  const outcome = await acceptRequest(w.ctx, input, 'alice');
+  const outcome = await acceptRequest(w.ctx, input, ALICE);
   if (outcome.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(outcome)}`);
   return outcome.record;
 }
@@ -693,17 +694,17 @@ const DAY2_STEPS: Record<string, (w: Worker) => Promise<Day2Step>> = {
   'a change': async (w) => {
     await existing(w);
     const change = { size: 'medium', tags: { team: 'payments' } };
-    const record = await lifecycle(requestChange(w.ctx, 'orders', change, 'alice'));
+    const record = await lifecycle(requestChange(w.ctx, 'orders', change, ALICE));
     return { id: record.id, step: 1, work: changeWork(record), earlier: [CREATE_BRANCH] };
   },
   "a retirement's first step (deletion protection lifted)": async (w) => {
     await existing(w);
-    const record = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
+    const record = await lifecycle(requestRetire(w.ctx, 'orders', ALICE));
     return { id: record.id, step: 1, work: unprotectWork(record), earlier: [CREATE_BRANCH] };
   },
   "a retirement's second step (the file removed)": async (w) => {
     await existing(w);
-    const record = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
+    const record = await lifecycle(requestRetire(w.ctx, 'orders', ALICE));
     const first = unprotectWork(record);
     await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
     await reportMerge(w, record.id, await mergeNamed(w, record.id));
@@ -765,7 +766,7 @@ describe("a retirement's first merge reported again", () => {
   /** `orders` on main, its retirement's first pull request open (step 1). */
   async function firstStepOpen(w: Worker) {
     await existing(w);
-    const record = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
+    const record = await lifecycle(requestRetire(w.ctx, 'orders', ALICE));
     const first = unprotectWork(record);
     await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
     await expectOneStepPullRequest(w, record.id, 1, first, [CREATE_BRANCH]);
@@ -886,7 +887,7 @@ describe("a retirement's first merge reported again", () => {
     async (_, error, attempt) => {
       const w = openWorker();
       await existing(w);
-      const record = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
+      const record = await lifecycle(requestRetire(w.ctx, 'orders', ALICE));
       const first = unprotectWork(record);
       w.flaky.afterNext<{ number: number }>('ensurePullRequest', async ({ number }) => {
         clock.advance(1_000);
@@ -921,7 +922,7 @@ describe("a retirement's first merge reported again", () => {
  */
 async function createdAndRetired(w: Worker): Promise<RequestRecord> {
   await existing(w);
-  const retire = await lifecycle(requestRetire(w.ctx, 'orders', 'alice'));
+  const retire = await lifecycle(requestRetire(w.ctx, 'orders', ALICE));
   await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));
   await reportMerge(w, retire.id, await mergeNamed(w, retire.id));
   await settleDelivery(w.ctx, w.queue, RETRY, await receiveOne(w));

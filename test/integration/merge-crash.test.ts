@@ -32,6 +32,7 @@ import { fileAt, git } from '../support/git-checks.js';
 import { gitHostError } from '../support/git-host-error.js';
 import { fileOf } from '../support/layouts.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { ALICE } from '../support/principals.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const policy = loadPolicyFile();
@@ -96,7 +97,7 @@ async function openRequest(ctx: AppContext): Promise<{ id: string; number: numbe
   const outcome = await acceptRequest(
     ctx,
     { db_name: 'orders', engine: 'postgres', environment: 'dev' },
-    'alice',
+    ALICE,
   );
   if (outcome.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(outcome)}`);
   expect(await processRequest(ctx, outcome.record.id, 1)).toMatchObject({ status: 'pr_open' });
@@ -262,12 +263,12 @@ describe("a retirement's merge cut short by a crash", () => {
     const created = await acceptRequest(
       parts.ctx,
       { db_name: 'orders', engine: 'postgres', environment },
-      'alice',
+      ALICE,
     );
     if (created.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(created)}`);
     await work(parts);
     await mergeAndReport(parts, created.record.id);
-    const retire = await requestRetire(parts.ctx, 'orders', 'alice');
+    const retire = await requestRetire(parts.ctx, 'orders', ALICE);
     if (retire.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(retire)}`);
     const id = retire.record.id;
     await work(parts);

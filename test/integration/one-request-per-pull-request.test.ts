@@ -32,6 +32,7 @@ import { git } from '../support/git-checks.js';
 import { gitHostError } from '../support/git-host-error.js';
 import { startGitHubSimulator } from '../support/github-simulator.js';
 import { fileOf } from '../support/layouts.js';
+import { ALICE } from '../support/principals.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const policy = loadPolicyFile();
@@ -165,7 +166,7 @@ class CrashBeforePrOpen implements StatusStore {
 }
 
 async function accept(ctx: AppContext, engine: string): Promise<RequestRecord> {
-  const outcome = await acceptRequest(ctx, { db_name: 'orders', engine, environment: 'dev' }, 'alice');
+  const outcome = await acceptRequest(ctx, { db_name: 'orders', engine, environment: 'dev' }, ALICE);
   if (outcome.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(outcome)}`);
   return outcome.record;
 }

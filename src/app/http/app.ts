@@ -1,18 +1,24 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { Principal } from '../../domain/access.js';
 import type { RequestRecord } from '../../domain/status.js';
-import type { Authenticator, PullRequestReview } from '../../ports.js';
+import type { Authenticator, PullRequestReview, TokenStore } from '../../ports.js';
+import { recordAudit } from '../audit.js';
 import type { AppContext } from '../context.js';
 import { Inventory } from '../inventory.js';
 import { type ApiEnv, apiRoutes, invalidRequest } from './api-routes.js';
+import { type AuditApi, auditApi } from './audit.js';
 import { limitBodies, REPORTS_PREFIX, WEBHOOK_PATH } from './body-limits.js';
 import { type DatabasesApi, databasesApi } from './databases.js';
 import { type PullsApi, pullsApi } from './pulls.js';
+import { RefusalBudget } from './refusal-budget.js';
 import { type ReportsApi, reportsApi } from './reports.js';
 import { type RequestsApi, requestsApi } from './requests.js';
 import { type Credential, HEADERS_TOO_LARGE, Health, json } from './schemas.js';
+import { requireServiceAction } from './service-gate.js';
 import { AUTH_CONFIG_PATH, type SignInApi, type SignInDeps, signInApi } from './sign-in.js';
+import { type TokensApi, tokensApi } from './tokens.js';
 import { isWebPath, registerWebPage, type WebAssets } from './web.js';
 import {
   type GitHubWebhookConfig,
@@ -20,6 +26,7 @@ import {
   registerGitHubWebhook,
   requireSignatureHeader,
 } from './webhooks.js';
+import { type WhoamiApi, whoamiApi } from './whoami.js';
 
 /** Public, or authenticated otherwise (the webhook by its signature). */
 const PUBLIC_PATHS = new Set(['/health', '/openapi.json', AUTH_CONFIG_PATH, WEBHOOK_PATH]);
@@ -31,6 +38,11 @@ export interface HttpDeps {
    * nothing else; every other role reaches everything but the reports.
    */
   auth: Authenticator;
+  /**
+   * Where callers authenticate by personal tokens (the local runtime, `serve --github`, `--backend aws`):
+   * with it, /tokens is served to admins. Not on the Lambda API (IAM or API keys there).
+   */
+  tokens?: TokenStore;
   /** Local git host only: pull request review routes under /pulls. */
   review?: PullRequestReview;
   /** The GitHub repository the service targets and its webhook secret: with them, POST /webhooks/github is served. */
@@ -79,7 +91,13 @@ export type AppType =
   | DatabasesApi
   | PullsApi
   | ReportsApi
-  | SignInApi;
+  | SignInApi
+  | WhoamiApi
+  | TokensApi
+  | AuditApi;
+
+/** Routes that check a role of their own (or none: anyone may ask who they are); every other GET reads. */
+const OWN_GATES = /^\/(?:whoami|tokens|audit)(?:\/|$)/;
 
 /** The HTTP API, the same Hono app on every runtime. */
 export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
@@ -91,23 +109,48 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
     (deps.securityScheme ?? BEARER) as Parameters<typeof app.openAPIRegistry.registerComponent>[2],
   );
 
+  // Refused credentials in the audit, a bounded number a second: anyone can send them.
+  const refusals = new RefusalBudget();
+  const recordRefusal = async (reason: string, actor: Principal | string | null) => {
+    const dropped = refusals.take(ctx.clock.now());
+    if (dropped === null) return;
+    const more = dropped > 0 ? ` (and ${dropped} more refused before this one, not recorded one by one)` : '';
+    await recordAudit(ctx, { actor, action: 'auth.refused', outcome: 'denied', detail: `${reason}${more}` });
+  };
+  const isPublic = (path: string) => PUBLIC_PATHS.has(path) || (deps.web !== undefined && isWebPath(path));
+
   app.use('*', async (c, next) => {
-    if (PUBLIC_PATHS.has(c.req.path) || (deps.web && isWebPath(c.req.path))) return next();
+    if (isPublic(c.req.path)) return next();
     const request = { header: (name: string) => c.req.header(name), env: c.env };
     const report = c.req.path.startsWith(REPORTS_PREFIX);
     const authenticated = await deps.auth.authenticate(request);
     // The pipeline's credential reaches the reports and nothing else; no other credential reaches them.
     if (!authenticated.ok || report !== (authenticated.principal.role === 'pipeline')) {
+      const reason = !authenticated.ok
+        ? authenticated.reason
+        : report
+          ? "reports take the pipeline's credential, not a requester's"
+          : "the pipeline's credential reaches the reports (/reports/*) and nothing else";
+      await recordRefusal(reason, authenticated.ok ? authenticated.principal : (authenticated.actor ?? null));
       c.header('WWW-Authenticate', 'Bearer');
-      const message = report
-        ? "reports take the pipeline's credential, not a requester's"
-        : 'a valid bearer token is required';
+      const message = report ? "reports take the pipeline's credential, not a requester's" : reason;
       return c.json({ error: 'unauthorized' as const, message }, 401);
     }
     c.set('principal', authenticated.principal);
     c.set('identity', authenticated.principal.id);
     return next();
   });
+
+  // Every read takes a role that may read; /whoami, /tokens and /audit check their own.
+  const mayRead = requireServiceAction(ctx, 'read');
+  app.use('*', (c, next) =>
+    (c.req.method === 'GET' || c.req.method === 'HEAD') &&
+    !isPublic(c.req.path) &&
+    !c.req.path.startsWith(REPORTS_PREFIX) &&
+    !OWN_GATES.test(c.req.path)
+      ? mayRead(c, next)
+      : next(),
+  );
 
   // An unsigned delivery is refused before any of its body is read.
   if (deps.webhook) app.use(WEBHOOK_PATH, requireSignatureHeader, limitDeliveriesAtOnce());
@@ -125,6 +168,7 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
   };
   app.use('/provision', requireJson);
   app.use('/databases/*', requireJson);
+  app.use('/tokens', requireJson);
   app.use(`${REPORTS_PREFIX}*`, requireJson);
 
   // Every body, on every route, within its route's limit.
@@ -140,6 +184,9 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
     databasesApi({ ctx, inventory: deps.inventory ?? new Inventory(), publicBase, ...onAccepted }),
   );
   if (deps.review) app.route('/', pullsApi(ctx, deps.review));
+  app.route('/', whoamiApi(ctx));
+  if (deps.tokens) app.route('/', tokensApi(ctx, deps.tokens));
+  app.route('/', auditApi(ctx));
   app.route('/', reportsApi(ctx));
   if (deps.web) registerWebPage(app, deps.web, deps.signIn);
   if (deps.webhook) registerGitHubWebhook(app, ctx, deps.webhook);

@@ -9,13 +9,15 @@ import type { AppContext } from '../context.js';
 import { databaseOnBase } from '../current-database.js';
 import { type Inventory, type InventoryEntry, settingsOf } from '../inventory.js';
 import { type LifecycleOutcome, requestChange, requestRetire } from '../request-lifecycle.js';
-import { apiRoutes, invalidRequest } from './api-routes.js';
+import { apiRoutes, INVALID_CURSOR, invalidRequest, refusalAnswer } from './api-routes.js';
 import {
   Accepted,
   ConflictError,
   ConnectionView,
   CostView,
   DriftView,
+  FORBIDDEN_READ,
+  forbidden,
   HEADERS_TOO_LARGE,
   InvalidRequestError,
   json,
@@ -30,10 +32,6 @@ import {
 import { connectionOf, connectionView, costView, driftView, requestView } from './views.js';
 
 /** The inventory and a database's day-2 life: list, show, change (PATCH) and retire (DELETE). */
-
-const ForbiddenError = z
-  .object({ error: z.literal('forbidden'), message: z.string() })
-  .openapi('ForbiddenError');
 
 const DatabaseSummary = z
   .object({
@@ -160,6 +158,7 @@ const listRoute = createRoute({
     200: json(DatabaseList, 'A page of databases; pass next_cursor as cursor for the next'),
     400: json(InvalidRequestError, 'Invalid parameter'),
     401: UNAUTHORIZED,
+    403: FORBIDDEN_READ,
     431: HEADERS_TOO_LARGE,
     503: UNAVAILABLE,
   },
@@ -175,6 +174,7 @@ const showRoute = createRoute({
     200: json(DatabaseDetail, 'The database'),
     400: json(InvalidRequestError, 'Invalid parameter'),
     401: UNAUTHORIZED,
+    403: FORBIDDEN_READ,
     404: NOT_FOUND,
     431: HEADERS_TOO_LARGE,
     503: UNAVAILABLE,
@@ -186,7 +186,7 @@ const changeRoute = createRoute({
   path: '/databases/{db_name}',
   summary: 'Change a database: a reviewed pull request that changes only what is named',
   description:
-    "A JSON merge patch of size, instances, engine_version, owner, tags (null removes a tag), deployment (aurora ↔ aurora-serverless) and allow_major_version_upgrade. Checked against the environment's policy; queued like a creation.",
+    "A JSON merge patch of size, instances, engine_version, owner, tags (null removes a tag), deployment (aurora ↔ aurora-serverless) and allow_major_version_upgrade. The caller's role must be allowed to change databases in its environment (403, before the patch is judged); then checked against the environment's policy; queued like a creation.",
   security: SECURED,
   request: {
     params: DbNameParam,
@@ -204,6 +204,9 @@ const changeRoute = createRoute({
     202: json(Accepted, 'Queued; follow it at status_url'),
     400: json(InvalidRequestError, 'Every problem with the change, each naming its field'),
     401: UNAUTHORIZED,
+    403: forbidden(
+      "The caller's role may not change databases in the database's environment (environments.<env>.access.change), or holds it only in other environments; judged before the change itself (a 404 or 409 about the database comes first: its environment is its file's)",
+    ),
     404: NOT_FOUND,
     409: CONFLICT,
     413: json(PayloadTooLargeError, 'Body too large'),
@@ -226,7 +229,9 @@ const retireRoute = createRoute({
     202: json(Accepted, 'Queued; follow it at status_url'),
     400: json(InvalidRequestError, 'Invalid parameter'),
     401: UNAUTHORIZED,
-    403: json(ForbiddenError, "The environment's policy does not let this requester retire it"),
+    403: forbidden(
+      "The caller's role may not retire databases in the database's environment (environments.<env>.access.retire), or the environment's retire rules refuse it (retire.allowed, retire.owner_only)",
+    ),
     404: NOT_FOUND,
     409: CONFLICT,
     431: HEADERS_TOO_LARGE,
@@ -274,17 +279,12 @@ export function databasesApi(deps: DatabasesDeps) {
   const { ctx, inventory } = deps;
   const answer = (c: Context, outcome: LifecycleOutcome) => {
     switch (outcome.kind) {
-      case 'invalid':
-        return c.json(invalidRequest(outcome.issues), 400);
       case 'not_found':
         return c.json({ error: 'not_found' as const, message: outcome.message }, 404);
+      case 'invalid':
       case 'forbidden':
-        return c.json({ error: 'forbidden' as const, message: outcome.message }, 403);
       case 'conflict':
-        return c.json(
-          { error: 'conflict' as const, request_id: outcome.requestId, message: outcome.message },
-          409,
-        );
+        return refusalAnswer(c, outcome);
       case 'preview':
         return c.json(
           {
@@ -315,11 +315,7 @@ export function databasesApi(deps: DatabasesDeps) {
       let after: string | undefined;
       if (cursor !== undefined) {
         after = decodeCursor(cursor);
-        if (after === undefined)
-          return c.json(
-            invalidRequest([{ path: 'cursor', message: 'is not a cursor this API returned' }]),
-            400,
-          );
+        if (after === undefined) return c.json(INVALID_CURSOR, 400);
       }
       const page = await inventory.page(
         ctx,
@@ -380,7 +376,7 @@ export function databasesApi(deps: DatabasesDeps) {
         const dryRun = c.req.valid('query').dry_run === 'true';
         return answer(
           c,
-          await requestChange(ctx, db_name, c.req.valid('json'), c.get('identity'), { dryRun }),
+          await requestChange(ctx, db_name, c.req.valid('json'), c.get('principal'), { dryRun }),
         );
       },
       (result, c) => {
@@ -390,7 +386,7 @@ export function databasesApi(deps: DatabasesDeps) {
           const dbName = c.req.param('db_name') ?? '';
           const dryRun = c.req.query('dry_run') === 'true';
           // The hook's answers are the route's own (answer() is typed by them); its signature is not.
-          const judged: Promise<Response> = requestChange(ctx, dbName, result.data, c.get('identity'), {
+          const judged: Promise<Response> = requestChange(ctx, dbName, result.data, c.get('principal'), {
             dryRun,
           }).then((outcome) => answer(c, outcome) as unknown as Response);
           return judged;
@@ -401,7 +397,7 @@ export function databasesApi(deps: DatabasesDeps) {
     .openapi(retireRoute, async (c) => {
       const { db_name } = c.req.valid('param');
       const dryRun = c.req.valid('query').dry_run === 'true';
-      return answer(c, await requestRetire(ctx, db_name, c.get('identity'), { dryRun }));
+      return answer(c, await requestRetire(ctx, db_name, c.get('principal'), { dryRun }));
     });
 }
 

@@ -12,11 +12,16 @@ const Repository = z.object({ full_name: z.string() });
 
 const PullRequestAction = z.object({ action: z.string() });
 
+/** Who did it: the fields are read loosely (an odd login must not refuse the event), then checked. */
+const Account = z.object({ login: z.unknown() }).nullish().catch(null);
+
 const ClosedPullRequest = z.object({
   repository: Repository,
+  sender: Account,
   pull_request: z.object({
     number: z.number().int().positive(),
     merged: z.boolean(),
+    merged_by: Account,
     merge_commit_sha: z.string().nullish(),
     body: z.string().nullish(),
     // `repo` is null when the fork the pull request came from was deleted.
@@ -66,6 +71,8 @@ export type GitHubEvent =
       headBranch: string;
       /** Merged: the base branch commit it merged as (the one the pipeline applies). */
       mergeCommit?: string;
+      /** Who merged or closed it on GitHub, for the audit: `github:LOGIN`. */
+      reportedBy: string;
     }
   | { kind: 'check'; branches: string[]; detail: string };
 
@@ -118,8 +125,19 @@ function readPullRequest(body: unknown, target: WebhookTarget): GitHubEvent {
     number: pr.number,
     headBranch: pr.head.ref,
     ...(pr.merged && pr.merge_commit_sha ? { mergeCommit: pr.merge_commit_sha } : {}),
+    reportedBy: githubActor(
+      pr.merged ? (pr.merged_by?.login ?? parsed.data.sender?.login) : parsed.data.sender?.login,
+    ),
   };
 }
+
+/**
+ * A GitHub login as the audit's actor: `github:LOGIN`. GitHub's logins are 1-39 letters, digits and
+ * single hyphens (apps' `NAME[bot]`); anything else, or none, is `github:(unknown)`, never the raw text.
+ */
+const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\[bot\])?$/;
+export const githubActor = (login: unknown): string =>
+  `github:${typeof login === 'string' && GITHUB_LOGIN.test(login) ? login : '(unknown)'}`;
 
 function readCheckRun(body: unknown, target: WebhookTarget): GitHubEvent {
   const parsed = CheckRun.safeParse(body);

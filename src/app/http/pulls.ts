@@ -1,10 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { GitHostError, type PullRequestInfo, type PullRequestReview } from '../../ports.js';
-import { applyPullRequestEvent } from '../apply-pull-request-event.js';
+import { GitHostError, type PullRequestReview } from '../../ports.js';
 import type { AppContext } from '../context.js';
-import { apiRoutes } from './api-routes.js';
+import { type ReviewOutcome, reviewPullRequest } from '../review-pull-request.js';
+import { type ApiEnv, apiRoutes } from './api-routes.js';
 import {
+  FORBIDDEN_READ,
+  forbidden,
   HEADERS_TOO_LARGE,
   InvalidRequestError,
   InvalidStateError,
@@ -32,6 +34,7 @@ const listRoute = createRoute({
   responses: {
     200: json(PullRequestList, 'Every pull request, newest first'),
     401: UNAUTHORIZED,
+    403: FORBIDDEN_READ,
     431: HEADERS_TOO_LARGE,
     503: UNAVAILABLE,
   },
@@ -47,6 +50,7 @@ const showRoute = createRoute({
     200: json(PullRequestDetail, 'The pull request'),
     400: BAD_NUMBER,
     401: UNAUTHORIZED,
+    403: FORBIDDEN_READ,
     404: NOT_FOUND,
     431: HEADERS_TOO_LARGE,
     503: UNAVAILABLE,
@@ -62,11 +66,20 @@ const actionRoute = <Action extends 'merge' | 'close'>(action: Action) =>
         ? 'Merge: a merge commit on the base branch; the request becomes merged'
         : 'Close without merging; the request becomes closed',
     security: SECURED,
+    description:
+      action === 'merge'
+        ? "Allowed by the policy in the request's environment (environments.<env>.access.merge; with separate_duties, never to whoever asked for the request). A pull request that names no request the service knows takes the merge roles in every environment. Refusals and merges are recorded in the audit."
+        : "Allowed to the merge roles of the request's environment, or to whoever asked for the request (withdrawing their own). A pull request that names no request the service knows takes the merge roles in every environment. Refusals and closes are recorded in the audit.",
     request: { params: PullNumberParam },
     responses: {
       200: json(PullRequestView, action === 'merge' ? 'Merged' : 'Closed'),
       400: BAD_NUMBER,
       401: UNAUTHORIZED,
+      403: forbidden(
+        action === 'merge'
+          ? "The caller's role may not merge in the request's environment, or (separate_duties) the caller asked for it; nothing merged"
+          : "The caller may not close someone else's pull request in that environment; nothing closed",
+      ),
       404: NOT_FOUND,
       409: json(
         z.union([InvalidStateError, MergeConflictError]),
@@ -82,27 +95,18 @@ const actionRoute = <Action extends 'merge' | 'close'>(action: Action) =>
  * their types make `PullsApi`, which the CLI's and the page's client use.
  */
 export function pullsApi(ctx: AppContext, review: PullRequestReview) {
-  const act = async (c: Context, action: 'merge' | 'close', number: number) => {
-    let pr: PullRequestInfo;
+  const act = async (c: Context<ApiEnv>, action: 'merge' | 'close', number: number) => {
+    let outcome: ReviewOutcome;
     try {
-      pr =
-        action === 'merge'
-          ? await review.merge(number, ctx.clock.now())
-          : await review.close(number, ctx.clock.now());
+      outcome = await reviewPullRequest(ctx, review, c.get('principal'), action, number);
     } catch (error) {
       return reviewError(c, error);
     }
-    if (pr.requestId) {
-      await applyPullRequestEvent(ctx, {
-        requestId: pr.requestId,
-        action: action === 'merge' ? 'merged' : 'closed',
-        number: pr.number,
-        headBranch: pr.branch,
-        ...(pr.mergeCommit ? { mergeCommit: pr.mergeCommit } : {}),
-        at: ctx.clock.now(),
-      });
-    }
-    return c.json(pullRequestView(pr), 200);
+    if (outcome.kind === 'not_found')
+      return c.json({ error: 'not_found' as const, message: 'no pull request with that number' }, 404);
+    if (outcome.kind === 'forbidden')
+      return c.json({ error: 'forbidden' as const, message: outcome.message }, 403);
+    return c.json(pullRequestView(outcome.pr), 200);
   };
   return apiRoutes()
     .openapi(listRoute, async (c) =>

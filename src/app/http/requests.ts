@@ -1,16 +1,24 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { formOptions } from '../../domain/form-options.js';
 import { requestV1Schema, toFieldIssues } from '../../domain/request.js';
-import { checkRequest } from '../../domain/validate.js';
-import { InvalidCursorError } from '../../ports.js';
-import { acceptRequest } from '../accept-request.js';
-import { previewRequest } from '../preview-request.js';
-import { apiRoutes, invalidRequest } from './api-routes.js';
+import { type AcceptOutcome, acceptRequest } from '../accept-request.js';
+import { type PreviewOutcome, previewRequest } from '../preview-request.js';
+import {
+  type ApiEnv,
+  apiRoutes,
+  INVALID_CURSOR,
+  invalidRequest,
+  pageUnlessBadCursor,
+  refusalAnswer,
+} from './api-routes.js';
 import { MAX_BODY_BYTES } from './body-limits.js';
 import type { DatabasesDeps } from './databases.js';
 import {
   Accepted,
   ConflictError,
+  FORBIDDEN_READ,
+  forbidden,
   HEADERS_TOO_LARGE,
   InvalidRequestError,
   json,
@@ -39,7 +47,7 @@ const provisionRoute = createRoute({
   path: '/provision',
   summary: 'Ask for a database',
   description:
-    'Checks the request against the schema and the policy, then queues it. Follow it at status_url. With dry_run=true, only checks it and returns the file it would write.',
+    'Checks that the caller may ask for a database in the environment the body names, then the request against the schema and the policy, then queues it. Follow it at status_url. With dry_run=true, only checks it and returns the file it would write. Permission comes first: a caller who may not ask for databases in that environment gets 403 whatever else is wrong with the body (fixing the body would not help); a body that names no environment of the policy is judged whole (400). Every accepted request and every refusal (403) is recorded in the audit trail.',
   security: SECURED,
   request: {
     query: ProvisionQuery,
@@ -53,6 +61,9 @@ const provisionRoute = createRoute({
     202: json(Accepted, 'Accepted and queued'),
     400: json(InvalidRequestError, 'Invalid request: each bad field named'),
     401: UNAUTHORIZED,
+    403: forbidden(
+      "The caller's role may not ask for databases in that environment (environments.<env>.access.request), or holds it only in other environments; nothing recorded but the refusal in the audit trail",
+    ),
     409: json(
       ConflictError,
       'The database exists in the repository, in any environment (a name is one database; the message names its file), or a request for it is in flight',
@@ -74,6 +85,7 @@ const getRequestRoute = createRoute({
     200: json(RequestView, 'The request, its status and its history'),
     400: json(InvalidRequestError, 'Invalid parameter'),
     401: UNAUTHORIZED,
+    403: FORBIDDEN_READ,
     404: json(NotFoundError, 'No such request'),
     431: HEADERS_TOO_LARGE,
     503: UNAVAILABLE,
@@ -90,6 +102,7 @@ const listRequestsRoute = createRoute({
     200: json(RequestList, 'A page of requests; pass next_cursor as cursor for the next'),
     400: json(InvalidRequestError, 'Invalid parameter'),
     401: UNAUTHORIZED,
+    403: FORBIDDEN_READ,
     431: HEADERS_TOO_LARGE,
     503: UNAVAILABLE,
   },
@@ -103,6 +116,7 @@ const requestFormRoute = createRoute({
   responses: {
     200: json(RequestForm, 'The schema of request version 1 and, per environment, the choices and defaults'),
     401: UNAUTHORIZED,
+    403: FORBIDDEN_READ,
     431: HEADERS_TOO_LARGE,
   },
 });
@@ -120,50 +134,55 @@ export function requestsApi(deps: RequestsDeps) {
     >,
     ...formOptions(ctx.policy.policy),
   };
-  return apiRoutes()
-    .openapi(
-      provisionRoute,
-      async (c) => {
-        const request = c.req.valid('json');
-        const outcome =
-          c.req.valid('query').dry_run === 'true'
-            ? await previewRequest(ctx, request, c.get('identity'))
-            : await acceptRequest(ctx, request, c.get('identity'));
-        if (outcome.kind === 'invalid') return c.json(invalidRequest(outcome.issues), 400);
-        if (outcome.kind === 'conflict') {
-          return c.json(
-            { error: 'conflict' as const, request_id: outcome.requestId, message: outcome.message },
-            409,
-          );
-        }
-        if (outcome.kind === 'preview') {
-          const { filePath, branch, base, content, pullRequest, cost } = outcome;
-          return c.json(
-            {
-              dry_run: true as const,
-              file_path: filePath,
-              branch,
-              base,
-              content,
-              pull_request: pullRequest,
-              cost: costView(cost),
-            },
-            200,
-          );
-        }
+  const answer = (c: Context, outcome: AcceptOutcome | PreviewOutcome) => {
+    switch (outcome.kind) {
+      case 'invalid':
+      case 'forbidden':
+      case 'conflict':
+        return refusalAnswer(c, outcome);
+      case 'preview': {
+        const { filePath, branch, base, content, pullRequest, cost } = outcome;
+        return c.json(
+          {
+            dry_run: true as const,
+            file_path: filePath,
+            branch,
+            base,
+            content,
+            pull_request: pullRequest,
+            cost: costView(cost),
+          },
+          200,
+        );
+      }
+      case 'accepted': {
         deps.onAccepted?.(outcome.record);
         const statusUrl = `${deps.publicBase(c)}/requests/${outcome.record.id}`;
         return c.json(
           { request_id: outcome.record.id, status: 'queued' as const, status_url: statusUrl },
           202,
         );
-      },
+      }
+    }
+  };
+  const provision = (c: Context<ApiEnv>, body: unknown) =>
+    c.req.query('dry_run') === 'true'
+      ? previewRequest(ctx, body, c.get('principal'))
+      : acceptRequest(ctx, body, c.get('principal'));
+  return apiRoutes()
+    .openapi(
+      provisionRoute,
+      async (c) => answer(c, await provision(c, c.req.valid('json'))),
       (result, c) => {
         if (result.success) return;
-        // A body the schema refuses is checked whole, schema and policy, so one answer lists every problem.
+        // A body the schema refuses goes to the use case all the same: permission first (403), then the
+        // body checked whole, schema and policy, so one answer lists every problem.
         if (result.target === 'json' && 'data' in result) {
-          const checked = checkRequest(result.data, ctx.policy.policy);
-          if (!checked.ok) return c.json(invalidRequest(checked.issues), 400);
+          // The hook's answers are the route's own (answer() is typed by them); its signature is not.
+          const judged: Promise<Response> = provision(c, result.data).then(
+            (outcome) => answer(c, outcome) as unknown as Response,
+          );
+          return judged;
         }
         return c.json(invalidRequest(toFieldIssues(result.error)), 400);
       },
@@ -177,22 +196,15 @@ export function requestsApi(deps: RequestsDeps) {
     })
     .openapi(listRequestsRoute, async (c) => {
       const { status, kind, limit, cursor } = c.req.valid('query');
-      let page: Awaited<ReturnType<typeof ctx.store.list>>;
-      try {
-        page = await ctx.store.list({
+      const page = await pageUnlessBadCursor(() =>
+        ctx.store.list({
           limit,
           ...(status ? { status } : {}),
           ...(kind ? { kind } : {}),
           ...(cursor ? { cursor } : {}),
-        });
-      } catch (error) {
-        if (error instanceof InvalidCursorError)
-          return c.json(
-            invalidRequest([{ path: 'cursor', message: 'is not a cursor this API returned' }]),
-            400,
-          );
-        throw error;
-      }
+        }),
+      );
+      if (!page) return c.json(INVALID_CURSOR, 400);
       return c.json(
         { requests: page.records.map((record) => requestView(record)), next_cursor: page.nextCursor },
         200,

@@ -37,6 +37,7 @@ const simpleError = <T extends string>(code: T, name: string) =>
   z.object({ error: z.literal(code), message: z.string() }).openapi(name);
 
 export const UnauthorizedError = simpleError('unauthorized', 'UnauthorizedError');
+export const ForbiddenError = simpleError('forbidden', 'ForbiddenError');
 export const NotFoundError = simpleError('not_found', 'NotFoundError');
 export const PayloadTooLargeError = simpleError('payload_too_large', 'PayloadTooLargeError');
 export const UnsupportedMediaTypeError = simpleError('unsupported_media_type', 'UnsupportedMediaTypeError');
@@ -286,9 +287,8 @@ export const RequestIdParam = z.object({
     .openapi({ param: { name: 'id', in: 'path' }, example: '019a6a1e-6f3c-7a4e-9d1b-2c3d4e5f6a7b' }),
 });
 
-export const ListQueryParams = z.object({
-  status: Status.optional().openapi({ param: { name: 'status', in: 'query' } }),
-  kind: RequestKind.optional().openapi({ param: { name: 'kind', in: 'query' } }),
+/** A page of a list: at most 200, 50 by default; the cursor is the previous page's next_cursor. */
+export const PageParams = {
   limit: z.coerce
     .number()
     .int()
@@ -301,6 +301,12 @@ export const ListQueryParams = z.object({
     .max(200)
     .optional()
     .openapi({ param: { name: 'cursor', in: 'query' } }),
+};
+
+export const ListQueryParams = z.object({
+  status: Status.optional().openapi({ param: { name: 'status', in: 'query' } }),
+  kind: RequestKind.optional().openapi({ param: { name: 'kind', in: 'query' } }),
+  ...PageParams,
 });
 
 export const PullRequestState = z.enum(['open', 'merged', 'closed']);
@@ -356,6 +362,14 @@ export const UNAUTHORIZED = {
     'WWW-Authenticate': z.literal('Bearer').openapi({ description: 'The scheme to authenticate with' }),
   }),
 };
+/**
+ * The caller authenticated but may not do this: the message names the rule (the policy's key, or the
+ * role's). Refused before the body is judged, and recorded in the audit trail.
+ */
+export const forbidden = (description: string) => json(ForbiddenError, description);
+/** Every read takes a role that may read (requester, approver, admin). */
+export const FORBIDDEN_READ = forbidden("The caller's role may not read");
+
 /** Every route but the public ones; the scheme behind the name depends on the runtime (HttpDeps.securityScheme). */
 export const SECURED = [{ apiAuth: [] }];
 
