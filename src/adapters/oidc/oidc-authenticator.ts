@@ -47,7 +47,8 @@ export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
  * the policy (its principals entry, else the role claim, else default_role).
  */
 export class OidcAuthenticator implements Authenticator {
-  private readonly discovery: OidcDiscovery;
+  /** The issuer's discovery document, read once: the web page's sign-in reads its endpoints from it too. */
+  readonly discovery: OidcDiscovery;
   private keySet: Promise<RemoteJWKSet> | undefined;
 
   constructor(
