@@ -1,28 +1,54 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Principal } from '../../domain/access.js';
-import type { Authentication, Authenticator, AuthRequest } from '../../ports.js';
-
-const digest = (text: string) => createHash('sha256').update(text).digest();
+import { timingSafeEqual } from 'node:crypto';
+import { tokenDigest } from '../../app/tokens.js';
+import type { Authentication, Authenticator, AuthRequest, TokenStore } from '../../ports.js';
 
 /**
- * Bearer tokens mapped to identities. Tokens are compared as SHA-256 digests in constant time, so
- * neither their length nor their content leaks through timing.
+ * Longest Authorization header read: a personal token is `rdsp_` and 43 characters and a token given by
+ * a variable is rarely longer; nothing longer is hashed or looked up.
+ */
+const MAX_HEADER = 1024;
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+const refused = (reason: string): Authentication => ({ ok: false, reason });
+
+/**
+ * Personal API tokens over the token store. The presented token's SHA-256 digest is looked up, then
+ * compared with the stored one in constant time (the look-up runs on a digest, which tells a timing
+ * observer nothing of the token; the comparison, not the index, decides). The record is read on every
+ * call, never cached, so a revoked token loses access at once.
  */
 export class TokenAuthenticator implements Authenticator {
-  private readonly entries: Array<{ digest: Buffer; principal: Principal }>;
-
-  constructor(tokens: ReadonlyArray<{ token: string; principal: Principal }>) {
-    this.entries = tokens.map(({ token, principal }) => ({ digest: digest(token), principal }));
-  }
+  constructor(private readonly tokens: TokenStore) {}
 
   async authenticate(request: AuthRequest): Promise<Authentication> {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.header('authorization') ?? '');
-    if (!match) return { ok: false, reason: 'a bearer token is required' };
-    const presented = digest(match[1] as string);
-    let principal: Principal | null = null;
-    for (const entry of this.entries) {
-      if (timingSafeEqual(entry.digest, presented)) principal = entry.principal;
-    }
-    return principal ? { ok: true, principal } : { ok: false, reason: 'the token is not valid' };
+    const header = request.header('authorization');
+    if (!header) return refused('a bearer token is required (Authorization: Bearer <token>)');
+    if (header.length > MAX_HEADER)
+      return refused(`the Authorization header is longer than ${MAX_HEADER} characters`);
+    const token = BEARER.exec(header)?.[1];
+    if (token === undefined)
+      return refused(
+        /^Bearer\b/i.test(header)
+          ? 'the bearer token is missing or malformed: one token, without spaces, after "Bearer "'
+          : 'the Authorization header must be "Bearer <token>"',
+      );
+    const digest = tokenDigest(token);
+    const record = await this.tokens.byDigest(digest);
+    const presented = Buffer.from(digest, 'hex');
+    const stored = Buffer.from(record?.digest ?? '', 'hex');
+    if (!record || stored.length !== presented.length || !timingSafeEqual(stored, presented))
+      return refused('the token is not valid');
+    if (record.revokedAt !== null) return { ok: false, reason: 'the token was revoked', actor: record.user };
+    return {
+      ok: true,
+      principal: {
+        id: record.user,
+        role: record.role,
+        environments: record.environments,
+        via: 'token',
+        tokenId: record.id,
+      },
+    };
   }
 }
