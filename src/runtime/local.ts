@@ -10,10 +10,11 @@ import { SqliteStatusStore } from '../adapters/local/sqlite-status-store.js';
 import { SqliteTokenStore } from '../adapters/local/sqlite-token-store.js';
 import { TokenAuthenticator } from '../adapters/local/token-auth.js';
 import { jsonLogger, systemClock } from '../adapters/system.js';
+import { givenTokens, registerGivenTokens } from '../app/first-tokens.js';
 import { createApp } from '../app/http/app.js';
 import { reconcilePullRequests } from '../app/reconcile-pull-requests.js';
 import { DEFAULT_RETRY } from '../app/settle-delivery.js';
-import type { Logger } from '../ports.js';
+import type { Authenticator, Logger } from '../ports.js';
 import { pullPageAddress } from '../render/pull-address.js';
 import { AfterMerge, type AfterMergeSettings } from './after-merge.js';
 import { appContext } from './app-context.js';
@@ -98,8 +99,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     opened.push(() => db.close());
     opened.push(checkpointPeriodically(db));
     // Made (and shown once) only now: a start that failed before this shows no token it did not keep.
-    const tokens = localTokens(dataDir, options.announce);
-    const { store, intake, queue, audit } = aws ?? sqliteBackend(db);
+    const dataDirTokens = localTokens(dataDir, options.announce);
+    const { store, intake, queue, audit, tokens } = aws ?? sqliteBackend(db);
     const local = github
       ? undefined
       : new LocalGitHost({
@@ -123,21 +124,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     });
     opened.push(() => worker.stop());
 
-    const auth = new TokenAuthenticator([
-      {
-        token: tokens.api,
-        principal: {
-          id: process.env.RDS_PROVISIONER_API_USER || 'admin',
-          role: 'admin',
-          environments: null,
-          via: 'token',
-        },
-      },
-      {
-        token: tokens.pipeline,
-        principal: { id: 'pipeline', role: 'pipeline', environments: null, via: 'token' },
-      },
-    ]);
+    // The data dir's tokens are the first admin's and the pipeline's personal tokens (registered once).
+    await registerGivenTokens(ctx, tokens, givenTokens(dataDirTokens, process.env.RDS_PROVISIONER_API_USER));
+    const auth: Authenticator = new TokenAuthenticator(tokens);
     // Stopped before the database closes (opened closes in reverse): a running command is reported failed.
     const afterMerge =
       local && options.afterMerge
@@ -149,6 +138,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
     const app = createApp({
       ctx,
       auth,
+      tokens,
       ...(local ? { review: afterMerge ? afterMerge.review(local) : local } : {}),
       onAccepted: () => worker.wake(),
       // GitHub sends webhooks only for a GitHub repository: with the local git host the route is not served.
