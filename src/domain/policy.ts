@@ -2,6 +2,7 @@ import { parseDocument } from 'yaml';
 import * as z from 'zod';
 import { PERSON_ROLES, type PersonRole } from './access.js';
 import { AWS_REGION } from './aws-region.js';
+import { isIamPrincipalArn } from './iam-principal.js';
 import { LAYOUT_DEFAULTS, LAYOUT_KINDS, type LayoutSettings, layoutProblems } from './layout.js';
 import { DEFAULT_GIT_CONVENTIONS } from './naming.js';
 import { isObjectPropertyName, ownKeyRecord, ownValue } from './own-keys.js';
@@ -347,7 +348,12 @@ const access = z.strictObject({
           .min(1)
           .max(2048)
           // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-          .regex(/^[^\u0000-\u001f\u007f]*$/, { message: 'must not contain control characters' }),
+          .regex(/^[^\u0000-\u001f\u007f]*$/, { message: 'must not contain control characters' })
+          // An ARN that names no IAM user, role or session would never match a caller: a typo, said at start-up.
+          .refine((id) => !id.startsWith('arn:') || isIamPrincipalArn(id), {
+            message:
+              "must be an IAM role or user ARN (arn:aws:iam::123456789012:role/dba) or a role session's (arn:aws:sts::123456789012:assumed-role/dba/jane)",
+          }),
         role: personRole,
         /** Absent: the role holds in every environment; elsewhere the caller may only read. */
         environments: z.array(z.string()).min(1).max(50).optional(),

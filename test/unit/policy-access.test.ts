@@ -152,6 +152,29 @@ describe('policy access: refused at start-up naming the key', () => {
     ]);
   });
 
+  it('refuses an ARN id that is no IAM user, role or role session (it would never match a caller)', () => {
+    expect(
+      problems(
+        edited([
+          ['access', 'principals'],
+          [
+            { id: 'arn:aws:iam::123456789012:role/dba', role: 'approver' },
+            { id: 'arn:aws:iam::123456789012:user/ops/alice', role: 'approver' },
+            { id: 'arn:aws:sts::123456789012:assumed-role/dba/jane', role: 'admin' },
+            { id: 'arn:aws:iam:123456789012:role/dba', role: 'approver' },
+            { id: 'arn:aws:iam::12345:role/dba', role: 'approver' },
+            { id: 'arn:aws:s3:::bucket', role: 'approver' },
+          ],
+        ]),
+      ),
+    ).toEqual(
+      [3, 4, 5].map(
+        (i) =>
+          `access.principals[${i}].id: must be an IAM role or user ARN (arn:aws:iam::123456789012:role/dba) or a role session's (arn:aws:sts::123456789012:assumed-role/dba/jane)`,
+      ),
+    );
+  });
+
   it('names a misspelt key and a text for a flag', () => {
     expect(
       problems(
