@@ -132,6 +132,9 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
           ? "reports take the pipeline's credential, not a requester's"
           : "the pipeline's credential reaches the reports (/reports/*) and nothing else";
       await recordRefusal(reason, authenticated.ok ? authenticated.principal : (authenticated.actor ?? null));
+      // Proved who they are, but the policy gives them no role (access.default_role null): 403, not 401.
+      if (!authenticated.ok && authenticated.forbidden)
+        return c.json({ error: 'forbidden' as const, message: reason }, 403);
       c.header('WWW-Authenticate', 'Bearer');
       const message = report ? "reports take the pipeline's credential, not a requester's" : reason;
       return c.json({ error: 'unauthorized' as const, message }, 401);

@@ -8,7 +8,7 @@ import {
 } from '../../domain/access.js';
 import type { AppContext } from '../context.js';
 import { apiRoutes } from './api-routes.js';
-import { HEADERS_TOO_LARGE, json, SECURED, UNAUTHORIZED } from './schemas.js';
+import { forbidden, HEADERS_TOO_LARGE, json, SECURED, UNAUTHORIZED } from './schemas.js';
 
 const flags = <const T extends readonly string[]>(names: T) =>
   z.object(
@@ -44,6 +44,9 @@ const route = createRoute({
   responses: {
     200: json(WhoAmI, 'You, as the service sees you'),
     401: UNAUTHORIZED,
+    403: forbidden(
+      'The credential is valid but the policy gives its identity no role (access.default_role null, no access.principals entry): refused on every route',
+    ),
     431: HEADERS_TOO_LARGE,
   },
 });
