@@ -19,6 +19,10 @@ type Answer<Route, Status extends StatusCode = 200> = InferResponseType<Route, S
 
 /** GET /health: which credential the other routes take (bearer, iam or api_key). */
 export type CredentialKind = Answer<Client['health']['$get']>['auth'];
+/** GET /auth/config: whether the page may sign in through an OIDC provider, and where. */
+export type AuthConfig = Answer<Client['auth']['config']['$get']>;
+/** GET /whoami: who the credential is, their role and scope, and what they may do. */
+export type Whoami = Answer<Client['whoami']['$get']>;
 
 /** A bad field, as every 400 of the API names it. */
 export type FieldIssue = Answer<Client['provision']['$post'], 400>['issues'][number];
@@ -156,15 +160,18 @@ export class Api {
     throw error;
   }
 
+  /** A public route's call: no credential is sent, even when the tab holds one. */
+  private readonly withoutCredential = {
+    fetch: (input: string | URL | Request, init?: RequestInit) => this.send(input, init, null),
+  };
+
   /** GET /health, public: the kind of credential the service takes, asked before signing in. */
   credentialKind = async (): Promise<CredentialKind> =>
-    (
-      await parseResponse(
-        this.client.health.$get(undefined, {
-          fetch: (input: string | URL | Request, init?: RequestInit) => this.send(input, init, null),
-        }),
-      )
-    ).auth;
+    (await parseResponse(this.client.health.$get(undefined, this.withoutCredential))).auth;
+
+  /** GET /auth/config, public: asked before signing in, to offer the OIDC provider when there is one. */
+  authConfig = () => parseResponse(this.client.auth.config.$get(undefined, this.withoutCredential));
+  whoami = () => parseResponse(this.client.whoami.$get());
 
   requestForm = () => parseResponse(this.client['request-form'].$get());
   preview = async (request: Record<string, unknown>) =>

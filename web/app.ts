@@ -1,4 +1,5 @@
 import { regionOfApiUrl } from '../src/client/aws-signature.js';
+import { Access } from './access.js';
 import {
   Api,
   ApiError,
@@ -28,6 +29,13 @@ import {
 } from './dom.js';
 import { RequestFormView } from './form.js';
 import { InventoryView } from './inventory.js';
+import {
+  authorizationUrl,
+  finishSignIn,
+  isOidcReturn,
+  type OidcProvider,
+  withoutOidcReturn,
+} from './oidc.js';
 import { planSummary } from './plan-summary.js';
 import { localPullNumber, PullPanel } from './pull.js';
 import { session } from './session.js';
@@ -42,6 +50,8 @@ import { STATUS_MEANING, statusBadge } from './status-text.js';
 
 /** The credential the service takes, once GET /health has said. */
 let credentialKind: CredentialKind | undefined;
+/** The OIDC provider the page may sign in through (GET /auth/config), with bearer tokens only. */
+let provider: OidcProvider | null = null;
 const signedIn = () => credentialKind !== undefined && session.credential(credentialKind) !== null;
 
 // Routes are relative to the page, so the page works under a path prefix (an API Gateway stage).
@@ -53,6 +63,13 @@ const pullPanel = new PullPanel(api);
 
 const el = {
   session: byId('session'),
+  identity: byId('identity'),
+  identityId: byId('identity-id'),
+  identityRole: byId('identity-role'),
+  identityScope: byId('identity-scope'),
+  oidcOption: byId('oidc-option'),
+  oidcSignIn: byId<HTMLButtonElement>('oidc-sign-in'),
+  requestNotAllowed: byId('request-not-allowed'),
   signOut: byId<HTMLButtonElement>('sign-out'),
   signIn: byId('sign-in'),
   signInTitle: byId('sign-in-title'),
@@ -118,8 +135,17 @@ const signInInputs = {
 /** Where a call to the API goes: its region, when the page is served from the API's own address. */
 const apiRegion = regionOfApiUrl(document.baseURI) ?? '';
 
+/** The page's own address, where the OIDC provider sends the browser back with its code. */
+const redirectUri = new URL('.', document.baseURI).href;
+
+/** "Sign in with idp.example.com/realms/x": the provider's issuer without its scheme. */
+const providerName = (issuer: string) => issuer.replace(/^https?:\/\//, '').replace(/\/$/, '');
+
 /** The fields of the credential the service takes; none until it has said which. */
 function showFields() {
+  const withProvider = credentialKind === 'bearer' && provider !== null;
+  show(el.oidcOption, withProvider);
+  if (provider) el.oidcSignIn.textContent = `Sign in with ${providerName(provider.issuer)}`;
   show(el.signInFields, credentialKind !== undefined);
   show(el.tokenField, credentialKind === 'bearer' || credentialKind === 'api_key');
   show(el.awsFields, credentialKind === 'iam');
@@ -133,6 +159,7 @@ function showSignIn(text?: string) {
   pullPanel.dismiss();
   show(el.workspace, false);
   show(el.session, false);
+  showIdentity(undefined);
   show(el.signIn, true);
   showFields();
   for (const input of Object.values(signInInputs)) input.value = '';
@@ -160,9 +187,53 @@ function signInIssue(field: SignInField, text: string | undefined) {
 let signingIn = false;
 
 api.onUnauthorized = (error) => {
+  // Calls sent together are refused together: the first refusal signs out and says why, once.
+  if (!signedIn()) return;
+  const viaProvider = session.viaProvider();
   session.signOut();
-  showSignIn(refusalMessage(credentialKind ?? 'bearer', error.body.message ?? '', signingIn));
+  showSignIn(
+    viaProvider
+      ? signingIn
+        ? 'The service did not accept the sign-in from your provider. Try again, or sign in with a personal token.'
+        : 'Your sign-in has expired or is not accepted any more. Sign in again to go on.'
+      : refusalMessage(credentialKind ?? 'bearer', error.body.message ?? '', signingIn),
+  );
 };
+
+el.oidcSignIn.addEventListener('click', async () => {
+  if (!provider) return;
+  el.oidcSignIn.setAttribute('aria-busy', 'true');
+  window.location.assign(await authorizationUrl(provider, redirectUri));
+});
+
+/** Back from the provider: the code is exchanged, and taken out of the address whatever the outcome. */
+async function finishProviderSignIn(oidc: OidcProvider) {
+  const here = new URL(window.location.href);
+  window.history.replaceState(null, '', withoutOidcReturn(here));
+  const outcome = await finishSignIn(oidc, here);
+  if (!outcome.ok) {
+    session.signOut();
+    showSignIn(outcome.message);
+    return;
+  }
+  session.signIn({ kind: 'bearer', token: outcome.token }, true);
+  signingIn = true;
+  try {
+    await enterWorkspace(true);
+  } finally {
+    signingIn = false;
+  }
+}
+
+/** Who is signed in, in the header: their id, role and the environments it holds in. */
+function showIdentity(current: Access | undefined) {
+  show(el.identity, current !== undefined);
+  if (!current) return;
+  const { id, role, scope } = current.describe();
+  el.identityId.textContent = id;
+  el.identityRole.textContent = role;
+  el.identityScope.textContent = scope;
+}
 
 el.signInForm.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -188,6 +259,7 @@ el.signInForm.addEventListener('submit', async (event) => {
 
 el.signOut.addEventListener('click', () => {
   session.signOut();
+  showIdentity(undefined);
   form = undefined;
   previewedFor = undefined;
   showSignIn();
@@ -198,10 +270,17 @@ async function enterWorkspace(focus: boolean) {
   el.formLoading.textContent = 'Loading the form…';
   show(el.formLoading, true);
   let spec: Awaited<ReturnType<Api['requestForm']>>;
+  let who: Access;
   try {
-    spec = await api.requestForm();
+    [spec, who] = await Promise.all([api.requestForm(), api.whoami().then((answer) => new Access(answer))]);
   } catch (error) {
     if (error instanceof ApiError && error.credentialRefused) return;
+    // Known but given no role by the policy: every route answers 403, so nothing here is of use.
+    if (error instanceof ApiError && error.status === 403) {
+      session.signOut();
+      showSignIn(`Signed in, but the service lets you do nothing: ${error.message}.`);
+      return;
+    }
     show(el.signIn, false);
     show(el.workspace, true);
     show(el.session, true);
@@ -217,9 +296,18 @@ async function enterWorkspace(focus: boolean) {
   hidePreview();
   stopFollowing();
   show(el.status, false);
-  form = new RequestFormView(el.formFields, spec);
-  form.onChange = markPreviewStale;
-  form.render();
+  showIdentity(who);
+  pullPanel.access = who;
+  // The form offers only the environments the person may request in; none: no form at all.
+  const requestable = who.requestForm(spec);
+  show(el.form, requestable !== null);
+  show(el.requestNotAllowed, requestable === null);
+  el.requestNotAllowed.textContent = `As ${who.who.role}, you may not ask for a database in any environment; you may follow requests and databases below.`;
+  form = requestable ? new RequestFormView(el.formFields, requestable) : undefined;
+  if (form) {
+    form.onChange = markPreviewStale;
+    form.render();
+  }
   clearMessage(el.formMessage);
   el.formErrors.hidden = true;
   if (focus) {
@@ -228,7 +316,7 @@ async function enterWorkspace(focus: boolean) {
     announce('Signed in.');
   }
   void loadList();
-  inventory.start(spec);
+  inventory.start(spec, who);
   openPullFromAddress();
 }
 
@@ -670,6 +758,12 @@ window.setInterval(() => refreshAges(), 30_000);
 async function start() {
   try {
     credentialKind = await api.credentialKind();
+    // A provider that cannot be reached now leaves personal tokens, which need no provider.
+    if (credentialKind === 'bearer')
+      provider = await api.authConfig().then(
+        (config) => config.oidc,
+        () => null,
+      );
   } catch (error) {
     show(el.signIn, true);
     showFields();
@@ -677,7 +771,8 @@ async function start() {
     show(el.signInMessage, true);
     return;
   }
-  if (signedIn()) void enterWorkspace(false);
+  if (provider && isOidcReturn(new URL(window.location.href))) void finishProviderSignIn(provider);
+  else if (signedIn()) void enterWorkspace(false);
   else showSignIn();
 }
 

@@ -1,3 +1,4 @@
+import type { Access } from './access.js';
 import {
   type Api,
   ApiError,
@@ -72,6 +73,7 @@ export class DatabaseDetailView {
     private readonly root: HTMLElement,
     private readonly deps: DetailDeps,
     private readonly spec: () => RequestForm | undefined,
+    private readonly access: () => Access | undefined,
   ) {}
 
   /** Reads the database and shows it; focus goes to its heading. */
@@ -198,9 +200,18 @@ export class DatabaseDetailView {
       reports,
       h('h4', {}, 'Requests'),
       requests,
-      ...(db.managed === 'generated' ? [this.changeSection(db), this.retireSection(db)] : []),
+      ...(db.managed === 'generated' ? this.lifecycleSections(db) : []),
     );
     return parts;
+  }
+
+  /** Change and retire, each offered only to whoever may do it in the database's environment. */
+  private lifecycleSections(db: DatabaseDetail): HTMLElement[] {
+    const access = this.access();
+    const sections: HTMLElement[] = [];
+    if (access?.may('change', db.environment)) sections.push(this.changeSection(db));
+    if (access?.may('retire', db.environment)) sections.push(this.retireSection(db));
+    return sections;
   }
 
   /** How the service stands with the file, and the request in flight, if any. */

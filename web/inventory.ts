@@ -1,3 +1,4 @@
+import type { Access } from './access.js';
 import { ApiError, type DatabaseQuery, type DatabaseSummary, type RequestForm } from './api.js';
 import { DatabaseDetailView, type DetailDeps } from './database-detail.js';
 import { byId, clearMessage, dataCell, dataTable, h, message, orUnknown, show } from './dom.js';
@@ -32,11 +33,17 @@ export class InventoryView {
   };
   private readonly detail: DatabaseDetailView;
   private spec: RequestForm | undefined;
+  private access: Access | undefined;
   private nextCursor: string | null = null;
   private generation = 0;
 
   constructor(private readonly deps: DetailDeps & { followRequest(id: string): void }) {
-    this.detail = new DatabaseDetailView(byId('database-detail'), deps, () => this.spec);
+    this.detail = new DatabaseDetailView(
+      byId('database-detail'),
+      deps,
+      () => this.spec,
+      () => this.access,
+    );
     this.el.filters.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.load();
@@ -47,9 +54,13 @@ export class InventoryView {
     this.el.more.addEventListener('click', () => void this.load(true));
   }
 
-  /** Signed in: the filters offer what the request form does, and the first page loads. */
-  start(spec: RequestForm): void {
+  /**
+   * Signed in: the filters offer what the request form does, and the first page loads; a database's
+   * detail offers change and retire as `access` allows.
+   */
+  start(spec: RequestForm, access: Access): void {
     this.spec = spec;
+    this.access = access;
     const engines = (requestSchema(spec).properties?.engine?.enum ?? []).map(String);
     fill(this.el.environment, Object.keys(spec.environments), 'All environments');
     fill(this.el.engine, engines, 'All engines');

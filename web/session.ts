@@ -6,6 +6,8 @@ const KEYS: Record<CredentialKind, string> = {
   api_key: 'rds-provisioner.api-key',
   iam: 'rds-provisioner.aws-credentials',
 };
+/** Set when the bearer came from the OIDC provider, so that a refusal says the sign-in expired. */
+const VIA_PROVIDER = 'rds-provisioner.via-provider';
 
 /**
  * The credential lives in sessionStorage only: this tab, until it closes. Never localStorage, never the
@@ -23,13 +25,18 @@ export const session = {
       return null;
     }
   },
-  signIn(credential: Credential) {
+  /** Whether the tab's bearer is a token the OIDC provider issued (not a personal token). */
+  viaProvider(): boolean {
+    return sessionStorage.getItem(VIA_PROVIDER) !== null;
+  },
+  signIn(credential: Credential, viaProvider = false) {
     session.signOut();
     const key = KEYS[credential.kind];
     if (credential.kind === 'bearer') sessionStorage.setItem(key, credential.token);
     else sessionStorage.setItem(key, JSON.stringify(credential));
+    if (viaProvider) sessionStorage.setItem(VIA_PROVIDER, 'oidc');
   },
   signOut() {
-    for (const key of Object.values(KEYS)) sessionStorage.removeItem(key);
+    for (const key of [...Object.values(KEYS), VIA_PROVIDER]) sessionStorage.removeItem(key);
   },
 };
