@@ -186,8 +186,10 @@ export const isPersonRole = (value: unknown): value is PersonRole =>
 const holds = (roles: EnvironmentAccess['merge'], role: Role) => (roles as readonly Role[]).includes(role);
 
 /** `alice's approver role holds in dev only` */
-const scopeWords = (principal: Principal) =>
-  `${principal.id}'s ${principal.role} role holds in ${(principal.environments ?? []).join(', ')} only`;
+function scopeWords({ id, role, environments }: Principal): string {
+  const where = environments?.length ? `in ${environments.join(', ')} only` : 'in no environment';
+  return `${id}'s ${role} role holds ${where}`;
+}
 
 const article = (role: Role) => `${role === 'admin' || role === 'approver' ? 'an' : 'a'} ${role}`;
 

@@ -140,6 +140,12 @@ describe('mayInEnvironment: scope, the pipeline, unknown environments', () => {
     expect(mayDo(devApprover, 'read')).toEqual(allowed);
   });
 
+  it('says so when a scope names no environment at all', () => {
+    expect(reasonOf(mayInEnvironment(person('dave', 'admin', []), 'request', 'dev', packaged))).toBe(
+      "dave's admin role holds in no environment; in dev dave may only read",
+    );
+  });
+
   it('lets the pipeline do nothing in an environment: it only reports', () => {
     for (const action of ENVIRONMENT_ACTIONS)
       expect(reasonOf(mayInEnvironment(pipeline, action, 'dev', packaged))).toMatch(
