@@ -149,7 +149,7 @@ export function tokensApi(ctx: AppContext, tokens: TokenStore) {
   );
   const app = apiRoutes();
   app.use('/tokens', gate);
-  app.use('/tokens/*', gate);
+  app.use('/tokens/:id', gate);
   return app
     .openapi(createRouteDef, async (c) => {
       const outcome = await createToken(ctx, tokens, c.get('principal'), c.req.valid('json'));
