@@ -165,7 +165,12 @@ describe('roles on the Lambda API: two IAM principals the policy maps', { timeou
     const refused = await call(BOB, 'POST', '/provision', prodDatabase('audit-store'));
     expect(refused.status, JSON.stringify(refused.body)).toBe(403);
     expect(refused.body).toMatchObject({ error: 'forbidden' });
-    expect(refused.body.message).toContain('may only read');
+    expect(refused.body.message).toBe(
+      `${BOB.arn}'s approver role holds in dev only; in prod ${BOB.arn} may only read`,
+    );
+    // Nothing recorded or queued for it.
+    const listed = (await call(ALICE, 'GET', '/requests')).body.requests as Obj[];
+    expect(listed.map((r) => r.db_name)).toEqual(['ledger']);
     const dev = await call(BOB, 'POST', '/provision', {
       db_name: 'scratch',
       engine: 'mysql',
@@ -178,7 +183,9 @@ describe('roles on the Lambda API: two IAM principals the policy maps', { timeou
     const answer = await call(ALICE, 'GET', '/audit');
     expect(answer.status).toBe(403);
     expect(answer.body).toMatchObject({ error: 'forbidden' });
-    expect(String(answer.body.message)).toContain('audit');
+    expect(answer.body.message).toBe(
+      `only an approver or an admin reads the audit trail; ${ALICE.arn} is a requester`,
+    );
   });
 
   it('records a merge on GitHub with the merger as github:LOGIN', async () => {
