@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BearerAuthenticator } from '../adapters/bearer-authenticator.js';
 import { ensureInfraRepository } from '../adapters/local/git-infra-repository.js';
 import { LocalGitHost } from '../adapters/local/local-git-host.js';
 import { checkpointPeriodically, openDatabase, type SqliteDatabase } from '../adapters/local/sqlite.js';
@@ -9,6 +10,7 @@ import { SqliteQueue } from '../adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../adapters/local/sqlite-status-store.js';
 import { SqliteTokenStore } from '../adapters/local/sqlite-token-store.js';
 import { TokenAuthenticator } from '../adapters/local/token-auth.js';
+import { OidcAuthenticator } from '../adapters/oidc/oidc-authenticator.js';
 import { jsonLogger, systemClock } from '../adapters/system.js';
 import { givenTokens, registerGivenTokens } from '../app/first-tokens.js';
 import { createApp } from '../app/http/app.js';
@@ -22,8 +24,10 @@ import { awsBackendFromEnv, type Backend } from './aws-backend.js';
 import { checkGivenTokens, ensurePrivateDataDir, localTokens } from './data-dir.js';
 import { githubHostFromEnv } from './github-from-env.js';
 import { listen } from './listen.js';
+import { type OidcOptions, oidcSettings } from './oidc-settings.js';
 import { loadPolicyFile } from './policy-file.js';
 import { loadWebAssets } from './web-assets.js';
+import { webSignIn } from './web-sign-in.js';
 import { WorkerLoop } from './worker-loop.js';
 
 export interface LocalOptions {
@@ -51,6 +55,8 @@ export interface LocalOptions {
   afterMerge?: AfterMergeSettings;
   /** Where the one-time token notice goes (default stderr). */
   announce?: (line: string) => void;
+  /** Bearer JWTs from an OIDC provider (serve's --oidc-* flags); each field wins over its RDS_PROVISIONER_OIDC_* variable. */
+  oidc?: OidcOptions;
 }
 
 export interface LocalServer {
@@ -71,6 +77,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
   // What can be checked without creating anything is checked first: GitHub's credentials, the stack.
   const github = options.github ? githubHostFromEnv(options.github, logger) : undefined;
   const aws = options.backend === 'aws' ? awsBackendFromEnv(logger) : undefined;
+  const oidc = oidcSettings(process.env, options.oidc);
   // Then the port, so a taken one leaves nothing behind; it answers 503 until the app is wired.
   const listener = await listen(options.port, options.host);
   const baseUrl = listener.url;
@@ -126,7 +133,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
 
     // The data dir's tokens are the first admin's and the pipeline's personal tokens (registered once).
     await registerGivenTokens(ctx, tokens, givenTokens(dataDirTokens, process.env.RDS_PROVISIONER_API_USER));
-    const auth: Authenticator = new TokenAuthenticator(tokens);
+    // A JWT goes to the OIDC provider's keys when one is configured, any other bearer to the token store.
+    const jwts = oidc && new OidcAuthenticator(oidc, policy.policy);
+    const auth: Authenticator = new BearerAuthenticator(new TokenAuthenticator(tokens), jwts);
     // Stopped before the database closes (opened closes in reverse): a running command is reported failed.
     const afterMerge =
       local && options.afterMerge
@@ -139,6 +148,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalServer> {
       ctx,
       auth,
       tokens,
+      // The page signs in through the same provider (its discovery document read once for both).
+      signIn: webSignIn(oidc, jwts?.discovery),
       ...(local ? { review: afterMerge ? afterMerge.review(local) : local } : {}),
       onAccepted: () => worker.wake(),
       // GitHub sends webhooks only for a GitHub repository: with the local git host the route is not served.
