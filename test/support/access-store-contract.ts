@@ -131,13 +131,15 @@ export function accessStoreContract(harness: () => { tokens: TokenStore; audit: 
       expect(await tokens().revoke('tok_nope', new Date(T0), 'root')).toBeUndefined();
     });
 
-    it('creates one token of a digest when two creations race', async () => {
-      const results = await Promise.all([
-        tokens().create(tokenRecord(1)),
-        tokens().create(tokenRecord(2, { digest: tokenRecord(1).digest })),
-      ]);
-      expect(results.filter(Boolean)).toHaveLength(1);
-      expect(await tokens().list()).toHaveLength(1);
+    // Deterministic rather than concurrent: moto applies conditions without a lock, so truly concurrent
+    // calls would test moto. What a caller that checked first (first-start registration) relies on:
+    it('refuses a creation whose digest another took after the caller found none', async () => {
+      const mine = tokenRecord(1);
+      expect(await tokens().byDigest(mine.digest)).toBeUndefined();
+      const theirs = tokenRecord(2, { digest: mine.digest });
+      expect(await tokens().create(theirs)).toBe(true);
+      expect(await tokens().create(mine)).toBe(false);
+      expect(await tokens().list()).toEqual([theirs]);
     });
   });
 
