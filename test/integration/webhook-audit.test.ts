@@ -89,7 +89,10 @@ describe('GitHub merges and closes in the audit trail', () => {
       },
       body,
     });
-    return { status: response.status, json: await response.json() };
+    return {
+      status: response.status,
+      json: (await response.json()) as { outcome: string; request_id: string },
+    };
   };
 
   const entries = async () => (await audit.list({ limit: 100 })).entries;
