@@ -43,26 +43,22 @@ const TOKEN = 'ghp_rolesAwsTokenThatMustNeverLeak0123456789';
 const WEBHOOK_SECRET = 'whsec-roles-aws-test-secret';
 const REGION = 'us-east-1';
 
+/** Credentials the test gateway knows for `arn`: temporary ones (a session token) for a role's session. */
+function principal(n: number, name: string, arn: string): GatewayPrincipal {
+  const session = arn.includes(':assumed-role/');
+  return {
+    accessKeyId: `${session ? 'ASIA' : 'AKIA'}ROLESAWS${String(n).padStart(8, '0')}`,
+    secretAccessKey: `${name}RolesSecretThatMustNeverLeak/${n}`,
+    ...(session && { sessionToken: `${name}-roles-session-token-never-printed` }),
+    arn,
+  };
+}
 /** A session of the Developer role: a requester. */
-const ALICE: GatewayPrincipal = {
-  accessKeyId: 'ASIAALICEROLES000001',
-  secretAccessKey: 'aliceRolesSecretThatMustNeverLeak/012345',
-  sessionToken: 'alice-roles-session-token-never-printed',
-  arn: 'arn:aws:sts::123456789012:assumed-role/Developer/alice',
-};
+const ALICE = principal(1, 'alice', 'arn:aws:sts::123456789012:assumed-role/Developer/alice');
 /** A session of the DBA role (path platform/): an approver, in dev only. */
-const BOB: GatewayPrincipal = {
-  accessKeyId: 'ASIABOBROLES00000002',
-  secretAccessKey: 'bobRolesSecretThatMustNeverLeak/abcdefgh',
-  sessionToken: 'bob-roles-session-token-never-printed',
-  arn: 'arn:aws:sts::123456789012:assumed-role/DBA/bob',
-};
+const BOB = principal(2, 'bob', 'arn:aws:sts::123456789012:assumed-role/DBA/bob');
 /** An IAM user the policy does not name: no role at all. */
-const CAROL: GatewayPrincipal = {
-  accessKeyId: 'AKIACAROLROLES000003',
-  secretAccessKey: 'carolRolesSecretThatMustNeverLeak/ijklmn',
-  arn: 'arn:aws:iam::123456789012:user/carol',
-};
+const CAROL = principal(3, 'carol', 'arn:aws:iam::123456789012:user/carol');
 const SECRETS = [ALICE, BOB, CAROL].flatMap((p) => [p.secretAccessKey, p.sessionToken ?? p.secretAccessKey]);
 SECRETS.push(TOKEN, WEBHOOK_SECRET);
 
