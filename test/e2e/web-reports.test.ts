@@ -36,6 +36,8 @@ describe('the loop closed in the self-service page, in Chromium', () => {
   let page: Page;
   let call: ReturnType<typeof api>;
   let pipeline: ReturnType<typeof api>;
+  /** A second person, an approver: prod separates duties, so the admin who asks does not merge. */
+  let reviewer: ReturnType<typeof api>;
   const pageErrors: string[] = [];
   /** The requests the tests share, by database name. */
   const requests = new Map<string, { id: string; number: number; branch: string; commit: string }>();
@@ -44,6 +46,9 @@ describe('the loop closed in the self-service page, in Chromium', () => {
     [server, browser] = await Promise.all([startServer(), launchChromium()]);
     call = api(server);
     pipeline = api({ url: server.url, token: server.pipelineToken });
+    const created = await call('POST', '/tokens', { user: 'reviewer', role: 'approver' });
+    expect(created.status, created.text).toBe(201);
+    reviewer = api({ url: server.url, token: created.json.token });
     context = await browser.newContext({
       viewport: { width: 1280, height: 1000 },
       permissions: ['clipboard-read', 'clipboard-write'],
@@ -111,7 +116,7 @@ describe('the loop closed in the self-service page, in Chromium', () => {
   }
 
   async function merge(id: string, number: number): Promise<string> {
-    expect((await call('POST', `/pulls/${number}/merge`)).status).toBe(200);
+    expect((await reviewer('POST', `/pulls/${number}/merge`)).status).toBe(200);
     const merged = await waitFor(
       () => status(id),
       (r) => r.json?.status === 'merged',
