@@ -60,6 +60,11 @@ describe('local runtime over HTTP and the CLI', () => {
         '/request-form',
         '/requests',
         '/requests/{id}',
+        '/whoami',
+        '/tokens',
+        '/tokens/{id}',
+        '/audit',
+        '/auth/config',
       ].sort(),
     );
     for (const path of ['/requests', '/pulls', '/request-form']) {
@@ -70,10 +75,8 @@ describe('local runtime over HTTP and the CLI', () => {
         headers: { authorization: 'Bearer not-the-token' },
       });
       expect(wrong.status).toBe(401);
-      expect(await wrong.json()).toEqual({
-        error: 'unauthorized',
-        message: 'a valid bearer token is required',
-      });
+      // The reason, never the token.
+      expect(await wrong.json()).toEqual({ error: 'unauthorized', message: 'the token is not valid' });
     }
     const body = { db_name: 'never', engine: 'mysql', environment: 'dev' };
     const unauthorized = await fetch(`${server.url}/provision`, {
