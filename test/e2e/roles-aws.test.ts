@@ -9,13 +9,12 @@
 import { readFileSync } from 'node:fs';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AwsCredentials, signCall } from '../../src/client/aws-signature.js';
 import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
 import { type Gateway, type GatewayPrincipal, startGateway } from '../support/api-gateway.js';
 import { type AwsRuntime, startAwsRuntime } from '../support/aws-runtime.js';
-import { closedPullRequestEvent } from '../support/github-webhooks.js';
+import { closedPullRequestEvent, deliverPullRequestEvent } from '../support/github-webhooks.js';
 
 /**
  * The policy this stack was built with: config/policy.yaml, its `access` block the team's. The bundles
@@ -190,21 +189,11 @@ describe('roles on the Lambda API: two IAM principals the policy maps', { timeou
     expect(open.body.status).toBe('pr_open');
     const { number } = open.body.pull_request as { number: number };
     const merged = aws.sim.mergePull(number);
-    const event = closedPullRequestEvent('acme/infra', merged);
-    const payload = JSON.stringify({
-      ...event,
-      pull_request: { ...event.pull_request, merged_by: { login: 'octo-dba' } },
-      sender: { login: 'octo-dba' },
-    });
-    const hook = await fetch(`${gateway.url}/webhooks/github`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-github-event': 'pull_request',
-        'x-hub-signature-256': await sign(WEBHOOK_SECRET, payload),
-      },
-      body: payload,
-    });
+    const hook = await deliverPullRequestEvent(
+      `${gateway.url}/webhooks/github`,
+      WEBHOOK_SECRET,
+      closedPullRequestEvent('acme/infra', merged, 'octo-dba'),
+    );
     expect(hook.status).toBe(200);
     expect((await call(ALICE, 'GET', `/requests/${aliceRequest}`)).body.status).toBe('merged');
     const merges = await trail('&action=pull.merge');
