@@ -65,6 +65,22 @@ export async function reviewPullRequest(
 }
 
 /**
+ * What the principal may do to a pull request, each with the policy's reason when not: GET
+ * /pulls/{number} says so, and the web page offers only what is allowed (the same rule as the action).
+ */
+export async function reviewDecisions(
+  ctx: AppContext,
+  principal: Principal,
+  pr: PullRequestInfo,
+): Promise<Record<ReviewAction, Decision>> {
+  const [merge, close] = await Promise.all([
+    mayReview(ctx, principal, 'merge', pr),
+    mayReview(ctx, principal, 'close', pr),
+  ]);
+  return { merge: merge.decision, close: close.decision };
+}
+
+/**
  * The policy's answer for the request the pull request was opened for, in its environment. A pull
  * request that names no request this service knows (made by hand) could change any environment and has
  * no requester to keep apart: it takes the action's roles in every environment of the policy.

@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import type { Decision } from '../../domain/access.js';
 import { GitHostError, type PullRequestReview } from '../../ports.js';
 import type { AppContext } from '../context.js';
-import { type ReviewOutcome, reviewPullRequest } from '../review-pull-request.js';
+import { type ReviewOutcome, reviewDecisions, reviewPullRequest } from '../review-pull-request.js';
 import { type ApiEnv, apiRoutes } from './api-routes.js';
 import {
   FORBIDDEN_READ,
@@ -116,12 +117,15 @@ export function pullsApi(ctx: AppContext, review: PullRequestReview) {
       const pr = await review.get(c.req.valid('param').number);
       if (!pr)
         return c.json({ error: 'not_found' as const, message: 'no pull request with that number' }, 404);
+      const may = await reviewDecisions(ctx, c.get('principal'), pr);
+      const view = (d: Decision) => ({ allowed: d.allowed, reason: d.allowed ? null : d.reason });
       return c.json(
         {
           ...pullRequestView(pr),
           body: pr.body,
           diff: await review.diff(pr.number),
           comments: pr.comments.map(pullRequestCommentView),
+          may: { merge: view(may.merge), close: view(may.close) },
         },
         200,
       );

@@ -330,12 +330,21 @@ export const PullRequestCommentView = z
   .object({ marker: z.string(), body: z.string(), updated_at: z.string() })
   .openapi('PullRequestComment');
 
+const ReviewDecision = z.object({
+  allowed: z.boolean(),
+  reason: z.string().nullable().openapi({ description: 'Why not, naming the rule; null when allowed.' }),
+});
+
 export const PullRequestDetail = PullRequestView.extend({
   body: z.string(),
   diff: z.string(),
   comments: z
     .array(PullRequestCommentView)
     .openapi({ description: "The service's comments: the plan CI reported, edited in place." }),
+  may: z.object({ merge: ReviewDecision, close: ReviewDecision }).openapi({
+    description:
+      "Whether the caller may merge or close it, by the policy in its request's environment (separation of duties included), with the reason when not; the merge and close routes decide the same way.",
+  }),
 }).openapi('PullRequestDetail');
 
 export const PullRequestList = z
