@@ -35,20 +35,6 @@ export class Access {
     return { ...spec, environments, default_environment: defaultEnvironment } as RequestForm;
   }
 
-  /**
-   * Whether the person may merge or close a pull request for a request in `environment` asked for by
-   * `requester`: the server's own answer for this pull request when it gives one; otherwise from the
-   * capabilities, where whoever asked may always withdraw (close) their own request.
-   */
-  mayOnPull(
-    action: 'merge' | 'close',
-    pull: { environment: string | null; requester: string | null; may?: { merge: boolean; close: boolean } },
-  ): boolean {
-    if (pull.may) return pull.may[action];
-    if (action === 'close' && pull.requester !== null && pull.requester === this.who.id) return true;
-    return this.may(action, pull.environment);
-  }
-
   /** "alice · approver in dev only", for the page's header. */
   describe(): { id: string; role: string; scope: string } {
     const scope =

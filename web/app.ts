@@ -297,7 +297,6 @@ async function enterWorkspace(focus: boolean) {
   stopFollowing();
   show(el.status, false);
   showIdentity(who);
-  pullPanel.access = who;
   // The form offers only the environments the person may request in; none: no form at all.
   const requestable = who.requestForm(spec);
   show(el.form, requestable !== null);

@@ -1,5 +1,4 @@
 import { localPullPath } from '../src/render/pull-address.js';
-import type { Access } from './access.js';
 import { type Api, ApiError, type PullRequestDetail } from './api.js';
 import { byId, h, show, timeElement } from './dom.js';
 import { diffSection, pullRequestBody, serviceComments } from './pull-parts.js';
@@ -24,8 +23,6 @@ export class PullPanel {
   onChanged: () => void = () => {};
   /** Where focus goes back to when the panel closes, if the opener left the page meanwhile. */
   fallbackFocus: () => HTMLElement | undefined = () => undefined;
-  /** Who is signed in: Merge and Close are offered only to whoever may. */
-  access: Access | undefined;
 
   private readonly dialog = byId<HTMLDialogElement>('pull-dialog');
   private readonly title = byId('pull-title');
@@ -126,9 +123,8 @@ export class PullPanel {
     const number = this.number;
     try {
       const pr = await this.api.pull(number);
-      const allowed = await this.allowed(pr);
       if (generation !== this.generation || !this.dialog.open) return false;
-      this.render(pr, allowed);
+      this.render(pr);
       return true;
     } catch (error) {
       if (generation !== this.generation) return false;
@@ -143,36 +139,9 @@ export class PullPanel {
     }
   }
 
-  /**
-   * What the person may do to this open pull request: the server's answer for it when it gives one, else
-   * from their capabilities in its request's environment (who asked for it: whoever asked may close).
-   */
-  private async allowed(pr: PullRequestDetail): Promise<Allowed> {
-    const none: Allowed = { merge: false, close: false, environment: null, own: false };
-    if (pr.state !== 'open' || !this.access) return none;
-    const access = this.access;
-    const may = 'may' in pr ? (pr.may as { merge: boolean; close: boolean }) : undefined;
-    let environment: string | null = null;
-    let requester: string | null = null;
-    if (pr.request_id) {
-      try {
-        const view = await this.api.get(pr.request_id);
-        environment = view.environment ?? String(view.request.environment ?? '');
-        requester = view.requester;
-      } catch {
-        // Unknown here: nothing is offered on the capabilities alone; the server's answer still counts.
-      }
-    }
-    const pull = { environment, requester, ...(may ? { may } : {}) };
-    return {
-      merge: access.mayOnPull('merge', pull),
-      close: access.mayOnPull('close', pull),
-      environment,
-      own: requester !== null && requester === access.who.id,
-    };
-  }
-
-  private render(pr: PullRequestDetail, allowed: Allowed) {
+  private render(pr: PullRequestDetail) {
+    // The server's answer for this pull request and this person (the policy, separation of duties).
+    const { merge, close } = pr.may;
     this.title.replaceChildren(
       h('span', { class: 'pull-kicker' }, `Pull request #${pr.number}`),
       ' ',
@@ -222,12 +191,10 @@ export class PullPanel {
             h(
               'div',
               { class: 'actions pull-actions' },
-              allowed.merge ? this.actionButton(pr, 'merge', 'Merge pull request', 'button-primary') : null,
-              allowed.close ? this.actionButton(pr, 'close', 'Close pull request', 'button-secondary') : null,
+              merge.allowed ? this.actionButton(pr, 'merge', 'Merge pull request', 'button-primary') : null,
+              close.allowed ? this.actionButton(pr, 'close', 'Close pull request', 'button-secondary') : null,
             ),
-            allowed.merge && allowed.close
-              ? null
-              : h('p', { id: 'pull-not-allowed', class: 'hint' }, this.notAllowed(allowed)),
+            notAllowed(merge, close),
           )
         : null;
 
@@ -239,15 +206,6 @@ export class PullPanel {
       ...serviceComments(pr.comments, 'pull-comments'),
       ...diffSection(pr.diff, { title: 'pull-diff-title', hint: 'pull-diff-hint', pre: 'pull-diff' }),
     );
-  }
-
-  /** Why Merge (or Close) is not offered, in the person's terms. */
-  private notAllowed(allowed: Allowed): string {
-    const role = this.access?.who.role ?? 'signed-in person';
-    const where = allowed.environment ? ` in ${allowed.environment}` : '';
-    const what = allowed.close ? 'merge' : allowed.merge ? 'close' : 'merge or close';
-    const own = allowed.own && !allowed.merge ? ', and you asked for this database' : '';
-    return `You may not ${what} this pull request (${role}${where}${own}); someone who may will review it.`;
   }
 
   private actionButton(pr: PullRequestDetail, action: 'merge' | 'close', label: string, style: string) {
@@ -307,11 +265,14 @@ export class PullPanel {
   }
 }
 
-/** What the person may do to the pull request on screen, and why not. */
-interface Allowed {
-  merge: boolean;
-  close: boolean;
-  environment: string | null;
-  /** Whether the person asked for the request (separation of duties). */
-  own: boolean;
+type Decision = PullRequestDetail['may']['merge'];
+
+/** Why Merge or Close is not offered, in the policy's words; nothing when both are. */
+function notAllowed(merge: Decision, close: Decision): HTMLElement | null {
+  const reasons = [
+    merge.allowed ? null : `You may not merge it: ${merge.reason}.`,
+    close.allowed ? null : `You may not close it: ${close.reason}.`,
+  ].filter((reason) => reason !== null);
+  if (reasons.length === 0) return null;
+  return h('p', { id: 'pull-not-allowed', class: 'hint' }, reasons.join(' '));
 }
