@@ -23,6 +23,7 @@ import {
 } from '../support/crash-cluster.js';
 import { branches, changedFiles, commitsAhead, filesAt, fsck, git, revParse } from '../support/git-checks.js';
 import { fileOf as databaseFile } from '../support/layouts.js';
+import { personalToken } from '../support/principals.js';
 import { api } from '../support/server.js';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20_251_126);
@@ -253,7 +254,8 @@ describe('crash safety: SIGKILL during a burst of requests', () => {
     // ------------------------------------------------------------------------------------------------
     // Merge every pull request: each request ends merged, main holds every file.
     const checkedSeconds = (Date.now() - t0) / 1000;
-    const call = api(server);
+    // Another person merges: whoever asked for a prod database may not (separate_duties).
+    const call = api({ url: server.url, token: await personalToken(server, 'reviewer', 'approver') });
     for (const pr of pulls) {
       const merged = await call('POST', `/pulls/${pr.number}/merge`);
       expect(merged.status, merged.text).toBe(200);

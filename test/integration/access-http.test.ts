@@ -26,7 +26,13 @@ import { processRequest } from '../../src/app/process-request.js';
 import { reconcilePullRequests } from '../../src/app/reconcile-pull-requests.js';
 import { newToken, newTokenId, tokenDigest } from '../../src/app/tokens.js';
 import type { Role } from '../../src/domain/access.js';
-import type { AuditEntry, Authentication, Authenticator, TokenStore } from '../../src/ports.js';
+import {
+  type AuditEntry,
+  type Authentication,
+  type Authenticator,
+  type TokenStore,
+  withoutRole,
+} from '../../src/ports.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { ManualClock } from '../support/manual-clock.js';
 
@@ -209,6 +215,25 @@ describe('401: no valid credential', () => {
     expect(entries.at(-1)?.detail).toBe(
       `the token is not valid (and ${2 * REFUSALS_RECORDED_PER_SECOND} more refused before this one, not recorded one by one)`,
     );
+  });
+});
+
+describe('403: a proved identity the policy gives no role', () => {
+  it('is refused on every route by name (not 401), recorded in the audit', async () => {
+    const arn = 'arn:aws:iam::123456789012:user/zed';
+    app = createApp({ ctx, auth: { authenticate: async () => withoutRole(arn) }, tokens, review: host });
+    const refused = await call('GET', '/requests');
+    expect(refused).toEqual({
+      status: 403,
+      json: { error: 'forbidden', message: expect.stringContaining(arn) },
+    });
+    expect(refused.json.message).toContain('access.default_role is null');
+    expect((await call('POST', '/provision', undefined, prodRequest('ledger'))).status).toBe(403);
+    expect((await ctx.store.list({ limit: 10 })).records).toEqual([]);
+    expect((await trail()).map((e) => [e.actor, e.role, e.action, e.outcome, e.target])).toEqual([
+      [arn, null, 'auth.refused', 'denied', 'GET /requests'],
+      [arn, null, 'auth.refused', 'denied', 'POST /provision'],
+    ]);
   });
 });
 

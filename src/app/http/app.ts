@@ -124,6 +124,17 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
     const request = { header: (name: string) => c.req.header(name), env: c.env };
     const report = c.req.path.startsWith(REPORTS_PREFIX);
     const authenticated = await deps.auth.authenticate(request);
+    // Who they are is proved, but the policy gives them no role: refused on every route, by name.
+    if (!authenticated.ok && authenticated.forbidden) {
+      await recordAudit(ctx, {
+        actor: authenticated.actor ?? null,
+        action: 'auth.refused',
+        outcome: 'denied',
+        target: `${c.req.method} ${c.req.path}`,
+        detail: authenticated.reason,
+      });
+      return c.json({ error: 'forbidden' as const, message: authenticated.reason }, 403);
+    }
     // The pipeline's credential reaches the reports and nothing else; no other credential reaches them.
     if (!authenticated.ok || report !== (authenticated.principal.role === 'pipeline')) {
       const reason = !authenticated.ok
