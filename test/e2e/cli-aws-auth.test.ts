@@ -9,13 +9,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as apiHandler } from '../../src/runtime/lambda/api.js';
 import { type Gateway, type GatewayPrincipal, startGateway } from '../support/api-gateway.js';
 import { type AwsRuntime, startAwsRuntime } from '../support/aws-runtime.js';
 import { type CliRun, runCli } from '../support/cli.js';
-import { closedPullRequestEvent } from '../support/github-webhooks.js';
+import { closedPullRequestEvent, deliverPullRequestEvent } from '../support/github-webhooks.js';
 import { tempDir } from '../support/server.js';
 import { auroraState } from '../support/terraform-documents.js';
 
@@ -178,16 +177,11 @@ describe('CLI on AWS: --auth iam and --auth api-key through API Gateway', { time
     const merged = aws.sim.mergePull(number);
     mergeCommit = merged.merge_commit_sha as string;
     // GitHub's webhook through the gateway's unauthenticated route.
-    const payload = JSON.stringify(closedPullRequestEvent('acme/infra', merged));
-    const hook = await fetch(`${gateway.url}/webhooks/github`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-github-event': 'pull_request',
-        'x-hub-signature-256': await sign(WEBHOOK_SECRET, payload),
-      },
-      body: payload,
-    });
+    const hook = await deliverPullRequestEvent(
+      `${gateway.url}/webhooks/github`,
+      WEBHOOK_SECRET,
+      closedPullRequestEvent('acme/infra', merged),
+    );
     expect(hook.status).toBe(200);
     expect((await statusOf(requestId)).status).toBe('merged');
 

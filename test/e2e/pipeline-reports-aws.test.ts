@@ -11,7 +11,6 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type AwsCredentials, signCall } from '../../src/client/aws-signature.js';
@@ -20,7 +19,7 @@ import { resetServices } from '../../src/runtime/lambda/services.js';
 import { type Gateway, type GatewayPrincipal, startGateway } from '../support/api-gateway.js';
 import { type AwsRuntime, startAwsRuntime } from '../support/aws-runtime.js';
 import { fakeTerraformBin, type Run, runStepAsync } from '../support/ci-steps.js';
-import { closedPullRequestEvent } from '../support/github-webhooks.js';
+import { closedPullRequestEvent, deliverPullRequestEvent } from '../support/github-webhooks.js';
 import { tempDir } from '../support/server.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -160,16 +159,11 @@ describe.skipIf(!hasDist || !hasJq)(
       await aws.drain();
       const { number } = (await statusOf(base, id)).pull_request as { number: number };
       const merged = aws.sim.mergePull(number);
-      const payload = JSON.stringify(closedPullRequestEvent('acme/infra', merged));
-      const hook = await fetch(`${base}/webhooks/github`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-github-event': 'pull_request',
-          'x-hub-signature-256': await sign(WEBHOOK_SECRET, payload),
-        },
-        body: payload,
-      });
+      const hook = await deliverPullRequestEvent(
+        `${base}/webhooks/github`,
+        WEBHOOK_SECRET,
+        closedPullRequestEvent('acme/infra', merged),
+      );
       expect(hook.status).toBe(200);
       expect((await statusOf(base, id)).status).toBe('merged');
       return { id, mergeCommit: merged.merge_commit_sha as string };
