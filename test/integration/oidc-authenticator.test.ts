@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { BearerAuthenticator } from '../../src/adapters/bearer-authenticator.js';
 import { openDatabase } from '../../src/adapters/local/sqlite.js';
@@ -15,7 +16,7 @@ import {
   startOidcProvider,
   tamper,
 } from '../support/oidc-provider.js';
-import { tempDir } from '../support/server.js';
+import { tempDir, waitFor } from '../support/server.js';
 
 /**
  * Bearer JWTs from an OIDC provider, verified against the JWKS the test provider serves: who the caller is
@@ -248,6 +249,7 @@ describe('the issuer keys: discovered, cached, refetched on rotation, fetched wi
     try {
       const auth = verifier(idp, { keyRefetchCooldownMs: 0 });
       const old = await idp.issue({ sub: 'alice' });
+      const unseen = await idp.issue({ sub: 'bob' });
       expect((await auth.authenticate(bearer(old))).ok).toBe(true);
       expect(idp.jwksFetches).toBe(1);
       await idp.rotate();
@@ -259,7 +261,46 @@ describe('the issuer keys: discovered, cached, refetched on rotation, fetched wi
         ok: false,
         reason: 'the JWT was signed by a key the issuer does not publish',
       });
-      expect((await auth.authenticate(bearer(old))).ok).toBe(false);
+      // Signed by the dropped key and never seen before: refused.
+      expect(await auth.authenticate(bearer(unseen))).toMatchObject({
+        ok: false,
+        reason: 'the JWT was signed by a key the issuer does not publish',
+      });
+    } finally {
+      await idp.stop();
+    }
+  });
+
+  it('a JWT verified once is not verified again for a minute (a dropped key included), and never past its exp', async () => {
+    const idp = await startOidcProvider();
+    try {
+      const auth = verifier(idp, { keyRefetchCooldownMs: 0, clockToleranceSeconds: 0 });
+      const seen = await idp.issue({ sub: 'alice', roles: 'approver' }, { expiresIn: 2 });
+      expect(principalOf(await auth.authenticate(bearer(seen)))).toMatchObject({
+        id: 'alice',
+        role: 'approver',
+      });
+      await idp.rotate();
+      expect((await auth.authenticate(bearer(await idp.issue()))).ok).toBe(true);
+      expect(idp.jwksFetches).toBe(2);
+      // Its verification is remembered: the key that signed it is gone, it still passes, nothing fetched.
+      expect(principalOf(await auth.authenticate(bearer(seen)))).toMatchObject({
+        id: 'alice',
+        role: 'approver',
+      });
+      expect(idp.jwksFetches).toBe(2);
+      await waitFor(
+        async () => Date.now(),
+        (now) => now > ((decodeJwt(seen).exp ?? 0) + 1) * 1000,
+      );
+      expect(await auth.authenticate(bearer(seen))).toMatchObject({ ok: false });
+      // Without the remembered verifications, the dropped key is refused at once.
+      const forgetful = verifier(idp, { verifiedCacheMs: 0, keyRefetchCooldownMs: 0 });
+      const again = await idp.issue({ sub: 'carol' });
+      expect((await forgetful.authenticate(bearer(again))).ok).toBe(true);
+      await idp.rotate();
+      expect((await forgetful.authenticate(bearer(await idp.issue()))).ok).toBe(true);
+      expect((await forgetful.authenticate(bearer(again))).ok).toBe(false);
     } finally {
       await idp.stop();
     }

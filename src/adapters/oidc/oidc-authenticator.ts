@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, customFetch, jwtVerify, type RemoteJWKSet } from 'jose';
+import { createRemoteJWKSet, customFetch, type JWTPayload, jwtVerify, type RemoteJWKSet } from 'jose';
 import { mappedPrincipal } from '../../domain/access.js';
 import type { Policy } from '../../domain/policy.js';
 import { type Authentication, type Authenticator, type AuthRequest, withoutRole } from '../../ports.js';
@@ -7,6 +7,7 @@ import { DEFAULT_FETCH_BOUNDS, fetchBounded } from './bounded-fetch.js';
 import { claimedRole, identityFrom } from './claims.js';
 import { OidcDiscovery } from './discovery.js';
 import { ACCEPTED_ALGORITHMS, refusalOf } from './refusals.js';
+import { VerifiedJwts } from './verified-jwts.js';
 
 /** What a JWT is verified against, and how the issuer's keys are fetched and kept. */
 export interface OidcVerifierSettings {
@@ -36,6 +37,13 @@ export interface OidcVerifierSettings {
   keyRefetchCooldownMs?: number;
   /** How long fetched keys are used before the JWKS is fetched again (default 10 minutes). */
   keyCacheMaxAgeMs?: number;
+  /**
+   * How long a JWT that verified is taken again without checking its signature (default 60000; never past
+   * its exp; 0: verify every time). A key the issuer drops keeps serving the JWTs already seen for at most
+   * this long: shorter than the keys' own cache (keyCacheMaxAgeMs), as API Gateway keeps an authorizer's
+   * answer for 300 s.
+   */
+  verifiedCacheMs?: number;
 }
 
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
@@ -50,6 +58,7 @@ export class OidcAuthenticator implements Authenticator {
   /** The issuer's discovery document, read once: the web page's sign-in reads its endpoints from it too. */
   readonly discovery: OidcDiscovery;
   private keySet: Promise<RemoteJWKSet> | undefined;
+  private readonly seen: VerifiedJwts;
 
   constructor(
     private readonly settings: OidcVerifierSettings,
@@ -57,6 +66,7 @@ export class OidcAuthenticator implements Authenticator {
     discovery?: OidcDiscovery,
   ) {
     this.discovery = discovery ?? new OidcDiscovery(settings.issuer, this.bounds());
+    this.seen = new VerifiedJwts(settings.verifiedCacheMs ?? 60_000);
   }
 
   async authenticate(request: AuthRequest): Promise<Authentication> {
@@ -66,19 +76,9 @@ export class OidcAuthenticator implements Authenticator {
 
   async verify(jwt: string): Promise<Authentication> {
     const { settings } = this;
-    let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+    let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(
-        jwt,
-        (header, token) => this.keys().then((keys) => keys(header, token)),
-        {
-          issuer: settings.issuer,
-          audience: settings.audience,
-          algorithms: [...ACCEPTED_ALGORITHMS],
-          clockTolerance: settings.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
-          requiredClaims: ['exp'],
-        },
-      ));
+      payload = this.seen.get(jwt) ?? (await this.verified(jwt));
     } catch (error) {
       const { reason, claims } = refusalOf(error);
       const who = claims ? identityFrom(claims, settings.userClaim) : undefined;
@@ -93,6 +93,26 @@ export class OidcAuthenticator implements Authenticator {
       claimedRole(payload, settings.roleClaim),
     );
     return principal ? { ok: true, principal } : withoutRole(identity.id);
+  }
+
+  /** The JWT's claims once it verified (remembered a while, see verifiedCacheMs); throws jose's reason. */
+  private async verified(jwt: string): Promise<JWTPayload> {
+    const { settings } = this;
+    const tolerance = settings.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+    const { payload } = await jwtVerify(
+      jwt,
+      (header, token) => this.keys().then((keys) => keys(header, token)),
+      {
+        issuer: settings.issuer,
+        audience: settings.audience,
+        algorithms: [...ACCEPTED_ALGORITHMS],
+        clockTolerance: tolerance,
+        requiredClaims: ['exp'],
+      },
+    );
+    // exp is required and was checked: a number of seconds.
+    this.seen.add(jwt, payload, ((payload.exp as number) + tolerance) * 1000);
+    return payload;
   }
 
   /** The issuer's key set, made once (after discovery when jwks_uri is not given); jose keeps the keys. */
