@@ -177,6 +177,31 @@ describe('the page by role, and signing in through the OIDC provider', () => {
   );
 
   it(
+    "a prod database's detail offers change and retire to the approver, neither to a requester scoped to dev and staging",
+    async () => {
+      // dave's ledger, merged by bob (someone else's prod request), is on the base branch now.
+      expect((await as('bob')('POST', `/pulls/${prodPull.dave}/merge`)).status).toBe(200);
+      const detail = async (person: string) => {
+        const page = await signInWithToken(person);
+        await page
+          .locator('#databases-table tbody tr[data-db="ledger"]')
+          .getByRole('button', { name: /^ledger\W+show its details$/ })
+          .click();
+        await page.locator('#database-title', { hasText: 'ledger' }).waitFor();
+        const offered = {
+          change: await page.locator('#change-title').count(),
+          retire: await page.locator('#retire-title').count(),
+        };
+        await page.context().close();
+        return offered;
+      };
+      expect(await detail('bob')).toEqual({ change: 1, retire: 1 });
+      expect(await detail('alice')).toEqual({ change: 0, retire: 0 });
+    },
+    STEP,
+  );
+
+  it(
     'signs in through the OIDC provider (authorization code with PKCE): the provider’s user and role, the code gone from the address',
     async () => {
       idp.signInAs({ sub: 'carol', roles: ['approver'] });
