@@ -40,7 +40,8 @@ const route = createRoute({
     'Only events about the configured repository change anything: a pull_request event settles the request its',
     "marker names when it comes from that repository (not a fork) into the base branch, from the request's",
     "branch, and (once recorded) as the request's pull request number; check runs and commit statuses are",
-    'recorded on the request in flight on their branch.',
+    'recorded on the request in flight on their branch. A merge or close that settles a request is recorded in the',
+    'audit trail as `github:LOGIN` (who merged it, else who sent the event), once: a redelivery records nothing.',
   ].join(' '),
   request: {
     headers: z.object({
