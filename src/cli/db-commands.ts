@@ -6,6 +6,7 @@ import { dbNameProblems, ENGINES, type Engine, toFieldIssues } from '../domain/r
 import { ApiClient, type ClientOptions, clientOptions } from './api-client.js';
 import { invalidInput } from './exit-codes.js';
 import { age, connectionLines, driftLines, table, writeJson } from './format.js';
+import { readPages } from './paging.js';
 import { type FollowOptions, untilOption, waitAndReport, waits } from './request-follow.js';
 import { numberOrText, parseTags } from './request-options.js';
 
@@ -13,7 +14,6 @@ import { numberOrText, parseTags } from './request-options.js';
 
 type Databases = ApiClient['api']['databases'];
 type Detail = InferResponseType<Databases[':db_name']['$get'], 200>;
-type Summary = InferResponseType<Databases['$get'], 200>['databases'][number];
 type Preview = InferResponseType<Databases[':db_name']['$delete'], 200>;
 type Accepted = InferResponseType<Databases[':db_name']['$delete'], 202>;
 
@@ -41,17 +41,12 @@ export function registerDb(program: Command): void {
         ...(options.owner !== undefined && { owner: options.owner }),
         ...(options.limit !== undefined && { limit: options.limit }),
       };
-      const databases: Summary[] = [];
-      let cursor: string | undefined;
-      let next: string | null;
-      do {
+      const { items: databases, next } = await readPages(async (cursor) => {
         const page = await parseResponse(
           client.api.databases.$get({ query: { ...query, ...(cursor && { cursor }) } }),
         );
-        databases.push(...page.databases);
-        next = page.next_cursor;
-        cursor = next ?? undefined;
-      } while (options.all && next !== null);
+        return { items: page.databases, next_cursor: page.next_cursor };
+      }, options.all);
       if (options.json) {
         writeJson({ databases, next_cursor: next });
         return;

@@ -5,8 +5,10 @@ import { AwsBackendConfigError } from '../runtime/aws-backend.js';
 import { DataDirError } from '../runtime/data-dir.js';
 import { GitHubConfigError } from '../runtime/github-from-env.js';
 import { ListenError } from '../runtime/listen.js';
+import { OidcSettingsError } from '../runtime/oidc-settings.js';
 import { PolicyFileError } from '../runtime/policy-file.js';
 import { TOKEN_HELP } from './api-client.js';
+import { registerAudit } from './audit-command.js';
 import { registerChangedRoots } from './changed-roots-command.js';
 import { registerDb } from './db-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -17,7 +19,9 @@ import { registerRender } from './render-command.js';
 import { registerReport } from './report-commands.js';
 import { registerRequestCommands } from './request-commands.js';
 import { registerServe } from './serve-command.js';
+import { registerToken } from './token-commands.js';
 import { registerValidateConfig } from './validate-config-command.js';
+import { registerWhoami } from './whoami-command.js';
 
 /** The `rds-provisioner` command: wiring only; each command lives in its own module. */
 export function buildProgram(): Command {
@@ -37,6 +41,9 @@ export function buildProgram(): Command {
   registerMigrateLayout(program);
   registerInitRepo(program);
   registerReport(program);
+  registerWhoami(program);
+  registerToken(program);
+  registerAudit(program);
   return program;
 }
 
@@ -68,6 +75,7 @@ function report(error: unknown): number {
     error instanceof AwsBackendConfigError ||
     error instanceof PolicyFileError ||
     error instanceof DataDirError ||
+    error instanceof OidcSettingsError ||
     error instanceof GitChangesError
   ) {
     process.stderr.write(`${error.message}\n`);
