@@ -15,6 +15,10 @@ interface ServeOptions {
   visibilityTimeout: string;
   afterMerge?: string;
   afterMergeTimeout?: string;
+  oidcIssuer?: string;
+  oidcAudience?: string;
+  oidcJwksUri?: string;
+  oidcClientId?: string;
 }
 
 /** An hour: long enough for Aurora to create a cluster and its instances. */
@@ -49,6 +53,20 @@ function afterMergeSettings(options: ServeOptions): LocalOptions['afterMerge'] {
       ? DEFAULT_AFTER_MERGE_TIMEOUT_S
       : integer('after-merge-timeout', options.afterMergeTimeout, 1, 86_400);
   return { command: options.afterMerge, timeoutMs: seconds * 1000 };
+}
+
+/**
+ * The --oidc-* flags given, each winning over its RDS_PROVISIONER_OIDC_* variable; the runtime checks them
+ * with the variables (oidcSettings), every mistake named by its flag.
+ */
+function oidcFlags(options: ServeOptions): LocalOptions['oidc'] {
+  const flags = {
+    ...(options.oidcIssuer !== undefined && { issuer: options.oidcIssuer }),
+    ...(options.oidcAudience !== undefined && { audience: options.oidcAudience }),
+    ...(options.oidcJwksUri !== undefined && { jwksUri: options.oidcJwksUri }),
+    ...(options.oidcClientId !== undefined && { clientId: options.oidcClientId }),
+  };
+  return Object.keys(flags).length > 0 ? flags : undefined;
 }
 
 /** `serve`: API, queue and worker in one process until SIGINT or SIGTERM. */
@@ -88,10 +106,27 @@ export function registerServe(program: Command): void {
       '--after-merge-timeout <seconds>',
       `stop an --after-merge command running longer, and record the apply failed (default ${DEFAULT_AFTER_MERGE_TIMEOUT_S})`,
     )
+    .option(
+      '--oidc-issuer <url>',
+      'accept bearer JWTs from this OpenID Connect provider (default: $RDS_PROVISIONER_OIDC_ISSUER; https, http only on loopback)',
+    )
+    .option(
+      '--oidc-audience <aud>',
+      'the audience those JWTs are issued for: this API (required with an issuer; default: $RDS_PROVISIONER_OIDC_AUDIENCE)',
+    )
+    .option(
+      '--oidc-jwks-uri <url>',
+      "the provider's signing keys (default: $RDS_PROVISIONER_OIDC_JWKS_URI, else its discovery document's)",
+    )
+    .option(
+      '--oidc-client-id <id>',
+      "the web page's client at the provider: the page signs in there (code + PKCE) (default: $RDS_PROVISIONER_OIDC_CLIENT_ID)",
+    )
     .action(async (options: ServeOptions) => {
       if (options.backend !== 'sqlite' && options.backend !== 'aws')
         throw invalidInput([{ path: '--backend', message: 'must be sqlite or aws' }]);
       const afterMerge = afterMergeSettings(options);
+      const oidc = oidcFlags(options);
       const local: LocalOptions = {
         port: integer('port', options.port, 0, 65535),
         host: options.host,
@@ -104,6 +139,7 @@ export function registerServe(program: Command): void {
         maxAttempts: integer('max-attempts', options.maxAttempts, 1, 100),
         visibilityMs: integer('visibility-timeout', options.visibilityTimeout, 1, 43_200) * 1000,
         ...(afterMerge ? { afterMerge } : {}),
+        ...(oidc && { oidc }),
       };
       // Signals are caught from before start-up, so one that arrives just as the server is ready
       // stops it cleanly instead of killing the process.
