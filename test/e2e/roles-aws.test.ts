@@ -31,6 +31,7 @@ vi.mock('../../src/runtime/lambda/packaged-policy.js', async () => {
     principals: [
       { id: 'arn:aws:iam::123456789012:role/Developer', role: 'requester' },
       { id: 'arn:aws:iam::123456789012:role/platform/DBA', role: 'approver', environments: ['dev'] },
+      { id: 'api-key:ops1key', role: 'admin' },
     ],
   });
   const parsed = parsePolicy(doc.toString(), 'config/policy.yaml (packaged)');
@@ -259,6 +260,29 @@ describe('roles on the Lambda API: two IAM principals the policy maps', { timeou
     }
     const invoked = gateway.invocations.filter((i) => i.resourcePath.startsWith('/tokens'));
     expect(invoked).toEqual([]);
+  });
+
+  it('maps API keys by `api-key:ID` (AuthMode api_key): a listed key its role, any other none (403)', async () => {
+    aws.setFunctionEnv({ AUTH_MODE: 'api_key' });
+    const ops = await aws.callApi({ method: 'GET', path: '/whoami', userArn: null, apiKeyId: 'ops1key' });
+    expect(ops).toMatchObject({
+      status: 200,
+      json: { id: 'api-key:ops1key', role: 'admin', environments: null, via: 'api_key' },
+    });
+    const other = await aws.callApi({
+      method: 'GET',
+      path: '/requests',
+      userArn: null,
+      apiKeyId: 'rq1other',
+    });
+    expect(other).toEqual({
+      status: 403,
+      json: {
+        error: 'forbidden',
+        message:
+          'api-key:rq1other holds no role: access.principals does not name it and access.default_role is null',
+      },
+    });
   });
 
   it('leaves no credential in anything the functions wrote', () => {
