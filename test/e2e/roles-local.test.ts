@@ -120,6 +120,25 @@ describe('roles on the local runtime: three people, separation of duties in prod
     const cli = await as('admin', ['token', 'create', '--user', 'mallory', '--role', 'superuser']);
     expect(cli).toMatchObject({ code: 2, stdout: '' });
     expect(cli.stderr).toContain('--role: unknown role "superuser"');
+    // What only the server knows (the policy's environments, the audit's page size): its 400, exit 2.
+    const qa = await as('admin', [
+      'token',
+      'create',
+      '--user',
+      'mallory',
+      '--role',
+      'requester',
+      '--env',
+      'qa',
+    ]);
+    expect(qa).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'environments.0: "qa" is not an environment of the policy (dev, staging, prod)\n',
+    });
+    const big = await as('admin', ['audit', '--limit', '500']);
+    expect(big).toMatchObject({ code: 2, stdout: '' });
+    expect(big.stderr).toMatch(/^limit: /);
     // Only an admin creates tokens.
     const bob = await as('bob', ['token', 'create', '--user', 'mallory', '--role', 'admin']);
     expect(bob).toMatchObject({ code: 1, stdout: '' });
