@@ -1,8 +1,8 @@
 /**
  * Roles and the audit trail through the HTTP app (issue 15), in process on the real parts: SQLite
  * stores (status, queue, tokens, audit), the local git host on a real repository, the packaged policy
- * (prod: separate_duties). Callers authenticate with personal tokens from the SQLite token store, read
- * on every call. Each refusal is checked for its status and body, that nothing changed, and its entry in
+ * (prod: separate_duties). Callers authenticate with personal tokens from the SQLite token store
+ * (TokenAuthenticator, the record read on every call). Each refusal is checked for its status and body, that nothing changed, and its entry in
  * the audit trail.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { SqliteIntake } from '../../src/adapters/local/sqlite-intake.js';
 import { SqliteQueue } from '../../src/adapters/local/sqlite-queue.js';
 import { SqliteStatusStore } from '../../src/adapters/local/sqlite-status-store.js';
 import { SqliteTokenStore } from '../../src/adapters/local/sqlite-token-store.js';
+import { TokenAuthenticator } from '../../src/adapters/local/token-auth.js';
 import { newRequestId, silentLogger } from '../../src/adapters/system.js';
 import type { AppContext } from '../../src/app/context.js';
 import { createApp } from '../../src/app/http/app.js';
@@ -26,42 +27,13 @@ import { processRequest } from '../../src/app/process-request.js';
 import { reconcilePullRequests } from '../../src/app/reconcile-pull-requests.js';
 import { newToken, newTokenId, tokenDigest } from '../../src/app/tokens.js';
 import type { Role } from '../../src/domain/access.js';
-import {
-  type AuditEntry,
-  type Authentication,
-  type Authenticator,
-  type TokenStore,
-  withoutRole,
-} from '../../src/ports.js';
+import { type AuditEntry, withoutRole } from '../../src/ports.js';
 import { loadPolicyFile } from '../../src/runtime/policy-file.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const policy = loadPolicyFile();
 const AUTHOR = policy.policy.git.author;
-
-/** A real authenticator over the token store, as small as can be: the record read on every call. */
-function tokenStoreAuth(tokens: TokenStore): Authenticator {
-  return {
-    async authenticate(request): Promise<Authentication> {
-      const match = /^Bearer\s+(\S+)$/i.exec(request.header('authorization') ?? '');
-      if (!match) return { ok: false, reason: 'a bearer token is required' };
-      const record = await tokens.byDigest(tokenDigest(match[1] as string));
-      if (!record) return { ok: false, reason: 'the token is not valid' };
-      if (record.revokedAt) return { ok: false, reason: 'the token was revoked', actor: record.user };
-      return {
-        ok: true,
-        principal: {
-          id: record.user,
-          role: record.role,
-          environments: record.environments,
-          via: 'token',
-          tokenId: record.id,
-        },
-      };
-    },
-  };
-}
 
 let dir: string;
 let db: SqliteDatabase;
@@ -98,7 +70,7 @@ beforeEach(async () => {
     newRequestId: () => newRequestId(clock.now().getTime()),
     audit: new SqliteAuditLog(db),
   };
-  app = createApp({ ctx, auth: tokenStoreAuth(tokens), tokens, review: host });
+  app = createApp({ ctx, auth: new TokenAuthenticator(tokens), tokens, review: host });
 });
 
 afterEach(async () => {
@@ -172,7 +144,10 @@ describe('401: no valid credential', () => {
   it('answers 401 with the reason and records auth.refused (the claimed user for a revoked token)', async () => {
     expect(await call('GET', '/requests')).toEqual({
       status: 401,
-      json: { error: 'unauthorized', message: 'a bearer token is required' },
+      json: {
+        error: 'unauthorized',
+        message: 'a bearer token is required (Authorization: Bearer <token>)',
+      },
     });
     const revoked = await mint('dave', 'approver');
     const record = (await tokens.list())[0];
@@ -191,7 +166,7 @@ describe('401: no valid credential', () => {
         action: 'auth.refused',
         outcome: 'denied',
         target: null,
-        detail: 'a bearer token is required',
+        detail: 'a bearer token is required (Authorization: Bearer <token>)',
       },
       {
         actor: 'dave',
@@ -543,7 +518,7 @@ describe('/tokens', () => {
   });
 
   it('is not served without a token store (the Lambda API)', async () => {
-    app = createApp({ ctx, auth: tokenStoreAuth(tokens) });
+    app = createApp({ ctx, auth: new TokenAuthenticator(tokens) });
     const admin = await mint('root', 'admin');
     expect((await call('GET', '/tokens', admin)).status).toBe(404);
     expect((await call('GET', '/whoami', admin)).status).toBe(200);
