@@ -33,6 +33,19 @@ describe("the page's client (web/api.ts): every call typed by the server's route
     expectTypeOf<(typeof Page.STATUSES)[number]>().toEqualTypeOf<Page.Status>();
   });
 
+  it('GET /auth/config and GET /whoami: how the page signs in, and who is signed in with what they may do', () => {
+    expectTypeOf<Answer<Page.Api['authConfig']>>().not.toBeAny();
+    expectTypeOf<Answer<Page.Api['authConfig']>>().toEqualTypeOf<Ok<Client['auth']['config']['$get']>>();
+    expectTypeOf<Page.AuthConfig>().toEqualTypeOf<Ok<Client['auth']['config']['$get']>>();
+    expectTypeOf<Answer<Page.Api['whoami']>>().not.toBeAny();
+    expectTypeOf<Page.Whoami>().toEqualTypeOf<Ok<Client['whoami']['$get']>>();
+    // The pull request panel offers Merge and Close from the server's own answer.
+    expectTypeOf<Ok<Client['pulls'][':number']['$get']>['may']['merge']>().toEqualTypeOf<{
+      allowed: boolean;
+      reason: string | null;
+    }>();
+  });
+
   it('POST /provision: the preview (200) and the accepted request (202)', () => {
     expectTypeOf<Answer<Page.Api['preview']>>().toEqualTypeOf<Ok<Client['provision']['$post'], 200>>();
     expectTypeOf<Answer<Page.Api['provision']>>().toEqualTypeOf<Ok<Client['provision']['$post'], 202>>();
