@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { canPin, cpuMs, fmt, percentile, pinned, ROOT, row, runNodeJson, startServer } from './lib.mjs';
-import { appendSamples } from './samples.mjs';
+import { canPin, cpuMs, fmt, pinned, ROOT, row, runNodeJson, startServer } from './lib.mjs';
+import { allAccepted, loadTally } from './load-tally.mjs';
 
 const SERVER_CPU = 1;
 const LOAD_CPU = 0;
@@ -65,8 +65,7 @@ export async function benchAccept({
     }),
   };
   const names = Object.keys(targets);
-  const totals = Object.fromEntries(names.map((n) => [n, { ok: 0, seconds: 0, latencies: [], cpu: 0 }]));
-  const perRound = [];
+  const tally = loadTally(names);
   try {
     // Warm-up: JIT, connections, SQLite pages, the base tree in the git host's cache.
     for (const name of names) {
@@ -80,33 +79,17 @@ export async function benchAccept({
       for (const name of order) {
         const target = targets[name];
         const cpuBefore = cpuMs(target.pid);
-        const r = await load(target, { connections, duration: seconds, prefix: `r${round}${name[0]}` });
-        const cpu = cpuMs(target.pid) - cpuBefore;
-        if (Object.keys(r.other).length > 0 || r.errors > 0 || r.timeouts > 0) {
-          throw new Error(
-            `${name} answered other than 2xx: ${JSON.stringify({ other: r.other, errors: r.errors, timeouts: r.timeouts })}`,
-          );
-        }
-        const t = totals[name];
-        t.ok += r.ok;
-        t.seconds += r.seconds;
-        t.cpu += cpu;
-        appendSamples(t.latencies, r.latencies);
-        perRound.push({
-          round,
+        const r = allAccepted(
           name,
-          rps: Math.round(r.ok / r.seconds),
-          p50: Number(percentile(r.latencies, 50).toFixed(2)),
-          cpuPerRequestMs: Number((cpu / r.ok).toFixed(3)),
-        });
+          await load(target, { connections, duration: seconds, prefix: `r${round}${name[0]}` }),
+        );
+        tally.add(round, name, r, cpuMs(target.pid) - cpuBefore);
       }
     }
   } finally {
     for (const name of names) await targets[name].stop();
   }
-  const rps = (n) => totals[n].ok / totals[n].seconds;
-  const lat = (n, p) => percentile(totals[n].latencies, p);
-  const cpu = (n) => totals[n].cpu / totals[n].ok;
+  const { rps, latency: lat, cpu, totals } = tally;
   const ratio = rps('real') / rps('bare');
   const rows = [
     row('POST /provision throughput (req/s)', fmt(rps('real'), 0), fmt(rps('bare'), 0), ratio, {
@@ -149,6 +132,6 @@ export async function benchAccept({
       pinned: canPin ? `servers on CPU ${SERVER_CPU}, load generator on CPU ${LOAD_CPU}` : 'not pinned',
       requests: Object.fromEntries(names.map((n) => [n, totals[n].ok])),
     },
-    rounds: perRound,
+    rounds: tally.rounds,
   };
 }

@@ -1,16 +1,17 @@
 // The load generator for the accept path, run as its own process: autocannon against one URL, each
 // POST /provision with its own db_name (a per-request counter), so none conflicts with another.
 // Prints one JSON line: 2xx count, other statuses, errors, duration and latencies measured here.
+// `amount` (a number of requests) instead of `duration` ends a run after that many, on any machine.
 import autocannon from 'autocannon';
 
-const { url, token, connections, duration, prefix } = JSON.parse(process.argv[2]);
+const { url, token, connections, duration, amount, prefix } = JSON.parse(process.argv[2]);
 
 let n = 0;
 const latencies = [];
 const instance = autocannon({
   url,
   connections,
-  duration,
+  ...(amount ? { amount } : { duration }),
   pipelining: 1,
   requests: [
     {

@@ -1,6 +1,6 @@
 // `npm run bench`: the four benchmarks of the service, each figure beside a baseline measured in the
 // same run, as `figure  baseline  ratio  target  PASS/MISS`. See BENCHMARKS.md.
-//   --only=accept,e2e,repo,github,lambda,roots,lifecycle,reports   run some sections
+//   --only=accept,e2e,repo,github,lambda,roots,lifecycle,reports,jwt   run some sections
 //   --quick                  shorter runs (a smoke test; figures not for BENCHMARKS.md)
 //   --profile                also CPU-profile the servers (node --cpu-prof) and break the accept path
 //                            down in-process; summaries printed, profiles kept under .tmp/bench/
@@ -12,6 +12,7 @@ import { benchAccept } from './accept.mjs';
 import { acceptBreakdown } from './accept-breakdown.mjs';
 import { benchEndToEnd } from './end-to-end.mjs';
 import { benchGitHubBurst } from './github-burst.mjs';
+import { benchJwt } from './jwt.mjs';
 import { benchLambda } from './lambda.mjs';
 import { canPin, fmt, machine, printTable, ROOT, removeTempDirs } from './lib.mjs';
 import { benchLifecycle } from './lifecycle.mjs';
@@ -323,6 +324,36 @@ if (wants('reports')) {
   printTable('8. reports', r.rows);
   console.log('');
   results.sections.reports = r;
+  targets.push(...r.rows.filter((x) => x.verdict));
+}
+
+if (wants('jwt')) {
+  const r = await benchJwt(quick ? { requests: 500, rounds: 1, warmup: 100, authCalls: 300 } : {});
+  const s = r.setup;
+  console.log(
+    `9. Bearer JWTs (load average at section start ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(
+        ' ',
+      )}). POST /provision on \`rds-provisioner serve --workers 0\` (SQLite) with RDS_PROVISIONER_OIDC_ISSUER ` +
+      `and _AUDIENCE set to the tests' OIDC provider (discovery and JWKS on loopback, in the bench process): a JWT ` +
+      `(RS256, and ES256 for reference) against the same server's static personal token (looked up by digest in SQLite ` +
+      `on every call), autocannon with ${s.connections} connections, ${s.rounds} round(s) of ${s.requests} requests per ` +
+      `credential after ${s.warmup} each, interleaved with the order reversed every other round; ${s.pinned}.`,
+  );
+  console.log(
+    `   JWKS fetched ${r.jwks.fetches} time(s) in all, ${r.jwks.duringRounds} during the measured rounds; discovery ${r.discoveryFetches}.`,
+  );
+  console.log(
+    '   authenticate alone: the authenticators called in the bench process one call at a time, interleaved: the token ' +
+      'over SQLite; a JWT remembered (it verified within the last minute, so its signature is not checked again) and ' +
+      'verified every call (as a JWT seen for the first time).',
+  );
+  printTable('9. jwt', r.rows);
+  console.log(
+    `   per round: ${r.rounds.map((x) => `${x.name} ${x.rps}/s p50 ${x.p50} ms cpu ${x.cpuPerRequestMs} ms`).join('; ')}\n`,
+  );
+  results.sections.jwt = r;
   targets.push(...r.rows.filter((x) => x.verdict));
 }
 

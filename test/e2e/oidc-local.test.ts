@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { type OidcProvider, startOidcProvider, tamper } from '../support/oidc-provider.js';
-import { api, serverPerSuite, waitFor } from '../support/server.js';
+import { api, serverPerSuite, tempDir, waitFor } from '../support/server.js';
 
 /**
  * Bearer JWTs on the local runtime: the built server started with RDS_PROVISIONER_OIDC_ISSUER and
@@ -149,3 +152,23 @@ async function nextSecondIfBusy() {
   }
   inSecond += 1;
 }
+
+describe('OIDC settings that cannot serve', { timeout: 60_000 }, () => {
+  it.each([
+    [
+      'an http issuer off loopback',
+      { RDS_PROVISIONER_OIDC_ISSUER: 'http://login.example.com', RDS_PROVISIONER_OIDC_AUDIENCE: 'api' },
+      'OIDC settings: RDS_PROVISIONER_OIDC_ISSUER: must be an https URL (http only on localhost, 127.0.0.1 or [::1]), without query or fragment\n',
+    ],
+    [
+      'an issuer without an audience',
+      { RDS_PROVISIONER_OIDC_ISSUER: 'https://login.example.com' },
+      'OIDC settings: RDS_PROVISIONER_OIDC_AUDIENCE: required with an issuer (the audience the JWTs are issued for: this API)\n',
+    ],
+  ])('%s: serve stops at once naming the variable, nothing made', async (_, env, message) => {
+    const dataDir = join(tempDir('oidc-bad'), 'data');
+    const run = await runCli(['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], { env });
+    expect([run.code, run.stderr]).toEqual([2, message]);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+});
