@@ -113,18 +113,36 @@ export async function createToken(
   throw new Error('the token store refused three new tokens with fresh random ids');
 }
 
+export type RevokeTokenOutcome =
+  | { kind: 'revoked'; record: TokenRecord }
+  | { kind: 'not_found' }
+  | { kind: 'invalid'; issues: FieldIssue[] };
+
 /**
  * Revokes a token: refused from the next call on. A token revoked already stays as it was (its first
- * revocation kept, nothing recorded again). Undefined: no such token.
+ * revocation kept, nothing recorded again). Not the token the call is made with: an admin would lock
+ * themselves out (and a script listing and revoking tokens would cut its own branch); another admin
+ * revokes it, or the first-start token is rotated.
  */
 export async function revokeToken(
   ctx: AppContext,
   tokens: TokenStore,
   principal: Principal,
   id: string,
-): Promise<TokenRecord | undefined> {
+): Promise<RevokeTokenOutcome> {
+  if (principal.tokenId === id)
+    return {
+      kind: 'invalid',
+      issues: [
+        {
+          path: 'id',
+          message:
+            "is the token this call is made with: revoke it with another admin's token (or give the server a new first-start token)",
+        },
+      ],
+    };
   const result = await tokens.revoke(id, ctx.clock.now(), principal.id);
-  if (!result) return undefined;
+  if (!result) return { kind: 'not_found' };
   if (result.changed)
     await recordAudit(ctx, {
       actor: principal,
@@ -133,7 +151,7 @@ export async function revokeToken(
       target: result.record.id,
       detail: describe(result.record),
     });
-  return result.record;
+  return { kind: 'revoked', record: result.record };
 }
 
 /** A token in the audit: whose it is and what it may, never the token. */

@@ -501,6 +501,27 @@ describe('/tokens', () => {
     expect(await trail()).toEqual([]);
   });
 
+  it('an admin revoking the token they call with: 400 naming id, still valid, nothing recorded', async () => {
+    const admin = await mint('root', 'admin');
+    const own = (await tokens.list())[0]?.id as string;
+    expect(await call('DELETE', `/tokens/${own}`, admin)).toEqual({
+      status: 400,
+      json: {
+        error: 'invalid_request',
+        issues: [
+          {
+            path: 'id',
+            message:
+              "is the token this call is made with: revoke it with another admin's token (or give the server a new first-start token)",
+          },
+        ],
+      },
+    });
+    expect((await tokens.get(own))?.revokedAt).toBeNull();
+    expect((await call('GET', '/whoami', admin)).status).toBe(200);
+    expect(await trail()).toEqual([]);
+  });
+
   it('a non-admin: 403 on every token route, whatever the body; audited', async () => {
     const bob = await mint('bob', 'approver');
     const before = await tokens.list();

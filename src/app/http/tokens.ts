@@ -113,7 +113,10 @@ const revokeRoute = createRoute({
   request: { params: TokenIdParam },
   responses: {
     200: json(TokenView, 'Revoked (or revoked already)'),
-    400: json(InvalidRequestError, 'Not a token id'),
+    400: json(
+      InvalidRequestError,
+      "Not a token id, or the token this call is made with (revoke it with another admin's)",
+    ),
     401: UNAUTHORIZED,
     403: ADMIN_ONLY,
     404: json(NotFoundError, 'No token with that id'),
@@ -169,9 +172,11 @@ export function tokensApi(ctx: AppContext, tokens: TokenStore) {
     })
     .openapi(listRoute, async (c) => c.json({ tokens: (await tokens.list()).map(tokenView) }, 200))
     .openapi(revokeRoute, async (c) => {
-      const record = await revokeToken(ctx, tokens, c.get('principal'), c.req.valid('param').id);
-      if (!record) return c.json({ error: 'not_found' as const, message: 'no token with that id' }, 404);
-      return c.json(tokenView(record), 200);
+      const outcome = await revokeToken(ctx, tokens, c.get('principal'), c.req.valid('param').id);
+      if (outcome.kind === 'invalid') return c.json(invalidRequest(outcome.issues), 400);
+      if (outcome.kind === 'not_found')
+        return c.json({ error: 'not_found' as const, message: 'no token with that id' }, 404);
+      return c.json(tokenView(outcome.record), 200);
     });
 }
 
