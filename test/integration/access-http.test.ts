@@ -372,6 +372,40 @@ describe('merging and closing on the local git host', () => {
   });
 });
 
+describe('a pull request that names no request the service knows', () => {
+  it('takes the merge roles in every environment: an approver scoped to dev is refused, an admin merges', async () => {
+    const erin = await mint('erin', 'approver', ['dev']);
+    const root = await mint('root', 'admin');
+    const branch = 'feature/by-hand';
+    const main = (await host.headOf('main')) as string;
+    await host.ensureBranch(branch, main);
+    await host.ensureFile({
+      branch,
+      path: 'terraform/live/by-hand.tf',
+      content: '# by hand\n',
+      message: 'by hand',
+    });
+    const { number } = await host.ensurePullRequest({
+      branch,
+      base: 'main',
+      title: 'By hand',
+      body: 'made by hand',
+      requestId: newRequestId(),
+    });
+    const refused = await call('POST', `/pulls/${number}/merge`, erin);
+    expect(refused.status).toBe(403);
+    expect(refused.json.message).toBe(
+      `pull request #${number} names no request this service knows, so it may change any environment and takes the merge roles in each: erin's approver role holds in dev only; in staging erin may only read`,
+    );
+    expect((await host.get(number))?.state).toBe('open');
+    expect((await call('POST', `/pulls/${number}/merge`, root)).status).toBe(200);
+    expect((await trail()).map((e) => [e.actor, e.action, e.outcome, e.target, e.environment])).toEqual([
+      ['erin', 'pull.merge', 'denied', `pull:${number}`, null],
+      ['root', 'pull.merge', 'allowed', `pull:${number}`, null],
+    ]);
+  });
+});
+
 describe('PATCH and DELETE /databases/{name}', () => {
   it('a requester scoped to dev changing or retiring a prod database: 403, nothing queued, audited', async () => {
     const alice = await mint('alice', 'requester');
