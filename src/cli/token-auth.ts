@@ -46,9 +46,12 @@ export async function tokenAuth(options: AuthOptions, caller: Caller): Promise<C
           EXIT.error,
         );
       if (refused.status !== 401) return undefined;
+      // The server's reason (not valid, revoked), unless the caller's hint says which credential these
+      // routes take (that is the reason then); never the token itself.
+      const reason = refused.message && !caller.refusedHint?.token ? `: ${refused.message}` : '; check it';
       return unauthorized(
         token
-          ? `the server refused the ${caller.tokenName} (from ${token.source}); check it`
+          ? `the server refused the ${caller.tokenName} (from ${token.source})${reason}`
           : `no ${caller.tokenName} given; set ${caller.tokenEnv} or give --token-file <file>`,
         caller,
         'token',

@@ -161,24 +161,24 @@ describe('the CLI: version, token sources and messages', () => {
     expect(json.requests).toEqual([]);
   });
 
-  it('says the server refused a token that was given, and how to give one when none was', async () => {
+  it('says the server refused a token that was given, with its reason, and how to give one when none was', async () => {
     const wrongFile = join(tempDir('token'), 'wrong');
     writeFileSync(wrongFile, 'not-the-token\n');
     const cases: Array<[string[], NodeJS.ProcessEnv, string]> = [
       [
         [],
         { RDS_PROVISIONER_API_TOKEN: 'not-the-token' },
-        'unauthorized: the server refused the API token (from RDS_PROVISIONER_API_TOKEN); check it\n',
+        'unauthorized: the server refused the API token (from RDS_PROVISIONER_API_TOKEN): the token is not valid\n',
       ],
       [
         ['--token-file', wrongFile],
         {},
-        `unauthorized: the server refused the API token (from --token-file ${wrongFile}); check it\n`,
+        `unauthorized: the server refused the API token (from --token-file ${wrongFile}): the token is not valid\n`,
       ],
       [
         ['--token', 'not-the-token'],
         {},
-        'unauthorized: the server refused the API token (from --token); check it\n',
+        'unauthorized: the server refused the API token (from --token): the token is not valid\n',
       ],
       [
         [],

@@ -205,7 +205,9 @@ describe('roles on the local runtime: three people, separation of duties in prod
     expect(revoked.stdout).toMatch(new RegExp(`^${ids.carol} \\(carol, approver\\) revoked at \\S+\\n$`));
     const refused = await as('carol', ['requests']);
     expect(refused).toMatchObject({ code: 1, stdout: '' });
-    expect(refused.stderr).toMatch(/^unauthorized: /);
+    expect(refused.stderr).toBe(
+      'unauthorized: the server refused the API token (from RDS_PROVISIONER_API_TOKEN): the token was revoked\n',
+    );
     expect(refused.stderr).not.toContain(tokens.carol);
     const again = await as('admin', ['token', 'revoke', ids.carol as string, '--json']);
     expect(again.code).toBe(0);
