@@ -34,10 +34,11 @@ export async function recordAudit(
   facts: AuditFacts,
 ) {
   const { actor } = facts;
+  const at = ctx.clock.now();
   const entry: AuditEntry = {
-    // A UUID version 7: sortable by time, so the trail lists newest first by id.
-    id: ctx.newRequestId(),
-    at: ctx.clock.now().toISOString(),
+    // A UUID version 7 of the same moment: the trail lists newest first by id, and by day on DynamoDB.
+    id: ctx.newRequestId(at),
+    at: at.toISOString(),
     actor: auditText(actor === null ? UNAUTHENTICATED : typeof actor === 'string' ? actor : actor.id),
     role: actor !== null && typeof actor !== 'string' ? actor.role : null,
     action: facts.action,

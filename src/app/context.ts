@@ -13,5 +13,6 @@ export interface AppContext {
   logger: Logger;
   /** Who did what: every mutation and every refusal, recorded by the use cases and the HTTP app. */
   audit: AuditLog;
-  newRequestId: () => string;
+  /** A new id (UUID version 7), for `at` when given (its time is the id's first bits), else now. */
+  newRequestId: (at?: Date) => string;
 }

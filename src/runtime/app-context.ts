@@ -9,6 +9,6 @@ export function appContext(
     ...parts,
     conventions: parts.policy.policy.git,
     clock: systemClock,
-    newRequestId: () => newRequestId(),
+    newRequestId: (at?: Date) => newRequestId(at?.getTime()),
   };
 }

@@ -25,3 +25,10 @@ describe('jsonLogger', () => {
     });
   });
 });
+
+describe('newRequestId in one millisecond', () => {
+  it('sorts ids made in the same millisecond in the order they were made', () => {
+    const ids = Array.from({ length: 200 }, () => newRequestId(1_750_000_000_000));
+    expect([...ids].sort()).toEqual(ids);
+  });
+});
