@@ -91,6 +91,23 @@ const bottleneckLight = {
   },
 };
 
+/**
+ * No browser user-agent parser (bowser, about 35 KiB): the AWS SDK's core re-exports its browser
+ * user-agent provider, which imports bowser on first use; on Node the SDK builds its user agent with
+ * util-user-agent-node and never calls it. Should anything call it, it gets an empty parse (the SDK
+ * then sends "other" for the OS and "unknown" for the browser), not a failure.
+ */
+const noBrowserUserAgentParser = {
+  name: 'no-browser-user-agent-parser',
+  setup(b) {
+    b.onResolve({ filter: /^bowser$/ }, () => ({ path: 'bowser', namespace: 'no-bowser' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-bowser' }, () => ({
+      contents: 'export const parse = () => ({});',
+      loader: 'js',
+    }));
+  },
+};
+
 const PACKAGED_POLICY = /[\\/]src[\\/]runtime[\\/]lambda[\\/]packaged-policy\.ts$/;
 let packagedPolicyJson;
 
@@ -152,7 +169,7 @@ const policyAtBuildTime = {
   },
 };
 
-export const PLUGINS = [englishZodOnly, bottleneckLight, policyAtBuildTime];
+export const PLUGINS = [englishZodOnly, bottleneckLight, noBrowserUserAgentParser, policyAtBuildTime];
 
 // ---------------------------------------------------------------------------------------------------
 
