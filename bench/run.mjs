@@ -337,7 +337,7 @@ if (wants('jwt')) {
         ' ',
       )}). POST /provision on \`rds-provisioner serve --workers 0\` (SQLite) with RDS_PROVISIONER_OIDC_ISSUER ` +
       `and _AUDIENCE set to the tests' OIDC provider (discovery and JWKS on loopback, in the bench process): a JWT ` +
-      `(RS256, and ES256 for reference) against the same server's static personal token (looked up by digest in SQLite ` +
+      `(RS256) against the same server's static personal token (looked up by digest in SQLite ` +
       `on every call), autocannon with ${s.connections} connections, ${s.rounds} round(s) of ${s.requests} requests per ` +
       `credential after ${s.warmup} each, interleaved with the order reversed every other round; ${s.pinned}.`,
   );
@@ -347,7 +347,7 @@ if (wants('jwt')) {
   console.log(
     '   authenticate alone: the authenticators called in the bench process one call at a time, interleaved: the token ' +
       'over SQLite; a JWT remembered (it verified within the last minute, so its signature is not checked again) and ' +
-      'verified every call (as a JWT seen for the first time).',
+      'verified every call (as a JWT seen for the first time), RS256 and ES256.',
   );
   printTable('9. jwt', r.rows);
   console.log(
