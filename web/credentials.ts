@@ -120,5 +120,8 @@ const AWS_REFUSALS: [RegExp, string][] = [
   ],
   [/scoped to a valid region/i, 'The region is not the API’s region.'],
   [/not authorized to perform/i, 'These AWS credentials may not call this API (execute-api:Invoke).'],
-  [/^a valid bearer token is required$/, 'The service does not take requests signed with these credentials.'],
+  [
+    /^the pipeline's credential reaches the reports|^API Gateway named no caller/,
+    'The service does not take requests signed with these credentials.',
+  ],
 ];

@@ -125,6 +125,11 @@ describe('refusalMessage', () => {
       'User: arn:aws:iam::123456789012:user/bob is not authorized to perform: execute-api:Invoke',
       'execute-api:Invoke',
     ],
+    [
+      "the pipeline's credential reaches the reports (/reports/*) and nothing else",
+      'does not take requests signed with these credentials',
+    ],
+    ['API Gateway named no caller for this call', 'does not take requests signed with these credentials'],
     ['Something new', 'AWS refused the request (“Something new”)'],
   ])('says what to fix for API Gateway’s “%s”', (gateway, words) => {
     expect(refusalMessage('iam', gateway, true)).toContain(words);

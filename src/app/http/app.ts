@@ -111,11 +111,17 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
 
   // Refused credentials in the audit, a bounded number a second: anyone can send them.
   const refusals = new RefusalBudget();
-  const recordRefusal = async (reason: string, actor: Principal | string | null) => {
+  const recordRefusal = async (reason: string, actor: Principal | string | null, target: string) => {
     const dropped = refusals.take(ctx.clock.now());
     if (dropped === null) return;
     const more = dropped > 0 ? ` (and ${dropped} more refused before this one, not recorded one by one)` : '';
-    await recordAudit(ctx, { actor, action: 'auth.refused', outcome: 'denied', detail: `${reason}${more}` });
+    await recordAudit(ctx, {
+      actor,
+      action: 'auth.refused',
+      outcome: 'denied',
+      target,
+      detail: `${reason}${more}`,
+    });
   };
   const isPublic = (path: string) => PUBLIC_PATHS.has(path) || (deps.web !== undefined && isWebPath(path));
 
@@ -124,17 +130,6 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
     const request = { header: (name: string) => c.req.header(name), env: c.env };
     const report = c.req.path.startsWith(REPORTS_PREFIX);
     const authenticated = await deps.auth.authenticate(request);
-    // Who they are is proved, but the policy gives them no role: refused on every route, by name.
-    if (!authenticated.ok && authenticated.forbidden) {
-      await recordAudit(ctx, {
-        actor: authenticated.actor ?? null,
-        action: 'auth.refused',
-        outcome: 'denied',
-        target: `${c.req.method} ${c.req.path}`,
-        detail: authenticated.reason,
-      });
-      return c.json({ error: 'forbidden' as const, message: authenticated.reason }, 403);
-    }
     // The pipeline's credential reaches the reports and nothing else; no other credential reaches them.
     if (!authenticated.ok || report !== (authenticated.principal.role === 'pipeline')) {
       const reason = !authenticated.ok
@@ -142,7 +137,11 @@ export function createApp(deps: HttpDeps): OpenAPIHono<ApiEnv> {
         : report
           ? "reports take the pipeline's credential, not a requester's"
           : "the pipeline's credential reaches the reports (/reports/*) and nothing else";
-      await recordRefusal(reason, authenticated.ok ? authenticated.principal : (authenticated.actor ?? null));
+      await recordRefusal(
+        reason,
+        authenticated.ok ? authenticated.principal : (authenticated.actor ?? null),
+        `${c.req.method} ${c.req.path}`,
+      );
       // Proved who they are, but the policy gives them no role (access.default_role null): 403, not 401.
       if (!authenticated.ok && authenticated.forbidden)
         return c.json({ error: 'forbidden' as const, message: reason }, 403);
