@@ -353,7 +353,7 @@ export interface AuditEntry {
   role: Role | null;
   action: AuditAction;
   outcome: 'allowed' | 'denied';
-  /** What was acted on: a request id, `db:NAME`, `pull:NUMBER`, a token id; null for a 401. */
+  /** What was acted on: a request id, `db:NAME`, `pull:NUMBER`, a token id; for a refused credential the route (`GET /requests`). */
   target: string | null;
   environment: string | null;
   /** Why it was refused, or what was done (e.g. the token's user and role). */

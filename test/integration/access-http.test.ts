@@ -165,7 +165,7 @@ describe('401: no valid credential', () => {
         role: null,
         action: 'auth.refused',
         outcome: 'denied',
-        target: null,
+        target: 'GET /requests',
         detail: 'a bearer token is required (Authorization: Bearer <token>)',
       },
       {
