@@ -74,13 +74,19 @@ describe('readGitHubEvent: a closed pull request from the configured repository 
     },
   });
 
-  it('reads the request, the action, the number and the head branch', () => {
-    expect(readGitHubEvent('pull_request', event({}), target)).toEqual({
+  it('reads the request, the action, the number, the head branch and who merged it', () => {
+    const merged = { ...event({}), sender: { login: 'octo-dba' } };
+    expect(readGitHubEvent('pull_request', merged, target)).toEqual({
       kind: 'pull_request',
       requestId: '0190a000-0000-7000-8000-000000000001',
       action: 'merged',
       number: 7,
       headBranch: BRANCH,
+      reportedBy: 'github:octo-dba',
+    });
+    // An event that names no one: recorded as an unknown GitHub user, never refused for it.
+    expect(readGitHubEvent('pull_request', event({}), target)).toMatchObject({
+      reportedBy: 'github:(unknown)',
     });
   });
 
